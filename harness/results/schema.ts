@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { scenarioSchema } from '../scenario/schema.ts';
+
+/**
+ * The results contract of DESIGN.md (schemaVersion 1). Other tools read these files, so the
+ * reader validates them with this schema and a field changes only with a version bump.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+const ms = z.number().nonnegative();
+
+export const errorsByKindSchema = z.object({
+  http5xx: z.number().int().nonnegative(),
+  http429: z.number().int().nonnegative(),
+  timeout: z.number().int().nonnegative(),
+  reset: z.number().int().nonnegative(),
+  other: z.number().int().nonnegative(),
+});
+export type ErrorsByKind = z.infer<typeof errorsByKindSchema>;
+
+export const latencyPercentilesSchema = z.object({ p50: ms, p95: ms, p99: ms });
+
+/** One timed invocation of the job. */
+export const repSchema = z.object({
+  durationMs: ms,
+  cpuMs: ms,
+  peakRssMb: z.number().nonnegative(),
+  requests: z.number().int().nonnegative(),
+  /** Requests that failed for good, after their retries. */
+  errors: z.number().int().nonnegative(),
+  retries: z.number().int().nonnegative(),
+  /** Every failed attempt, retried or not, by kind. */
+  errorsByKind: errorsByKindSchema,
+  requestLatencyMs: latencyPercentilesSchema,
+});
+export type Rep = z.infer<typeof repSchema>;
+
+export const summarySchema = z.object({
+  median: ms,
+  mean: ms,
+  p95: ms,
+  /** 95% confidence interval of the mean (Student t); equal ends with a single repetition. */
+  ci95: z.tuple([ms, ms]),
+});
+export type Summary = z.infer<typeof summarySchema>;
+
+/** Per-request latency over all repetitions: counts per bucket, upper bounds in ms. */
+export const histogramSchema = z.object({
+  upperBoundsMs: z.array(ms),
+  counts: z.array(z.number().int().nonnegative()),
+});
+export type Histogram = z.infer<typeof histogramSchema>;
+
+const cellKey = {
+  concurrency: z.number().int().positive(),
+  memoryMb: z.number().int().min(128).max(10_240),
+  architecture: z.enum(['x86_64', 'arm64']),
+};
+
+export const completedCellSchema = z.object({
+  ...cellKey,
+  state: z.literal('completed'),
+  reps: z.array(repSchema).min(1),
+  durationMs: summarySchema,
+  cpuMs: summarySchema,
+  /** Failed requests / requests, over all repetitions. */
+  errorRate: z.number().min(0).max(1),
+  errorsByKind: errorsByKindSchema,
+  retries: z.number().int().nonnegative(),
+  peakRssMb: z.number().nonnegative(),
+  requestLatencyMs: latencyPercentilesSchema.extend({ histogram: histogramSchema }),
+  /** Makespan an infinitely fast client and mock would reach with the same draws and limits. */
+  idealMs: ms,
+  /** Median measured duration / idealMs; above 1.10 the harness itself is a bottleneck. */
+  fidelityRatio: z.number().nonnegative(),
+  billedMs: z.number().int().nonnegative(),
+  costUsd: z.object({ perInvocation: z.number().nonnegative(), perMonth: z.number().nonnegative() }),
+});
+export type CompletedCell = z.infer<typeof completedCellSchema>;
+
+export const failedCellSchema = z.object({
+  ...cellKey,
+  state: z.enum(['errored', 'oom', 'timeout']),
+  /** What ended the cell, in words a user can act on. */
+  error: z.string(),
+  /** Repetitions that finished before the failure. */
+  reps: z.array(repSchema),
+});
+export type FailedCell = z.infer<typeof failedCellSchema>;
+
+export const cellSchema = z.discriminatedUnion('state', [completedCellSchema, failedCellSchema]);
+export type Cell = z.infer<typeof cellSchema>;
+export type CellState = Cell['state'];
+
+export const recommendationSchema = z.object({
+  strategy: z.enum(['cost', 'speed', 'balanced']),
+  concurrency: z.number().int().positive(),
+  memoryMb: z.number().int(),
+  architecture: z.enum(['x86_64', 'arm64']),
+  durationMs: ms,
+  costUsdPerMonth: z.number().nonnegative(),
+  why: z.string(),
+});
+export type Recommendation = z.infer<typeof recommendationSchema>;
+
+export const methodSchema = z.object({
+  /** The mock backend that served the requests. */
+  backend: z.string(),
+  /** How memory sizes were applied: a real CPU quota, a model, or not at all (one size at full speed). */
+  cpuThrottle: z.enum(['cgroup', 'model', 'none']),
+  /** Latencies ran this many times shorter; durations are scaled back. */
+  timeScale: z.number().min(1),
+  reps: z.number().int().positive(),
+  /** Untimed invocations in each cell process before the timed ones (module loading, JIT, pools). */
+  warmupInvocations: z.number().int().nonnegative(),
+  /** What the method costs in accuracy, in words. */
+  notes: z.array(z.string()),
+});
+export type Method = z.infer<typeof methodSchema>;
+
+export const resultsSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('fanout-tuner'), version: z.string() }),
+  env: z.object({
+    node: z.string(),
+    platform: z.string(),
+    cpus: z.number().int().positive(),
+    commit: z.string(),
+    branch: z.string(),
+  }),
+  scenario: scenarioSchema,
+  scenarioHash: z.string().startsWith('sha256:'),
+  method: methodSchema,
+  /** Written while the sweep runs; `complete` once every cell of the grid has been measured. */
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  cells: z.array(cellSchema),
+  /** Every warning shown during the sweep (fidelity, outliers, oom), kept for the report. */
+  warnings: z.array(z.string()),
+  recommendation: recommendationSchema.nullable().optional(),
+});
+export type Results = z.infer<typeof resultsSchema>;
+
+export function isCompleted(cell: Cell): cell is CompletedCell {
+  return cell.state === 'completed';
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * The scenario contract of DESIGN.md. Objects are strict so that a misspelt field is refused
+ * instead of silently ignored; `schema/scenario.schema.json` is generated from this file.
+ */
+
+const positive = z.number().positive();
+const nonNegative = z.number().nonnegative();
+
+export const distributionSchema = z
+  .discriminatedUnion('dist', [
+    z.object({ dist: z.literal('fixed'), value: nonNegative }).strict(),
+    z
+      .object({ dist: z.literal('uniform'), min: nonNegative, max: nonNegative })
+      .strict()
+      .refine((d) => d.max >= d.min, { message: 'max must be at least min', path: ['max'] }),
+    z.object({ dist: z.literal('normal'), mean: nonNegative, sd: nonNegative }).strict(),
+    z
+      .object({ dist: z.literal('lognormal'), median: positive, p99: positive })
+      .strict()
+      .refine((d) => d.p99 > d.median, { message: 'p99 must be greater than median', path: ['p99'] }),
+    z.object({ dist: z.literal('empirical'), samples: z.array(nonNegative).min(1) }).strict(),
+  ])
+  .describe('A distribution of non-negative values: fixed, uniform, normal, lognormal (median + p99) or empirical');
+
+export type Distribution = z.infer<typeof distributionSchema>;
+
+const probability = z.number().min(0).max(1);
+
+export const hostSchema = z
+  .object({
+    latencyMs: distributionSchema.describe('Time the server takes to answer one request once it starts serving it'),
+    bodyBytes: distributionSchema
+      .default({ dist: 'fixed', value: 10_000 })
+      .describe('Size of the response body'),
+    capacity: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Requests served at once; more wait in the server FIFO queue. Omit for unlimited'),
+    rateLimit: z
+      .object({
+        rps: positive.describe('Token refill rate, requests per second'),
+        burst: z.number().int().positive().optional().describe('Bucket size; defaults to max(1, rps)'),
+      })
+      .strict()
+      .optional()
+      .describe('Token bucket; requests over it get 429 with Retry-After'),
+    errorRate: probability.default(0).describe('Share of requests answered with a 5xx'),
+    timeoutRate: probability.default(0).describe('Share of requests never answered until the client gives up'),
+    resetRate: probability.default(0).describe('Share of requests whose connection is reset'),
+  })
+  .strict()
+  .refine((h) => h.errorRate + h.timeoutRate + h.resetRate <= 1, {
+    message: 'errorRate + timeoutRate + resetRate must not exceed 1',
+    path: ['errorRate'],
+  });
+
+export type HostSpec = z.infer<typeof hostSchema>;
+
+const hostName = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a lower-case host name such as news.example');
+
+export const requestGroupSchema = z.union([
+  z
+    .object({
+      host: hostName,
+      count: z.number().int().positive(),
+      path: z.string().startsWith('/').optional().describe('Path prefix; the request index is appended'),
+    })
+    .strict(),
+  z.object({ url: z.url({ protocol: /^https?$/ }) }).strict(),
+]);
+
+export type RequestGroup = z.infer<typeof requestGroupSchema>;
+
+const memoryMb = z.number().int().min(128).max(10_240);
+
+export const scenarioSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().regex(/^[a-z0-9-]+$/, 'must match [a-z0-9-]+ (it names output files)'),
+    description: z.string().default(''),
+    seed: z.number().int().nonnegative(),
+    requests: z.array(requestGroupSchema).min(1),
+    hosts: z.record(hostName, hostSchema),
+    work: z
+      .object({
+        parse: z.enum(['html', 'json', 'none']).default('html'),
+        threads: z.number().int().nonnegative().default(0).describe('Parse on a worker pool of this size; 0 parses on the main thread'),
+      })
+      .strict()
+      .default({ parse: 'html', threads: 0 }),
+    sink: z
+      .object({
+        kind: z.enum(['model']).default('model'),
+        latencyMs: distributionSchema.default({ dist: 'fixed', value: 5 }),
+        poolSize: z.number().int().positive().default(5),
+        batchSize: z.number().int().positive().default(1),
+      })
+      .strict()
+      .default({ kind: 'model', latencyMs: { dist: 'fixed', value: 5 }, poolSize: 5, batchSize: 1 }),
+    client: z
+      .object({
+        timeoutMs: positive.default(10_000),
+        retries: z.number().int().nonnegative().default(1),
+        backoffMs: nonNegative.default(100).describe('First retry delay; doubles on each retry unless Retry-After says otherwise'),
+      })
+      .strict()
+      .default({ timeoutMs: 10_000, retries: 1, backoffMs: 100 }),
+    lambda: z
+      .object({
+        architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
+        region: z.string().default('us-east-1'),
+        invocationsPerMonth: z.number().int().nonnegative().default(8_640),
+        timeoutS: z.number().int().min(1).max(900).default(900).describe('The function timeout; a cell slower than it is infeasible'),
+      })
+      .strict()
+      .default({ architecture: 'x86_64', region: 'us-east-1', invocationsPerMonth: 8_640, timeoutS: 900 }),
+    sweep: z
+      .object({
+        concurrency: z.array(z.number().int().positive().max(10_000)).min(1).default([1, 2, 4, 8, 16, 32, 64]),
+        memoryMb: z.array(memoryMb).min(1).default([1769]),
+        reps: z.number().int().positive().default(3),
+        timeScale: z.number().min(1).default(1).describe('Run every latency this many times shorter and scale durations back'),
+      })
+      .strict()
+      .default({ concurrency: [1, 2, 4, 8, 16, 32, 64], memoryMb: [1769], reps: 3, timeScale: 1 }),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    s.requests.forEach((group, i) => {
+      const host = 'host' in group ? group.host : new URL(group.url).hostname;
+      if (!(host in s.hosts)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requests', i, 'host' in group ? 'host' : 'url'],
+          message: `host "${host}" is not defined under "hosts"; add it there`,
+        });
+      }
+    });
+  });
+
+/** A scenario as the file says it (defaults not yet filled). */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A validated scenario with every default filled in: what the harness runs. */
+export type Scenario = z.output<typeof scenarioSchema>;
