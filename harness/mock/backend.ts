@@ -1,0 +1,34 @@
+import type { Scenario } from '../scenario/schema.ts';
+
+/**
+ * A way of serving the scenario's hosts to the job in this process. Every backend intercepts
+ * requests in-process, so nothing leaves the machine, and refuses any host the scenario does not
+ * define.
+ */
+export interface MockBackend {
+  readonly name: string;
+  /** Installs the interception; from now on no request can reach the network. */
+  start(): void;
+  /** Fresh hosts for the next invocation: empty queues, full token buckets. */
+  beginInvocation(): void;
+  /** Requests to hosts the scenario does not define, since the last beginInvocation. */
+  unmockedRequests(): readonly string[];
+  stop(): void;
+}
+
+export interface BackendOptions {
+  scenario: Scenario;
+  /** Latencies run this many times shorter. */
+  timeScale: number;
+}
+
+/** Human words for a refused request: names the URL and the fix. */
+export function unmockedMessage(url: string): string {
+  let host = url;
+  try {
+    host = new URL(url).host;
+  } catch {
+    // keep the raw string
+  }
+  return `request to ${url} was blocked: host "${host}" is not defined in the scenario's "hosts" (a sweep never sends a request off this machine; add the host to the scenario)`;
+}

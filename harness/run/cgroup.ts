@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * CPU quotas through Linux control groups: the way a cell gets the CPU share Lambda would give
+ * its memory size. Every group this module creates is removed: after its cell, at exit, on
+ * Ctrl-C, and (for groups left by a sweep that was killed) at the next sweep's start.
+ */
+
+const PREFIX = 'fanout-tuner-';
+const V1_ROOT = '/sys/fs/cgroup/cpu';
+const V2_ROOT = '/sys/fs/cgroup';
+const PERIOD_US = 100_000;
+
+export interface CpuGroup {
+  readonly path: string;
+  /** CPUs the quota allows (1.5 = one and a half cores). */
+  readonly cpus: number;
+  attach(pid: number): void;
+  remove(): void;
+}
+
+export interface CpuController {
+  readonly kind: 'cgroup-v1' | 'cgroup-v2';
+  create(cpus: number): CpuGroup;
+}
+
+const live = new Set<CpuGroup>();
+let sequence = 0;
+let cleanupInstalled = false;
+
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', removeAllGroups);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      removeAllGroups();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+export function removeAllGroups(): void {
+  for (const group of [...live]) group.remove();
+}
+
+function removeDirectory(path: string): void {
+  // A group can be removed only once its last process has left; that takes a moment after exit.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      rmdirSync(path);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
+function makeGroup(root: string, cpus: number, writeQuota: (dir: string) => void, procsFile: string): CpuGroup {
+  installCleanup();
+  const path = join(root, `${PREFIX}${process.pid}-${sequence++}`);
+  mkdirSync(path);
+  const group: CpuGroup = {
+    path,
+    cpus,
+    attach(pid) {
+      writeFileSync(join(path, procsFile), String(pid));
+    },
+    remove() {
+      live.delete(group);
+      removeDirectory(path);
+    },
+  };
+  live.add(group);
+  try {
+    writeQuota(path);
+  } catch (error) {
+    group.remove();
+    throw error;
+  }
+  return group;
+}
+
+const v1: CpuController = {
+  kind: 'cgroup-v1',
+  create(cpus) {
+    return makeGroup(
+      V1_ROOT,
+      cpus,
+      (dir) => {
+        writeFileSync(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
+        writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(cpus * PERIOD_US))));
+      },
+      'cgroup.procs',
+    );
+  },
+};
+
+const v2: CpuController = {
+  kind: 'cgroup-v2',
+  create(cpus) {
+    return makeGroup(
+      V2_ROOT,
+      cpus,
+      (dir) => writeFileSync(join(dir, 'cpu.max'), `${Math.max(1000, Math.round(cpus * PERIOD_US))} ${PERIOD_US}`),
+      'cgroup.procs',
+    );
+  },
+};
+
+/** The writable CPU controller of this machine, or undefined (not Linux, not root, no cpu controller). */
+export function detectCpuController(): CpuController | undefined {
+  const candidates: CpuController[] = [];
+  if (existsSync(join(V1_ROOT, 'cpu.cfs_quota_us'))) candidates.push(v1);
+  if (existsSync(join(V2_ROOT, 'cgroup.controllers'))) {
+    const controllers = readFileSync(join(V2_ROOT, 'cgroup.controllers'), 'utf8');
+    if (/\bcpu\b/.test(controllers)) candidates.push(v2);
+  }
+  for (const controller of candidates) {
+    try {
+      controller.create(1).remove();
+      return controller;
+    } catch {
+      // not writable here: try the next, or fall back to the model
+    }
+  }
+  return undefined;
+}
+
+/** Removes groups left behind by sweeps that were killed before they could clean up. */
+export function removeStaleGroups(): number {
+  let removed = 0;
+  for (const root of [V1_ROOT, V2_ROOT]) {
+    let entries: string[];
+    try {
+      entries = readdirSync(root);
+    } catch {
+      continue;
+    }
+    for (const name of entries) {
+      const match = new RegExp(`^${PREFIX}(\\d+)-\\d+$`).exec(name);
+      if (!match || isAlive(Number(match[1]))) continue;
+      try {
+        removeDirectory(join(root, name));
+        removed++;
+      } catch {
+        // still has processes: leave it
+      }
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

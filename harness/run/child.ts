@@ -1,0 +1,74 @@
+/**
+ * A cell's child process: a fresh Node, like a fresh Lambda container. It waits for its job (so
+ * the parent can first put it under a CPU quota), runs the warm-up and the timed invocations, and
+ * reports each one as soon as it ends.
+ */
+import { MswBackend } from '../mock/msw-backend.ts';
+import { ModelSink } from '../workload/sink.ts';
+import { runScraper, type InvocationOutcome } from '../workload/scraper.ts';
+import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve, reject) => process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve())));
+}
+
+class InvocationTimeout extends Error {}
+
+async function invokeWithin(job: CellJob, backend: MswBackend): Promise<InvocationOutcome> {
+  backend.beginInvocation();
+  const sink = new ModelSink(job.scenario, job.timeScale);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new InvocationTimeout()), job.invocationTimeoutMs / job.timeScale);
+  });
+  try {
+    return await Promise.race([runScraper(job.scenario, { concurrency: job.concurrency, timeScale: job.timeScale, sink }), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function run(job: CellJob): Promise<void> {
+  const backend = new MswBackend({ scenario: job.scenario, timeScale: job.timeScale });
+  backend.start();
+  try {
+    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, backend);
+    for (let i = 0; i < job.reps; i++) {
+      const cpuBefore = process.cpuUsage();
+      const outcome = await invokeWithin(job, backend);
+      const cpu = process.cpuUsage(cpuBefore);
+      const rep: RepMeasurement = {
+        durationMs: outcome.durationMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        peakRssMb: process.resourceUsage().maxRSS / 1024,
+        requests: outcome.requests,
+        errors: outcome.errors,
+        retries: outcome.retries,
+        errorsByKind: outcome.errorsByKind,
+        requestLatenciesMs: outcome.requestLatenciesMs,
+        unmockedRequests: [...backend.unmockedRequests()],
+      };
+      await send({ type: 'rep', rep });
+    }
+    await send({ type: 'done' });
+  } catch (error) {
+    if (error instanceof InvocationTimeout) await send({ type: 'timeout', afterMs: job.invocationTimeoutMs });
+    else await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
+  } finally {
+    backend.stop();
+  }
+}
+
+process.once('message', (message: ParentMessage) => {
+  if (message.type === 'run') {
+    run(message.job).then(
+      // Exit at once: a timed-out invocation may leave requests and timers behind.
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  }
+});
+void send({ type: 'ready' });

@@ -1,0 +1,87 @@
+import { histogram, percentile, sortSamples, summarize } from '../analyze/statistics.ts';
+import { billedDurationMs, invocationCost, type Architecture } from '../model/pricing.ts';
+import type { Cell, ErrorsByKind, Rep } from '../results/schema.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import type { RepMeasurement } from '../run/protocol.ts';
+import type { CellRun } from '../run/run-cell.ts';
+import { unmockedMessage } from '../mock/backend.ts';
+
+export interface CellKey {
+  concurrency: number;
+  memoryMb: number;
+  architecture: Architecture;
+}
+
+/** Turns one repetition's raw measurement into the results' repetition record. */
+export function toRep(measurement: RepMeasurement): Rep {
+  const latencies = sortSamples(measurement.requestLatenciesMs.filter((x) => Number.isFinite(x)));
+  return {
+    durationMs: measurement.durationMs,
+    cpuMs: measurement.cpuMs,
+    peakRssMb: measurement.peakRssMb,
+    requests: measurement.requests,
+    errors: measurement.errors,
+    retries: measurement.retries,
+    errorsByKind: measurement.errorsByKind,
+    requestLatencyMs: latencies.length
+      ? { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99) }
+      : { p50: 0, p95: 0, p99: 0 },
+  };
+}
+
+function sumErrors(reps: readonly RepMeasurement[]): ErrorsByKind {
+  const total: ErrorsByKind = { http5xx: 0, http429: 0, timeout: 0, reset: 0, other: 0 };
+  for (const rep of reps) {
+    for (const kind of Object.keys(total) as Array<keyof ErrorsByKind>) total[kind] += rep.errorsByKind[kind];
+  }
+  return total;
+}
+
+/**
+ * Pure: a cell's record from its repetitions, its ideal makespan and the scenario's pricing.
+ * A cell whose job sent a request the scenario does not serve is `errored`: its numbers would
+ * describe a different job.
+ */
+export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario: Scenario): Cell {
+  const reps = run.reps.map(toRep);
+  if (run.state !== 'completed') return { ...key, state: run.state, error: run.error, reps };
+  const unmocked = run.reps.flatMap((rep) => rep.unmockedRequests);
+  if (unmocked.length > 0) {
+    return { ...key, state: 'errored', error: unmockedMessage(unmocked[0]!), reps };
+  }
+  const durationMs = summarize(sortSamples(reps.map((r) => r.durationMs)));
+  const allLatencies = run.reps.flatMap((rep) => rep.requestLatenciesMs).filter((x) => Number.isFinite(x));
+  const sortedLatencies = sortSamples(allLatencies);
+  const requests = reps.reduce((n, r) => n + r.requests, 0);
+  const failed = reps.reduce((n, r) => n + r.errors, 0);
+  const billedMs = billedDurationMs(durationMs.median);
+  return {
+    ...key,
+    state: 'completed',
+    reps,
+    durationMs,
+    cpuMs: summarize(sortSamples(reps.map((r) => r.cpuMs))),
+    errorRate: requests ? failed / requests : 0,
+    errorsByKind: sumErrors(run.reps),
+    retries: reps.reduce((n, r) => n + r.retries, 0),
+    peakRssMb: Math.max(...reps.map((r) => r.peakRssMb)),
+    requestLatencyMs: {
+      ...(sortedLatencies.length
+        ? { p50: percentile(sortedLatencies, 0.5), p95: percentile(sortedLatencies, 0.95), p99: percentile(sortedLatencies, 0.99) }
+        : { p50: 0, p95: 0, p99: 0 }),
+      histogram: histogram(allLatencies),
+    },
+    idealMs,
+    fidelityRatio: idealMs > 0 ? durationMs.median / idealMs : 1,
+    billedMs,
+    costUsd: invocationCost({
+      billedMs,
+      memoryMb: key.memoryMb,
+      architecture: key.architecture,
+      invocationsPerMonth: scenario.lambda.invocationsPerMonth,
+    }),
+  };
+}
+
+/** Above this measured/ideal ratio the harness itself, not the scenario, limits the job. */
+export const FIDELITY_LIMIT = 1.1;

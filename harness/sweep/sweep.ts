@@ -1,0 +1,215 @@
+import { availableParallelism } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { InputError } from '../errors.ts';
+import { cpuShare, heapLimitMb } from '../model/lambda.ts';
+import { idealMakespanMs } from '../model/simulate.ts';
+import { isCompleted, SCHEMA_VERSION, type Cell, type Method, type Results } from '../results/schema.ts';
+import { writeJsonAtomic } from '../results/io.ts';
+import { scenarioHash } from '../scenario/load.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { detectCpuController, removeStaleGroups, type CpuController } from '../run/cgroup.ts';
+import { runCell, type CellLimits } from '../run/run-cell.ts';
+import { buildCell, FIDELITY_LIMIT, type CellKey } from './cell.ts';
+import { cellId } from './grid.ts';
+import { appendCell, journalPath, readJournal, startJournal } from './journal.ts';
+import type { Progress } from './progress.ts';
+
+export interface SweepPlan {
+  scenario: Scenario;
+  cells: CellKey[];
+  reps: number;
+  timeScale: number;
+  outFile: string;
+  resume: boolean;
+  /** 'auto' uses a cgroup CPU quota where one can be created here. */
+  cpuThrottle: 'auto' | 'cgroup' | 'none';
+  toolVersion: string;
+}
+
+const WARMUP_INVOCATIONS = 1;
+
+/** Fails in milliseconds, not after an hour of sweeping, when the results cannot be written. */
+export function checkWritable(outFile: string): void {
+  try {
+    mkdirSync(dirname(outFile), { recursive: true });
+    const probe = `${outFile}.probe-${process.pid}`;
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (error) {
+    throw new InputError({
+      file: outFile,
+      field: '--out',
+      problem: `cannot write the results there (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      fix: 'choose a writable path with --out',
+    });
+  }
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function describeEnvironment(): Results['env'] {
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: availableParallelism(),
+    commit: process.env.GITHUB_SHA ?? git(['rev-parse', 'HEAD']),
+    branch: process.env.GITHUB_HEAD_REF || process.env.GITHUB_REF_NAME || git(['rev-parse', '--abbrev-ref', 'HEAD']),
+  };
+}
+
+function chooseController(mode: SweepPlan['cpuThrottle']): CpuController | undefined {
+  if (mode === 'none') return undefined;
+  const controller = detectCpuController();
+  if (!controller && mode === 'cgroup') {
+    throw new InputError({
+      field: '--cpu-throttle',
+      problem: 'cgroup was asked for, but no writable CPU controller was found (needs Linux, root and the cpu controller)',
+      fix: 'run as root on Linux, or leave out --cpu-throttle',
+    });
+  }
+  return controller;
+}
+
+function methodOf(plan: SweepPlan, controller: CpuController | undefined): Method {
+  const cores = availableParallelism();
+  const notes = [
+    `Each cell runs in a fresh Node process; ${WARMUP_INVOCATIONS} untimed warm-up invocation per cell is excluded from the timings.`,
+    `The ideal makespan of each cell is what an infinitely fast client and mock would reach with the same draws, capacities and rate limits; measured/ideal above ${FIDELITY_LIMIT} means the harness itself was a bottleneck.`,
+  ];
+  if (controller) {
+    notes.push(
+      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, capped at this machine's ${cores} cores, and a V8 heap limit of the memory size less 40 MB.`,
+    );
+  } else {
+    notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price. Run as root on Linux for cgroup throttling.');
+  }
+  if (plan.timeScale > 1) {
+    notes.push(
+      `Latencies ran ${plan.timeScale}x shorter and durations were scaled back. CPU work is not scaled where the quota cannot grow with it (above ${Math.round((cores * 1769) / plan.timeScale)} MB), so those cells overstate their CPU time by up to ${plan.timeScale}x; for an I/O-bound job that is a small share of the duration.`,
+    );
+  }
+  if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
+  return {
+    backend: 'msw',
+    cpuThrottle: controller ? 'cgroup' : 'none',
+    timeScale: plan.timeScale,
+    reps: plan.reps,
+    warmupInvocations: WARMUP_INVOCATIONS,
+    notes,
+  };
+}
+
+function limitsFor(key: CellKey, controller: CpuController | undefined, timeScale: number): { limits: CellLimits; release: () => void } {
+  const limits: CellLimits = { heapMb: heapLimitMb(key.memoryMb) };
+  if (!controller) return { limits, release: () => {} };
+  const group = controller.create(Math.min(availableParallelism(), cpuShare(key.memoryMb) * timeScale));
+  limits.confine = (pid) => group.attach(pid);
+  return { limits, release: () => group.remove() };
+}
+
+export function fidelityWarnings(cells: readonly Cell[]): string[] {
+  const slow = cells.filter(isCompleted).filter((cell) => cell.fidelityRatio > FIDELITY_LIMIT);
+  if (slow.length === 0) return [];
+  const first = slow.reduce((a, b) => (b.concurrency < a.concurrency ? b : a));
+  const worst = slow.reduce((a, b) => (b.fidelityRatio > a.fidelityRatio ? b : a));
+  return [
+    `Fidelity: from concurrency ${first.concurrency} (${first.memoryMb} MB) the replay took ${first.fidelityRatio.toFixed(2)}x its ideal makespan (limit ${FIDELITY_LIMIT}); the harness itself became the bottleneck there. Worst: ${worst.fidelityRatio.toFixed(2)}x at concurrency ${worst.concurrency}, ${worst.memoryMb} MB. Durations of ${slow.length} cell(s) overstate what the job would take.`,
+  ];
+}
+
+export function failureWarnings(cells: readonly Cell[]): string[] {
+  return cells
+    .filter((cell) => cell.state !== 'completed')
+    .map((cell) => `${cellId(cell)} ended as ${cell.state}: ${'error' in cell ? cell.error : ''}`);
+}
+
+/**
+ * Runs the cells one after another, each in its own process, writing the journal and the
+ * results file after every cell.
+ */
+export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (cell: Cell) => void): Promise<Results> {
+  checkWritable(plan.outFile);
+  const hash = scenarioHash(plan.scenario);
+  const journal = journalPath(plan.outFile);
+  const resumed = plan.resume ? readJournal(journal, hash) : undefined;
+  const startedAt = resumed?.startedAt ?? new Date().toISOString();
+  const controller = chooseController(plan.cpuThrottle);
+  if (controller) removeStaleGroups();
+
+  const wanted = new Set(plan.cells.map(cellId));
+  const done = new Map((resumed?.cells ?? []).filter((cell) => wanted.has(cellId(cell))).map((cell) => [cellId(cell), cell]));
+  if (!resumed) startJournal(journal, hash, startedAt);
+
+  const results: Results = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'fanout-tuner', version: plan.toolVersion },
+    env: describeEnvironment(),
+    scenario: plan.scenario,
+    scenarioHash: hash,
+    method: methodOf(plan, controller),
+    startedAt,
+    cells: [],
+    warnings: [],
+    recommendation: null,
+  };
+  const inOrder = () => plan.cells.flatMap((key) => done.get(cellId(key)) ?? []);
+
+  progress.start(plan.cells.length);
+  for (const cell of done.values()) progress.cellFinished(cellId(cell), `${cell.state} (from the journal)`);
+  try {
+    for (const key of plan.cells) {
+      if (done.has(cellId(key))) continue;
+      progress.cellStarted(cellId(key));
+      const { limits, release } = limitsFor(key, controller, plan.timeScale);
+      let cell: Cell;
+      try {
+        const run = await runCell(
+          {
+            scenario: plan.scenario,
+            concurrency: key.concurrency,
+            memoryMb: key.memoryMb,
+            reps: plan.reps,
+            warmupInvocations: WARMUP_INVOCATIONS,
+            timeScale: plan.timeScale,
+            invocationTimeoutMs: plan.scenario.lambda.timeoutS * 1000,
+          },
+          limits,
+        );
+        cell = buildCell(key, run, idealMakespanMs(plan.scenario, key.concurrency), plan.scenario);
+      } finally {
+        release();
+      }
+      done.set(cellId(key), cell);
+      appendCell(journal, cell);
+      results.cells = inOrder();
+      writeJsonAtomic(plan.outFile, results);
+      progress.cellFinished(cellId(key), describeOutcome(cell));
+      onCell?.(cell);
+    }
+  } finally {
+    progress.stop();
+  }
+  results.cells = inOrder();
+  results.warnings = [...fidelityWarnings(results.cells), ...failureWarnings(results.cells)];
+  results.finishedAt = new Date().toISOString();
+  return results;
+}
+
+/** Writes the finished results and removes the journal, which the results file now supersedes. */
+export function finishSweep(outFile: string, results: Results): void {
+  writeJsonAtomic(outFile, results);
+  rmSync(journalPath(outFile), { force: true });
+}
+
+function describeOutcome(cell: Cell): string {
+  if (!isCompleted(cell)) return cell.state;
+  return `median ${(cell.durationMs.median / 1000).toFixed(2)} s, fidelity ${cell.fidelityRatio.toFixed(2)}x`;
+}

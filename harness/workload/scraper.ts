@@ -1,0 +1,111 @@
+import pLimit from 'p-limit';
+import type { ErrorsByKind } from '../results/schema.ts';
+import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { sleep } from '../mock/replay-server.ts';
+import { parseBody } from './parse.ts';
+import type { Sink } from './sink.ts';
+
+/** What one invocation of the job did, in scenario (unscaled) milliseconds. */
+export interface InvocationOutcome {
+  durationMs: number;
+  requests: number;
+  errors: number;
+  retries: number;
+  errorsByKind: ErrorsByKind;
+  /** Per request, from its first send to its final outcome. */
+  requestLatenciesMs: number[];
+  rowsWritten: number;
+}
+
+export interface ScraperOptions {
+  concurrency: number;
+  /** Latencies run this many times shorter: client timeouts and waits shrink with them. */
+  timeScale: number;
+  sink: Sink;
+}
+
+type FailureKind = keyof ErrorsByKind;
+
+export function emptyErrorsByKind(): ErrorsByKind {
+  return { http5xx: 0, http429: 0, timeout: 0, reset: 0, other: 0 };
+}
+
+/**
+ * The built-in scraping job (docs/job-model.md): GET every URL with global fetch under
+ * p-limit(concurrency), a client timeout, retries with backoff that honour Retry-After, parse
+ * the body and write a row to the sink.
+ */
+export async function runScraper(scenario: Scenario, options: ScraperOptions): Promise<InvocationOutcome> {
+  const { timeScale, sink } = options;
+  const { timeoutMs, retries, backoffMs } = scenario.client;
+  const parseKind = scenario.work.parse;
+  const limit = pLimit(options.concurrency);
+  const errorsByKind = emptyErrorsByKind();
+  let errors = 0;
+  let retriesMade = 0;
+  const requests = planRequests(scenario);
+  const latencies = new Array<number>(requests.length);
+
+  async function fetchOne(request: PlannedRequest): Promise<void> {
+    const sentAt = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      let failure: FailureKind;
+      let waitMs = (backoffMs * 2 ** attempt) / timeScale;
+      try {
+        const response = await fetch(request.url, { signal: AbortSignal.timeout(timeoutMs / timeScale) });
+        if (response.status === 200) {
+          const page = parseBody(parseKind, await response.text());
+          latencies[request.index] = (performance.now() - sentAt) * timeScale;
+          await sink.write({ url: request.url, title: page.title, links: page.links });
+          return;
+        }
+        await response.arrayBuffer();
+        if (response.status === 429) {
+          failure = 'http429';
+          waitMs = retryAfterMs(response.headers) / timeScale;
+        } else if (response.status >= 500) {
+          failure = 'http5xx';
+        } else {
+          failure = 'other';
+        }
+      } catch (error) {
+        failure = isTimeout(error) ? 'timeout' : 'reset';
+      }
+      errorsByKind[failure]++;
+      if (attempt >= retries || failure === 'other') {
+        errors++;
+        latencies[request.index] = (performance.now() - sentAt) * timeScale;
+        return;
+      }
+      retriesMade++;
+      await sleep(waitMs);
+    }
+  }
+
+  const started = performance.now();
+  await Promise.all(requests.map((request) => limit(() => fetchOne(request))));
+  await sink.flush();
+  const durationMs = (performance.now() - started) * timeScale;
+  return {
+    durationMs,
+    requests: requests.length,
+    errors,
+    retries: retriesMade,
+    errorsByKind,
+    requestLatenciesMs: latencies,
+    rowsWritten: sink.rowsWritten,
+  };
+}
+
+/** Prefers the millisecond header some APIs send; falls back to Retry-After in seconds. */
+export function retryAfterMs(headers: Headers): number {
+  const ms = Number(headers.get('retry-after-ms'));
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const seconds = Number(headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}

@@ -1,0 +1,58 @@
+import { Command } from 'commander';
+import { parseIntegerList, parseNumber, runCli } from '../harness/cli.ts';
+import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
+import { createProgress } from '../harness/sweep/progress.ts';
+import { gridCells } from '../harness/sweep/grid.ts';
+import { finishSweep, runSweep } from '../harness/sweep/sweep.ts';
+import { formatSummaryTable } from '../harness/report/terminal.ts';
+import { InputError } from '../harness/errors.ts';
+import { toolVersion } from '../harness/version.ts';
+
+const program = new Command('sweep')
+  .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
+  .argument('[scenario]', 'scenario file', DEFAULT_SCENARIO)
+  .option('--concurrency <list>', 'concurrency levels (max_workers), e.g. 1,2,4,8 (default: the scenario\'s sweep.concurrency)')
+  .option('--memory <list>', 'Lambda memory sizes in MB, 128 to 10240 (default: the scenario\'s sweep.memoryMb)')
+  .option('--reps <n>', 'timed repetitions per cell (default: the scenario\'s sweep.reps)')
+  .option('--time-scale <s>', 'run latencies s times shorter and scale durations back (default: the scenario\'s sweep.timeScale)')
+  .option('--seed <n>', 'override the scenario seed')
+  .option('--out <file>', 'results file (default: results/<scenario name>.json)')
+  .option('--resume', 'continue a sweep that was interrupted, from its journal beside --out')
+  .option('--cpu-throttle <mode>', 'auto | cgroup | none: how memory sizes limit the CPU', 'auto')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+await runCli(async () => {
+  program.parse();
+  const options = program.opts<Record<string, string | boolean | undefined>>();
+  const file = program.args[0] ?? DEFAULT_SCENARIO;
+  let scenario = loadScenario(file);
+  if (typeof options.seed === 'string') scenario = { ...scenario, seed: parseNumber('--seed', options.seed, 0, 2 ** 31 - 1, true) };
+  const throttle = String(options.cpuThrottle);
+  if (!['auto', 'cgroup', 'none'].includes(throttle)) {
+    throw new InputError({ field: '--cpu-throttle', problem: `"${throttle}" is not a mode`, fix: 'use auto, cgroup or none' });
+  }
+  const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000) : scenario.sweep.concurrency;
+  const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240) : scenario.sweep.memoryMb;
+  const reps = typeof options.reps === 'string' ? parseNumber('--reps', options.reps, 1, 1000, true) : scenario.sweep.reps;
+  const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, 1000) : scenario.sweep.timeScale;
+  const outFile = typeof options.out === 'string' ? options.out : `results/${scenario.name}.json`;
+
+  const results = await runSweep(
+    {
+      scenario,
+      cells: gridCells(concurrency, memoryMb, scenario.lambda.architecture),
+      reps,
+      timeScale,
+      outFile,
+      resume: options.resume === true,
+      cpuThrottle: throttle as 'auto' | 'cgroup' | 'none',
+      toolVersion: toolVersion(),
+    },
+    createProgress(),
+  );
+  finishSweep(outFile, results);
+  console.log(formatSummaryTable(results));
+  for (const warning of results.warnings) console.log(`warning: ${warning}`);
+  console.log(`results: ${outFile}`);
+});
