@@ -1,3 +1,4 @@
+import { statedRetryAfterMs } from '../scenario/plan.ts';
 import type { HostSpec } from '../scenario/schema.ts';
 
 /**
@@ -26,7 +27,7 @@ export class HostState {
 
   /**
    * Takes a token for a request arriving at `nowMs`. Returns 0 when the request may proceed,
-   * otherwise the wait until a token is available, in unscaled (scenario) milliseconds.
+   * otherwise the wait the 429 states, in unscaled (scenario) milliseconds.
    */
   admit(nowMs: number): number {
     if (!this.spec.rateLimit) return 0;
@@ -36,7 +37,7 @@ export class HostState {
       this.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - this.tokens) / this.refillPerMs) * this.timeScale));
+    return statedRetryAfterMs(((1 - this.tokens) / this.refillPerMs) * this.timeScale, this.spec.rateLimit.retryAfter);
   }
 
   /** Resolves when one of the host's `capacity` slots is free (FIFO). */

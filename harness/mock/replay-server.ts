@@ -65,11 +65,15 @@ export class ReplayServer {
     this.arrivals.set(index, attempt + 1);
 
     const waitMs = host.admit(performance.now());
+    const spec = host.spec;
     if (waitMs > 0) {
       return {
         kind: 'status',
         status: 429,
-        headers: { 'retry-after-ms': String(waitMs), 'retry-after': String(Math.ceil(waitMs / 1000)) },
+        headers:
+          spec.rateLimit?.retryAfter === 'seconds'
+            ? { 'retry-after': String(Math.ceil(waitMs / 1000)) }
+            : { 'retry-after-ms': String(waitMs), 'retry-after': String(Math.ceil(waitMs / 1000)) },
       };
     }
     const draw = drawAttempt(this.scenario, hostOf(url), index, attempt);

@@ -1,5 +1,5 @@
 import type { ErrorsByKind } from '../results/schema.ts';
-import { drawAttempt, drawSinkLatency, planRequests, type Fault } from '../scenario/plan.ts';
+import { drawAttempt, drawSinkLatency, planRequests, statedRetryAfterMs, type Fault } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
 /**
@@ -142,6 +142,7 @@ interface HostState {
   burst: number;
   tokens: number;
   refilledAtMs: number;
+  retryAfter: 'ms' | 'seconds';
 }
 
 interface QueuedBatch {
@@ -203,6 +204,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         burst,
         tokens: burst,
         refilledAtMs: 0,
+        retryAfter: spec.rateLimit?.retryAfter ?? 'ms',
       };
       hostsByName.set(host, state);
     }
@@ -337,7 +339,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       host.refilledAtMs = now;
       if (host.tokens < 1 - TOKEN_EPSILON) {
         const untilTokenMs = ((1 - host.tokens) * 1000) / host.rps;
-        fail(request, attempt, HTTP_429, now, Math.max(1, Math.ceil(untilTokenMs - MS_EPSILON)));
+        fail(request, attempt, HTTP_429, now, statedRetryAfterMs(untilTokenMs, host.retryAfter));
         return;
       }
       host.tokens = Math.max(0, host.tokens - 1);

@@ -44,6 +44,10 @@ export const hostSchema = z
       .object({
         rps: positive.describe('Token refill rate, requests per second'),
         burst: z.number().int().positive().optional().describe('Bucket size; defaults to max(1, rps)'),
+        retryAfter: z
+          .enum(['ms', 'seconds'])
+          .default('ms')
+          .describe('"seconds": only the standard whole-second Retry-After header, as most APIs send; "ms": also retry-after-ms'),
       })
       .strict()
       .optional()

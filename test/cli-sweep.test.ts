@@ -1,0 +1,55 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasStackTrace, runScript } from './helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'fanout-cli-'));
+const out = join(dir, 'out.json');
+
+function expectRefused(args: string[], message: RegExp): void {
+  const run = runScript('sweep', [...args, '--out', out], { timeoutMs: 30_000 });
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(message);
+  expect(hasStackTrace(run.stderr)).toBe(false);
+  expect(run.stderr.trim().split('\n').filter((line) => !line.startsWith('('))).toHaveLength(1);
+  expect(existsSync(out)).toBe(false);
+  expect(readdirSync(dir).filter((f) => f.startsWith('out'))).toEqual([]);
+}
+
+describe('the sweep command refuses bad input with exit 2, one line and no output', () => {
+  it('a missing scenario file', () => {
+    expectRefused(['scenarios/nope.json'], /scenarios\/nope\.json: no such scenario file\. Fix: check the path/);
+  });
+
+  it('a scenario that is not JSON', () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ "name": "x", ');
+    expectRefused([file], /broken\.json: not valid JSON/);
+  });
+
+  it('a scenario that breaks the schema, naming the field', () => {
+    const file = join(dir, 'invalid.json');
+    writeFileSync(file, JSON.stringify({ name: 'x', seed: 1, requests: [{ host: 'a.example', count: 0 }], hosts: {} }));
+    expectRefused([file], /invalid\.json: requests\[0\]\.count: .*Fix: see schema\/scenario\.schema\.json/);
+  });
+
+  it('an unknown flag', () => {
+    expectRefused(['--concurency', '4'], /unknown option '--concurency'/);
+  });
+
+  it('a concurrency that is not a positive whole number', () => {
+    expectRefused(['scenarios/small-fast.json', '--concurrency', '1,0,x'], /--concurrency: "0" is not a whole number from 1 to 10000/);
+  });
+
+  it('a memory size Lambda does not offer', () => {
+    expectRefused(['scenarios/small-fast.json', '--memory', '64'], /--memory: "64" is not a whole number from 128 to 10240/);
+  });
+
+  it('prints its usage with --help and exits 0', () => {
+    const run = runScript('sweep', ['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Usage: sweep \[options\] \[scenario\]/);
+    expect(run.stdout).toContain('--concurrency <list>');
+  });
+});

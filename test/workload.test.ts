@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MswBackend } from '../harness/mock/msw-backend.ts';
+import { simulate } from '../harness/model/simulate.ts';
+import { scenarioSchema, type Scenario, type ScenarioInput } from '../harness/scenario/schema.ts';
+import { ModelSink } from '../harness/workload/sink.ts';
+import { retryAfterMs, runScraper } from '../harness/workload/scraper.ts';
+
+let backend: MswBackend | undefined;
+afterEach(() => backend?.stop());
+
+async function replay(input: Omit<ScenarioInput, 'name'>, concurrency: number): Promise<{ scenario: Scenario; outcome: Awaited<ReturnType<typeof runScraper>> }> {
+  const scenario = scenarioSchema.parse({ name: 'workload', ...input });
+  backend = new MswBackend({ scenario, timeScale: 1 });
+  backend.start();
+  const outcome = await runScraper(scenario, { concurrency, timeScale: 1, sink: new ModelSink(scenario, 1) });
+  return { scenario, outcome };
+}
+
+describe('the scraping job', () => {
+  it('fails and retries the same requests the simulator does, from the same draws', async () => {
+    const { scenario, outcome } = await replay(
+      {
+        seed: 21,
+        requests: [{ host: 'flaky.example', count: 40 }],
+        hosts: { 'flaky.example': { latencyMs: { dist: 'fixed', value: 5 }, errorRate: 0.2, resetRate: 0.1 } },
+        work: { parse: 'html' },
+        sink: { latencyMs: { dist: 'fixed', value: 1 }, poolSize: 10 },
+        client: { retries: 2, backoffMs: 5, timeoutMs: 2000 },
+      },
+      8,
+    );
+    const simulated = simulate(scenario, { concurrency: 8 });
+    expect(outcome.errorsByKind).toEqual(simulated.errorsByKind);
+    expect(outcome.errors).toBe(simulated.errors);
+    expect(outcome.retries).toBe(simulated.retries);
+    expect(outcome.rowsWritten).toBe(40 - outcome.errors);
+    expect(outcome.errorsByKind.http5xx + outcome.errorsByKind.reset).toBeGreaterThan(0);
+  });
+
+  it('counts a request that times out on every attempt once as an error', async () => {
+    const { outcome } = await replay(
+      {
+        seed: 1,
+        requests: [{ host: 'hang.example', count: 2 }],
+        hosts: { 'hang.example': { latencyMs: { dist: 'fixed', value: 1 }, timeoutRate: 1 } },
+        client: { retries: 1, backoffMs: 10, timeoutMs: 100 },
+      },
+      2,
+    );
+    expect(outcome.errorsByKind.timeout).toBe(4);
+    expect(outcome.errors).toBe(2);
+    expect(outcome.retries).toBe(2);
+    // two attempts of 100 ms and a 10 ms wait
+    expect(outcome.durationMs / 210).toBeGreaterThan(0.95);
+    expect(outcome.durationMs / 210).toBeLessThan(1.6);
+  });
+
+  it('waits what Retry-After says before retrying a 429', async () => {
+    const { outcome } = await replay(
+      {
+        seed: 1,
+        requests: [{ host: 'limited.example', count: 3 }],
+        hosts: { 'limited.example': { latencyMs: { dist: 'fixed', value: 1 }, rateLimit: { rps: 10, burst: 1 } } },
+        work: { parse: 'none' },
+        sink: { latencyMs: { dist: 'fixed', value: 0 } },
+        client: { retries: 5, backoffMs: 1 },
+      },
+      3,
+    );
+    expect(outcome.errors).toBe(0);
+    expect(outcome.errorsByKind.http429).toBeGreaterThanOrEqual(2);
+    // 3 requests at 10 rps with a bucket of one need at least 200 ms.
+    expect(outcome.durationMs).toBeGreaterThan(195);
+  });
+
+  it('takes as long as the simulator says with a capacity queue and a sink pool', async () => {
+    const input = {
+      seed: 4,
+      requests: [{ host: 'q.example', count: 24 }],
+      hosts: { 'q.example': { latencyMs: { dist: 'uniform', min: 40, max: 80 }, capacity: 3 } },
+      work: { parse: 'none' },
+      sink: { latencyMs: { dist: 'fixed', value: 10 }, poolSize: 1, batchSize: 2 },
+    } as const;
+    const { scenario, outcome } = await replay(input, 6);
+    const ideal = simulate(scenario, { concurrency: 6 }).makespanMs;
+    expect(outcome.durationMs / ideal).toBeGreaterThan(0.97);
+    expect(outcome.durationMs / ideal).toBeLessThan(1.25);
+  });
+
+  it('reads retry-after-ms first, then Retry-After seconds', () => {
+    expect(retryAfterMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '1' }))).toBe(250);
+    expect(retryAfterMs(new Headers({ 'retry-after': '2' }))).toBe(2000);
+    expect(retryAfterMs(new Headers())).toBe(1000);
+  });
+});
+
+describe('the model sink', () => {
+  it('writes rows in batches and holds one connection per batch', async () => {
+    const scenario = scenarioSchema.parse({
+      name: 'sink',
+      seed: 1,
+      requests: [{ host: 'a.example', count: 1 }],
+      hosts: { 'a.example': { latencyMs: { dist: 'fixed', value: 1 } } },
+      sink: { latencyMs: { dist: 'fixed', value: 40 }, poolSize: 1, batchSize: 2 },
+    });
+    const sink = new ModelSink(scenario, 1);
+    const start = performance.now();
+    const row = { url: 'u', title: 't', links: 0 };
+    // Rows 1 and 3 do not fill a batch and return at once; rows 2 and 4 wait for theirs.
+    await sink.write(row);
+    const firstReturned = performance.now() - start;
+    await Promise.all([sink.write(row), sink.write(row), sink.write(row)]);
+    await sink.write(row);
+    await sink.flush();
+    const total = performance.now() - start;
+    expect(sink.rowsWritten).toBe(5);
+    expect(firstReturned).toBeLessThan(20);
+    // Three batches (2 + 2 + 1 rows) through one connection: 120 ms.
+    expect(total / 120).toBeGreaterThan(0.95);
+    expect(total / 120).toBeLessThan(1.5);
+  });
+});
