@@ -103,4 +103,12 @@ describe('generated bodies', () => {
     expect(Buffer.byteLength(json)).toBe(6000);
     expect(parseJson(json)).toEqual({ title: 'Page 4', links: JSON.parse(json).items.length });
   });
+
+  it('come out at every size asked for, small or large', () => {
+    for (let bytes = 0; bytes < 3000; bytes += 7) {
+      expect(Buffer.byteLength(factory.body('html', bytes, 1))).toBe(bytes);
+      expect(Buffer.byteLength(factory.body('json', bytes + 100, 1))).toBe(bytes + 100);
+    }
+    for (const bytes of [19_993, 20_000, 150_000]) expect(Buffer.byteLength(factory.body('html', bytes, 2))).toBe(bytes);
+  });
 });

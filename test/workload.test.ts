@@ -80,7 +80,7 @@ describe('the scraping job', () => {
       hosts: { 'q.example': { latencyMs: { dist: 'uniform', min: 40, max: 80 }, capacity: 3 } },
       work: { parse: 'none' },
       sink: { latencyMs: { dist: 'fixed', value: 10 }, poolSize: 1, batchSize: 2 },
-    } as const;
+    } satisfies Omit<ScenarioInput, 'name'>;
     const { scenario, outcome } = await replay(input, 6);
     const ideal = simulate(scenario, { concurrency: 6 }).makespanMs;
     expect(outcome.durationMs / ideal).toBeGreaterThan(0.97);

@@ -13,6 +13,8 @@ export interface MockBackend {
   beginInvocation(): void;
   /** Requests to hosts the scenario does not define, since the last beginInvocation. */
   unmockedRequests(): readonly string[];
+  /** Failures of the mock itself since the last beginInvocation: a bug, never a server behaviour. */
+  mockFailures(): readonly string[];
   stop(): void;
 }
 

@@ -42,8 +42,9 @@ export class BodyFactory {
     if (room <= 0) return (head + tail).slice(0, Math.max(bytes, 0));
     while (this.htmlFiller.length < room) this.htmlFiller += htmlItem(this.htmlFiller.length);
     // Cut at an item boundary and pad with a comment, so the markup stays well formed.
-    let cut = this.htmlFiller.lastIndexOf('</article>\n', room);
-    cut = cut < 0 ? 0 : cut + '</article>\n'.length;
+    const itemEnd = '</article>\n';
+    let cut = this.htmlFiller.lastIndexOf(itemEnd, room - itemEnd.length);
+    cut = cut < 0 ? 0 : cut + itemEnd.length;
     const padding = room - cut;
     const pad = padding >= 7 ? `<!--${'-'.repeat(padding - 7)}-->` : ' '.repeat(padding);
     return head + this.htmlFiller.slice(0, cut) + pad + tail;

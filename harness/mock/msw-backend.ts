@@ -24,7 +24,14 @@ export class MswBackend implements MockBackend {
           if (request.signal.aborted) resolve();
           else request.signal.addEventListener('abort', () => resolve(), { once: true });
         });
-        const outcome = await replay.serve(request.url, aborted);
+        let outcome: Awaited<ReturnType<ReplayServer['serve']>>;
+        try {
+          outcome = await replay.serve(request.url, aborted);
+        } catch (error) {
+          // Never let a fault of the mock pass for a 5xx of the scenario's server.
+          replay.recordFailure(`${request.url}: ${error instanceof Error ? error.message : String(error)}`);
+          return HttpResponse.error();
+        }
         switch (outcome.kind) {
           case 'ok':
             return new HttpResponse(outcome.body, { status: 200, headers: { 'content-type': outcome.contentType } });
@@ -54,6 +61,10 @@ export class MswBackend implements MockBackend {
 
   unmockedRequests(): readonly string[] {
     return this.server.unmockedRequests();
+  }
+
+  mockFailures(): readonly string[] {
+    return this.server.mockFailures();
   }
 
   stop(): void {

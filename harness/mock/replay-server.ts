@@ -27,6 +27,7 @@ export class ReplayServer {
   private hosts = new Map<string, HostState>();
   private arrivals = new Map<number, number>();
   private unmocked: string[] = [];
+  private failures: string[] = [];
   private readonly bodyKind: BodyKind;
 
   constructor(
@@ -48,6 +49,15 @@ export class ReplayServer {
     );
     this.arrivals = new Map();
     this.unmocked = [];
+    this.failures = [];
+  }
+
+  recordFailure(description: string): void {
+    this.failures.push(description);
+  }
+
+  mockFailures(): readonly string[] {
+    return this.failures;
   }
 
   unmockedRequests(): readonly string[] {

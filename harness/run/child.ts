@@ -47,6 +47,7 @@ async function run(job: CellJob): Promise<void> {
         errorsByKind: outcome.errorsByKind,
         requestLatenciesMs: outcome.requestLatenciesMs,
         unmockedRequests: [...backend.unmockedRequests()],
+        mockFailures: [...backend.mockFailures()],
       };
       await send({ type: 'rep', rep });
     }

@@ -24,6 +24,7 @@ export interface RepMeasurement {
   errorsByKind: ErrorsByKind;
   requestLatenciesMs: number[];
   unmockedRequests: string[];
+  mockFailures: string[];
 }
 
 export type ParentMessage = { type: 'run'; job: CellJob };

@@ -49,6 +49,10 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
   if (unmocked.length > 0) {
     return { ...key, state: 'errored', error: unmockedMessage(unmocked[0]!), reps };
   }
+  const mockFailures = run.reps.flatMap((rep) => rep.mockFailures);
+  if (mockFailures.length > 0) {
+    return { ...key, state: 'errored', error: `the mock server failed (a fanout-tuner bug, please report it): ${mockFailures[0]}`, reps };
+  }
   const durationMs = summarize(sortSamples(reps.map((r) => r.durationMs)));
   const allLatencies = run.reps.flatMap((rep) => rep.requestLatenciesMs).filter((x) => Number.isFinite(x));
   const sortedLatencies = sortSamples(allLatencies);
