@@ -67,6 +67,10 @@ function describeValue(value: unknown): string {
   return value === undefined || value === null ? '(not set)' : String(value);
 }
 
+function describeChange(name: string, before: unknown, after: number | string): string {
+  return String(before) === String(after) ? `${name}: ${after} (unchanged)` : `${name}: ${describeValue(before)} -> ${after}`;
+}
+
 function pickFunction(names: string[], aliases: Map<string, string>, wanted: string | undefined, file: string, what: string): string {
   if (names.length === 0) {
     throw new InputError({ file, field: what, problem: 'has no Lambda function', fix: 'pass the template or serverless.yml that defines the function' });
@@ -90,7 +94,7 @@ function pickFunction(names: string[], aliases: Map<string, string>, wanted: str
 }
 
 function applyEdits(text: string, doc: Document, edits: YamlEdit[], file: string): { text: string; changes: string[] } {
-  const changes = edits.map((edit) => `${pathText(edit.path)}: ${describeValue(scalarValue(doc, edit.path))} -> ${edit.value}`);
+  const changes = edits.map((edit) => describeChange(pathText(edit.path), scalarValue(doc, edit.path), edit.value));
   return { text: editYaml(text, edits, file), changes };
 }
 
@@ -244,7 +248,7 @@ function applyToTfvars(text: string, settings: DeploymentSettings, file: string)
       return;
     }
     const match = pattern.exec(lines[index]!)!;
-    changes.push(`${name}: ${match[3]} -> ${value}`);
+    changes.push(describeChange(name, match[3], value));
     lines[index] = `${match[1]}${match[2]}${value}${match[4]}${match[5]}`;
   };
 
