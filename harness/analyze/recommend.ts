@@ -364,7 +364,7 @@ function compareWithRunnerUp(picked: Omit<Picked, 'recommendation'>, runnerUp: C
     }
   } else {
     const costGain = runnerUp.costUsd.perMonth > 0 ? (runnerUp.costUsd.perMonth - winner.costUsd.perMonth) / runnerUp.costUsd.perMonth : 0;
-    const speedGain = (runnerUp.durationMs.median - winner.durationMs.median) / runnerUp.durationMs.median;
+    const speedGain = runnerUp.durationMs.median > 0 ? (runnerUp.durationMs.median - winner.durationMs.median) / runnerUp.durationMs.median : 0;
     lead = `Against the runner-up (${other}: ${runnerFacts}) it is ${signedPercent(costGain, 'cheaper', 'dearer')} and ${signedPercent(speedGain, 'faster', 'slower')}`;
   }
   let certainty: string;
