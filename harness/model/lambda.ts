@@ -1,14 +1,83 @@
-/** Lambda's CPU allocation: 1,769 MB buys one vCPU, proportionally, up to 6 vCPUs at 10,240 MB. */
+/**
+ * What a Lambda memory size buys in CPU and heap, and a first-order projection of duration from
+ * one CPU share to another. Pure functions: no clock, no environment.
+ */
+
+/** Lambda gives one full vCPU at 1,769 MB and scales CPU linearly with memory. */
+export const MB_PER_VCPU = 1769;
+/** 10,240 MB, the largest size, gets 6 vCPUs. */
+export const MAX_VCPUS = 6;
+export const MIN_MEMORY_MB = 128;
+export const MAX_MEMORY_MB = 10_240;
+
+function requirePositive(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+}
+
+/**
+ * vCPUs a function of this size gets, across all its threads. The linear rule gives 5.79 vCPUs at
+ * 10,240 MB where AWS quotes 6; we keep the linear rule (it understates the largest sizes a little)
+ * and cap it at 6 so no size is ever credited with more than AWS provides.
+ */
 export function cpuShare(memoryMb: number): number {
-  return Math.min(6, memoryMb / 1769);
+  requirePositive('memoryMb', memoryMb);
+  return Math.min(MAX_VCPUS, memoryMb / MB_PER_VCPU);
 }
 
-/** A single-threaded event loop cannot use more than one core however much memory it has. */
+/**
+ * Share of one core a single thread gets: below 1,769 MB a thread is throttled to memory/1769 of a
+ * core; above it, extra vCPUs do not make one thread faster. A Node event loop is one thread, so
+ * this is the share that matters for the job's parse and client overhead.
+ */
 export function singleThreadShare(memoryMb: number): number {
-  return Math.min(1, memoryMb / 1769);
+  requirePositive('memoryMb', memoryMb);
+  return Math.min(1, memoryMb / MB_PER_VCPU);
 }
 
-/** Heap limit that leaves room for the runtime's non-heap memory (code, buffers, stacks). */
-export function heapLimitMb(memoryMb: number): number {
-  return Math.max(64, memoryMb - 40);
+/** RSS a Node process holds outside the V8 old space: the binary, ICU, code, new space, buffers. */
+export const RUNTIME_OVERHEAD_MB = 40;
+/** Below this V8 cannot even load the harness; a size that small fails anyway. */
+export const MIN_HEAP_MB = 64;
+
+/**
+ * The `--max-old-space-size` to give a cell's child process so that a job needing more memory than
+ * the Lambda size fails there too, as it would on Lambda, instead of finishing on a machine with
+ * gigabytes to spare. Lambda kills the function when its whole RSS passes the memory size, and the
+ * old space is only part of the RSS, so we leave `runtimeOverheadMb` for the rest. The result is a
+ * floor, not an exact replica: buffers outside the heap can still push RSS past the size, which is
+ * why the analysis also marks a cell infeasible when its peak RSS reaches the memory size.
+ */
+export function heapLimitMb(memoryMb: number, runtimeOverheadMb: number = RUNTIME_OVERHEAD_MB): number {
+  requirePositive('memoryMb', memoryMb);
+  if (!Number.isFinite(runtimeOverheadMb) || runtimeOverheadMb < 0) {
+    throw new RangeError(`runtimeOverheadMb must be a non-negative number, got ${runtimeOverheadMb}`);
+  }
+  return Math.max(MIN_HEAP_MB, Math.floor(memoryMb - runtimeOverheadMb));
+}
+
+export interface DurationProjection {
+  /** Wall time measured at `fromShare`. */
+  measuredWallMs: number;
+  /** CPU time of the same run (user + system). */
+  measuredCpuMs: number;
+  /** CPU share (cores) the measurement ran with. */
+  fromShare: number;
+  /** CPU share to project to. */
+  toShare: number;
+}
+
+/**
+ * First-order projection: the time spent waiting on I/O does not depend on the CPU share, the
+ * CPU time stretches by fromShare/toShare. I/O time is wall minus CPU, floored at 0 because a
+ * multi-threaded run can use more CPU time than wall time. It ignores the overlap of CPU and I/O,
+ * so it overstates the slowdown of a job whose CPU work hides behind slow responses.
+ */
+export function projectDurationMs(projection: DurationProjection): number {
+  const { measuredWallMs, measuredCpuMs, fromShare, toShare } = projection;
+  if (!Number.isFinite(measuredWallMs) || measuredWallMs < 0) throw new RangeError(`measuredWallMs must be >= 0, got ${measuredWallMs}`);
+  if (!Number.isFinite(measuredCpuMs) || measuredCpuMs < 0) throw new RangeError(`measuredCpuMs must be >= 0, got ${measuredCpuMs}`);
+  requirePositive('fromShare', fromShare);
+  requirePositive('toShare', toShare);
+  const ioMs = Math.max(0, measuredWallMs - measuredCpuMs);
+  return ioMs + measuredCpuMs * (fromShare / toShare);
 }

@@ -1,0 +1,422 @@
+import { InputError } from '../errors.ts';
+import { isCompleted, type Cell, type CompletedCell, type Recommendation } from '../results/schema.ts';
+
+/**
+ * Picks the settings to deploy from a sweep's cells. Pure: the same cells and options always give
+ * the same answer, tie-breaks included.
+ *
+ * Strategies (as in AWS Lambda Power Tuning's analyzer):
+ * - cost: lowest costUsd.perMonth; ties go to the faster, then the lower concurrency, then the
+ *   smaller memory size.
+ * - speed: lowest median duration; ties go to the cheaper, then the same order.
+ * - balanced: lowest W x cost + (1 - W) x duration, both min-max normalised over the feasible cells,
+ *   so W = 1 is `cost` and W = 0 is `speed`.
+ */
+
+export const STRATEGIES = ['cost', 'speed', 'balanced'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** The limits a cell must meet, in the order they are reported. */
+export const CONSTRAINTS = ['completed', 'memory', 'lambdaTimeout', 'maxErrorRate', 'maxP95Ms'] as const;
+export type Constraint = (typeof CONSTRAINTS)[number];
+
+export interface RecommendOptions {
+  /** cost | speed | balanced; default cost. A string so that a flag's value can be passed as is. */
+  strategy?: string;
+  /** Balanced only: the weight of cost against duration, in [0, 1]; default 0.5. */
+  weight?: number;
+  /** Feasible cells have durationMs.p95 at most this. */
+  maxP95Ms?: number;
+  /** Feasible cells have errorRate at most this, in [0, 1]. No limit by default. */
+  maxErrorRate?: number;
+  /** The function timeout (scenario lambda.timeoutS); feasible cells have p95 below it. Default 900. */
+  lambdaTimeoutS?: number;
+  /** The knee is the lowest concurrency within this share of the fastest at the chosen memory; default 0.05. */
+  kneeMargin?: number;
+}
+
+export interface Knee {
+  memoryMb: number;
+  /** The smallest concurrency whose median is within `margin` of the fastest at this memory size. */
+  concurrency: number;
+  medianMs: number;
+  /** The fastest feasible concurrency at this memory size and its median. */
+  bestConcurrency: number;
+  bestMedianMs: number;
+  margin: number;
+  /** Feasible concurrencies measured at this memory size; with one, there is no curve to bend. */
+  feasibleAtMemory: number;
+}
+
+export type ExclusionCounts = Record<Constraint, number>;
+
+export interface Picked {
+  kind: 'picked';
+  recommendation: Recommendation;
+  winner: CompletedCell;
+  runnerUp: CompletedCell | null;
+  /**
+   * The winner's 95% interval on the strategy's metric lies entirely below the runner-up's.
+   * Metric intervals: speed uses durationMs.ci95; cost scales durationMs.ci95 by
+   * costUsd.perMonth / median (as if the whole bill scaled with duration: the request charge does
+   * not, so the interval is a little wider than the truth, which errs on the side of "not sure");
+   * balanced scores both ends of those two intervals. True when there is no runner-up; false when
+   * either cell has a single repetition, since one run gives no interval.
+   */
+  beatsRunnerUp: boolean;
+  /** [low, high] of the strategy's metric for the winner and the runner-up (null without one). */
+  winnerInterval: [number, number];
+  runnerUpInterval: [number, number] | null;
+  knee: Knee;
+  feasibleCount: number;
+  totalCount: number;
+  /** Cells each constraint excluded; a cell can break several, so these may sum to more than the excluded cells. */
+  excluded: ExclusionCounts;
+}
+
+export interface NoneFeasible {
+  kind: 'none';
+  /** The constraint that excluded the most cells (on a tie, the later one in CONSTRAINTS). */
+  bindingConstraint: Constraint;
+  excluded: ExclusionCounts;
+  totalCount: number;
+  message: string;
+}
+
+export type RecommendOutcome = Picked | NoneFeasible;
+
+interface ValidOptions {
+  strategy: Strategy;
+  weight: number;
+  maxP95Ms: number | undefined;
+  maxErrorRate: number | undefined;
+  lambdaTimeoutS: number;
+  kneeMargin: number;
+}
+
+function validate(options: RecommendOptions): ValidOptions {
+  const strategy = options.strategy ?? 'cost';
+  if (!(STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new InputError({ field: '--strategy', problem: `unknown strategy "${strategy}"`, fix: `use one of ${STRATEGIES.join(', ')}` });
+  }
+  if (options.weight !== undefined) {
+    if (strategy !== 'balanced') {
+      throw new InputError({ field: '--weight', problem: `only applies to the balanced strategy, not "${strategy}"`, fix: 'add --strategy balanced or drop --weight' });
+    }
+    if (!(Number.isFinite(options.weight) && options.weight >= 0 && options.weight <= 1)) {
+      throw new InputError({ field: '--weight', problem: `must be in [0, 1], got ${options.weight}`, fix: 'use 0 for speed only, 1 for cost only, e.g. 0.5' });
+    }
+  }
+  if (options.maxP95Ms !== undefined && !(Number.isFinite(options.maxP95Ms) && options.maxP95Ms > 0)) {
+    throw new InputError({ field: '--max-p95-ms', problem: `must be a positive number of ms, got ${options.maxP95Ms}`, fix: 'e.g. --max-p95-ms 10000' });
+  }
+  if (options.maxErrorRate !== undefined && !(Number.isFinite(options.maxErrorRate) && options.maxErrorRate >= 0 && options.maxErrorRate <= 1)) {
+    throw new InputError({ field: '--max-error-rate', problem: `must be a share in [0, 1], got ${options.maxErrorRate}`, fix: 'e.g. --max-error-rate 0.01 for 1%' });
+  }
+  const lambdaTimeoutS = options.lambdaTimeoutS ?? 900;
+  if (!(Number.isFinite(lambdaTimeoutS) && lambdaTimeoutS > 0)) {
+    throw new InputError({ field: 'lambda.timeoutS', problem: `must be a positive number of seconds, got ${lambdaTimeoutS}`, fix: 'set 1 to 900 in the scenario' });
+  }
+  const kneeMargin = options.kneeMargin ?? 0.05;
+  if (!(Number.isFinite(kneeMargin) && kneeMargin >= 0)) {
+    throw new InputError({ field: 'kneeMargin', problem: `must be a non-negative share, got ${kneeMargin}`, fix: 'e.g. 0.05 for 5%' });
+  }
+  return { strategy: strategy as Strategy, weight: options.weight ?? 0.5, maxP95Ms: options.maxP95Ms, maxErrorRate: options.maxErrorRate, lambdaTimeoutS, kneeMargin };
+}
+
+/** Every constraint the cell breaks (empty: feasible). */
+function violations(cell: Cell, options: ValidOptions): Constraint[] {
+  if (!isCompleted(cell)) {
+    if (cell.state === 'oom') return ['memory'];
+    if (cell.state === 'timeout') return ['lambdaTimeout'];
+    return ['completed'];
+  }
+  const broken: Constraint[] = [];
+  if (cell.peakRssMb >= cell.memoryMb) broken.push('memory');
+  if (cell.durationMs.p95 >= options.lambdaTimeoutS * 1000) broken.push('lambdaTimeout');
+  if (options.maxErrorRate !== undefined && cell.errorRate > options.maxErrorRate) broken.push('maxErrorRate');
+  if (options.maxP95Ms !== undefined && cell.durationMs.p95 > options.maxP95Ms) broken.push('maxP95Ms');
+  return broken;
+}
+
+export function recommend(cells: readonly Cell[], options: RecommendOptions = {}): RecommendOutcome {
+  const valid = validate(options);
+  const excluded = Object.fromEntries(CONSTRAINTS.map((c) => [c, 0])) as ExclusionCounts;
+  const feasible: CompletedCell[] = [];
+  for (const cell of cells) {
+    const broken = violations(cell, valid);
+    for (const constraint of broken) excluded[constraint] += 1;
+    if (broken.length === 0 && isCompleted(cell)) feasible.push(cell);
+  }
+  if (feasible.length === 0) return noneFeasible(cells, excluded, valid);
+
+  const metric = strategyMetric(feasible, valid);
+  const ranked = [...feasible].sort(metric.compare);
+  const winner = ranked[0]!;
+  const runnerUp = ranked[1] ?? null;
+  const winnerInterval = metric.interval(winner);
+  const runnerUpInterval = runnerUp ? metric.interval(runnerUp) : null;
+  const beatsRunnerUp =
+    runnerUp === null ||
+    (winner.reps.length > 1 && runnerUp.reps.length > 1 && winnerInterval[1] < runnerUpInterval![0]);
+  const knee = findKnee(feasible, winner, valid.kneeMargin);
+  const picked: Omit<Picked, 'recommendation'> = {
+    kind: 'picked',
+    winner,
+    runnerUp,
+    beatsRunnerUp,
+    winnerInterval,
+    runnerUpInterval,
+    knee,
+    feasibleCount: feasible.length,
+    totalCount: cells.length,
+    excluded,
+  };
+  return {
+    ...picked,
+    recommendation: {
+      strategy: valid.strategy,
+      concurrency: winner.concurrency,
+      memoryMb: winner.memoryMb,
+      architecture: winner.architecture,
+      durationMs: winner.durationMs.median,
+      costUsdPerMonth: winner.costUsd.perMonth,
+      why: explain(picked, valid),
+    },
+  };
+}
+
+interface StrategyMetric {
+  compare: (a: CompletedCell, b: CompletedCell) => number;
+  /** [low, high] of the metric the strategy minimises. */
+  interval: (cell: CompletedCell) => [number, number];
+  value: (cell: CompletedCell) => number;
+}
+
+function costInterval(cell: CompletedCell): [number, number] {
+  const median = cell.durationMs.median;
+  if (median <= 0) return [cell.costUsd.perMonth, cell.costUsd.perMonth];
+  const perMs = cell.costUsd.perMonth / median;
+  return [cell.durationMs.ci95[0] * perMs, cell.durationMs.ci95[1] * perMs];
+}
+
+/** Sort keys compared in order; the last ones make the order total. */
+function byKeys(keys: ((cell: CompletedCell) => number | string)[]) {
+  return (a: CompletedCell, b: CompletedCell): number => {
+    for (const key of keys) {
+      const x = key(a);
+      const y = key(b);
+      if (x < y) return -1;
+      if (x > y) return 1;
+    }
+    return 0;
+  };
+}
+
+const cost = (cell: CompletedCell): number => cell.costUsd.perMonth;
+const median = (cell: CompletedCell): number => cell.durationMs.median;
+const concurrency = (cell: CompletedCell): number => cell.concurrency;
+const memory = (cell: CompletedCell): number => cell.memoryMb;
+const architecture = (cell: CompletedCell): string => cell.architecture;
+
+function minMax(values: number[]): (value: number) => number {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return (value) => (hi > lo ? (value - lo) / (hi - lo) : 0);
+}
+
+function strategyMetric(feasible: CompletedCell[], options: ValidOptions): StrategyMetric {
+  if (options.strategy === 'cost') {
+    return { value: cost, interval: costInterval, compare: byKeys([cost, median, concurrency, memory, architecture]) };
+  }
+  if (options.strategy === 'speed') {
+    return {
+      value: median,
+      interval: (cell) => [cell.durationMs.ci95[0], cell.durationMs.ci95[1]],
+      compare: byKeys([median, cost, concurrency, memory, architecture]),
+    };
+  }
+  const normCost = minMax(feasible.map(cost));
+  const normDuration = minMax(feasible.map(median));
+  const w = options.weight;
+  const score = (costUsd: number, durationMs: number): number => w * normCost(costUsd) + (1 - w) * normDuration(durationMs);
+  const value = (cell: CompletedCell): number => score(cost(cell), median(cell));
+  return {
+    value,
+    interval: (cell) => {
+      const [costLow, costHigh] = costInterval(cell);
+      return [score(costLow, cell.durationMs.ci95[0]), score(costHigh, cell.durationMs.ci95[1])];
+    },
+    compare: byKeys([value, cost, median, concurrency, memory, architecture]),
+  };
+}
+
+function findKnee(feasible: CompletedCell[], winner: CompletedCell, margin: number): Knee {
+  const sameSize = feasible
+    .filter((cell) => cell.memoryMb === winner.memoryMb && cell.architecture === winner.architecture)
+    .sort(byKeys([concurrency, median]));
+  const best = [...sameSize].sort(byKeys([median, concurrency]))[0]!;
+  const knee = sameSize.find((cell) => cell.durationMs.median <= best.durationMs.median * (1 + margin))!;
+  return {
+    memoryMb: winner.memoryMb,
+    concurrency: knee.concurrency,
+    medianMs: knee.durationMs.median,
+    bestConcurrency: best.concurrency,
+    bestMedianMs: best.durationMs.median,
+    margin,
+    feasibleAtMemory: sameSize.length,
+  };
+}
+
+// ---- words --------------------------------------------------------------------------------
+
+/** 850 ms, 8.1 s, 123 s. */
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 100_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** $1.16, $0.70, $0.0432, $0.00: cents, or three significant digits below ten cents. */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return '$0.00';
+  if (usd >= 0.1) return `$${usd.toFixed(2)}`;
+  return `$${Number(usd.toPrecision(3))}`;
+}
+
+function formatPercent(share: number): string {
+  const pct = share * 100;
+  return pct < 1 ? `${pct.toFixed(1)}%` : `${Math.round(pct)}%`;
+}
+
+function setting(cell: CompletedCell): string {
+  return `${cell.concurrency} worker${cell.concurrency === 1 ? '' : 's'} at ${cell.memoryMb} MB`;
+}
+
+const CONSTRAINT_WORDS: Record<Constraint, string> = {
+  completed: 'failed to complete',
+  memory: 'ran out of memory',
+  lambdaTimeout: 'reached the function timeout',
+  maxErrorRate: 'over the error-rate limit',
+  maxP95Ms: 'over the p95 limit',
+};
+
+function exclusionSummary(excluded: ExclusionCounts): string {
+  return CONSTRAINTS.filter((c) => excluded[c] > 0)
+    .map((c) => `${excluded[c]} ${CONSTRAINT_WORDS[c]}`)
+    .join(', ');
+}
+
+const STRATEGY_WORDS: Record<Strategy, { superlative: string; comparative: string }> = {
+  cost: { superlative: 'the cheapest', comparative: 'cheaper' },
+  speed: { superlative: 'the fastest', comparative: 'faster' },
+  balanced: { superlative: 'the best cost/duration balance', comparative: 'better balanced' },
+};
+
+function explain(picked: Omit<Picked, 'recommendation'>, options: ValidOptions): string {
+  const { winner, runnerUp, knee } = picked;
+  const words = STRATEGY_WORDS[options.strategy];
+  const sentences: string[] = [];
+
+  const balance = options.strategy === 'balanced' ? `, weighing cost ${options.weight} and duration ${Number((1 - options.weight).toFixed(6))}` : '';
+  const excludedCount = picked.totalCount - picked.feasibleCount;
+  const excludedNote = excludedCount > 0 ? ` (${excludedCount} of ${picked.totalCount} excluded: ${exclusionSummary(picked.excluded)})` : '';
+  sentences.push(
+    `${setting(winner)} (${winner.architecture}): median ${formatDurationMs(winner.durationMs.median)}, ` +
+      `p95 ${formatDurationMs(winner.durationMs.p95)}, ${formatUsd(winner.costUsd.perMonth)}/month, ` +
+      `${words.superlative} of ${picked.feasibleCount} feasible setting${picked.feasibleCount === 1 ? '' : 's'}${balance}${excludedNote}.`,
+  );
+
+  if (runnerUp === null) {
+    sentences.push('It is the only feasible setting.');
+  } else {
+    sentences.push(compareWithRunnerUp(picked, runnerUp, options));
+  }
+
+  if (knee.feasibleAtMemory === 1) {
+    sentences.push(`It is the only feasible concurrency measured at ${knee.memoryMb} MB, so there is no knee to report.`);
+  } else if (knee.concurrency < knee.bestConcurrency) {
+    sentences.push(
+      `At ${knee.memoryMb} MB, concurrency above ${knee.concurrency} buys less than ${formatPercent(knee.margin)}: ` +
+        `${knee.concurrency} workers take ${formatDurationMs(knee.medianMs)}, the fastest (${knee.bestConcurrency}) ${formatDurationMs(knee.bestMedianMs)}.`,
+    );
+  } else {
+    sentences.push(
+      `At ${knee.memoryMb} MB, ${knee.bestConcurrency} workers is the fastest (${formatDurationMs(knee.bestMedianMs)}) and every lower concurrency is more than ${formatPercent(knee.margin)} slower.`,
+    );
+  }
+  return sentences.join(' ');
+}
+
+function compareWithRunnerUp(picked: Omit<Picked, 'recommendation'>, runnerUp: CompletedCell, options: ValidOptions): string {
+  const { winner } = picked;
+  const other = `${setting(runnerUp)}${runnerUp.architecture === winner.architecture ? '' : ` ${runnerUp.architecture}`}`;
+  const runnerFacts = `${formatDurationMs(runnerUp.durationMs.median)}, ${formatUsd(runnerUp.costUsd.perMonth)}/month`;
+  let lead: string;
+  const [winnerValue, runnerValue] =
+    options.strategy === 'cost' ? [cost(winner), cost(runnerUp)] : options.strategy === 'speed' ? [median(winner), median(runnerUp)] : [undefined, undefined];
+  if (winnerValue !== undefined && runnerValue !== undefined) {
+    if (winnerValue === runnerValue) {
+      lead = `It ties with the runner-up (${other}: ${runnerFacts}) on ${options.strategy} and wins the tie-break: ${tieBreak(winner, runnerUp, options.strategy)}`;
+    } else {
+      const gain = (runnerValue - winnerValue) / runnerValue;
+      lead = `${formatPercent(gain)} ${STRATEGY_WORDS[options.strategy].comparative} than the runner-up (${other}: ${runnerFacts})`;
+    }
+  } else {
+    const costGain = runnerUp.costUsd.perMonth > 0 ? (runnerUp.costUsd.perMonth - winner.costUsd.perMonth) / runnerUp.costUsd.perMonth : 0;
+    const speedGain = runnerUp.durationMs.median > 0 ? (runnerUp.durationMs.median - winner.durationMs.median) / runnerUp.durationMs.median : 0;
+    lead = `Against the runner-up (${other}: ${runnerFacts}) it is ${signedPercent(costGain, 'cheaper', 'dearer')} and ${signedPercent(speedGain, 'faster', 'slower')}`;
+  }
+  let certainty: string;
+  if (winner.reps.length < 2 || runnerUp.reps.length < 2) {
+    certainty = 'with a single repetition there is no confidence interval, so run the sweep with --reps 3 or more before trusting the difference';
+  } else if (picked.beatsRunnerUp) {
+    certainty = 'and their 95% confidence intervals do not overlap';
+  } else {
+    certainty = 'but their 95% confidence intervals overlap, so the two are not clearly different; more repetitions would separate them';
+  }
+  return `${lead}${certainty.startsWith('and') || certainty.startsWith('but') ? ', ' : '; '}${certainty}.`;
+}
+
+function signedPercent(gain: number, better: string, worse: string): string {
+  if (gain === 0) return `no different (${better === 'cheaper' ? 'cost' : 'duration'})`;
+  return gain > 0 ? `${formatPercent(gain)} ${better}` : `${formatPercent(-gain)} ${worse}`;
+}
+
+function tieBreak(winner: CompletedCell, runnerUp: CompletedCell, strategy: Strategy): string {
+  if (strategy === 'cost' && median(winner) !== median(runnerUp)) return 'it is faster';
+  if (strategy !== 'cost' && cost(winner) !== cost(runnerUp)) return 'it is cheaper';
+  if (winner.concurrency !== runnerUp.concurrency) return 'it uses fewer workers';
+  if (winner.memoryMb !== runnerUp.memoryMb) return 'it uses less memory';
+  return 'it comes first in order of architecture';
+}
+
+// ---- none feasible ------------------------------------------------------------------------
+
+function noneFeasible(cells: readonly Cell[], excluded: ExclusionCounts, options: ValidOptions): NoneFeasible {
+  if (cells.length === 0) {
+    return { kind: 'none', bindingConstraint: 'completed', excluded, totalCount: 0, message: 'the results file has no cells; run the sweep first' };
+  }
+  let binding: Constraint = 'completed';
+  for (const constraint of CONSTRAINTS) {
+    if (excluded[constraint] >= excluded[binding]) binding = constraint;
+  }
+  const completed = cells.filter(isCompleted);
+  const lowestP95 = Math.min(...completed.map((c) => c.durationMs.p95));
+  const lowestErrorRate = Math.min(...completed.map((c) => c.errorRate));
+  const hints: Record<Constraint, string> = {
+    completed: 'no cell completed; read the cells\' errors and run the sweep again',
+    memory: 'the job needs more memory than the sizes swept; sweep larger sizes with --memory',
+    lambdaTimeout: `their p95 reached the function timeout of ${options.lambdaTimeoutS} s; raise lambda.timeoutS in the scenario (at most 900) or sweep higher concurrency`,
+    maxErrorRate: `the lowest error rate was ${formatPercent(lowestErrorRate)} (${lowestErrorRate}); raise --max-error-rate to at least that`,
+    maxP95Ms: `the lowest p95 was ${Math.ceil(lowestP95)} ms; raise --max-p95-ms to at least ${Math.ceil(lowestP95)}`,
+  };
+  const limit =
+    binding === 'maxP95Ms' ? ` (--max-p95-ms ${options.maxP95Ms})` : binding === 'maxErrorRate' ? ` (--max-error-rate ${options.maxErrorRate})` : '';
+  const others = CONSTRAINTS.filter((c) => c !== binding && excluded[c] > 0).map((c) => `${excluded[c]} ${CONSTRAINT_WORDS[c]}`);
+  const message =
+    `no feasible setting among ${cells.length} cell${cells.length === 1 ? '' : 's'}: ` +
+    `${excluded[binding]} ${CONSTRAINT_WORDS[binding]}${limit}; ${hints[binding]}` +
+    (others.length ? ` (also: ${others.join(', ')})` : '');
+  return { kind: 'none', bindingConstraint: binding, excluded, totalCount: cells.length, message };
+}

@@ -1,0 +1,88 @@
+import { Command, Option } from 'commander';
+import { recommend, STRATEGIES, type Picked } from '../harness/analyze/recommend.ts';
+import { runCli } from '../harness/cli.ts';
+import { applySettings, inferFileKind } from '../harness/deploy/apply.ts';
+import { readDeploymentFile, writeFileAtomic } from '../harness/deploy/files.ts';
+import { deploymentSettings, formatSettings, parseSettingsFormat, SETTINGS_FORMATS, type DeploymentSettings } from '../harness/deploy/settings.ts';
+import { EXIT, InputError } from '../harness/errors.ts';
+import { loadResults } from '../harness/results/io.ts';
+
+interface Flags {
+  strategy: string;
+  weight?: string;
+  maxP95Ms?: string;
+  maxErrorRate?: string;
+  format?: string;
+  apply?: string;
+  function?: string;
+}
+
+function numberFlag(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) {
+    throw new InputError({ field: flag, problem: `"${raw}" is not a number`, fix: `pass a number, e.g. ${flag} ${flag === '--weight' || flag === '--max-error-rate' ? '0.5' : '10000'}` });
+  }
+  return value;
+}
+
+function summary(picked: Picked, settings: DeploymentSettings): string {
+  const { recommendation } = picked;
+  return (
+    `Recommended (${recommendation.strategy}): MAX_WORKERS=${settings.maxWorkers}, ${settings.memoryMb} MB ${settings.architecture}, timeout ${settings.timeoutS} s\n` +
+    `${recommendation.why}\n`
+  );
+}
+
+async function main(): Promise<number> {
+  const program = new Command('recommend')
+    .description('Pick the concurrency and memory size to deploy from a sweep, and print or write them as deployment config.')
+    .argument('<results>', 'results file written by npm run sweep')
+    .addOption(new Option('--strategy <name>', 'what to minimise').choices(STRATEGIES).default('cost'))
+    .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost); default 0.5')
+    .option('--max-p95-ms <ms>', 'only settings whose p95 duration is at most this')
+    .option('--max-error-rate <rate>', 'only settings whose share of failed requests is at most this (0 to 1)')
+    .addOption(new Option('--format <format>', 'print the settings as deployment config').choices(SETTINGS_FORMATS))
+    .option('--apply <file>', 'write memory size and MAX_WORKERS into this SAM/CloudFormation template, serverless.yml or .tfvars')
+    .option('--function <name>', 'the function to edit when the file defines several')
+    .exitOverride();
+  program.parse();
+  const [resultsFile] = program.args as [string];
+  const flags = program.opts<Flags>();
+
+  const format = flags.format === undefined ? undefined : parseSettingsFormat(flags.format);
+  if (flags.function !== undefined && flags.apply === undefined && format !== 'serverless') {
+    throw new InputError({ field: '--function', problem: 'only applies with --apply or --format serverless', fix: 'add --apply FILE or drop --function' });
+  }
+  // Check the file to edit before any work, so a typo fails at once.
+  const target = flags.apply === undefined ? undefined : { file: flags.apply, kind: inferFileKind(flags.apply), text: readDeploymentFile(flags.apply) };
+
+  const results = loadResults(resultsFile);
+  const outcome = recommend(results.cells, {
+    strategy: flags.strategy,
+    weight: numberFlag('--weight', flags.weight),
+    maxP95Ms: numberFlag('--max-p95-ms', flags.maxP95Ms),
+    maxErrorRate: numberFlag('--max-error-rate', flags.maxErrorRate),
+    lambdaTimeoutS: results.scenario.lambda.timeoutS,
+  });
+  if (results.finishedAt === undefined) {
+    process.stderr.write(`warning: ${resultsFile}: the sweep has not finished; this covers the ${results.cells.length} cells measured so far\n`);
+  }
+  if (outcome.kind === 'none') {
+    process.stderr.write(`${resultsFile}: ${outcome.message}\n`);
+    return EXIT.failed;
+  }
+
+  const settings = deploymentSettings(outcome.winner);
+  if (target) {
+    const applied = applySettings(target.text, target.kind, settings, { functionName: flags.function, file: target.file });
+    if (applied.text !== target.text) writeFileAtomic(target.file, applied.text);
+    process.stdout.write(`${target.file}:\n${applied.changes.map((change) => `  ${change}\n`).join('')}`);
+    for (const warning of applied.warnings) process.stderr.write(`warning: ${target.file}: ${warning}\n`);
+  }
+  if (format) process.stdout.write(formatSettings(settings, format, { functionName: flags.function }));
+  if (!target && !format) process.stdout.write(summary(outcome, settings));
+  return EXIT.ok;
+}
+
+await runCli(main);
