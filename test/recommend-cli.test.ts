@@ -84,7 +84,7 @@ describe('npm run recommend', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      `${file}: --function: the file defines 2 functions (ScraperFunction, ReportFunction) and none was named. Fix: pass --function ScraperFunction (or another of them)\n`,
+      `error: ${file}: --function: the file defines 2 functions (ScraperFunction, ReportFunction) and none was named. Fix: pass --function ScraperFunction (or another of them)\n`,
     );
     expect(readFileSync(file, 'utf8')).toBe(samTemplate);
   });
