@@ -207,9 +207,21 @@ describe('requests, hosts and names', () => {
     expect(result.notes).toEqual(
       expect.arrayContaining([
         "2 of 6 requests to api.example got 429; rateLimit.rps 1.33 is the rate the server accepted while recording, check it against the API's documented limit",
-        '1 of 2 requests to burst.example got 429; too few timed requests to infer a rate limit, set hosts.burst.example.rateLimit.rps yourself',
+        '1 of 2 requests to burst.example got 429; the recording is too short or too sparse to infer a rate limit; set hosts.burst.example.rateLimit.rps yourself',
       ]),
     );
+  });
+
+  it('sets no rate limit when the accepted requests are too sparse to round to 0.01 rps', () => {
+    const result = importHar(
+      har([
+        entry('https://slow.example/1', { time: 5, started: '2020-01-01T00:00:00Z' }),
+        entry('https://slow.example/2', { time: 5, started: '2026-01-01T00:00:00Z' }),
+        entry('https://slow.example/3', { status: 429, time: 1, started: '2026-01-01T00:00:00Z' }),
+      ]),
+      { file: 'x.har' },
+    );
+    expect(hostOf(result, 'slow.example').rateLimit).toBeUndefined();
   });
 
   it('parses like the dominant content type and notes requests that were not GETs', () => {

@@ -385,7 +385,7 @@ function hostSpec(host: string, tally: HostTally, notes: string[]): HostInput {
     const share = `${tally.rateLimited} of ${tally.requests} requests to ${host} got 429`;
     const rps = acceptedRate(tally.acceptedStartsMs);
     if (rps === undefined) {
-      notes.push(`${share}; too few timed requests to infer a rate limit, set hosts.${host}.rateLimit.rps yourself`);
+      notes.push(`${share}; the recording is too short or too sparse to infer a rate limit; set hosts.${host}.rateLimit.rps yourself`);
     } else {
       spec.rateLimit = { rps };
       notes.push(`${share}; rateLimit.rps ${rps} is the rate the server accepted while recording, check it against the API's documented limit`);
@@ -401,7 +401,9 @@ function acceptedRate(startsMs: readonly number[]): number | undefined {
   const last = startsMs.reduce((a, b) => Math.max(a, b));
   const spanS = (last - first) / 1000;
   if (spanS < 1) return undefined;
-  return Math.round((startsMs.length / spanS) * 100) / 100;
+  const rps = Math.round((startsMs.length / spanS) * 100) / 100;
+  // Below 0.01 rps the recording is too sparse to say anything about a limit.
+  return rps > 0 ? rps : undefined;
 }
 
 function methodNotes(entries: readonly RecordedEntry[], hostNames: ReadonlyMap<string, string | undefined>): string[] {
