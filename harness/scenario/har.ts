@@ -126,6 +126,54 @@ export function importHar(raw: unknown, options: HarImportOptions): HarImport {
     notes.push(`skipped ${count} ${scheme} request${count === 1 ? '' : 's'}: only http and https requests are replayed`);
   }
 
+  const { requests, tallies, parseKinds, hostNames } = collectRequests(entries, notes);
+  if (requests.length === 0) {
+    reader.fail('log.entries', 'holds no http or https request that can be replayed', 'record a session that fetches http(s) URLs');
+  }
+
+  const hosts: Record<string, HostInput> = {};
+  for (const [host, tally] of tallies) hosts[host] = hostSpec(host, tally, notes);
+  notes.push(...methodNotes(entries, hostNames));
+  const entriesUsingTime = entries.filter((e) => e.usedEntryTime).length;
+  if (entriesUsingTime > 0) {
+    notes.push(`${entriesUsingTime} entr${entriesUsingTime === 1 ? 'y has' : 'ies have'} no usable timings; their total "time" is used as latency`);
+  }
+  if (entries.some((e) => e.sizeFromWebPageTest)) {
+    notes.push('body sizes come from WebPageTest\'s "_bytesIn" (headers included), because content.size is 0');
+  }
+  const pages = Array.isArray(log.pages) ? log.pages.length : 0;
+  if (pages > 1) notes.push(`the HAR holds ${pages} page loads; the requests of all of them are replayed, in recorded order`);
+  notes.push('capacity is not inferred from a recording; set hosts.<host>.capacity if a server serves only so many requests at once');
+
+  const scenario: ScenarioInput = {
+    name: scenarioName(options.name, log),
+    description: describeSource(options.file, log, harEntries.length),
+    seed: 1,
+    requests,
+    hosts,
+    work: { parse: dominantParseKind(parseKinds) },
+  };
+  const checked = scenarioSchema.safeParse(scenario);
+  if (!checked.success) {
+    // Every value above is built to satisfy the schema; reaching this is a bug of the importer.
+    throw new Error(`the imported scenario is invalid: ${checked.error.message}`);
+  }
+  return { scenario, notes };
+}
+
+/**
+ * The scenario's requests in recorded order, and per scenario host the tally of what its
+ * entries recorded. Hosts and URLs the scenario cannot hold are skipped with a note.
+ */
+function collectRequests(
+  entries: readonly RecordedEntry[],
+  notes: string[],
+): {
+  requests: Array<{ url: string }>;
+  tallies: Map<string, HostTally>;
+  parseKinds: Record<'html' | 'json' | 'none', number>;
+  hostNames: Map<string, string | undefined>;
+} {
   const hostNames = new Map<string, string | undefined>();
   const droppedPorts = new Map<string, Set<string>>();
   const tallies = new Map<string, HostTally>();
@@ -169,38 +217,7 @@ export function importHar(raw: unknown, options: HarImportOptions): HarImport {
     notes.push(`dropped port${ports.size === 1 ? '' : 's'} ${[...ports].map((p) => `:${p}`).join(', ')} from the URLs of ${host}: a mocked host answers whatever the port`);
   }
   if (unusableUrls > 0) notes.push(`skipped ${unusableUrls} request${unusableUrls === 1 ? '' : 's'} whose URL is not a valid http(s) URL`);
-  if (requests.length === 0) {
-    reader.fail('log.entries', 'holds no http or https request that can be replayed', 'record a session that fetches http(s) URLs');
-  }
-
-  const hosts: Record<string, HostInput> = {};
-  for (const [host, tally] of tallies) hosts[host] = hostSpec(host, tally, notes);
-  notes.push(...methodNotes(entries, hostNames));
-  const entriesUsingTime = entries.filter((e) => e.usedEntryTime).length;
-  if (entriesUsingTime > 0) {
-    notes.push(`${entriesUsingTime} entr${entriesUsingTime === 1 ? 'y has' : 'ies have'} no usable timings; their total "time" is used as latency`);
-  }
-  if (entries.some((e) => e.sizeFromWebPageTest)) {
-    notes.push('body sizes come from WebPageTest\'s "_bytesIn" (headers included), because content.size is 0');
-  }
-  const pages = Array.isArray(log.pages) ? log.pages.length : 0;
-  if (pages > 1) notes.push(`the HAR holds ${pages} page loads; the requests of all of them are replayed, in recorded order`);
-  notes.push('capacity is not inferred from a recording; set hosts.<host>.capacity if a server serves only so many requests at once');
-
-  const scenario: ScenarioInput = {
-    name: scenarioName(options.name, log),
-    description: describeSource(options.file, log, harEntries.length),
-    seed: 1,
-    requests,
-    hosts,
-    work: { parse: dominantParseKind(parseKinds) },
-  };
-  const checked = scenarioSchema.safeParse(scenario);
-  if (!checked.success) {
-    // Every value above is built to satisfy the schema; reaching this is a bug of the importer.
-    throw new Error(`the imported scenario is invalid: ${checked.error.message}`);
-  }
-  return { scenario, notes };
+  return { requests, tallies, parseKinds, hostNames };
 }
 
 function readEntry(reader: HarReader, rawEntry: unknown, index: number, version: string, connectionsSeen: Set<string>): RecordedEntry {
