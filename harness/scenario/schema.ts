@@ -137,8 +137,12 @@ export const scenarioSchema = z
   .strict()
   .superRefine((s, ctx) => {
     s.requests.forEach((group, i) => {
+      // Refinements still run after a continuable issue such as a malformed URL: that one is
+      // already reported, and `new URL` would throw on it.
+      if (!('host' in group) && !URL.canParse(group.url)) return;
       const host = 'host' in group ? group.host : new URL(group.url).hostname;
-      if (!(host in s.hosts)) {
+      // Own keys only: "constructor" is a valid host name and inherited by every object.
+      if (!Object.hasOwn(s.hosts, host)) {
         ctx.addIssue({
           code: 'custom',
           path: ['requests', i, 'host' in group ? 'host' : 'url'],
