@@ -354,7 +354,7 @@ describe('npm run import-har', () => {
     writeFileSync(out, '{"kept": true}\n');
     const second = run(input, '--out', out);
     expect(second.status).toBe(2);
-    expect(second.stderr).toBe(`${out}: --out: already exists. Fix: pass --force to overwrite it, or choose another --out\n`);
+    expect(second.stderr).toBe(`error: ${out}: --out: already exists. Fix: pass --force to overwrite it, or choose another --out\n`);
     expect(readFileSync(out, 'utf8')).toBe('{"kept": true}\n');
 
     const forced = run(input, '--out', out, '--force', '--name', 'other');
@@ -368,7 +368,7 @@ describe('npm run import-har', () => {
     const out = join(dir, 'never.json');
     const result = run(truncated, '--out', out);
     expect(result.status).toBe(2);
-    expect(result.stderr.startsWith(`${truncated}: not valid JSON`)).toBe(true);
+    expect(result.stderr.startsWith(`error: ${truncated}: not valid JSON`)).toBe(true);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
   });
