@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { recommend, STRATEGIES, type Picked } from '../harness/analyze/recommend.ts';
+import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES, type Picked } from '../harness/analyze/recommend.ts';
 import { runCli } from '../harness/cli.ts';
 import { applySettings, inferFileKind } from '../harness/deploy/apply.ts';
 import { readDeploymentFile, writeFileAtomic } from '../harness/deploy/files.ts';
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     .addOption(new Option('--strategy <name>', 'what to minimise').choices(STRATEGIES).default('cost'))
     .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost); default 0.5')
     .option('--max-p95-ms <ms>', 'only settings whose p95 duration is at most this')
-    .option('--max-error-rate <rate>', 'only settings whose share of failed requests is at most this (0 to 1)')
+    .option('--max-error-rate <rate>', 'only settings whose share of failed requests is at most this (0 to 1)', DEFAULT_MAX_ERROR_RATE)
     .addOption(new Option('--format <format>', 'print the settings as deployment config').choices(SETTINGS_FORMATS))
     .option('--apply <file>', 'write memory size and MAX_WORKERS into this SAM/CloudFormation template, serverless.yml or .tfvars')
     .option('--function <name>', 'the function to edit when the file defines several')

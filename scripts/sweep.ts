@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { parseIntegerList, parseNumber, runCli } from '../harness/cli.ts';
 import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
@@ -6,6 +6,8 @@ import { gridCells } from '../harness/sweep/grid.ts';
 import { finishSweep, runSweep } from '../harness/sweep/sweep.ts';
 import { formatSummaryTable } from '../harness/report/terminal.ts';
 import { InputError } from '../harness/errors.ts';
+import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyze/recommend.ts';
+import { regionPrices } from '../harness/model/pricing.ts';
 import { toolVersion } from '../harness/version.ts';
 
 const program = new Command('sweep')
@@ -19,6 +21,9 @@ const program = new Command('sweep')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
   .option('--resume', 'continue a sweep that was interrupted, from its journal beside --out')
   .option('--cpu-throttle <mode>', 'auto | cgroup | none: how memory sizes limit the CPU', 'auto')
+  .addOption(new Option('--strategy <name>', 'what the recommendation minimises').choices(STRATEGIES).default('cost'))
+  .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost)')
+  .option('--max-error-rate <rate>', 'recommend only settings whose share of failed requests is at most this', DEFAULT_MAX_ERROR_RATE)
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -37,6 +42,15 @@ await runCli(async () => {
   const reps = typeof options.reps === 'string' ? parseNumber('--reps', options.reps, 1, 1000, true) : scenario.sweep.reps;
   const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, 1000) : scenario.sweep.timeScale;
   const outFile = typeof options.out === 'string' ? options.out : `results/${scenario.name}.json`;
+  const recommendOptions = {
+    strategy: String(options.strategy),
+    weight: typeof options.weight === 'string' ? parseNumber('--weight', options.weight, 0, 1) : undefined,
+    maxErrorRate: parseNumber('--max-error-rate', String(options.maxErrorRate), 0, 1),
+    lambdaTimeoutS: scenario.lambda.timeoutS,
+  };
+  // Refuse what would only fail after the sweep (bad options, an unknown region) before it starts.
+  recommend([], recommendOptions);
+  regionPrices(scenario.lambda.region);
 
   const results = await runSweep(
     {
@@ -51,8 +65,16 @@ await runCli(async () => {
     },
     createProgress(),
   );
+  const outcome = recommend(results.cells, recommendOptions);
+  results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
+  if (outcome.kind === 'none') results.warnings.push(`No recommendation: ${outcome.message}`);
   finishSweep(outFile, results);
+
   console.log(formatSummaryTable(results));
   for (const warning of results.warnings) console.log(`warning: ${warning}`);
+  if (outcome.kind === 'picked') {
+    const { concurrency, memoryMb, architecture, why } = outcome.recommendation;
+    console.log(`\nrecommended: MAX_WORKERS=${concurrency}, ${memoryMb} MB ${architecture}\n${why}`);
+  }
   console.log(`results: ${outFile}`);
 });

@@ -14,6 +14,12 @@ import { isCompleted, type Cell, type CompletedCell, type Recommendation } from 
  */
 
 export const STRATEGIES = ['cost', 'speed', 'balanced'] as const;
+
+/**
+ * The commands' default limit on failed requests: a setting that drops more than 1% of its rows
+ * is not cheaper, it does less work. A flag overrides it.
+ */
+export const DEFAULT_MAX_ERROR_RATE = '0.01';
 export type Strategy = (typeof STRATEGIES)[number];
 
 /** The limits a cell must meet, in the order they are reported. */

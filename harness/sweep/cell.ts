@@ -83,6 +83,7 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
       memoryMb: key.memoryMb,
       architecture: key.architecture,
       invocationsPerMonth: scenario.lambda.invocationsPerMonth,
+      region: scenario.lambda.region,
     }),
   };
 }
