@@ -23,7 +23,8 @@ export async function runCli(main: () => Promise<number | void> | number | void)
         process.exitCode = 0;
         return;
       }
-      process.stderr.write(`${error.message.replace(/^error: /, '')}. Fix: run with --help for the usage\n`);
+      const oneLine = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      process.stderr.write(`${oneLine}. Fix: run with --help for the usage\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
