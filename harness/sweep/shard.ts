@@ -33,16 +33,36 @@ export function parseShard(text: string): Shard {
 }
 
 /**
- * The cells shard I of N measures: positions I-1, I-1+N, I-1+2N, ... of the grid in its
- * canonical order. Round-robin rather than contiguous blocks, because neighbouring cells cost
- * alike (a low concurrency is slow at every memory size) and blocks would hand one shard all the
- * slow ones.
+ * The cells shard I of N measures, in the grid's order.
+ *
+ * Without a weight: positions I-1, I-1+N, I-1+2N, ... of the grid in its canonical order.
+ * Round-robin rather than contiguous blocks, because neighbouring cells cost alike (a low
+ * concurrency is slow at every memory size) and blocks would hand one shard all the slow ones.
+ * Round-robin still lines up with the grid when the row length is a multiple of N (9
+ * concurrencies on 3 shards: shard 1 gets concurrency 1 at every memory size); give a weight, an
+ * estimate of each cell's cost such as `1 / concurrency`, and the cells are dealt heaviest first
+ * to the least-loaded shard instead (longest processing time first), which evens the shards out.
  */
-export function selectShard<T>(cells: readonly T[], shard: Shard): T[] {
+export function selectShard<T>(cells: readonly T[], shard: Shard, options: { weight?: (cell: T) => number } = {}): T[] {
   if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 1 && shard.index <= shard.count)) {
     throw new RangeError(`not a shard: ${shard.index}/${shard.count}`);
   }
-  return cells.filter((_, position) => position % shard.count === shard.index - 1);
+  const { weight } = options;
+  if (!weight) return cells.filter((_, position) => position % shard.count === shard.index - 1);
+  const weights = cells.map((cell) => {
+    const w = weight(cell);
+    if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`a cell's weight must be a finite non-negative number, got ${w}`);
+    return w;
+  });
+  const heaviestFirst = cells.map((_, position) => position).sort((a, b) => weights[b]! - weights[a]! || a - b);
+  const loads = new Array<number>(shard.count).fill(0);
+  const owner = new Array<number>(cells.length);
+  for (const position of heaviestFirst) {
+    const lightest = loads.indexOf(Math.min(...loads));
+    owner[position] = lightest;
+    loads[lightest]! += weights[position]!;
+  }
+  return cells.filter((_, position) => owner[position] === shard.index - 1);
 }
 
 export function formatShard(shard: Shard): string {
