@@ -44,7 +44,7 @@ describe('compareMarkdown', () => {
     const markdown = compareMarkdown(compareResults(gridResults(1, NOISY), gridResults(1.1, NOISY), options));
     expect(markdown).toContain('### Warnings');
     expect(markdown).toContain('no significant change ⚠ too noisy |');
-    expect(markdown).toContain('\\-\\-reps 1463');
+    expect(markdown).toContain('\\-\\-reps 2467');
   });
 
   it('shows the recommendation of each side and says when the settings changed', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compareResults,
   parseThresholdPct,
+  repetitionsFromInterval,
   repetitionsNeeded,
   type MeasuredCellComparison,
 } from '../harness/analyze/compare.ts';
@@ -78,11 +79,14 @@ describe('compareResults', () => {
     expect(first.underpowered).toBe(true);
     // NOISY has a coefficient of variation of 0.25495 on both sides.
     expect(first.pooledCv).toBeCloseTo(0.254951, 6);
-    expect(first.repsNeeded).toBe(repetitionsNeeded(first.pooledCv, 5));
-    expect(first.repsNeeded).toBe(1463);
+    // The larger of the coefficient-of-variation rule and the observed interval scaled by 1/sqrt(n).
+    const width = first.ratioInterval![1] - first.ratioInterval![0];
+    expect(repetitionsNeeded(first.pooledCv, 5)).toBe(1463);
+    expect(repetitionsFromInterval(width, 5, 0.05)).toBe(2467);
+    expect(first.repsNeeded).toBe(2467);
     expect(comparison.warnings).toHaveLength(1);
     expect(comparison.warnings[0]).toContain('6 of 6 cells cannot resolve a 5% change');
-    expect(comparison.warnings[0]).toContain('--reps 1463');
+    expect(comparison.warnings[0]).toContain('--reps 2467');
   });
 
   it('does not trust three repetitions a side that do not overlap, since they happen by chance one time in ten', () => {

@@ -5,7 +5,7 @@ import {
   mannWhitneyU,
   standardNormalCdf,
 } from '../harness/analyze/two-sample.ts';
-import { REPS_RULE_FACTOR, repetitionsNeeded, smallestPossiblePValue } from '../harness/analyze/compare.ts';
+import { REPS_RULE_FACTOR, repetitionsFromInterval, repetitionsNeeded, smallestPossiblePValue } from '../harness/analyze/compare.ts';
 import { seededSequence } from '../harness/scenario/random.ts';
 
 /** Naive reference: enumerate every way to label m of the pooled values as head. */
@@ -122,6 +122,11 @@ describe('repetitions needed for a threshold', () => {
     expect(repetitionsNeeded(0.1, 5)).toBe(225);
     expect(repetitionsNeeded(0.05, 10)).toBe(15);
     expect(repetitionsNeeded(0, 5)).toBe(4);
+  });
+
+  it('scales an observed interval by 1/sqrt(n) to the threshold', () => {
+    expect(repetitionsFromInterval(0.1, 5, 0.05)).toBe(20);
+    expect(repetitionsFromInterval(0.04, 5, 0.05)).toBe(4);
   });
 
   it('is enough for the bootstrap interval to be about as wide as the threshold, on simulated normal noise', () => {

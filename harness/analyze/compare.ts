@@ -283,7 +283,16 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
     changePct: baseCell.costUsd.perMonth > 0 ? (headCell.costUsd.perMonth / baseCell.costUsd.perMonth - 1) * 100 : null,
   };
   const pooledCv = Math.sqrt((coefficientOfVariation(baseDurations) ** 2 + coefficientOfVariation(headDurations) ** 2) / 2);
-  const common = { kind: 'measured' as const, key, baseReps: baseDurations.length, headReps: headDurations.length, baseMedianMs, headMedianMs, pooledCv, costPerMonthUsd };
+  const common = {
+    kind: 'measured' as const,
+    key,
+    baseReps: baseDurations.length,
+    headReps: headDurations.length,
+    baseMedianMs,
+    headMedianMs,
+    pooledCv,
+    costPerMonthUsd,
+  };
 
   if (baseDurations.length < 2 || headDurations.length < 2 || !(baseMedianMs > 0)) {
     const ratio = baseMedianMs > 0 ? headMedianMs / baseMedianMs : Number.NaN;
@@ -327,7 +336,12 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
     significant,
     verdict,
     underpowered,
-    repsNeeded: underpowered ? repetitionsNeeded(pooledCv, options.thresholdPct, alpha) : null,
+    repsNeeded: underpowered
+      ? Math.max(
+          repetitionsNeeded(pooledCv, options.thresholdPct, alpha),
+          repetitionsFromInterval(interval.upper - interval.lower, Math.min(baseDurations.length, headDurations.length), threshold),
+        )
+      : null,
   };
 }
 
@@ -359,6 +373,16 @@ export function repetitionsNeeded(pooledCv: number, thresholdPct: number, alpha 
   // The epsilon keeps an exact square such as 9 from becoming 10 through rounding error.
   const fromNoise = Math.ceil(((REPS_RULE_FACTOR * pooledCv) / (thresholdPct / 100)) ** 2 - 1e-9);
   return Math.max(minimum, fromNoise);
+}
+
+/**
+ * The same estimate from the interval actually observed: its width shrinks as 1 / sqrt(n), so
+ * n * (width / threshold)^2 repetitions would bring it down to the threshold. Taken together with
+ * the coefficient-of-variation rule so that the advice never asks for fewer repetitions than
+ * the ones that just proved too few.
+ */
+export function repetitionsFromInterval(width: number, reps: number, threshold: number): number {
+  return Math.ceil(reps * (width / threshold) ** 2 - 1e-9);
 }
 
 function underpoweredWarning(cells: MeasuredCellComparison[], total: number, thresholdPct: number, confidence: number): string {
