@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { parseIntegerList, parseNumber, runCli } from '../harness/cli.ts';
 import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
-import { gridCells } from '../harness/sweep/grid.ts';
+import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
 import { finishSweep, runSweep } from '../harness/sweep/sweep.ts';
 import { formatSummaryTable } from '../harness/report/terminal.ts';
 import { InputError } from '../harness/errors.ts';
@@ -19,6 +19,7 @@ const program = new Command('sweep')
   .option('--time-scale <s>', 'run latencies s times shorter and scale durations back (default: the scenario\'s sweep.timeScale)')
   .option('--seed <n>', 'override the scenario seed')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
+  .option('--shard <i/n>', 'run the i-th of n deterministic parts of the grid (merge them with npm run merge)')
   .option('--resume', 'continue a sweep that was interrupted, from its journal beside --out')
   .option('--cpu-throttle <mode>', 'auto | cgroup | none: how memory sizes limit the CPU', 'auto')
   .addOption(new Option('--strategy <name>', 'what the recommendation minimises').choices(STRATEGIES).default('cost'))
@@ -42,6 +43,8 @@ await runCli(async () => {
   const reps = typeof options.reps === 'string' ? parseNumber('--reps', options.reps, 1, 1000, true) : scenario.sweep.reps;
   const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, 1000) : scenario.sweep.timeScale;
   const outFile = typeof options.out === 'string' ? options.out : `results/${scenario.name}.json`;
+  const shard = typeof options.shard === 'string' ? parseShard(options.shard) : undefined;
+  const grid = gridCells({ concurrency, memoryMb, architecture: scenario.lambda.architecture });
   const recommendOptions = {
     strategy: String(options.strategy),
     weight: typeof options.weight === 'string' ? parseNumber('--weight', options.weight, 0, 1) : undefined,
@@ -55,7 +58,9 @@ await runCli(async () => {
   const results = await runSweep(
     {
       scenario,
-      cells: gridCells(concurrency, memoryMb, scenario.lambda.architecture),
+      grid: { concurrency, memoryMb },
+      ...(shard ? { shard } : {}),
+      cells: shard ? selectShard(grid, shard, { weight: (cell) => 1 / cell.concurrency }) : grid,
       reps,
       timeScale,
       outFile,

@@ -119,6 +119,16 @@ export const methodSchema = z.object({
 });
 export type Method = z.infer<typeof methodSchema>;
 
+export const gridSchema = z.object({
+  concurrency: z.array(cellKey.concurrency).min(1),
+  memoryMb: z.array(cellKey.memoryMb).min(1),
+});
+export type Grid = z.infer<typeof gridSchema>;
+
+export const shardSchema = z
+  .object({ index: z.number().int().positive(), count: z.number().int().positive() })
+  .refine((s) => s.index <= s.count, { message: 'index must not exceed count', path: ['index'] });
+
 export const resultsSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   tool: z.object({ name: z.literal('fanout-tuner'), version: z.string() }),
@@ -139,6 +149,10 @@ export const resultsSchema = z.object({
   /** Every warning shown during the sweep (fidelity, outliers, oom), kept for the report. */
   warnings: z.array(z.string()),
   recommendation: recommendationSchema.nullable().optional(),
+  /** The grid the sweep was asked for, when flags overrode `scenario.sweep`; the whole grid, also in a shard. */
+  grid: gridSchema.optional(),
+  /** Set when this file holds one shard of the grid (`--shard I/N`); `npm run merge` joins the shards. */
+  shard: shardSchema.optional(),
 });
 export type Results = z.infer<typeof resultsSchema>;
 

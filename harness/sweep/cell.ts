@@ -1,16 +1,12 @@
 import { histogram, percentile, sortSamples, summarize } from '../analyze/statistics.ts';
-import { billedDurationMs, invocationCost, type Architecture } from '../model/pricing.ts';
+import { billedDurationMs, invocationCost } from '../model/pricing.ts';
+import type { CellKey } from '../results/cell-key.ts';
 import type { Cell, ErrorsByKind, Rep } from '../results/schema.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { RepMeasurement } from '../run/protocol.ts';
 import type { CellRun } from '../run/run-cell.ts';
 import { unmockedMessage } from '../mock/backend.ts';
 
-export interface CellKey {
-  concurrency: number;
-  memoryMb: number;
-  architecture: Architecture;
-}
 
 /** Turns one repetition's raw measurement into the results' repetition record. */
 export function toRep(measurement: RepMeasurement): Rep {

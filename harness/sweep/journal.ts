@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { cellSchema, type Cell } from '../results/schema.ts';
 import { appendJsonLine } from '../results/io.ts';
+import { cellKeyId } from '../results/cell-key.ts';
 
 /**
  * The sweep's journal: JSON Lines beside the results file, one line per finished cell, appended
@@ -76,7 +77,7 @@ export function readJournal(file: string, scenarioHash: string): Journal | undef
       throw new InputError({ file, field: `line ${i + 2}`, problem: 'is not a cell record', fix: 'delete the journal to start the sweep afresh' });
     }
     const cell = parsed.data;
-    cells.set(`${cell.concurrency}x${cell.memoryMb}/${cell.architecture}`, cell);
+    cells.set(cellKeyId(cell), cell);
   });
   return { startedAt: header.startedAt, cells: [...cells.values()] };
 }

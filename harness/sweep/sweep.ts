@@ -5,19 +5,23 @@ import { execFileSync } from 'node:child_process';
 import { InputError } from '../errors.ts';
 import { cpuShare, heapLimitMb } from '../model/lambda.ts';
 import { idealMakespanMs } from '../model/simulate.ts';
-import { isCompleted, SCHEMA_VERSION, type Cell, type Method, type Results } from '../results/schema.ts';
+import { isCompleted, SCHEMA_VERSION, type Cell, type Grid, type Method, type Results } from '../results/schema.ts';
+import type { Shard } from './shard.ts';
 import { writeJsonAtomic } from '../results/io.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { detectCpuController, removeStaleGroups, type CpuController } from '../run/cgroup.ts';
 import { runCell, type CellLimits } from '../run/run-cell.ts';
-import { buildCell, FIDELITY_LIMIT, type CellKey } from './cell.ts';
-import { cellId } from './grid.ts';
+import { buildCell, FIDELITY_LIMIT } from './cell.ts';
+import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { appendCell, journalPath, readJournal, startJournal } from './journal.ts';
 import type { Progress } from './progress.ts';
 
 export interface SweepPlan {
   scenario: Scenario;
+  /** The whole grid asked for; `cells` is all of it, or one shard's part. */
+  grid: Grid;
+  shard?: Shard;
   cells: CellKey[];
   reps: number;
   timeScale: number;
@@ -128,7 +132,7 @@ export function fidelityWarnings(cells: readonly Cell[]): string[] {
 export function failureWarnings(cells: readonly Cell[]): string[] {
   return cells
     .filter((cell) => cell.state !== 'completed')
-    .map((cell) => `${cellId(cell)} ended as ${cell.state}: ${'error' in cell ? cell.error : ''}`);
+    .map((cell) => `${describeCell(cell)} ended as ${cell.state}: ${'error' in cell ? cell.error : ''}`);
 }
 
 /**
@@ -144,8 +148,8 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const controller = chooseController(plan.cpuThrottle);
   if (controller) removeStaleGroups();
 
-  const wanted = new Set(plan.cells.map(cellId));
-  const done = new Map((resumed?.cells ?? []).filter((cell) => wanted.has(cellId(cell))).map((cell) => [cellId(cell), cell]));
+  const wanted = new Set(plan.cells.map(cellKeyId));
+  const done = new Map((resumed?.cells ?? []).filter((cell) => wanted.has(cellKeyId(cell))).map((cell) => [cellKeyId(cell), cell]));
   if (!resumed) startJournal(journal, hash, startedAt);
 
   const results: Results = {
@@ -156,18 +160,20 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     scenarioHash: hash,
     method: methodOf(plan, controller),
     startedAt,
+    grid: plan.grid,
+    ...(plan.shard ? { shard: plan.shard } : {}),
     cells: [],
     warnings: [],
     recommendation: null,
   };
-  const inOrder = () => plan.cells.flatMap((key) => done.get(cellId(key)) ?? []);
+  const inOrder = () => plan.cells.flatMap((key) => done.get(cellKeyId(key)) ?? []);
 
   progress.start(plan.cells.length);
-  for (const cell of done.values()) progress.cellFinished(cellId(cell), `${cell.state} (from the journal)`);
+  for (const cell of done.values()) progress.cellFinished(describeCell(cell), `${cell.state} (from the journal)`);
   try {
     for (const key of plan.cells) {
-      if (done.has(cellId(key))) continue;
-      progress.cellStarted(cellId(key));
+      if (done.has(cellKeyId(key))) continue;
+      progress.cellStarted(describeCell(key));
       const { limits, release } = limitsFor(key, controller, plan.timeScale);
       let cell: Cell;
       try {
@@ -187,11 +193,11 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
       } finally {
         release();
       }
-      done.set(cellId(key), cell);
+      done.set(cellKeyId(key), cell);
       appendCell(journal, cell);
       results.cells = inOrder();
       writeJsonAtomic(plan.outFile, results);
-      progress.cellFinished(cellId(key), describeOutcome(cell));
+      progress.cellFinished(describeCell(key), describeOutcome(cell));
       onCell?.(cell);
     }
   } finally {

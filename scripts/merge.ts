@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { runCli } from '../harness/cli.ts';
+import { InputError } from '../harness/errors.ts';
+import { loadResults, writeJsonAtomic } from '../harness/results/io.ts';
+import { mergeResults } from '../harness/results/merge.ts';
+import { DEFAULT_MAX_ERROR_RATE, recommend } from '../harness/analyze/recommend.ts';
+
+await runCli(() => {
+  const program = new Command('merge')
+    .description(
+      'Join the results of the shards of one sweep (`npm run sweep -- --shard I/N`) into one results file.\n' +
+        'Refuses shards of different scenarios, overlapping shards and missing cells (exit 2).',
+    )
+    .argument('<shards...>', 'results file of each shard')
+    .requiredOption('--out <file>', 'where to write the merged results')
+    .exitOverride()
+    .parse();
+  const files = program.args;
+  const { out } = program.opts<{ out: string }>();
+  if (files.includes(out)) {
+    throw new InputError({ field: '--out', problem: `${out} is also one of the shards to merge`, fix: 'write the merged results to a new file' });
+  }
+  const merged = mergeResults(files.map((file) => ({ file, results: loadResults(file) })));
+  // A shard's recommendation saw only its own cells: pick again from the whole grid.
+  const outcome = recommend(merged.cells, {
+    maxErrorRate: Number(DEFAULT_MAX_ERROR_RATE),
+    lambdaTimeoutS: merged.scenario.lambda.timeoutS,
+  });
+  merged.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
+  writeJsonAtomic(out, merged);
+  process.stdout.write(`Merged ${files.length} file${files.length === 1 ? '' : 's'}, ${merged.cells.length} cells, into ${out}\n`);
+});
