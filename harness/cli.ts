@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { EXIT, InputError } from './errors.ts';
 
 /**
@@ -15,13 +15,27 @@ export async function runCli(main: () => Promise<number | void> | number | void)
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = EXIT.badInput;
     } else if (error instanceof CommanderError) {
-      // commander has already printed its message (unknown option, missing argument, --help).
-      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      // --help and --version end the parse with exit code 0: not an error.
+      if (error.exitCode === 0) {
+        process.exitCode = EXIT.ok;
+        return;
+      }
+      const oneLine = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      process.stderr.write(`error: ${oneLine}. Fix: run with --help for the usage\n`);
+      process.exitCode = EXIT.badInput;
     } else {
       process.stderr.write(`fanout-tuner: unexpected failure (a bug; please report it):\n${error instanceof Error ? error.stack : String(error)}\n`);
       process.exitCode = EXIT.failed;
     }
   }
+}
+
+ /**
+ * A command whose parse errors reach runCli instead of ending the process, printed there as one
+ * line like every other bad input.
+ */
+export function newCommand(name: string): Command {
+  return new Command(name).exitOverride().configureOutput({ outputError: () => {} });
 }
 
 /** Parses "1,2,4" into whole numbers within bounds, naming the flag when it cannot. */

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Command } from 'commander';
-import { runCli } from '../harness/cli.ts';
+import { newCommand, runCli } from '../harness/cli.ts';
 import { InputError } from '../harness/errors.ts';
 import { compareResults, DEFAULT_COMPARE_SEED, parseThresholdPct } from '../harness/analyze/compare.ts';
 import { loadResults } from '../harness/results/io.ts';
@@ -9,7 +8,7 @@ import { compareMarkdown } from '../harness/report/compare-markdown.ts';
 import { compareText } from '../harness/report/compare-text.ts';
 
 await runCli(() => {
-  const program = new Command('compare')
+  const program = newCommand('compare')
     .description(
       'Compare the results of two branches cell by cell (bootstrap interval of the ratio of medians).\n' +
         'Exit codes: 0 no regression, 1 regression beyond the threshold, 2 bad input.',
@@ -20,7 +19,6 @@ await runCli(() => {
     .option('--markdown <file>', 'also write the comparison as Markdown (e.g. for $GITHUB_STEP_SUMMARY)')
     .option('--allow-scenario-change', 'compare results of different scenarios anyway', false)
     .option('--seed <n>', 'seed of the bootstrap resampling', String(DEFAULT_COMPARE_SEED))
-    .exitOverride()
     .parse();
   const [baseFile, headFile] = program.args as [string, string];
   const options = program.opts<{ threshold: string; markdown?: string; allowScenarioChange: boolean; seed: string }>();

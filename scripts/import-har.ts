@@ -1,8 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { runCli } from '../harness/cli.ts';
+import { newCommand, runCli } from '../harness/cli.ts';
 import { InputError } from '../harness/errors.ts';
 import { writeJsonAtomic } from '../harness/results/io.ts';
 import { importHar, summariseHosts } from '../harness/scenario/har.ts';
@@ -17,13 +16,12 @@ interface Options {
 }
 
 await runCli(() => {
-  const program = new Command('import-har')
+  const program = newCommand('import-har')
     .description('Turn a recorded browser session (HAR) into a scenario: its URLs in order, and per host the latencies, body sizes and failures it recorded.')
     .argument('<file>', 'HAR file exported by Chrome, Firefox or WebPageTest')
     .requiredOption('--out <file>', 'scenario file to write, e.g. scenarios/my-site.json')
     .option('--name <name>', 'scenario name, [a-z0-9-]+ (default: from the --out file name)')
     .option('--force', 'overwrite --out if it exists')
-    .exitOverride()
     .parse(process.argv);
   const [harFile] = program.args as [string];
   const options = program.opts<Options>();

@@ -1,19 +1,17 @@
-import { Command } from 'commander';
-import { runCli } from '../harness/cli.ts';
+import { newCommand, runCli } from '../harness/cli.ts';
 import { InputError } from '../harness/errors.ts';
 import { loadResults, writeJsonAtomic } from '../harness/results/io.ts';
 import { mergeResults } from '../harness/results/merge.ts';
 import { DEFAULT_MAX_ERROR_RATE, recommend } from '../harness/analyze/recommend.ts';
 
 await runCli(() => {
-  const program = new Command('merge')
+  const program = newCommand('merge')
     .description(
       'Join the results of the shards of one sweep (`npm run sweep -- --shard I/N`) into one results file.\n' +
         'Refuses shards of different scenarios, overlapping shards and missing cells (exit 2).',
     )
     .argument('<shards...>', 'results file of each shard')
     .requiredOption('--out <file>', 'where to write the merged results')
-    .exitOverride()
     .parse();
   const files = program.args;
   const { out } = program.opts<{ out: string }>();

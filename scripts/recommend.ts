@@ -1,6 +1,6 @@
-import { Command, Option } from 'commander';
+import { Option } from 'commander';
 import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES, type Picked } from '../harness/analyze/recommend.ts';
-import { runCli } from '../harness/cli.ts';
+import { newCommand, runCli } from '../harness/cli.ts';
 import { applySettings, inferFileKind } from '../harness/deploy/apply.ts';
 import { readDeploymentFile, writeFileAtomic } from '../harness/deploy/files.ts';
 import { deploymentSettings, formatSettings, parseSettingsFormat, SETTINGS_FORMATS, type DeploymentSettings } from '../harness/deploy/settings.ts';
@@ -35,7 +35,7 @@ function summary(picked: Picked, settings: DeploymentSettings): string {
 }
 
 async function main(): Promise<number> {
-  const program = new Command('recommend')
+  const program = newCommand('recommend')
     .description('Pick the concurrency and memory size to deploy from a sweep, and print or write them as deployment config.')
     .argument('<results>', 'results file written by npm run sweep')
     .addOption(new Option('--strategy <name>', 'what to minimise').choices(STRATEGIES).default('cost'))
@@ -44,8 +44,7 @@ async function main(): Promise<number> {
     .option('--max-error-rate <rate>', 'only settings whose share of failed requests is at most this (0 to 1)', DEFAULT_MAX_ERROR_RATE)
     .addOption(new Option('--format <format>', 'print the settings as deployment config').choices(SETTINGS_FORMATS))
     .option('--apply <file>', 'write memory size and MAX_WORKERS into this SAM/CloudFormation template, serverless.yml or .tfvars')
-    .option('--function <name>', 'the function to edit when the file defines several')
-    .exitOverride();
+    .option('--function <name>', 'the function to edit when the file defines several');
   program.parse();
   const [resultsFile] = program.args as [string];
   const flags = program.opts<Flags>();

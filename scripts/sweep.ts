@@ -1,5 +1,5 @@
-import { Command, Option } from 'commander';
-import { parseIntegerList, parseNumber, runCli } from '../harness/cli.ts';
+import { Option } from 'commander';
+import { parseIntegerList, parseNumber, newCommand, runCli } from '../harness/cli.ts';
 import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
 import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
@@ -10,7 +10,7 @@ import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyz
 import { regionPrices } from '../harness/model/pricing.ts';
 import { toolVersion } from '../harness/version.ts';
 
-const program = new Command('sweep')
+const program = newCommand('sweep')
   .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
   .argument('[scenario]', 'scenario file', DEFAULT_SCENARIO)
   .option('--concurrency <list>', 'concurrency levels (max_workers), e.g. 1,2,4,8 (default: the scenario\'s sweep.concurrency)')
@@ -24,9 +24,7 @@ const program = new Command('sweep')
   .option('--cpu-throttle <mode>', 'auto | cgroup | none: how memory sizes limit the CPU', 'auto')
   .addOption(new Option('--strategy <name>', 'what the recommendation minimises').choices(STRATEGIES).default('cost'))
   .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost)')
-  .option('--max-error-rate <rate>', 'recommend only settings whose share of failed requests is at most this', DEFAULT_MAX_ERROR_RATE)
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .option('--max-error-rate <rate>', 'recommend only settings whose share of failed requests is at most this', DEFAULT_MAX_ERROR_RATE);
 
 await runCli(async () => {
   program.parse();

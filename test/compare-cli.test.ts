@@ -54,7 +54,7 @@ describe('npm run compare', () => {
   it('exits 2 for a missing file, invalid JSON and a file that is not results, naming the file', () => {
     const missing = compare(base, join(dir, 'nope.json'));
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toBe(`${join(dir, 'nope.json')}: no such results file. Fix: check the path\n`);
+    expect(missing.stderr).toBe(`error: ${join(dir, 'nope.json')}: no such results file. Fix: check the path\n`);
 
     const broken = compare(write('broken.json', '{"schemaVersion": 1,'), base);
     expect(broken.status).toBe(2);
@@ -72,7 +72,7 @@ describe('npm run compare', () => {
       const run = compare(base, slower, '--threshold', threshold, '--markdown', markdown);
       expect(run.status).toBe(2);
       expect(run.stderr).toBe(
-        `--threshold: "${threshold}" is not a positive percentage. Fix: pass the smallest slowdown that should fail the build, greater than 0, such as --threshold 5%\n`,
+        `error: --threshold: "${threshold}" is not a positive percentage. Fix: pass the smallest slowdown that should fail the build, greater than 0, such as --threshold 5%\n`,
       );
     }
     expect(existsSync(markdown)).toBe(false);
@@ -81,7 +81,7 @@ describe('npm run compare', () => {
   it('exits 2 on an unknown flag with one line, and 0 with the usage for --help', () => {
     const unknown = compare(base, same, '--treshold', '5');
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe("unknown option '--treshold' (Did you mean --threshold?). Fix: run with --help for the usage\n");
+    expect(unknown.stderr).toBe("error: unknown option '--treshold' (Did you mean --threshold?). Fix: run with --help for the usage\n");
     const help = compare('--help');
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Exit codes: 0 no regression, 1 regression beyond the threshold, 2 bad input.');
