@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { runCli } from '../harness/cli.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { parseSetting } from '../harness/report/summary.ts';
-import { writeReport } from '../harness/report/write.ts';
 
 await runCli(async () => {
   const program = new Command('report')
@@ -17,6 +16,8 @@ await runCli(async () => {
   const { out, current } = program.opts<{ out?: string; current?: string }>();
   const currentSetting = current === undefined ? undefined : parseSetting(current);
   const results = loadResults(file);
+  // Vega loads in about a second: only once the input is known to be good.
+  const { writeReport } = await import('../harness/report/write.ts');
   const written = await writeReport(results, { outFile: out, current: currentSetting });
   process.stdout.write(`${written.htmlFile}\n${written.markdownFile}\n${written.svgFiles.length} charts in ${written.svgFiles.length ? written.svgFiles[0]!.replace(/[^/\\]+$/, '') : '(none)'}\n`);
   return 0;

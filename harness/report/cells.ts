@@ -39,6 +39,11 @@ export function stateWords(cell: Cell): string {
   return cell.state === 'completed' ? 'completed' : FAILED_STATE_WORDS[cell.state];
 }
 
+/** What happened to a cell that did not complete, as a verb: "ran out of memory", "errored", "timed out". */
+export function failureVerb(cell: Cell): string {
+  return cell.state === 'oom' ? 'ran out of memory' : stateWords(cell);
+}
+
 export function sameSetting(cell: Cell, setting: Setting): boolean {
   return (
     cell.concurrency === setting.concurrency &&

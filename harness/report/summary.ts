@@ -1,6 +1,6 @@
 import { InputError } from '../errors.ts';
 import { isCompleted, type Recommendation, type Results } from '../results/schema.ts';
-import { findCell, oneWorkerBaseline, speedAndCostComparison, stateWords, type Setting } from './cells.ts';
+import { failureVerb, findCell, oneWorkerBaseline, speedAndCostComparison, type Setting } from './cells.ts';
 import { formatUsd, workers } from './format.ts';
 
 /** The recommendation measured against another setting. */
@@ -75,7 +75,7 @@ function compareWithCurrent(results: Results, pick: Recommendation, current: Set
   }
   const cell = findCell(results, setting);
   if (!cell) return `Your current setting, ${label}, was not measured in this sweep; add it to the grid to compare.`;
-  if (!isCompleted(cell)) return `Your current setting, ${label}, ${stateWords(cell)} in this sweep: ${cell.error}`;
+  if (!isCompleted(cell)) return `Your current setting, ${label}, ${failureVerb(cell)} in this sweep: ${cell.error}`;
   return compare(pick, `your current ${label}`, { durationMs: cell.durationMs.median, costUsdPerMonth: cell.costUsd.perMonth });
 }
 

@@ -1,5 +1,6 @@
 import { modifiedZScores, OUTLIER_Z_SCORE } from '../analyze/outliers.ts';
 import { isCompleted, type Results } from '../results/schema.ts';
+import { failureVerb } from './cells.ts';
 import { formatDuration, workers } from './format.ts';
 
 /** Above this measured/ideal ratio the harness itself, not the job, limits the duration. */
@@ -32,8 +33,7 @@ export function reportWarnings(results: Results): ReportWarning[] {
           : cell.state === 'timeout'
             ? 'the setting is infeasible within the function timeout'
             : 'see the error and rerun the cell';
-      const what = cell.state === 'oom' ? 'ran out of memory' : cell.state === 'timeout' ? 'timed out' : 'errored';
-      found.push({ kind: cell.state, message: `${where(cell)} ${what}: ${cell.error}. ${capitalize(fix)}.` });
+      found.push({ kind: cell.state, message: `${where(cell)} ${failureVerb(cell)}: ${cell.error}. ${capitalize(fix)}.` });
       continue;
     }
     if (cell.fidelityRatio > FIDELITY_LIMIT) {

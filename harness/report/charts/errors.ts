@@ -85,7 +85,7 @@ export function errorChart(cells: ReportCells): ReportChart {
             field: 'kind',
             type: 'nominal',
             title: null,
-            legend: { orient: 'top', direction: 'horizontal' },
+            legend: { orient: 'top', direction: 'horizontal', labelLimit: 240 },
             scale: { domain: [...kinds.map((k) => k.label), FAILED.label], range: [...kinds.map((k) => k.color), FAILED.color] },
           },
           strokeDash: {
@@ -93,7 +93,7 @@ export function errorChart(cells: ReportCells): ReportChart {
             type: 'nominal',
             // Same field, title and placement as the colour, so both merge into one legend.
             title: null,
-            legend: { orient: 'top', direction: 'horizontal' },
+            legend: { orient: 'top', direction: 'horizontal', labelLimit: 240 },
             scale: { domain: [...kinds.map((k) => k.label), FAILED.label], range: [...kinds.map(() => [1, 0]), [4, 3]] },
           },
           tooltip: { field: 'tooltip', type: 'nominal' },
