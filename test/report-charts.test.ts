@@ -212,6 +212,26 @@ describe('chart data of a small sweep', () => {
     expect(buildCharts(onlyFailed)).toEqual([]);
   });
 
+  it('falls back to a linear cost axis when a cost is 0, which a log scale cannot place', () => {
+    const free = smallSweep({ cells: smallSweep().cells.map((c) => (isCompleted(c) ? { ...c, costUsd: { perInvocation: 0, perMonth: 0 } } : c)) });
+    const charts = buildCharts(free);
+    const cost = charts.find((c) => c.id === 'cost')!.spec as { encoding: { y: { title: string; scale: { type: string } } } };
+    expect([cost.encoding.y.title, cost.encoding.y.scale.type]).toEqual(['Cost per month (USD)', 'linear']);
+    const pareto = charts.find((c) => c.id === 'pareto')!.spec as { encoding: { x: { scale: { type: string } }; y: { scale: { type: string } } } };
+    expect([pareto.encoding.x.scale.type, pareto.encoding.y.scale.type]).toEqual(['log', 'linear']);
+  });
+
+  it('leaves out the latency chart when the chosen cell timed no request', () => {
+    const emptyHistogram = smallSweep({
+      cells: smallSweep().cells.map((c) =>
+        isCompleted(c) && c.concurrency === 60 && c.memoryMb === 1024
+          ? { ...c, requestLatencyMs: { ...c.requestLatencyMs, histogram: { upperBoundsMs: [], counts: [] } } }
+          : c,
+      ),
+    });
+    expect(buildCharts(emptyHistogram).map((c) => c.id)).not.toContain('latency');
+  });
+
   it('names the architecture in each series when both were swept', () => {
     const mixed = reportCells(
       results([completedCell(1, 1024, 1000, { architecture: 'x86_64' }), completedCell(1, 1024, 900, { architecture: 'arm64' })]),

@@ -73,6 +73,15 @@ export function memoryColor(seriesOrder: readonly string[]) {
   };
 }
 
+/**
+ * A log scale where every value is positive (costs span orders of magnitude across memory
+ * sizes), linear otherwise: a free tier or zero invocations a month makes costs 0, which a
+ * log scale cannot place.
+ */
+export function logIfPositive(values: readonly number[]): { type: 'log' | 'linear'; words: string } {
+  return values.every((v) => v > 0) ? { type: 'log', words: ', log scale' } : { type: 'linear', words: '' };
+}
+
 /** Six significant digits for the data embedded in specs: small files, stable diffs, no visible loss. */
 export function round(value: number): number {
   return Number(value.toPrecision(6));

@@ -1,7 +1,7 @@
 import type { ReportCells } from '../cells.ts';
 import { completedViews } from '../cells.ts';
 import { formatCount } from '../format.ts';
-import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, concurrencyX, memoryColor, round, type ReportChart } from './common.ts';
+import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, concurrencyX, logIfPositive, memoryColor, round, type ReportChart } from './common.ts';
 
 export interface CostRow {
   series: string;
@@ -22,6 +22,8 @@ export function costRows(cells: ReportCells): CostRow[] {
 }
 
 export function costChart(cells: ReportCells, invocationsPerMonth: number): ReportChart {
+  const rows = costRows(cells);
+  const yScale = logIfPositive(rows.map((r) => r.costUsdPerMonth));
   return {
     id: 'cost',
     title: 'Cost per month vs concurrency',
@@ -35,11 +37,17 @@ export function costChart(cells: ReportCells, invocationsPerMonth: number): Repo
       width: CHART_WIDTH,
       height: CHART_HEIGHT,
       config: CHART_CONFIG,
-      data: { values: costRows(cells) },
+      data: { values: rows },
       mark: { type: 'line', point: true },
       encoding: {
         x: concurrencyX(cells.concurrencies),
-        y: { field: 'costUsdPerMonth', type: 'quantitative', title: 'Cost per month (USD, log scale)', scale: { type: 'log', nice: false }, axis: { format: '$,.2f' } },
+        y: {
+          field: 'costUsdPerMonth',
+          type: 'quantitative',
+          title: `Cost per month (USD${yScale.words})`,
+          scale: { type: yScale.type, nice: false },
+          axis: { format: '$,.2f' },
+        },
         color: memoryColor(cells.seriesOrder),
         tooltip: { field: 'tooltip', type: 'nominal' },
       },

@@ -27,7 +27,10 @@ export function buildCharts(results: Results, cells: ReportCells = reportCells(r
     errorChart(cells),
     memoryChart(cells),
   ];
-  if (cells.recommended) charts.push(latencyChart(cells.recommended, 'recommended'));
+  // A cell whose requests all failed before any was timed has no latency to show.
+  if (cells.recommended && cells.recommended.requestLatencyMs.histogram.counts.length > 0) {
+    charts.push(latencyChart(cells.recommended, 'recommended'));
+  }
   charts.push(fidelityChart(cells));
   return charts;
 }

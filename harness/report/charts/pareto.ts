@@ -2,7 +2,7 @@ import { paretoFront } from '../../analyze/pareto.ts';
 import type { ReportCells } from '../cells.ts';
 import { completedViews } from '../cells.ts';
 import { workers } from '../format.ts';
-import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, memoryColor, PALETTE, round, type ReportChart } from './common.ts';
+import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, logIfPositive, memoryColor, PALETTE, round, type ReportChart } from './common.ts';
 
 export interface ParetoRow {
   series: string;
@@ -40,8 +40,11 @@ export function paretoRows(cells: ReportCells): ParetoRow[] {
 }
 
 export function paretoChart(cells: ReportCells): ReportChart {
-  const x = { field: 'durationS', type: 'quantitative', title: 'Duration per invocation (s, log scale)', scale: { type: 'log', nice: false, padding: 16 } } as const;
-  const y = { field: 'costUsdPerMonth', type: 'quantitative', title: 'Cost per month (USD, log scale)', scale: { type: 'log', nice: false, padding: 16 }, axis: { format: '$,.2f' } } as const;
+  const rows = paretoRows(cells);
+  const xScale = logIfPositive(rows.map((r) => r.durationS));
+  const yScale = logIfPositive(rows.map((r) => r.costUsdPerMonth));
+  const x = { field: 'durationS', type: 'quantitative' as const, title: `Duration per invocation (s${xScale.words})`, scale: { type: xScale.type, nice: false, padding: 16 } };
+  const y = { field: 'costUsdPerMonth', type: 'quantitative' as const, title: `Cost per month (USD${yScale.words})`, scale: { type: yScale.type, nice: false, padding: 16 }, axis: { format: '$,.2f' } };
   const tooltip = { field: 'tooltip', type: 'nominal' } as const;
   return {
     id: 'pareto',
@@ -53,7 +56,7 @@ export function paretoChart(cells: ReportCells): ReportChart {
       width: CHART_WIDTH,
       height: CHART_HEIGHT,
       config: CHART_CONFIG,
-      data: { values: paretoRows(cells) },
+      data: { values: rows },
       encoding: { x, y },
       layer: [
         {
