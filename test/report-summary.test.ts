@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { modifiedZScores, outlierIndexes } from '../harness/analyze/outliers.ts';
 import { InputError } from '../harness/errors.ts';
-import { cellSentence, costComparison, speedAndCostComparison } from '../harness/report/cells.ts';
+import { cellSentence, costChangeVsOneWorker, costComparison, speedAndCostComparison } from '../harness/report/cells.ts';
 import { formatDuration, formatPercent, formatRate, formatUsd } from '../harness/report/format.ts';
 import { buildSummary, parseSetting } from '../harness/report/summary.ts';
 import { reportWarnings } from '../harness/report/warnings.ts';
@@ -28,6 +28,13 @@ describe('numbers in words', () => {
     expect(speedAndCostComparison({ durationMs: 100, costUsdPerMonth: 2 }, { durationMs: 100, costUsdPerMonth: 1 }, 'X')).toBe(
       'as fast as X and 50% cheaper than X',
     );
+  });
+
+  it('shows the cost change against 1 worker in tables with a sign, or a dash without a baseline', () => {
+    const baseline = completedCell(1, 1024, 23_000, { costUsd: { perInvocation: 0, perMonth: 1.87 } });
+    const at = (perMonth: number) => completedCell(60, 1024, 8100, { costUsd: { perInvocation: 0, perMonth } });
+    expect([at(1.16), at(2.1), at(1.871)].map((c) => costChangeVsOneWorker(c, baseline))).toEqual(['−38%', '+12%', '0%']);
+    expect([costChangeVsOneWorker(baseline, baseline), costChangeVsOneWorker(at(1), undefined)]).toEqual(['–', '–']);
   });
 
   it('writes the tooltip sentence of the issue for 60 workers at 1024 MB', () => {

@@ -99,6 +99,15 @@ export function speedAndCostComparison(
   return `${speedComparison(from.durationMs, to.durationMs, than)} and ${costComparison(from.costUsdPerMonth, to.costUsdPerMonth, than)}`;
 }
 
+/** The change in monthly cost against 1 worker, for tables: "−38%", "+12%", "0%", or "–" without a baseline. */
+export function costChangeVsOneWorker(cell: CompletedCell, baseline: CompletedCell | undefined): string {
+  if (!baseline || baseline === cell || baseline.costUsd.perMonth === 0) return '–';
+  const change = cell.costUsd.perMonth / baseline.costUsd.perMonth - 1;
+  const percent = formatPercent(Math.abs(change));
+  if (percent === '0%') return percent;
+  return change < 0 ? `−${percent}` : `+${percent}`;
+}
+
 export function cellSentence(cell: Cell, series: string, baseline: CompletedCell | undefined): string {
   const where = `${series}, ${workers(cell.concurrency)}`;
   if (!isCompleted(cell)) return `${where}: ${stateWords(cell)} (${cell.error})`;

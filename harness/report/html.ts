@@ -1,5 +1,5 @@
 import { isCompleted, type Results } from '../results/schema.ts';
-import { reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cells.ts';
+import { costChangeVsOneWorker, reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cells.ts';
 import { buildCharts, type ReportChart } from './charts/index.ts';
 import { describeDistribution, describeHosts, describeRequests, totalRequests } from './describe.ts';
 import { html, jsonForScript, scriptSource, trustedHtml, type SafeHtml } from './escape.ts';
@@ -84,7 +84,7 @@ function comparisonTile(title: string, comparison: Comparison | string | undefin
     return html`<div class="tile"><dt>${title}</dt><dd class="note">${comparison}</dd></div>`;
   }
   const cheaper = comparison.cheaperBy;
-  const headline = Math.round(cheaper * 100) === 0 ? 'same cost' : cheaper > 0 ? `${formatPercent(cheaper)} cheaper` : `${formatPercent(-cheaper)} dearer`;
+  const headline = Math.round(cheaper * 100) === 0 ? 'same cost' : cheaper > 0 ? `${formatPercent(cheaper)} cheaper` : `${formatPercent(-cheaper)} more expensive`;
   return html`<div class="tile ${cheaper > 0 ? 'good' : cheaper < 0 ? 'bad' : ''}"><dt>${title}</dt><dd class="value">${headline}</dd><dd class="note">${capitalize(comparison.sentence)}.</dd><dd class="note">${capitalize(comparison.than)}: ${formatDuration(comparison.durationMs)}, ${formatUsd(comparison.costUsdPerMonth)}/month.</dd></div>`;
 }
 
@@ -171,9 +171,8 @@ function resultRow(view: CellView, current: Setting | undefined, firstOfSeries: 
   if (!isCompleted(cell)) {
     return html`<tr class="${classes}">${head}<td><span class="state state-${cell.state}">${stateWords(cell)}</span> ${marks}</td><td colspan="8" class="error-text">${cell.error}</td></tr>`;
   }
-  const vsOne = baseline && baseline !== cell ? 1 - cell.costUsd.perMonth / baseline.costUsd.perMonth : undefined;
   const fidelityClass = cell.fidelityRatio > FIDELITY_LIMIT ? 'num flag' : 'num';
-  return html`<tr class="${classes}">${head}<td>completed ${marks}</td><td class="num">${formatDuration(cell.durationMs.median)}</td><td class="num">${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])}</td><td class="num">${formatUsd(cell.costUsd.perMonth)}</td><td class="num">${vsOne === undefined ? '–' : vsOne >= 0 ? `−${formatPercent(vsOne)}` : `+${formatPercent(-vsOne)}`}</td><td class="num">${formatRate(cell.errorRate)}</td><td class="num">${formatMb(cell.peakRssMb)}</td><td class="${fidelityClass}">${cell.fidelityRatio.toFixed(2)}</td><td class="num">${formatDuration(cell.requestLatencyMs.p95)}</td></tr>`;
+  return html`<tr class="${classes}">${head}<td>completed ${marks}</td><td class="num">${formatDuration(cell.durationMs.median)}</td><td class="num">${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])}</td><td class="num">${formatUsd(cell.costUsd.perMonth)}</td><td class="num">${costChangeVsOneWorker(cell, baseline)}</td><td class="num">${formatRate(cell.errorRate)}</td><td class="num">${formatMb(cell.peakRssMb)}</td><td class="${fidelityClass}">${cell.fidelityRatio.toFixed(2)}</td><td class="num">${formatDuration(cell.requestLatencyMs.p95)}</td></tr>`;
 }
 
 function resultsTable(cells: ReportCells, current: Setting | undefined): SafeHtml {

@@ -1,11 +1,10 @@
 import { isCompleted, type Results } from '../results/schema.ts';
-import { reportCells, stateWords } from './cells.ts';
+import { costChangeVsOneWorker, reportCells, stateWords, type Setting } from './cells.ts';
 import type { ReportChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './escape.ts';
-import { formatCount, formatDuration, formatMb, formatPercent, formatRate, formatUsd } from './format.ts';
+import { formatCount, formatDuration, formatMb, formatRate, formatUsd } from './format.ts';
 import { buildSummary, settingLabel } from './summary.ts';
 import { FIDELITY_LIMIT, reportWarnings } from './warnings.ts';
-import type { Setting } from './cells.ts';
 
 export interface MarkdownOptions {
   current?: Setting;
@@ -59,10 +58,8 @@ export function buildMarkdown(results: Results, options: MarkdownOptions = {}): 
       lines.push(`| ${series} | ${cell.concurrency} | ${state}: ${md(cell.error)} | | | | | | | |`);
       continue;
     }
-    const vsOne =
-      baseline && baseline !== cell ? -(1 - cell.costUsd.perMonth / baseline.costUsd.perMonth) : undefined;
     lines.push(
-      `| ${series} | ${cell.concurrency} | ${state} | ${formatDuration(cell.durationMs.median)} | ${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])} | ${formatUsd(cell.costUsd.perMonth)} | ${vsOne === undefined ? '–' : `${vsOne > 0 ? '+' : vsOne < 0 ? '−' : ''}${formatPercent(Math.abs(vsOne))}`} | ${formatRate(cell.errorRate)} | ${formatMb(cell.peakRssMb)} | ${cell.fidelityRatio > FIDELITY_LIMIT ? `**${cell.fidelityRatio.toFixed(2)}**` : cell.fidelityRatio.toFixed(2)} |`,
+      `| ${series} | ${cell.concurrency} | ${state} | ${formatDuration(cell.durationMs.median)} | ${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])} | ${formatUsd(cell.costUsd.perMonth)} | ${costChangeVsOneWorker(cell, baseline)} | ${formatRate(cell.errorRate)} | ${formatMb(cell.peakRssMb)} | ${cell.fidelityRatio > FIDELITY_LIMIT ? `**${cell.fidelityRatio.toFixed(2)}**` : cell.fidelityRatio.toFixed(2)} |`,
     );
   }
   lines.push('', '</details>', '');
