@@ -8,6 +8,8 @@ import { formatSummaryTable } from '../harness/report/terminal.ts';
 import { InputError } from '../harness/errors.ts';
 import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyze/recommend.ts';
 import { regionPrices } from '../harness/model/pricing.ts';
+import { writeReport } from '../harness/report/write.ts';
+import { parseSetting } from '../harness/report/summary.ts';
 import { toolVersion } from '../harness/version.ts';
 
 const program = newCommand('sweep')
@@ -21,6 +23,9 @@ const program = newCommand('sweep')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
   .option('--shard <i/n>', 'run the i-th of n deterministic parts of the grid (merge them with npm run merge)')
   .option('--resume', 'continue a sweep that was interrupted, from its journal beside --out')
+  .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
+  .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report')
+  .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
   .option('--cpu-throttle <mode>', 'auto | cgroup | none: how memory sizes limit the CPU', 'auto')
   .addOption(new Option('--strategy <name>', 'what the recommendation minimises').choices(STRATEGIES).default('cost'))
   .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost)')
@@ -52,6 +57,7 @@ await runCli(async () => {
   // Refuse what would only fail after the sweep (bad options, an unknown region) before it starts.
   recommend([], recommendOptions);
   regionPrices(scenario.lambda.region);
+  const current = typeof options.current === 'string' ? parseSetting(options.current) : undefined;
 
   const results = await runSweep(
     {
@@ -80,4 +86,8 @@ await runCli(async () => {
     console.log(`\nrecommended: MAX_WORKERS=${concurrency}, ${memoryMb} MB ${architecture}\n${why}`);
   }
   console.log(`results: ${outFile}`);
+  if (options.report !== false) {
+    const written = await writeReport(results, { outFile: typeof options.report === 'string' ? options.report : undefined, current });
+    console.log(`report:  ${written.htmlFile}`);
+  }
 });

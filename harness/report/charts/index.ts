@@ -1,0 +1,36 @@
+import type { Results } from '../../results/schema.ts';
+import { reportCells, type ReportCells } from '../cells.ts';
+import { costChart } from './cost.ts';
+import type { ReportChart } from './common.ts';
+import { durationChart } from './duration.ts';
+import { errorChart } from './errors.ts';
+import { fidelityChart } from './fidelity.ts';
+import { heatmapChart } from './heatmap.ts';
+import { latencyChart } from './latency.ts';
+import { memoryChart } from './memory.ts';
+import { paretoChart } from './pareto.ts';
+
+export type { ReportChart } from './common.ts';
+
+/**
+ * Every chart of the report, in reading order. Charts that need a completed cell are left out
+ * when there is none, and the latency chart needs the recommended cell.
+ */
+export function buildCharts(results: Results, cells: ReportCells = reportCells(results)): ReportChart[] {
+  if (!cells.views.some((v) => v.cell.state === 'completed')) return [];
+  const charts: ReportChart[] = [
+    durationChart(cells, results.method.reps),
+    costChart(cells, results.scenario.lambda.invocationsPerMonth),
+    heatmapChart(cells, 'cost'),
+    heatmapChart(cells, 'duration'),
+    paretoChart(cells),
+    errorChart(cells),
+    memoryChart(cells),
+  ];
+  // A cell whose requests all failed before any was timed has no latency to show.
+  if (cells.recommended && cells.recommended.requestLatencyMs.histogram.counts.length > 0) {
+    charts.push(latencyChart(cells.recommended, 'recommended'));
+  }
+  charts.push(fidelityChart(cells));
+  return charts;
+}

@@ -1,0 +1,78 @@
+/**
+ * Everything a results file says (a description, a URL, a warning, an error message) is text
+ * from outside: these functions make it inert in HTML, in a <script> element and in Markdown.
+ */
+
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Safe in element content and in quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
+}
+
+/**
+ * JSON that can sit inside <script>: `</script>` or `<!--` in the data cannot end the element,
+ * and U+2028/U+2029 cannot end a line in older parsers. JSON.parse reads the escapes back.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * A library's source made safe to inline in <script>: source maps are dropped (a viewer would
+ * try to fetch them) and a `</script` inside a string literal cannot close the element early.
+ */
+export function scriptSource(source: string): string {
+  return source.replace(/^\/\/# sourceMappingURL=.*$/gm, '').replace(/<\/(script)/gi, '<\\/$1');
+}
+
+/**
+ * Text that renders literally in GitHub Markdown, also inside a table cell: one line, pipes and
+ * Markdown punctuation backslash-escaped, HTML special characters as entities, and `@` escaped
+ * so a description cannot mention (and notify) people in a PR comment.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(/[\\`*_{}[\]|~#!@$]/g, '\\$&')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+/** Markup that is already safe; only `html` and `trustedHtml` make one. */
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+/** Marks markup built by this module (library code, escaped JSON) as safe to insert unchanged. */
+export function trustedHtml(markup: string): SafeHtml {
+  return new SafeHtml(markup);
+}
+
+type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
+
+function renderValue(value: HtmlValue): string {
+  if (value instanceof SafeHtml) return value.value;
+  if (Array.isArray(value)) return value.map(renderValue).join('');
+  if (value === null || value === undefined || value === false) return '';
+  return escapeHtml(String(value));
+}
+
+/**
+ * A template tag that escapes every interpolated string, so forgetting to escape one is not
+ * possible: only nested `html` fragments and `trustedHtml` pass through as markup.
+ */
+export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
+  let out = strings[0] ?? '';
+  values.forEach((value, i) => {
+    out += renderValue(value) + (strings[i + 1] ?? '');
+  });
+  return new SafeHtml(out);
+}

@@ -1,0 +1,52 @@
+/**
+ * Numbers as a reader of the report wants them: the precision a decision needs, units spelt
+ * out, and the same text in the HTML, the Markdown and the chart tooltips.
+ */
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 100) return `${seconds.toFixed(1)} s`;
+  if (seconds < 600) return `${Math.round(seconds)} s`;
+  return `${(seconds / 60).toFixed(1)} min`;
+}
+
+export function formatUsd(usd: number): string {
+  if (usd === 0) return '$0';
+  const sign = usd < 0 ? '-' : '';
+  const magnitude = Math.abs(usd);
+  // Sub-cent amounts (a small job's monthly bill) still need two significant digits to compare.
+  if (magnitude < 0.0001) return `${sign}<$0.0001`;
+  if (magnitude < 0.01) return `${sign}$${magnitude.toPrecision(2)}`;
+  return `${sign}$${groupThousands(magnitude.toFixed(2))}`;
+}
+
+/** A fraction as a whole percentage: 0.384 -> "38%". */
+export function formatPercent(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+/** A small rate such as an error rate keeps one decimal: 0.0123 -> "1.2%". */
+export function formatRate(fraction: number): string {
+  if (fraction === 0) return '0%';
+  const percent = fraction * 100;
+  return percent < 10 ? `${percent.toFixed(1)}%` : `${Math.round(percent)}%`;
+}
+
+export function formatCount(n: number): string {
+  return groupThousands(String(Math.round(n)));
+}
+
+export function formatMb(mb: number): string {
+  return `${Math.round(mb)} MB`;
+}
+
+export function workers(concurrency: number): string {
+  return concurrency === 1 ? '1 worker' : `${concurrency} workers`;
+}
+
+function groupThousands(digits: string): string {
+  const [whole = '', fraction] = digits.split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}

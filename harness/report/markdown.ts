@@ -1,0 +1,84 @@
+import { isCompleted, type Results } from '../results/schema.ts';
+import { costChangeVsOneWorker, reportCells, stateWords, type Setting } from './cells.ts';
+import type { ReportChart } from './charts/index.ts';
+import { escapeMarkdown as md } from './escape.ts';
+import { formatCount, formatDuration, formatMb, formatRate, formatUsd } from './format.ts';
+import { buildSummary, settingLabel } from './summary.ts';
+import { FIDELITY_LIMIT, reportWarnings } from './warnings.ts';
+
+export interface MarkdownOptions {
+  current?: Setting;
+  /** Each chart with the link to its SVG, relative to the Markdown file. */
+  charts?: ReadonlyArray<Pick<ReportChart, 'id' | 'title'> & { href: string }>;
+  /** Link to the HTML report, relative to the Markdown file. */
+  htmlHref?: string;
+}
+
+/**
+ * A summary for $GITHUB_STEP_SUMMARY and PR comments: the recommendation, the warnings, the
+ * table (folded, it is long) and links to the charts. Every string from the results file is
+ * escaped; numbers and labels made here are not.
+ */
+export function buildMarkdown(results: Results, options: MarkdownOptions = {}): string {
+  const cells = reportCells(results);
+  const summary = buildSummary(results, options.current);
+  const warnings = reportWarnings(results);
+  const lines: string[] = [`## fanout-tuner: ${md(results.scenario.name)}`, ''];
+  if (results.scenario.description) lines.push(md(results.scenario.description), '');
+
+  const pick = summary.recommendation;
+  if (pick) {
+    lines.push(
+      `**Recommended: ${settingLabel(pick)}** (${pick.architecture}, strategy ${pick.strategy}): ${formatDuration(pick.durationMs)} per invocation, ${formatUsd(pick.costUsdPerMonth)}/month.`,
+      '',
+    );
+    if (summary.vsOneWorker) lines.push(`- ${capitalize(summary.vsOneWorker.sentence)}.`);
+    if (typeof summary.vsCurrent === 'string') lines.push(`- ${md(summary.vsCurrent)}`);
+    else if (summary.vsCurrent) lines.push(`- ${capitalize(summary.vsCurrent.sentence)}.`);
+    lines.push(`- Why: ${md(pick.why)}`, '');
+  } else {
+    lines.push(`**${summary.headline}.**`, '');
+  }
+
+  if (warnings.length) {
+    lines.push(`### Warnings (${warnings.length})`, '');
+    for (const w of warnings) lines.push(`- ${md(w.message)}`);
+    lines.push('');
+  }
+
+  lines.push(
+    `<details><summary>All ${formatCount(results.cells.length)} cells</summary>`,
+    '',
+    '| Memory | Workers | State | Duration | 95% CI | Cost / month | vs 1 worker | Failed requests | Peak memory | Fidelity |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const { cell, series, baseline, recommended } of cells.views) {
+    const state = `${stateWords(cell)}${recommended ? ' **(recommended)**' : ''}`;
+    if (!isCompleted(cell)) {
+      lines.push(`| ${series} | ${cell.concurrency} | ${state}: ${md(cell.error)} | | | | | | | |`);
+      continue;
+    }
+    lines.push(
+      `| ${series} | ${cell.concurrency} | ${state} | ${formatDuration(cell.durationMs.median)} | ${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])} | ${formatUsd(cell.costUsd.perMonth)} | ${costChangeVsOneWorker(cell, baseline)} | ${formatRate(cell.errorRate)} | ${formatMb(cell.peakRssMb)} | ${cell.fidelityRatio > FIDELITY_LIMIT ? `**${cell.fidelityRatio.toFixed(2)}**` : cell.fidelityRatio.toFixed(2)} |`,
+    );
+  }
+  lines.push('', '</details>', '');
+
+  if (options.charts?.length || options.htmlHref) {
+    lines.push('### Charts', '');
+    if (options.htmlHref) lines.push(`- [Interactive HTML report](${options.htmlHref})`);
+    for (const chart of options.charts ?? []) lines.push(`- [${md(chart.title)}](${chart.href})`);
+    lines.push('');
+  }
+
+  const { env, method } = results;
+  lines.push(
+    `<sub>fanout-tuner ${md(results.tool.version)} · commit ${md(env.commit)} (${md(env.branch)}) · Node.js ${md(env.node)} on ${md(env.platform)}, ${env.cpus} CPUs · backend ${md(method.backend)}, CPU ${method.cpuThrottle}, ${method.reps} reps · ${formatCount(results.scenario.lambda.invocationsPerMonth)} invocations/month</sub>`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,181 @@
+import { DomUtils, parseDocument } from 'htmlparser2';
+import type { Element } from 'domhandler';
+import { describe, expect, it } from 'vitest';
+import { buildCharts } from '../harness/report/charts/index.ts';
+import { escapeHtml, escapeMarkdown, html, jsonForScript, scriptSource } from '../harness/report/escape.ts';
+import { buildHtml, CONTENT_SECURITY_POLICY, type LibrarySources } from '../harness/report/html.ts';
+import { buildMarkdown } from '../harness/report/markdown.ts';
+import { smallSweep, sweepResults } from './fixtures/sweep-results.ts';
+
+/** Stand-ins for the minified libraries: what matters here is where and how they are inlined. */
+const libraries: LibrarySources = {
+  vega: 'window.vega = {}; /* vega */\n//# sourceMappingURL=vega.min.js.map',
+  vegaLite: 'window.vegaLite = {}; /* vega-lite */',
+  vegaEmbed: 'window.vegaEmbed = function () {}; /* vega-embed */',
+};
+
+function elements(document: ReturnType<typeof parseDocument>, name: string): Element[] {
+  return DomUtils.getElementsByTagName(name, document, true);
+}
+
+describe('escaping helpers', () => {
+  it('escapes the five HTML special characters', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('escapes interpolated strings in the html template but not nested fragments', () => {
+    const inner = html`<b>${'<i>'}</b>`;
+    expect(html`<p title="${'"x"'}">${inner}${['<', 1, null, false]}</p>`.value).toBe('<p title="&quot;x&quot;"><b>&lt;i&gt;</b>&lt;1</p>');
+  });
+
+  it('writes JSON a <script> element cannot be closed by, and that parses back to the same value', () => {
+    const value = { text: '</script><script>alert(1)</script> & \u2028\u2029 <!--' };
+    const json = jsonForScript(value);
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(json).toBe('{"text":"\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e \\u0026 \\u2028\\u2029 \\u003c!--"}');
+    expect(JSON.parse(json)).toEqual(value);
+  });
+
+  it('inlines library code without its source map and without a closing script tag', () => {
+    expect(scriptSource('var a = "</script>";\n//# sourceMappingURL=x.js.map\n')).toBe('var a = "<\\/script>";\n\n');
+    expect(scriptSource('s="</SCRIPT >"')).toBe('s="<\\/SCRIPT >"');
+  });
+
+  it('makes Markdown text literal: pipes, emphasis, code, links, HTML, mentions and line breaks', () => {
+    expect(escapeMarkdown('a|b *c* `d` [e](f) <g> & @team\nnext $x$')).toBe(
+      'a\\|b \\*c\\* \\`d\\` \\[e\\](f) &lt;g&gt; &amp; \\@team next \\$x\\$',
+    );
+  });
+});
+
+describe('the HTML report', () => {
+  const results = sweepResults();
+  const charts = buildCharts(results);
+  const staticSvgs = Object.fromEntries(charts.map((c) => [c.id, `<svg xmlns="http://www.w3.org/2000/svg"><title>${c.id}</title></svg>`]));
+  const page = buildHtml(results, { libraries, current: { concurrency: 60, memoryMb: 1769 }, charts, staticSvgs });
+  const document = parseDocument(page);
+
+  it('forbids every remote load with a Content-Security-Policy set before any script', () => {
+    expect(CONTENT_SECURITY_POLICY).toBe(
+      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; form-action 'none'",
+    );
+    const head = page.slice(0, page.indexOf('</head>'));
+    expect(head.indexOf('http-equiv="Content-Security-Policy"')).toBeGreaterThan(0);
+    expect(head.indexOf('http-equiv="Content-Security-Policy"')).toBeLessThan(head.indexOf('<script'));
+    expect(page).not.toContain('unsafe-eval');
+  });
+
+  it('loads nothing from elsewhere: no src or href but data: images and in-page anchors', () => {
+    const withSource = DomUtils.findAll((el) => 'src' in el.attribs || 'href' in el.attribs, document.children);
+    const sources = withSource.map((el) => el.attribs.src ?? el.attribs.href ?? '');
+    expect(sources.filter((s) => !s.startsWith('data:image/svg+xml;base64,'))).toEqual([]);
+    expect(elements(document, 'link')).toEqual([]);
+  });
+
+  it('inlines the three libraries, in order, then the code that draws the charts', () => {
+    const scripts = elements(document, 'script').map((s) => DomUtils.textContent(s));
+    expect(scripts).toHaveLength(6);
+    expect(scripts[2]).toBe('window.vega = {}; /* vega */\n');
+    expect(scripts[3]).toBe(libraries.vegaLite);
+    expect(scripts[4]).toBe(libraries.vegaEmbed);
+    expect(scripts[5]).toContain("vegaEmbed(container, chart.spec, { renderer: 'svg', actions: false, ast: true");
+  });
+
+  it('embeds every chart spec as JSON that parses back to the specs built', () => {
+    const json = DomUtils.textContent(DomUtils.getElementById('fanout-chart-specs', document)!);
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(charts.map(({ id, spec }) => ({ id, spec })))));
+  });
+
+  it('has a container and a static fallback picture for each chart', () => {
+    expect(charts.map((c) => DomUtils.getElementById(`chart-${c.id}`, document)?.attribs['data-chart'])).toEqual(charts.map((c) => c.id));
+    const fallback = DomUtils.findOne((el) => el.attribs.class === 'chart-fallback', DomUtils.getElementById('figure-pareto', document)!.children)!;
+    const svg = Buffer.from(fallback.attribs.src!.replace('data:image/svg+xml;base64,', ''), 'base64').toString('utf8');
+    expect(svg).toBe('<svg xmlns="http://www.w3.org/2000/svg"><title>pareto</title></svg>');
+  });
+
+  it('leads with the recommendation and what it saves against 1 worker and the current setting', () => {
+    const summary = DomUtils.textContent(DomUtils.getElementById('summary', document)!).replace(/\s+/g, ' ');
+    expect(summary).toContain('60 workers at 1024 MB x86_64');
+    expect(summary).toContain('strategy: balanced');
+    expect(summary).toContain('8.3 s');
+    expect(summary).toContain('$1.20');
+    expect(summary).toContain('64% faster and 64% cheaper than 1 worker at 1024 MB ($2.16/month saved).');
+    expect(summary).toContain('2% slower and 41% cheaper than your current 60 workers at 1769 MB ($0.84/month saved).');
+  });
+
+  it('lists every warning', () => {
+    const items = DomUtils.findAll((el) => el.name === 'li' && (el.attribs.class ?? '').startsWith('warning'), document.children);
+    expect(items).toHaveLength(10);
+    expect(DomUtils.textContent(items[3]!)).toBe(
+      'errored 32 workers at 3008 MB errored: the cell process exited with code 1: ECONNREFUSED 127.0.0.1:41873. See the error and rerun the cell.',
+    );
+  });
+
+  it('has one table row per cell, the pick and the current setting marked', () => {
+    const rows = elements(document, 'tbody')[0]!.children.filter((n): n is Element => n.type === 'tag');
+    expect(rows).toHaveLength(54);
+    const pick = rows.filter((r) => (r.attribs.class ?? '').split(' ').includes('pick'));
+    expect(pick.map((r) => DomUtils.textContent(r).replace(/\s+/g, ' '))).toEqual([
+      '1024 MB60completed recommended8.3 s8.1 s – 8.5 s$1.20−64%0%126 MB1.06399 ms',
+    ]);
+    expect(rows.filter((r) => (r.attribs.class ?? '').includes('current')).map((r) => DomUtils.textContent(r.children[0]!))).toEqual(['1769 MB']);
+    const oom = rows.find((r) => DomUtils.textContent(r).includes('peak memory 187.2 MB'))!;
+    expect(DomUtils.textContent(oom)).toBe('128 MB128out of memory peak memory 187.2 MB exceeded the 128 MB limit');
+  });
+
+  it('describes the method, the environment and the scenario', () => {
+    const method = DomUtils.textContent(DomUtils.getElementById('method', document)!).replace(/\s+/g, ' ');
+    expect(method).toContain('Mock backendmsw');
+    expect(method).toContain('latencies 10× shorter, durations scaled back');
+    expect(method).toContain('5 per cell, after 1 warm-up invocation');
+    expect(method).toContain('Commit3b2a1b1 on main');
+    expect(method).toContain('100 requests to news.example');
+    expect(method).toContain('news.examplelognormal, median 180 ms, p99 900 ms48 at once40 req/s, burst 405xx 1.0%, timeouts 0%, resets 0%');
+  });
+
+  it('says when there is no recommendation and draws no latency chart', () => {
+    const none = parseDocument(buildHtml(smallSweep({ recommendation: null }), { libraries }));
+    expect(DomUtils.textContent(DomUtils.getElementById('summary', none)!)).toContain('No recommendation');
+    expect(DomUtils.getElementById('chart-latency', none)).toBeNull();
+    expect(DomUtils.getElementById('chart-pareto', none)).not.toBeNull();
+  });
+});
+
+describe('the Markdown summary', () => {
+  const markdown = buildMarkdown(sweepResults(), {
+    current: { concurrency: 60, memoryMb: 1769 },
+    htmlHref: 'seed-case-study.html',
+    charts: [{ id: 'cost', title: 'Cost per month vs concurrency', href: 'seed-case-study/cost.svg' }],
+  });
+  const lines = markdown.split('\n');
+
+  it('opens with the recommendation and its savings', () => {
+    expect(lines.slice(0, 9)).toEqual([
+      '## fanout-tuner: seed-case-study',
+      '',
+      'A scraper Lambda fetching 100 news pages and writing rows to RDS',
+      '',
+      '**Recommended: 60 workers at 1024 MB** (x86_64, strategy balanced): 8.3 s per invocation, $1.20/month.',
+      '',
+      '- 64% faster and 64% cheaper than 1 worker at 1024 MB ($2.16/month saved).',
+      '- 2% slower and 41% cheaper than your current 60 workers at 1769 MB ($0.84/month saved).',
+      '- Why: Within 2% of the fastest duration for 41% less; more than 60 workers only adds 429s.',
+    ]);
+  });
+
+  it('has a table of all 54 cells with 10 columns in every row', () => {
+    const rows = lines.filter((l) => l.startsWith('| '));
+    expect(rows).toHaveLength(55);
+    expect(rows.every((r) => r.split(/(?<!\\)\|/).length === 12)).toBe(true);
+    expect(rows).toContain('| 1024 MB | 60 | completed **(recommended)** | 8.3 s | 8.1 s – 8.5 s | $1.20 | −64% | 0% | 126 MB | 1.06 |');
+    expect(rows).toContain('| 3008 MB | 32 | errored: the cell process exited with code 1: ECONNREFUSED 127.0.0.1:41873 | | | | | | | |');
+  });
+
+  it('links the HTML report and each chart SVG', () => {
+    expect(markdown).toContain('### Charts\n\n- [Interactive HTML report](seed-case-study.html)\n- [Cost per month vs concurrency](seed-case-study/cost.svg)\n');
+  });
+
+  it('lists the warnings', () => {
+    expect(markdown).toContain('### Warnings (10)\n\n- 128 workers at 1769 MB: 40 responses were 429 Too Many Requests; the host rate limit caps useful concurrency.\n');
+  });
+});

@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReport } from '../harness/report/write.ts';
+import { injectionResults, PAYLOAD } from './fixtures/injection-results.ts';
+import { sweepResults } from './fixtures/sweep-results.ts';
+
+/**
+ * The report as a reader gets it: opened from disk in a real Chromium, offline. CI sets
+ * FANOUT_REQUIRE_BROWSER=1 so a missing browser fails the build instead of skipping silently.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const required = process.env.FANOUT_REQUIRE_BROWSER === '1';
+const available = existsSync(CHROMIUM);
+if (!available && !required) {
+  console.warn(
+    `Skipping the browser test of the HTML report: ${CHROMIUM} is not installed ` +
+      '(apt-get install -y chromium; FANOUT_REQUIRE_BROWSER=1 turns this into a failure).',
+  );
+}
+
+const SCREENSHOT = 'test-artifacts/report.png';
+
+interface PageLog {
+  problems: string[];
+  requests: string[];
+  dialogs: string[];
+}
+
+describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'fanout-browser-'));
+  let context: BrowserContext;
+  let sweepFile: string;
+  let injectionFile: string;
+
+  beforeAll(async () => {
+    if (!available) throw new Error(`FANOUT_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: install it with apt-get install -y chromium`);
+    sweepFile = (await writeReport(sweepResults(), { outFile: join(scratch, 'seed-case-study.html'), current: { concurrency: 60, memoryMb: 1769 } })).htmlFile;
+    injectionFile = (await writeReport(injectionResults(), { outFile: join(scratch, 'injection.html') })).htmlFile;
+    context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+      viewport: { width: 1440, height: 1000 },
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  async function open(file: string): Promise<{ page: Page; log: PageLog }> {
+    const page = await context.newPage();
+    const log: PageLog = { problems: [], requests: [], dialogs: [] };
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') log.problems.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => log.problems.push(`uncaught: ${error.message}`));
+    page.on('request', (request) => log.requests.push(request.url()));
+    page.on('dialog', (dialog) => {
+      log.dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.goto(pathToFileURL(resolve(file)).href);
+    await page.waitForSelector('body[data-charts-done]', { timeout: 30_000 });
+    return { page, log };
+  }
+
+  it('draws marks in every chart, logs no error and requests nothing but the file itself', async () => {
+    const { page, log } = await open(sweepFile);
+    const marksPerChart = await page.$$eval('figure.chart-card', (figures) =>
+      figures.map((figure) => ({
+        id: figure.id,
+        rendered: figure.classList.contains('rendered'),
+        marks: figure.querySelectorAll('.chart svg g.role-mark > path, .chart svg g.role-mark > line, .chart svg g.role-mark > text').length,
+      })),
+    );
+    expect(marksPerChart.map((c) => c.id)).toEqual(
+      ['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'fidelity'].map((id) => `figure-${id}`),
+    );
+    for (const chart of marksPerChart) {
+      expect(chart.rendered, chart.id).toBe(true);
+      expect(chart.marks, chart.id).toBeGreaterThan(0);
+    }
+    expect(log.problems).toEqual([]);
+    expect(log.requests.filter((url) => !url.startsWith('data:'))).toEqual([pathToFileURL(resolve(sweepFile)).href]);
+
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+    await page.close();
+  });
+
+  it('shows the sentence of a cell when the pointer rests on it', async () => {
+    const { page } = await open(sweepFile);
+    // The framed cell of the cost heatmap: the recommendation.
+    await page.locator('#chart-heatmap-cost g.role-mark path[stroke="#d62728"]').first().hover({ force: true });
+    const tooltip = page.locator('#vg-tooltip-element');
+    await tooltip.waitFor({ state: 'visible' });
+    expect(await tooltip.textContent()).toBe('1024 MB, 60 workers: 8.3 s, $1.20/month, 64% cheaper than 1 worker (recommended)');
+    await page.close();
+  });
+
+  it('runs nothing injected through the results file and shows it as text', async () => {
+    const { page, log } = await open(injectionFile);
+    expect(log.dialogs).toEqual([]);
+    expect(log.problems).toEqual([]);
+    expect(await page.$$eval('img:not(.chart-fallback)', (images) => images.length)).toBe(0);
+    expect(await page.$$eval('script', (scripts) => scripts.length)).toBe(6);
+    const text = await page.locator('main').innerText();
+    expect(text).toContain(`Warning ${PAYLOAD}`);
+    expect(text).toContain(`Why ${PAYLOAD}`);
+    await page.locator('#chart-heatmap-cost g.role-mark path[fill="#cbd2d9"]').first().hover({ force: true });
+    const tooltip = page.locator('#vg-tooltip-element');
+    await tooltip.waitFor({ state: 'visible' });
+    expect(await tooltip.textContent()).toBe(`512 MB, 8 workers: errored (Error ${PAYLOAD})`);
+    expect(log.dialogs).toEqual([]);
+    await page.close();
+  });
+});
