@@ -66,7 +66,7 @@ describe('npm run report', () => {
     const outFile = join(scratch, 'never', 'report.html');
     const run = runReport([join(scratch, 'missing.json'), '--out', outFile]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`${join(scratch, 'missing.json')}: no such results file. Fix: check the path\n`);
+    expect(run.stderr).toBe(`error: ${join(scratch, 'missing.json')}: no such results file. Fix: check the path\n`);
     expect(existsSync(join(scratch, 'never'))).toBe(false);
   });
 
@@ -82,10 +82,10 @@ describe('npm run report', () => {
   it('refuses a bad --current and an unknown flag with exit 2', () => {
     const current = runReport(['whatever.json', '--current', '60']);
     expect(current.code).toBe(2);
-    expect(current.stderr).toBe('--current: "60" is not a setting. Fix: write CONCURRENCYxMEMORY_MB with a concurrency of at least 1 and a memory size of 128 to 10240, e.g. 60x1024\n');
+    expect(current.stderr).toBe('error: --current: "60" is not a setting. Fix: write CONCURRENCYxMEMORY_MB with a concurrency of at least 1 and a memory size of 128 to 10240, e.g. 60x1024\n');
     const flag = runReport(['whatever.json', '--colour', 'red']);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toBe("unknown option '--colour'. Fix: see --help\n");
+    expect(flag.stderr).toBe("error: unknown option '--colour'. Fix: run with --help for the usage\n");
   });
 
   it('explains itself with --help', () => {
