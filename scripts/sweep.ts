@@ -3,7 +3,7 @@ import { parseIntegerList, parseNumber, newCommand, runCli } from '../harness/cl
 import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
 import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
-import { finishSweep, runSweep } from '../harness/sweep/sweep.ts';
+import { finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
 import { formatSummaryTable } from '../harness/report/terminal.ts';
 import { InputError } from '../harness/errors.ts';
 import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyze/recommend.ts';
@@ -26,7 +26,11 @@ const program = newCommand('sweep')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
   .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report')
   .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
-  .option('--cpu-throttle <mode>', 'auto | cgroup | none: how memory sizes limit the CPU', 'auto')
+  .addOption(
+    new Option('--cpu-throttle <mode>', 'how memory sizes limit the CPU: a cgroup quota, the model, or not at all (auto: cgroup where writable, else model)')
+      .choices(THROTTLE_MODES)
+      .default('auto'),
+  )
   .addOption(new Option('--strategy <name>', 'what the recommendation minimises').choices(STRATEGIES).default('cost'))
   .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost)')
   .option('--max-error-rate <rate>', 'recommend only settings whose share of failed requests is at most this', DEFAULT_MAX_ERROR_RATE);
@@ -37,10 +41,7 @@ await runCli(async () => {
   const file = program.args[0] ?? DEFAULT_SCENARIO;
   let scenario = loadScenario(file);
   if (typeof options.seed === 'string') scenario = { ...scenario, seed: parseNumber('--seed', options.seed, 0, 2 ** 31 - 1, true) };
-  const throttle = String(options.cpuThrottle);
-  if (!['auto', 'cgroup', 'none'].includes(throttle)) {
-    throw new InputError({ field: '--cpu-throttle', problem: `"${throttle}" is not a mode`, fix: 'use auto, cgroup or none' });
-  }
+  const throttle = options.cpuThrottle as ThrottleMode;
   const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000) : scenario.sweep.concurrency;
   const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240) : scenario.sweep.memoryMb;
   const reps = typeof options.reps === 'string' ? parseNumber('--reps', options.reps, 1, 1000, true) : scenario.sweep.reps;
@@ -69,7 +70,7 @@ await runCli(async () => {
       timeScale,
       outFile,
       resume: options.resume === true,
-      cpuThrottle: throttle as 'auto' | 'cgroup' | 'none',
+      cpuThrottle: throttle,
       toolVersion: toolVersion(),
     },
     createProgress(),

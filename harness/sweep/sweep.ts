@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { InputError } from '../errors.ts';
-import { cpuShare, heapLimitMb } from '../model/lambda.ts';
+import { cpuShare, heapLimitMb, projectDurationMs, singleThreadShare } from '../model/lambda.ts';
 import { idealMakespanMs } from '../model/simulate.ts';
 import { isCompleted, SCHEMA_VERSION, type Cell, type Grid, type Method, type Results } from '../results/schema.ts';
 import type { Shard } from './shard.ts';
@@ -11,7 +11,7 @@ import { writeJsonAtomic } from '../results/io.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { detectCpuController, removeStaleGroups, type CpuController } from '../run/cgroup.ts';
-import { runCell, type CellLimits } from '../run/run-cell.ts';
+import { runCell, type CellLimits, type CellRun } from '../run/run-cell.ts';
 import { buildCell, FIDELITY_LIMIT } from './cell.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { appendCell, journalPath, readJournal, startJournal } from './journal.ts';
@@ -27,8 +27,8 @@ export interface SweepPlan {
   timeScale: number;
   outFile: string;
   resume: boolean;
-  /** 'auto' uses a cgroup CPU quota where one can be created here. */
-  cpuThrottle: 'auto' | 'cgroup' | 'none';
+  /** 'auto' uses a cgroup CPU quota where one can be created here, else the model. */
+  cpuThrottle: ThrottleMode;
   toolVersion: string;
 }
 
@@ -69,8 +69,11 @@ export function describeEnvironment(): Results['env'] {
   };
 }
 
-function chooseController(mode: SweepPlan['cpuThrottle']): CpuController | undefined {
-  if (mode === 'none') return undefined;
+export const THROTTLE_MODES = ['auto', 'cgroup', 'model', 'none'] as const;
+export type ThrottleMode = (typeof THROTTLE_MODES)[number];
+
+function chooseController(mode: ThrottleMode): CpuController | undefined {
+  if (mode === 'none' || mode === 'model') return undefined;
   const controller = detectCpuController();
   if (!controller && mode === 'cgroup') {
     throw new InputError({
@@ -92,8 +95,12 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
     notes.push(
       `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, capped at this machine's ${cores} cores, and a V8 heap limit of the memory size less 40 MB.`,
     );
+  } else if (plan.cpuThrottle === 'none') {
+    notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price.');
   } else {
-    notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price. Run as root on Linux for cgroup throttling.');
+    notes.push(
+      'No writable cgroup here: each cell ran at full speed and its duration was projected to the memory size with a first-order model (the CPU time stretched by 1769/memory, the I/O time unchanged). It assumes all CPU work sits on the critical path, so it overstates the slowdown of small sizes for a job whose CPU work hides behind slow responses. Run as root on Linux for measured cgroup throttling.',
+    );
   }
   if (plan.timeScale > 1) {
     notes.push(
@@ -103,7 +110,7 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
   if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
     backend: 'msw',
-    cpuThrottle: controller ? 'cgroup' : 'none',
+    cpuThrottle: controller ? 'cgroup' : plan.cpuThrottle === 'none' ? 'none' : 'model',
     timeScale: plan.timeScale,
     reps: plan.reps,
     warmupInvocations: WARMUP_INVOCATIONS,
@@ -117,6 +124,18 @@ function limitsFor(key: CellKey, controller: CpuController | undefined, timeScal
   const group = controller.create(Math.min(availableParallelism(), cpuShare(key.memoryMb) * timeScale));
   limits.confine = (pid) => group.attach(pid);
   return { limits, release: () => group.remove() };
+}
+
+/** The model's stand-in for a CPU quota: each repetition's duration as if run at the memory size's CPU share. */
+export function projectRunToMemory(run: CellRun, memoryMb: number): CellRun {
+  const toShare = singleThreadShare(memoryMb);
+  return {
+    ...run,
+    reps: run.reps.map((rep) => ({
+      ...rep,
+      durationMs: projectDurationMs({ measuredWallMs: rep.durationMs, measuredCpuMs: rep.cpuMs, fromShare: 1, toShare }),
+    })),
+  };
 }
 
 export function fidelityWarnings(cells: readonly Cell[]): string[] {
@@ -189,7 +208,8 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
           },
           limits,
         );
-        cell = buildCell(key, run, idealMakespanMs(plan.scenario, key.concurrency), plan.scenario);
+        const projected = !controller && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
+        cell = buildCell(key, projected, idealMakespanMs(plan.scenario, key.concurrency), plan.scenario);
       } finally {
         release();
       }

@@ -1,0 +1,91 @@
+import { fork } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { detectCpuController, type CpuController } from '../harness/run/cgroup.ts';
+import { runCell } from '../harness/run/run-cell.ts';
+import { cpuShare, heapLimitMb } from '../harness/model/lambda.ts';
+import { scenarioSchema } from '../harness/scenario/schema.ts';
+
+/** Runs the CPU burner, confined to `cpus` cores when a controller is given; returns its wall time. */
+async function burn(controller: CpuController | undefined, cpus: number): Promise<number> {
+  const group = controller?.create(cpus);
+  const child = fork(new URL('./fixtures/cpu-burner.mjs', import.meta.url));
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.on('message', (message: { ready?: boolean; wallMs?: number }) => {
+        if (message.ready) {
+          group?.attach(child.pid!);
+          child.send('go');
+        } else if (message.wallMs !== undefined) resolve(message.wallMs);
+      });
+      child.on('error', reject);
+    });
+  } finally {
+    child.kill();
+    await new Promise((resolve) => child.once('exit', resolve));
+    group?.remove();
+  }
+}
+
+const controller = detectCpuController();
+const requireCgroup = process.env.FANOUT_REQUIRE_CGROUP === '1';
+if (!controller && !requireCgroup) {
+  console.log('skipping the CPU quota test: no writable cgroup CPU controller here (run as root on Linux; CI sets FANOUT_REQUIRE_CGROUP=1)');
+}
+
+describe('memory sizes as real constraints', () => {
+  it.runIf(controller || requireCgroup)(
+    'a CPU-bound job at 512 MB takes about 1769/512 times as long as at 1769 MB',
+    async () => {
+      expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
+      const full = await burn(controller, cpuShare(1769));
+      const small = await burn(controller, cpuShare(512));
+      const expected = 1769 / 512;
+      expect(small / full / expected).toBeGreaterThan(0.85);
+      expect(small / full / expected).toBeLessThan(1.15);
+      // Every group the test created is gone.
+      const root = controller!.kind === 'cgroup-v1' ? '/sys/fs/cgroup/cpu' : '/sys/fs/cgroup';
+      expect(existsSync(root) ? readdirSync(root).filter((name) => name.startsWith(`fanout-tuner-${process.pid}-`)) : []).toEqual([]);
+    },
+    60_000,
+  );
+
+  it('a job that needs more memory than its size ends its cell as oom, and fits at a larger size', async () => {
+    // 24 pages of 8 MB held at once: far over the 88 MB heap of a 128 MB function.
+    const scenario = scenarioSchema.parse({
+      name: 'oom',
+      seed: 1,
+      requests: [{ host: 'big.example', count: 24 }],
+      hosts: { 'big.example': { latencyMs: { dist: 'fixed', value: 50 }, bodyBytes: { dist: 'fixed', value: 8_000_000 } } },
+    });
+    const job = { scenario, concurrency: 24, reps: 1, warmupInvocations: 0, timeScale: 1, invocationTimeoutMs: 60_000 };
+    const small = await runCell({ ...job, memoryMb: 128 }, { heapMb: heapLimitMb(128) });
+    expect(small.state).toBe('oom');
+    expect(small.state !== 'completed' && small.error).toBe('the job ran out of memory (heap limit 88 MB)');
+    const large = await runCell({ ...job, memoryMb: 2048 }, { heapMb: heapLimitMb(2048) });
+    expect(large.state).toBe('completed');
+    expect(large.reps[0]!.peakRssMb).toBeGreaterThan(200);
+  }, 60_000);
+});
+
+describe('the memory model where no cgroup can be made', () => {
+  it('stretches the CPU time by 1769/memory and leaves the I/O time alone', async () => {
+    const { projectRunToMemory } = await import('../harness/sweep/sweep.ts');
+    const rep = {
+      durationMs: 1000,
+      cpuMs: 100,
+      peakRssMb: 80,
+      requests: 10,
+      errors: 0,
+      retries: 0,
+      errorsByKind: { http5xx: 0, http429: 0, timeout: 0, reset: 0, other: 0 },
+      requestLatenciesMs: [],
+      unmockedRequests: [],
+      mockFailures: [],
+    };
+    const projected = projectRunToMemory({ state: 'completed', reps: [rep] }, 442.25);
+    // 900 ms of I/O + 100 ms of CPU at a quarter of a core
+    expect(projected.reps[0]!.durationMs).toBeCloseTo(1300, 9);
+    expect(projectRunToMemory({ state: 'completed', reps: [rep] }, 3008).reps[0]!.durationMs).toBe(1000);
+  });
+});
