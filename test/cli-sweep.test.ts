@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
 
@@ -51,5 +52,16 @@ describe('the sweep command refuses bad input with exit 2, one line and no outpu
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Usage: sweep \[options\] \[scenario\]/);
     expect(run.stdout).toContain('--concurrency <list>');
+  });
+});
+
+describe('the fanout-tuner bin', () => {
+  it('runs a subcommand and refuses an unknown one with exit 2', () => {
+    const help = spawnSync(process.execPath, ['bin/fanout-tuner.js', 'sweep', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: sweep [options] [scenario]');
+    const unknown = spawnSync(process.execPath, ['bin/fanout-tuner.js', 'swep'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe('error: unknown command "swep". Fix: use one of sweep, report, recommend, compare, merge, import-har, bench\n');
   });
 });

@@ -58,7 +58,7 @@ describe('memory sizes as real constraints', () => {
       requests: [{ host: 'big.example', count: 24 }],
       hosts: { 'big.example': { latencyMs: { dist: 'fixed', value: 50 }, bodyBytes: { dist: 'fixed', value: 8_000_000 } } },
     });
-    const job = { scenario, concurrency: 24, reps: 1, warmupInvocations: 0, timeScale: 1, invocationTimeoutMs: 60_000 };
+    const job = { scenario, concurrency: 24, reps: 1, warmupInvocations: 0, warmupConcurrency: 24, timeScale: 1, invocationTimeoutMs: 60_000 };
     const small = await runCell({ ...job, memoryMb: 128 }, { heapMb: heapLimitMb(128) });
     expect(small.state).toBe('oom');
     expect(small.state !== 'completed' && small.error).toBe('the job ran out of memory (heap limit 88 MB)');

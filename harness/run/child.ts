@@ -14,7 +14,7 @@ function send(message: ChildMessage): Promise<void> {
 
 class InvocationTimeout extends Error {}
 
-async function invokeWithin(job: CellJob, backend: MswBackend): Promise<InvocationOutcome> {
+async function invokeWithin(job: CellJob, backend: MswBackend, concurrency: number): Promise<InvocationOutcome> {
   backend.beginInvocation();
   const sink = new ModelSink(job.scenario, job.timeScale);
   let timer: NodeJS.Timeout | undefined;
@@ -22,7 +22,7 @@ async function invokeWithin(job: CellJob, backend: MswBackend): Promise<Invocati
     timer = setTimeout(() => reject(new InvocationTimeout()), job.invocationTimeoutMs / job.timeScale);
   });
   try {
-    return await Promise.race([runScraper(job.scenario, { concurrency: job.concurrency, timeScale: job.timeScale, sink }), deadline]);
+    return await Promise.race([runScraper(job.scenario, { concurrency, timeScale: job.timeScale, sink }), deadline]);
   } finally {
     clearTimeout(timer);
   }
@@ -32,10 +32,10 @@ async function run(job: CellJob): Promise<void> {
   const backend = new MswBackend({ scenario: job.scenario, timeScale: job.timeScale });
   backend.start();
   try {
-    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, backend);
+    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, backend, job.warmupConcurrency);
     for (let i = 0; i < job.reps; i++) {
       const cpuBefore = process.cpuUsage();
-      const outcome = await invokeWithin(job, backend);
+      const outcome = await invokeWithin(job, backend, job.concurrency);
       const cpu = process.cpuUsage(cpuBefore);
       const rep: RepMeasurement = {
         durationMs: outcome.durationMs,

@@ -8,6 +8,11 @@ export interface CellJob {
   memoryMb: number;
   reps: number;
   warmupInvocations: number;
+  /**
+   * The warm-up only loads modules and warms the JIT; at a high concurrency it does so in the time
+   * of the slowest request instead of the sum of all of them.
+   */
+  warmupConcurrency: number;
   timeScale: number;
   /** An invocation slower than this (scenario ms) ends the cell as `timeout`, as Lambda would. */
   invocationTimeoutMs: number;
