@@ -10,7 +10,7 @@ export interface MockBackend {
   /** Installs the interception; from now on no request can reach the network. */
   start(): void;
   /** Fresh hosts for the next invocation: empty queues, full token buckets. */
-  beginInvocation(): void;
+  beginInvocation(timeScale?: number): void;
   /** Requests to hosts the scenario does not define, since the last beginInvocation. */
   unmockedRequests(): readonly string[];
   /** Failures of the mock itself since the last beginInvocation: a bug, never a server behaviour. */

@@ -55,8 +55,8 @@ export class MswBackend implements MockBackend {
     });
   }
 
-  beginInvocation(): void {
-    this.server.beginInvocation();
+  beginInvocation(timeScale?: number): void {
+    this.server.beginInvocation(timeScale);
   }
 
   unmockedRequests(): readonly string[] {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const PREFIX = 'fanout-tuner-';
 const V1_ROOT = '/sys/fs/cgroup/cpu';
 const V2_ROOT = '/sys/fs/cgroup';
-const PERIOD_US = 100_000;
+const PERIOD_US = 10_000;
 
 export interface CpuGroup {
   readonly path: string;
