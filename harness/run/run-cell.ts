@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { bundledEntry } from './child-entry.ts';
 import type { CellJob, ChildMessage, RepMeasurement } from './protocol.ts';
 
 /** How a cell's process is confined, decided by the sweep from the memory size. */
@@ -14,8 +14,6 @@ export type CellRun =
   | { state: 'completed'; reps: RepMeasurement[] }
   | { state: 'errored' | 'oom' | 'timeout'; reps: RepMeasurement[]; error: string };
 
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 /** Process start, module loading and the warm-up come on top of the invocations themselves. */
 const STARTUP_ALLOWANCE_MS = 60_000;
 const STDERR_TAIL_BYTES = 4096;
@@ -27,10 +25,11 @@ process.on('exit', () => {
 });
 
 /** Runs one cell in a fresh Node process and reports each repetition as it arrives. */
-export function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: RepMeasurement) => void): Promise<CellRun> {
-  const execArgv = ['--import', TSX];
+export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: RepMeasurement) => void): Promise<CellRun> {
+  const entry = await bundledEntry();
+  const execArgv = [...entry.execArgv];
   if (limits.heapMb) execArgv.push(`--max-old-space-size=${limits.heapMb}`);
-  const child = fork(CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
+  const child = fork(entry.file, [], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
 
   liveChildren.add(child);
   const reps: RepMeasurement[] = [];
