@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sample, lognormalParameters } from '../harness/scenario/distributions.ts';
+import { sample, lognormalParameters, median } from '../harness/scenario/distributions.ts';
 import { STREAM, uniformAt } from '../harness/scenario/random.ts';
 import { drawAttempt, drawSinkLatency, planRequests } from '../harness/scenario/plan.ts';
 import { scenarioSchema, type Distribution } from '../harness/scenario/schema.ts';
@@ -56,6 +56,13 @@ describe('distributions', () => {
     expect(Math.abs(percentile(sorted, 0.5) / 180 - 1)).toBeLessThan(0.03);
     expect(Math.abs(percentile(sorted, 0.99) / 900 - 1)).toBeLessThan(0.08);
     expect(lognormalParameters(180, 900).sigma).toBeCloseTo(Math.log(5) / 2.3263478740408408, 12);
+  });
+
+  it('state their medians exactly', () => {
+    expect(median({ dist: 'fixed', value: 7 })).toBe(7);
+    expect(median({ dist: 'uniform', min: 10, max: 30 })).toBe(20);
+    expect(median({ dist: 'lognormal', median: 180, p99: 900 })).toBe(180);
+    expect(median({ dist: 'empirical', samples: [40, 10, 30, 20] })).toBe(25);
   });
 
   it('empirical only returns its samples, each about equally often', () => {

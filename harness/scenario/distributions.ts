@@ -1,3 +1,4 @@
+import { percentile, sortSamples } from '../analyze/statistics.ts';
 import type { Distribution } from './schema.ts';
 
 /** z such that P(Z <= z) = 0.99 for a standard normal Z. */
@@ -35,20 +36,18 @@ export function lognormalParameters(median: number, p99: number): { mu: number; 
   return { mu, sigma: (Math.log(p99) - mu) / Z_99 };
 }
 
-/** The distribution's mean, for sanity checks and the simulator's quick estimates. */
-export function mean(dist: Distribution): number {
+/** The distribution's median (interpolated between the middle two samples of an even count). */
+export function median(dist: Distribution): number {
   switch (dist.dist) {
     case 'fixed':
       return dist.value;
     case 'uniform':
       return (dist.min + dist.max) / 2;
     case 'normal':
-      return dist.mean;
-    case 'lognormal': {
-      const { mu, sigma } = lognormalParameters(dist.median, dist.p99);
-      return Math.exp(mu + (sigma * sigma) / 2);
-    }
+      return Math.max(0, dist.mean);
+    case 'lognormal':
+      return dist.median;
     case 'empirical':
-      return dist.samples.reduce((a, b) => a + b, 0) / dist.samples.length;
+      return percentile(sortSamples(dist.samples), 0.5);
   }
 }

@@ -1,5 +1,5 @@
+import { median } from './distributions.ts';
 import { InputError } from '../errors.ts';
-import { percentile, sortSamples } from '../analyze/statistics.ts';
 import { requestGroupSchema, scenarioSchema, type Distribution, type ScenarioInput } from './schema.ts';
 
 /**
@@ -522,26 +522,10 @@ export function summariseHosts(scenario: ScenarioInput): ImportedHostSummary[] {
   return Object.entries(scenario.hosts).map(([host, spec]) => ({
     host,
     requests: requestsByHost.get(host) ?? 0,
-    latencyMedianMs: distributionMedian(spec.latencyMs),
-    bodyMedianBytes: distributionMedian(spec.bodyBytes ?? { dist: 'fixed', value: DEFAULT_BODY_BYTES }),
+    latencyMedianMs: median(spec.latencyMs),
+    bodyMedianBytes: median(spec.bodyBytes ?? { dist: 'fixed', value: DEFAULT_BODY_BYTES }),
     errorRate: spec.errorRate ?? 0,
     resetRate: spec.resetRate ?? 0,
   }));
 }
 
-/** The median of a distribution (interpolated between the middle two samples of an even count). */
-function distributionMedian(dist: Distribution): number {
-  switch (dist.dist) {
-    case 'fixed':
-      return dist.value;
-    case 'uniform':
-      return (dist.min + dist.max) / 2;
-    case 'normal':
-      return dist.mean;
-    case 'lognormal':
-      return dist.median;
-    case 'empirical': {
-      return percentile(sortSamples(dist.samples), 0.5);
-    }
-  }
-}
