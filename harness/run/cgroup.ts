@@ -41,8 +41,22 @@ function installCleanup(): void {
   }
 }
 
+/** Ends the cell processes still in our groups, then removes the groups; never throws, it runs on the way out. */
 export function removeAllGroups(): void {
-  for (const group of [...live]) group.remove();
+  for (const group of [...live]) {
+    try {
+      for (const pid of readFileSync(join(group.path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        process.kill(Number(pid), 'SIGKILL');
+      }
+    } catch {
+      // the group or its processes are already gone
+    }
+    try {
+      group.remove();
+    } catch (error) {
+      process.stderr.write(`fanout-tuner: could not remove ${group.path}: ${(error as Error).message}\n`);
+    }
+  }
 }
 
 function removeDirectory(path: string): void {
