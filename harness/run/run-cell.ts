@@ -1,12 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { CellJob, ChildMessage, RepMeasurement } from './protocol.ts';
+import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
 
 /** How a cell's process is confined, decided by the sweep from the memory size. */
 export interface CellLimits {
   /** V8 old-space limit, so a job that needs more memory than the Lambda size fails as `oom`. */
   heapMb?: number;
-  /** Puts the process under its CPU quota before it starts work. */
+  /** Puts the process under its CPU quota once it is prepared, before the first invocation. */
   confine?: (pid: number) => void;
 }
 
@@ -30,7 +30,9 @@ process.on('exit', () => {
 export function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: RepMeasurement) => void): Promise<CellRun> {
   const execArgv = ['--import', TSX];
   if (limits.heapMb) execArgv.push(`--max-old-space-size=${limits.heapMb}`);
-  const child = fork(CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
+  // A handler's console.log goes nowhere, as a Lambda's goes to its logs rather than the caller;
+  // it would tear the sweep's progress lines. stderr is kept for the cause of a crash.
+  const child = fork(CHILD, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
 
   liveChildren.add(child);
   const reps: RepMeasurement[] = [];
@@ -53,6 +55,9 @@ export function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: Rep
     child.on('message', (message: ChildMessage) => {
       switch (message.type) {
         case 'ready':
+          child.send({ type: 'run', job } satisfies ParentMessage);
+          break;
+        case 'prepared':
           try {
             limits.confine?.(child.pid!);
           } catch (error) {
@@ -60,7 +65,7 @@ export function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: Rep
             child.kill('SIGKILL');
             return;
           }
-          child.send({ type: 'run', job });
+          child.send({ type: 'start' } satisfies ParentMessage);
           break;
         case 'rep':
           reps.push(message.rep);
