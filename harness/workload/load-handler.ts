@@ -7,6 +7,8 @@ export type HandlerLoad =
   | { ok: true; handler: Handler }
   | { ok: false; field: 'workload.module' | 'workload.export'; problem: string; fix: string };
 
+export const NO_MODULE_FIX = "give the handler module's path relative to the scenario file";
+
 /** Imports the user's module and picks its handler; never throws. */
 export async function importHandler(modulePath: string, exportName: string): Promise<HandlerLoad> {
   if (!existsSync(modulePath)) {
@@ -14,7 +16,7 @@ export async function importHandler(modulePath: string, exportName: string): Pro
       ok: false,
       field: 'workload.module',
       problem: `no such module ${modulePath}`,
-      fix: 'give the handler module\'s path relative to the scenario file',
+      fix: NO_MODULE_FIX,
     };
   }
   let namespace: Record<string, unknown>;

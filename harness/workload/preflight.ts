@@ -1,9 +1,11 @@
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { createTableSql, missingVariableMessage, resolveConnectionString, resolveFromScenario } from './database.ts';
+import { NO_MODULE_FIX } from './load-handler.ts';
 import type { ProbeReply, ProbeRequest } from './probe-child.ts';
 
 /**
@@ -30,6 +32,9 @@ export async function preflight(scenario: Scenario, scenarioFile: string): Promi
 export async function checkWorkload(scenario: Scenario, scenarioFile: string): Promise<void> {
   if (!scenario.workload) return;
   const modulePath = resolveFromScenario(scenarioDirOf(scenarioFile), scenario.workload.module);
+  if (!existsSync(modulePath)) {
+    throw new InputError({ file: scenarioFile, field: 'workload.module', problem: `no such module ${modulePath}`, fix: NO_MODULE_FIX });
+  }
   const reply = await probe({ scenario, modulePath, exportName: scenario.workload.export });
   if (!reply.ok) throw new InputError({ file: scenarioFile, field: reply.field, problem: reply.problem, fix: reply.fix });
 }
