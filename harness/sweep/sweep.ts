@@ -15,7 +15,7 @@ import { runCell, type CellLimits } from '../run/run-cell.ts';
 import { buildCell, FIDELITY_LIMIT } from './cell.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { MOCKS_NAME } from '../mock/mocks.ts';
-import { appendCell, journalPath, readJournal, startJournal } from './journal.ts';
+import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from './journal.ts';
 import type { Progress } from './progress.ts';
 
 export interface SweepPlan {
@@ -164,7 +164,8 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
 
   const wanted = new Set(plan.cells.map(cellKeyId));
   const done = new Map((resumed?.cells ?? []).filter((cell) => wanted.has(cellKeyId(cell))).map((cell) => [cellKeyId(cell), cell]));
-  if (!resumed) startJournal(journal, hash, startedAt);
+  if (resumed) rewriteJournal(journal, hash, startedAt, resumed.cells);
+  else startJournal(journal, hash, startedAt);
 
   const results: Results = {
     schemaVersion: SCHEMA_VERSION,
