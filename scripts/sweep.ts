@@ -11,6 +11,7 @@ import { regionPrices } from '../harness/model/pricing.ts';
 import { writeReport } from '../harness/report/write.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import { toolVersion } from '../harness/version.ts';
+import { preflight, scenarioDirOf } from '../harness/workload/preflight.ts';
 
 const program = newCommand('sweep')
   .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
@@ -59,6 +60,7 @@ await runCli(async () => {
   recommend([], recommendOptions);
   regionPrices(scenario.lambda.region);
   const current = typeof options.current === 'string' ? parseSetting(options.current) : undefined;
+  await preflight(scenario, file);
 
   const results = await runSweep(
     {
@@ -72,6 +74,7 @@ await runCli(async () => {
       resume: options.resume === true,
       cpuThrottle: throttle,
       toolVersion: toolVersion(),
+      scenarioDir: scenarioDirOf(file),
     },
     createProgress(),
   );

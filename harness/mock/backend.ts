@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Scenario } from '../scenario/schema.ts';
 
 /**
@@ -33,4 +34,24 @@ export function unmockedMessage(url: string): string {
     // keep the raw string
   }
   return `request to ${url} was blocked: host "${host}" is not defined in the scenario's "hosts" (a sweep never sends a request off this machine; add the host to the scenario)`;
+}
+
+/**
+ * The error a client gets for a request to a host the scenario does not define. It looks like a
+ * Node network error (`code`, `errno`) because msw's interceptors hand such errors to the client
+ * as they are, so axios, got and node:http report this message, not a generic "Network error".
+ */
+export class UnmockedRequestError extends Error {
+  readonly code = 'ERR_FANOUT_UNMOCKED_HOST';
+  readonly errno = -1;
+
+  constructor(readonly url: string) {
+    super(unmockedMessage(url));
+    this.name = 'UnmockedRequestError';
+  }
+
+  /** msw prints the error it passes on; one line naming the URL says all there is to say. */
+  [inspect.custom](): string {
+    return `fanout-tuner: ${this.message}`;
+  }
 }

@@ -1,6 +1,6 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { unmockedMessage, type BackendOptions, type MockBackend } from './backend.ts';
+import { UnmockedRequestError, unmockedMessage, type BackendOptions, type MockBackend } from './backend.ts';
 import { ReplayServer } from './replay-server.ts';
 
 /**
@@ -9,11 +9,12 @@ import { ReplayServer } from './replay-server.ts';
  */
 export class MswBackend implements MockBackend {
   readonly name = 'msw';
-  private readonly server: ReplayServer;
+  readonly server: ReplayServer;
   private api: ReturnType<typeof setupServer> | undefined;
 
-  constructor(options: BackendOptions) {
-    this.server = new ReplayServer(options.scenario, options.timeScale);
+  /** Pass the undici backend's ReplayServer as `server` when both run in one process, so they share host state. */
+  constructor(options: BackendOptions & { server?: ReplayServer }) {
+    this.server = options.server ?? new ReplayServer(options.scenario, options.timeScale);
   }
 
   start(): void {
@@ -38,8 +39,8 @@ export class MswBackend implements MockBackend {
           case 'status':
             return new HttpResponse(null, { status: outcome.status, headers: outcome.headers });
           case 'unmocked':
-            process.stderr.write(`fanout-tuner: ${unmockedMessage(request.url)}\n`);
-            return HttpResponse.error();
+            // Thrown, not a Response.error(): the client's error then names the URL.
+            throw new UnmockedRequestError(request.url);
           case 'reset':
           case 'no-answer':
             return HttpResponse.error();

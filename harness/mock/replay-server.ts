@@ -2,6 +2,7 @@ import { drawAttempt, planRequests } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { BodyFactory, type BodyKind } from './bodies.ts';
 import { HostState } from './host.ts';
+import { attemptOutcome, ServedTally, type ServedCounts } from './tally.ts';
 
 /**
  * The server side of the job model (docs/job-model.md), independent of how requests are
@@ -28,6 +29,7 @@ export class ReplayServer {
   private arrivals = new Map<number, number>();
   private unmocked: string[] = [];
   private failures: string[] = [];
+  private served: ServedTally;
   private readonly bodyKind: BodyKind;
   private timeScale = 1;
 
@@ -40,6 +42,7 @@ export class ReplayServer {
       if (!this.indexByUrl.has(request.url)) this.indexByUrl.set(request.url, request.index);
     }
     this.bodyKind = scenario.work.parse;
+    this.served = new ServedTally(baseTimeScale);
     this.beginInvocation();
   }
 
@@ -53,6 +56,12 @@ export class ReplayServer {
     this.arrivals = new Map();
     this.unmocked = [];
     this.failures = [];
+    this.served = new ServedTally(this.timeScale);
+  }
+
+  /** What was served since the last beginInvocation: the counts of a job that reports none. */
+  servedCounts(): ServedCounts {
+    return this.served.counts();
   }
 
   recordFailure(description: string): void {
@@ -67,7 +76,22 @@ export class ReplayServer {
     return this.unmocked;
   }
 
+  /** Serves one attempt and counts it; `aborted` resolves when the client gives up. */
   async serve(url: string, aborted: Promise<void>): Promise<ServeOutcome> {
+    const sentAt = performance.now();
+    let gaveUpAt: number | undefined;
+    void aborted.then(() => {
+      gaveUpAt ??= performance.now();
+    });
+    const outcome = await this.replay(url, aborted);
+    if (outcome.kind !== 'unmocked') {
+      // An answer the client no longer waited for is a timeout on its side, whatever was sent.
+      this.served.record(url, gaveUpAt === undefined ? attemptOutcome(outcome) : 'timeout', sentAt, gaveUpAt ?? performance.now());
+    }
+    return outcome;
+  }
+
+  private async replay(url: string, aborted: Promise<void>): Promise<ServeOutcome> {
     const host = this.hosts.get(hostOf(url));
     const index = this.indexByUrl.get(url);
     if (!host || index === undefined) {

@@ -18,6 +18,26 @@ export function describeDistribution(d: Distribution, unit: string): string {
   }
 }
 
+/** The database the rows went to; a literal connection string is not repeated (it may hold a password). */
+export function describeSink(sink: Scenario['sink']): string {
+  const pool = `pool of ${sink.poolSize}, batches of ${sink.batchSize}`;
+  switch (sink.kind) {
+    case 'model':
+      return `latency model: ${describeDistribution(sink.latencyMs, 'ms')} per write, ${pool}`;
+    case 'postgres':
+      return `PostgreSQL (${sink.url.startsWith('env:') ? sink.url : 'a postgres:// URL'}), table ${sink.table}, ${pool}`;
+    case 'pglite':
+      return `PGlite ${sink.dataDir ? `in ${sink.dataDir}` : 'in memory'}, table ${sink.table}, ${pool}`;
+  }
+}
+
+/** The job that ran: the user's handler or the built-in scraper. */
+export function describeJob(scenario: Scenario): string {
+  return scenario.workload
+    ? `your handler: export "${scenario.workload.export}" of ${scenario.workload.module}`
+    : 'the built-in scraper (fetch, p-limit)';
+}
+
 /** "100 requests to news.example" or the URL itself, one line per group. */
 export function describeRequests(scenario: Scenario): string[] {
   return scenario.requests.map((group) =>

@@ -1,7 +1,7 @@
 import { isCompleted, type Results } from '../results/schema.ts';
 import { costChangeVsOneWorker, reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cells.ts';
 import { buildCharts, type ReportChart } from './charts/index.ts';
-import { describeDistribution, describeHosts, describeRequests, totalRequests } from './describe.ts';
+import { describeHosts, describeJob, describeSink, describeRequests, totalRequests } from './describe.ts';
 import { html, jsonForScript, scriptSource, trustedHtml, type SafeHtml } from './escape.ts';
 import { formatCount, formatDuration, formatMb, formatPercent, formatRate, formatUsd } from './format.ts';
 import { buildSummary, settingLabel, type Comparison, type ReportSummary } from './summary.ts';
@@ -222,7 +222,8 @@ function methodSection(results: Results): SafeHtml {
   <dl class="facts">
     <dt>Requests</dt><dd><ul class="plain">${describeRequests(scenario).map((r) => html`<li>${r}</li>`)}</ul></dd>
     <dt>Work per response</dt><dd>parse ${scenario.work.parse}${scenario.work.threads ? ` on ${scenario.work.threads} threads` : ' on the main thread'}</dd>
-    <dt>Database sink</dt><dd>${describeDistribution(scenario.sink.latencyMs, 'ms')} per write, pool of ${scenario.sink.poolSize}, batches of ${scenario.sink.batchSize}</dd>
+    <dt>Job</dt><dd>${describeJob(scenario)}</dd>
+    <dt>Database sink</dt><dd>${describeSink(scenario.sink)}</dd>
     <dt>Client</dt><dd>timeout ${formatDuration(scenario.client.timeoutMs)}, ${scenario.client.retries} retr${scenario.client.retries === 1 ? 'y' : 'ies'}, backoff from ${scenario.client.backoffMs} ms</dd>
     <dt>Lambda</dt><dd>${scenario.lambda.architecture} in ${scenario.lambda.region}, timeout ${scenario.lambda.timeoutS} s, seed ${scenario.seed}</dd>
   </dl>

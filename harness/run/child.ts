@@ -1,11 +1,17 @@
 /**
- * A cell's child process: a fresh Node, like a fresh Lambda container. It waits for its job (so
- * the parent can first put it under a CPU quota), runs the warm-up and the timed invocations, and
- * reports each one as soon as it ends.
+ * A cell's child process: a fresh Node, like a fresh Lambda container. It prepares what a Lambda
+ * does in its INIT phase (the mocks, the sink's connections, the user's handler module), waits
+ * until the parent has put it under its CPU quota, runs the warm-up and the timed invocations,
+ * and reports each one as soon as it ends.
  */
-import { MswBackend } from '../mock/msw-backend.ts';
-import { ModelSink } from '../workload/sink.ts';
+import { startMocks, type Mocks } from '../mock/mocks.ts';
+import { sleep } from '../mock/replay-server.ts';
+import { planRequests } from '../scenario/plan.ts';
+import { openSink, resolveFromScenario, type SinkProvider } from '../workload/database.ts';
+import type { Handler, HandlerRow } from '../workload/handler.ts';
+import { importHandler } from '../workload/load-handler.ts';
 import { runScraper, type InvocationOutcome } from '../workload/scraper.ts';
+import type { Sink } from '../workload/sink.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
 
 function send(message: ChildMessage): Promise<void> {
@@ -14,31 +20,115 @@ function send(message: ChildMessage): Promise<void> {
 
 class InvocationTimeout extends Error {}
 
+const CLOSE_GRACE_MS = 2000;
+
+/** One invocation of the job, with a fresh sink; the mocks are reset before it. */
+type Invoke = (sink: Sink, run: { concurrency: number; timeScale: number }) => Promise<InvocationOutcome>;
+
 /** The warm-up only loads code and warms the JIT: its waits can be as short as the timers allow. */
 const WARMUP_SPEEDUP = 50;
 
-async function invokeWithin(job: CellJob, backend: MswBackend, concurrency: number, timeScale = job.timeScale): Promise<InvocationOutcome> {
-  backend.beginInvocation(timeScale);
-  const sink = new ModelSink(job.scenario, timeScale);
+interface Prepared {
+  mocks: Mocks;
+  sinks: SinkProvider;
+  invoke: Invoke;
+}
+
+async function invokeWithin(job: CellJob, prepared: Prepared, warmup = false): Promise<InvocationOutcome> {
+  const run = warmup
+    ? { concurrency: job.warmupConcurrency, timeScale: job.timeScale * WARMUP_SPEEDUP }
+    : { concurrency: job.concurrency, timeScale: job.timeScale };
+  prepared.mocks.beginInvocation(run.timeScale);
+  const sink = prepared.sinks.forInvocation(run.timeScale);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new InvocationTimeout()), job.invocationTimeoutMs / job.timeScale);
   });
   try {
-    return await Promise.race([runScraper(job.scenario, { concurrency, timeScale, sink }), deadline]);
+    return await Promise.race([prepared.invoke(sink, run), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function run(job: CellJob): Promise<void> {
-  const backend = new MswBackend({ scenario: job.scenario, timeScale: job.timeScale });
-  backend.start();
+/** The sink as a handler sees it: checks each row, since a handler is not type-checked with the harness. */
+function handlerSink(sink: Sink): { write(row: HandlerRow): Promise<void> } {
+  return {
+    write(row: HandlerRow): Promise<void> {
+      if (!row || typeof row.url !== 'string' || typeof row.title !== 'string' || !Number.isInteger(row.links)) {
+        return Promise.reject(new TypeError(`sink.write needs { url: string, title: string, links: integer }, got ${JSON.stringify(row)}`));
+      }
+      return sink.write({ url: row.url, title: row.title, links: row.links });
+    },
+  };
+}
+
+/** Calls the user's handler as Lambda would, and counts its requests on the mock's side. */
+function handlerInvocation(handler: Handler, job: CellJob, mocks: Mocks): Invoke {
+  const urls = planRequests(job.scenario).map((request) => request.url);
+  return async (sink) => {
+    const started = performance.now();
+    let result: Awaited<ReturnType<Handler>>;
+    try {
+      result = await handler({ urls: [...urls], concurrency: job.concurrency, sink: handlerSink(sink) });
+    } catch (error) {
+      throw new Error(`the handler threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    await sink.flush();
+    const durationMs = (performance.now() - started) * job.timeScale;
+    const rowsElsewhere = result && typeof result.rows === 'number' ? result.rows : 0;
+    return { durationMs, ...mocks.servedCounts(), rowsWritten: sink.rowsWritten + rowsElsewhere };
+  };
+}
+
+async function prepare(job: CellJob): Promise<Prepared> {
+  const mocks = startMocks({ scenario: job.scenario, timeScale: job.timeScale });
+  const scenarioDir = job.scenarioDir ?? process.cwd();
   try {
-    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, backend, job.warmupConcurrency, job.timeScale * WARMUP_SPEEDUP);
+    let invoke: Invoke = (sink, run) => runScraper(job.scenario, { ...run, sink });
+    const workload = job.scenario.workload;
+    if (workload) {
+      // Set before the module loads: a handler may read its configuration at load time.
+      process.env.MAX_WORKERS = String(job.concurrency);
+      const load = await importHandler(resolveFromScenario(scenarioDir, workload.module), workload.export);
+      if (!load.ok) throw new Error(`${load.field}: ${load.problem}`);
+      invoke = handlerInvocation(load.handler, job, mocks);
+    }
+    const sinks = await openSink(job.scenario, job.timeScale, scenarioDir);
+    return { mocks, sinks, invoke };
+  } catch (error) {
+    mocks.stop();
+    throw error;
+  }
+}
+
+function waitForStart(): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: ParentMessage) => {
+      if (message.type !== 'start') return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+  });
+}
+
+async function run(job: CellJob): Promise<void> {
+  let prepared: Prepared;
+  try {
+    const started = waitForStart();
+    prepared = await prepare(job);
+    await send({ type: 'prepared' });
+    await started;
+  } catch (error) {
+    await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  try {
+    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, prepared, true);
     for (let i = 0; i < job.reps; i++) {
       const cpuBefore = process.cpuUsage();
-      const outcome = await invokeWithin(job, backend, job.concurrency);
+      const outcome = await invokeWithin(job, prepared);
       const cpu = process.cpuUsage(cpuBefore);
       const rep: RepMeasurement = {
         durationMs: outcome.durationMs,
@@ -49,17 +139,21 @@ async function run(job: CellJob): Promise<void> {
         retries: outcome.retries,
         errorsByKind: outcome.errorsByKind,
         requestLatenciesMs: outcome.requestLatenciesMs,
-        unmockedRequests: [...backend.unmockedRequests()],
-        mockFailures: [...backend.mockFailures()],
+        unmockedRequests: [...prepared.mocks.unmockedRequests()],
+        mockFailures: [...prepared.mocks.mockFailures()],
       };
       await send({ type: 'rep', rep });
     }
+    // Close before reporting done: PGlite writes its data directory on close.
+    await prepared.sinks.close();
     await send({ type: 'done' });
   } catch (error) {
     if (error instanceof InvocationTimeout) await send({ type: 'timeout', afterMs: job.invocationTimeoutMs });
     else await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
+    // Keep what was written (PGlite writes on close), but do not wait on writes a hung job left.
+    await Promise.race([prepared.sinks.close().catch(() => {}), sleep(CLOSE_GRACE_MS)]);
   } finally {
-    backend.stop();
+    prepared.mocks.stop();
   }
 }
 

@@ -16,6 +16,8 @@ export interface CellJob {
   timeScale: number;
   /** An invocation slower than this (scenario ms) ends the cell as `timeout`, as Lambda would. */
   invocationTimeoutMs: number;
+  /** Where the scenario's relative paths (workload.module, sink.dataDir) start; the working directory if absent. */
+  scenarioDir?: string;
 }
 
 /** One timed invocation as the child measured it; latencies in scenario (unscaled) ms. */
@@ -32,10 +34,15 @@ export interface RepMeasurement {
   mockFailures: string[];
 }
 
-export type ParentMessage = { type: 'run'; job: CellJob };
+/**
+ * ready -> run (the child loads the handler, opens the sink, starts the mocks, unconfined, as a
+ * Lambda's INIT) -> prepared -> the parent confines the child -> start -> rep... -> done.
+ */
+export type ParentMessage = { type: 'run'; job: CellJob } | { type: 'start' };
 
 export type ChildMessage =
   | { type: 'ready' }
+  | { type: 'prepared' }
   | { type: 'rep'; rep: RepMeasurement }
   | { type: 'timeout'; afterMs: number }
   | { type: 'failed'; error: string }

@@ -1,12 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { bundledEntry } from './child-entry.ts';
-import type { CellJob, ChildMessage, RepMeasurement } from './protocol.ts';
+import { bundledEntry, typeScriptEntry } from './child-entry.ts';
+import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
 
 /** How a cell's process is confined, decided by the sweep from the memory size. */
 export interface CellLimits {
   /** V8 old-space limit, so a job that needs more memory than the Lambda size fails as `oom`. */
   heapMb?: number;
-  /** Puts the process under its CPU quota before it starts work. */
+  /** Puts the process under its CPU quota once it is prepared, before the first invocation. */
   confine?: (pid: number) => void;
 }
 
@@ -26,10 +26,13 @@ process.on('exit', () => {
 
 /** Runs one cell in a fresh Node process and reports each repetition as it arrives. */
 export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: RepMeasurement) => void): Promise<CellRun> {
-  const entry = await bundledEntry();
+  // A user's handler may be TypeScript, imported at run time: that needs the loader.
+  const entry = job.scenario.workload ? typeScriptEntry() : await bundledEntry();
   const execArgv = [...entry.execArgv];
   if (limits.heapMb) execArgv.push(`--max-old-space-size=${limits.heapMb}`);
-  const child = fork(entry.file, [], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
+  // A handler's console.log goes nowhere, as a Lambda's goes to its logs rather than the caller;
+  // it would tear the sweep's progress lines. stderr is kept for the cause of a crash.
+  const child = fork(entry.file, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
 
   liveChildren.add(child);
   const reps: RepMeasurement[] = [];
@@ -52,6 +55,9 @@ export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (re
     child.on('message', (message: ChildMessage) => {
       switch (message.type) {
         case 'ready':
+          child.send({ type: 'run', job } satisfies ParentMessage);
+          break;
+        case 'prepared':
           try {
             limits.confine?.(child.pid!);
           } catch (error) {
@@ -59,7 +65,7 @@ export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (re
             child.kill('SIGKILL');
             return;
           }
-          child.send({ type: 'run', job });
+          child.send({ type: 'start' } satisfies ParentMessage);
           break;
         case 'rep':
           reps.push(message.rep);

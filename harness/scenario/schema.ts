@@ -81,6 +81,73 @@ export const requestGroupSchema = z.union([
 
 export type RequestGroup = z.infer<typeof requestGroupSchema>;
 
+const poolSize = z.number().int().positive().default(5).describe('Connections the job holds to the database; a batch waits for a free one (FIFO)');
+const batchSize = z.number().int().positive().default(1).describe('Rows per write: the worker whose row fills the buffer writes the batch and waits for it');
+const tableName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name such as fanout_rows')
+  .default('fanout_rows')
+  .describe('Table the rows go to (url, title, links, written_at); created if missing');
+
+export const sinkSchema = z
+  .discriminatedUnion(
+    'kind',
+    [
+      z
+        .object({
+          kind: z.literal('model').default('model').describe('An RDS-like database as a latency model, in process'),
+          latencyMs: distributionSchema.default({ dist: 'fixed', value: 5 }).describe('Time one batch write holds its connection'),
+          poolSize,
+          batchSize,
+        })
+        .strict(),
+      z
+        .object({
+          kind: z.literal('postgres').describe('A real PostgreSQL server, written with pg (multi-row INSERT per batch)'),
+          url: z
+            .string()
+            .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|postgres(ql)?:\/\/.+)$/, 'must be env:NAME (a variable holding the connection string) or a postgres:// URL')
+            .describe('Connection string, best as env:NAME so no password lands in the scenario or the results (which copy the scenario)'),
+          table: tableName,
+          poolSize,
+          batchSize,
+        })
+        .strict(),
+      z
+        .object({
+          kind: z.literal('pglite').describe('An embedded PostgreSQL (PGlite) in the cell process, for those with no server'),
+          dataDir: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Directory of the database, relative to the scenario file; omit for an in-memory database discarded with the cell'),
+          table: tableName,
+          poolSize,
+          batchSize,
+        })
+        .strict(),
+    ],
+    { error: (issue) => (issue.code === 'invalid_union' ? 'must be "model", "postgres" or "pglite"' : undefined) },
+  )
+  .describe('Where the job writes its rows: "model" (default), "postgres" or "pglite"');
+
+export type SinkSpec = z.infer<typeof sinkSchema>;
+
+export const workloadSchema = z
+  .object({
+    module: z
+      .string()
+      .min(1)
+      .describe('Path of your handler module (.ts, .js, .mjs), relative to the scenario file'),
+    export: z
+      .string()
+      .regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'must be the name of an export such as handler or default')
+      .default('handler')
+      .describe('The exported function to call; see harness/workload/handler.ts for its contract'),
+  })
+  .strict()
+  .describe('Your own handler, run instead of the built-in scraper: called with { urls, concurrency, sink } per invocation, MAX_WORKERS set');
+
 const memoryMb = z.number().int().min(128).max(10_240);
 
 export const scenarioSchema = z
@@ -98,15 +165,8 @@ export const scenarioSchema = z
       })
       .strict()
       .default({ parse: 'html', threads: 0 }),
-    sink: z
-      .object({
-        kind: z.enum(['model']).default('model'),
-        latencyMs: distributionSchema.default({ dist: 'fixed', value: 5 }),
-        poolSize: z.number().int().positive().default(5),
-        batchSize: z.number().int().positive().default(1),
-      })
-      .strict()
-      .default({ kind: 'model', latencyMs: { dist: 'fixed', value: 5 }, poolSize: 5, batchSize: 1 }),
+    workload: workloadSchema.optional(),
+    sink: sinkSchema.default({ kind: 'model', latencyMs: { dist: 'fixed', value: 5 }, poolSize: 5, batchSize: 1 }),
     client: z
       .object({
         timeoutMs: positive.default(10_000),

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { cellSchema, type Cell } from '../results/schema.ts';
 import { appendJsonLine } from '../results/io.ts';
@@ -28,6 +28,17 @@ export function journalPath(resultsFile: string): string {
 export function startJournal(file: string, scenarioHash: string, startedAt: string): void {
   rmSync(file, { force: true });
   appendJsonLine(file, { type: 'header', scenarioHash, startedAt } satisfies JournalHeader);
+}
+
+/**
+ * Writes a resumed journal afresh with the cells it keeps. Appending to the old file would put the
+ * next cell on the same line as a torn last line, and the journal could not be read again.
+ */
+export function rewriteJournal(file: string, scenarioHash: string, startedAt: string, cells: readonly Cell[]): void {
+  const lines = [{ type: 'header', scenarioHash, startedAt } satisfies JournalHeader, ...cells.map((cell) => ({ type: 'cell', cell }) satisfies JournalCell)];
+  const temporary = `${file}.tmp-${process.pid}`;
+  writeFileSync(temporary, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+  renameSync(temporary, file);
 }
 
 export function appendCell(file: string, cell: Cell): void {

@@ -14,7 +14,8 @@ import { detectCpuController, removeStaleGroups, type CpuController } from '../r
 import { runCell, type CellLimits, type CellRun } from '../run/run-cell.ts';
 import { buildCell, FIDELITY_LIMIT } from './cell.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
-import { appendCell, journalPath, readJournal, startJournal } from './journal.ts';
+import { MOCKS_NAME } from '../mock/mocks.ts';
+import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from './journal.ts';
 import type { Progress } from './progress.ts';
 
 export interface SweepPlan {
@@ -30,6 +31,8 @@ export interface SweepPlan {
   /** 'auto' uses a cgroup CPU quota where one can be created here, else the model. */
   cpuThrottle: ThrottleMode;
   toolVersion: string;
+  /** Where the scenario's relative paths (workload.module, sink.dataDir) start: the scenario file's directory. */
+  scenarioDir?: string;
 }
 
 const WARMUP_INVOCATIONS = 1;
@@ -108,9 +111,20 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
       `Latencies ran ${plan.timeScale}x shorter and durations were scaled back. CPU work is not scaled where the quota cannot grow with it (above ${Math.round((cores * 1769) / plan.timeScale)} MB), so those cells overstate their CPU time by up to ${plan.timeScale}x; for an I/O-bound job that is a small share of the duration.`,
     );
   }
+  if (plan.scenario.workload) {
+    notes.push(
+      `The job is your handler (${plan.scenario.workload.module}); its requests, retries and errors were counted on the mock servers' side. The ideal makespan assumes the built-in client's timeouts and retries (scenario "client"), so a fidelity ratio far from 1 may mean your handler retries differently, not that the harness was slow.`,
+    );
+    if (plan.timeScale > 1) notes.push('Your handler\'s own timeouts and waits do not shrink with the time scale; run it at time scale 1 for durations you can trust.');
+  }
+  if (plan.scenario.sink.kind !== 'model') {
+    notes.push(
+      `Rows were written to a real database (${plan.scenario.sink.kind}); its write times count in full and are not scaled${plan.scenario.sink.kind === 'pglite' ? ', and PGlite runs inside the cell process, so its CPU and memory count against the cell' : ''}. The ideal makespan counts writes as instant.`,
+    );
+  }
   if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
-    backend: 'msw',
+    backend: MOCKS_NAME,
     cpuThrottle: controller ? 'cgroup' : plan.cpuThrottle === 'none' ? 'none' : 'model',
     timeScale: plan.timeScale,
     reps: plan.reps,
@@ -178,7 +192,8 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
 
   const wanted = new Set(plan.cells.map(cellKeyId));
   const done = new Map((resumed?.cells ?? []).filter((cell) => wanted.has(cellKeyId(cell))).map((cell) => [cellKeyId(cell), cell]));
-  if (!resumed) startJournal(journal, hash, startedAt);
+  if (resumed) rewriteJournal(journal, hash, startedAt, resumed.cells);
+  else startJournal(journal, hash, startedAt);
 
   const results: Results = {
     schemaVersion: SCHEMA_VERSION,
@@ -215,6 +230,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
             warmupConcurrency: Math.max(key.concurrency, WARMUP_CONCURRENCY),
             timeScale: plan.timeScale,
             invocationTimeoutMs: plan.scenario.lambda.timeoutS * 1000,
+            ...(plan.scenarioDir ? { scenarioDir: plan.scenarioDir } : {}),
           },
           limits,
         );

@@ -1,0 +1,118 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { simulate } from '../harness/model/simulate.ts';
+import { loadResults } from '../harness/results/io.ts';
+import { isCompleted } from '../harness/results/schema.ts';
+import { loadScenario } from '../harness/scenario/load.ts';
+import { hasStackTrace, runScript } from './helpers/cli.ts';
+import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
+
+const FIXTURES = resolve('test/fixtures/handlers');
+
+function scratchOut(): string {
+  return join(mkdtempSync(join(tmpdir(), 'fanout-handler-')), 'results.json');
+}
+
+/** A scenario in a temporary directory whose workload names a fixture by a path relative to it. */
+function scenarioWithFixture(fixture: string, exportName = 'handler', overrides: Parameters<typeof quickScenario>[0] = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-handler-scenario-'));
+  return writeScenario(quickScenario({ workload: { module: relative(dir, join(FIXTURES, fixture)), export: exportName }, ...overrides }), dir).file;
+}
+
+describe("a sweep of the user's own handler", () => {
+  it.each([
+    ['fetch', 'scenarios/handler-fetch.json'],
+    ['axios', 'scenarios/handler-axios.json'],
+    ['undici', 'scenarios/handler-undici.json'],
+  ])('measures the example %s handler end to end, counting its requests on the mock side', (_client, scenarioFile) => {
+    const out = scratchOut();
+    const run = runScript('sweep', [scenarioFile, '--concurrency', '1,4', '--reps', '1', '--out', out, '--no-report']);
+    expect(run.stderr).not.toMatch(/unexpected failure/);
+    expect(run.code).toBe(0);
+
+    const results = loadResults(out);
+    const scenario = loadScenario(scenarioFile);
+    expect(results.method.backend).toBe('msw+undici');
+    expect(results.method.notes.some((note) => note.includes('The job is your handler'))).toBe(true);
+    expect(results.cells.map((cell) => [cell.concurrency, cell.state])).toEqual([
+      [1, 'completed'],
+      [4, 'completed'],
+    ]);
+    const [serial, parallel] = results.cells.filter(isCompleted);
+    for (const cell of [serial!, parallel!]) {
+      // The handler reports nothing: requests, retries and failures are what the mock served,
+      // and they follow the scenario's draws exactly as the simulator's client does.
+      const simulated = simulate(scenario, { concurrency: cell.concurrency });
+      expect(cell.reps[0]!.requests).toBe(24);
+      expect(cell.errorsByKind).toEqual(simulated.errorsByKind);
+      expect(cell.retries).toBe(simulated.retries);
+      expect(cell.errorRate).toBe(0);
+      expect(cell.requestLatencyMs.histogram.counts.reduce((a, b) => a + b, 0)).toBe(24);
+    }
+    // Four workers (MAX_WORKERS=4) fetch the 24 pages several times faster than one.
+    expect(serial!.durationMs.median / parallel!.durationMs.median).toBeGreaterThan(2);
+  });
+});
+
+describe('a handler the sweep cannot use', () => {
+  function refused(file: string): { stderr: string; out: string } {
+    const out = scratchOut();
+    const run = runScript('sweep', [file, '--concurrency', '1', '--reps', '1', '--out', out, '--no-report']);
+    expect(run.code).toBe(2);
+    expect(hasStackTrace(run.stderr)).toBe(false);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+    return { stderr: run.stderr, out };
+  }
+
+  it('is refused before the sweep starts when its module does not exist, naming workload.module', () => {
+    const file = scenarioWithFixture('no-such-handler.ts');
+    const { stderr } = refused(file);
+    expect(stderr).toContain(`error: ${file}: workload.module: no such module ${join(FIXTURES, 'no-such-handler.ts')}`);
+  });
+
+  it('is refused when the module has no such export, naming workload.export and the functions it has', () => {
+    const file = scenarioWithFixture('throws.ts', 'main');
+    const { stderr } = refused(file);
+    expect(stderr).toContain(`${file}: workload.export: `);
+    expect(stderr).toContain('has no exported function "main" (its functions: handler)');
+    expect(stderr).toContain('Fix: set "export" to one of "handler"');
+  });
+
+  it('is refused when the module fails while loading, with its own message', () => {
+    const { stderr } = refused(scenarioWithFixture('fails-to-load.ts'));
+    expect(stderr).toMatch(/workload\.module: .*fails-to-load\.ts cannot be loaded \(CONFIG_BUCKET is not set\)/);
+  });
+});
+
+describe('hostile handlers', () => {
+  it('end their own cell as errored or timeout with the cause, and the sweep goes on to the next cell', () => {
+    const out = scratchOut();
+    // by-concurrency.ts misbehaves by MAX_WORKERS: 2 throws, 3 hangs, 4 never settles, 5 calls an unlisted host.
+    const file = scenarioWithFixture('by-concurrency.ts', 'handler', { lambda: { timeoutS: 1 } });
+    const run = runScript('sweep', [file, '--concurrency', '1,2,3,4,5,6', '--reps', '1', '--out', out, '--no-report']);
+    expect(run.stderr).not.toMatch(/unexpected failure/);
+    expect(run.code).toBe(0);
+
+    const cells = loadResults(out).cells;
+    expect(cells.map((cell) => [cell.concurrency, cell.state])).toEqual([
+      [1, 'completed'],
+      [2, 'errored'],
+      [3, 'timeout'],
+      [4, 'timeout'],
+      [5, 'errored'],
+      [6, 'completed'],
+    ]);
+    const errorOf = (concurrency: number) => {
+      const cell = cells.find((c) => c.concurrency === concurrency);
+      return cell && 'error' in cell ? cell.error : '';
+    };
+    expect(errorOf(2)).toBe('the handler threw: the upstream API key is missing');
+    expect(errorOf(3)).toBe('an invocation ran longer than the function timeout (1 s)');
+    expect(errorOf(4)).toBe('an invocation ran longer than the function timeout (1 s)');
+    expect(errorOf(5)).toContain('request to https://telemetry.unlisted.invalid/v1/events was blocked');
+    expect(cells[5]!.reps[0]!.requests).toBe(8);
+  });
+});
