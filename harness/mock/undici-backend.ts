@@ -1,0 +1,248 @@
+import { Dispatcher, errors, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import { unmockedMessage, type BackendOptions, type MockBackend } from './backend.ts';
+import { ReplayServer, type ServeOutcome } from './replay-server.ts';
+
+/**
+ * The scenario's hosts served to undici clients (undici.request, undici.fetch, and Node's global
+ * fetch, which reads the same global dispatcher) by a dispatcher that never opens a socket.
+ *
+ * Why not undici's MockAgent: its reply callback must give the status code synchronously, and a
+ * replayed host only knows whether it answers 200, 429 or 503 (or resets, or never answers) once
+ * its queue and its drawn latency have passed. MockAgent also matches every request against its
+ * interceptor list. A dispatcher of our own answers after `await server.serve(url)` with an O(1)
+ * host lookup and has MockAgent's `disableNetConnect()` semantics by construction: it has no
+ * connection to fall back to, so an unknown host fails with a message naming the URL.
+ *
+ * node:http clients (axios, got) do not go through a dispatcher; serve those with the msw backend.
+ */
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+const NO_TRAILERS: string[] = [];
+const NO_TRAILER_OBJECT: Record<string, string> = {};
+const noop = (): void => {};
+
+/**
+ * One request in flight. It adapts the answer to whichever handler API the client passed: undici
+ * 7's (`onRequestStart`, `onResponseStart`, ...) or the older one undici.request and Node 20's
+ * bundled fetch still use (`onConnect`, `onHeaders`, ...).
+ */
+class ReplayExchange implements Dispatcher.DispatchController {
+  private done = false;
+  private abortReason: Error | null = null;
+  private resolveAborted: () => void = noop;
+  /** Resolves when the client gives up, which is all a host that never answers waits for. */
+  readonly clientGaveUp = new Promise<void>((resolve) => {
+    this.resolveAborted = resolve;
+  });
+  private readonly modern: boolean;
+
+  constructor(private readonly handler: Dispatcher.DispatchHandler) {
+    this.modern = typeof handler.onRequestStart === 'function';
+  }
+
+  get aborted(): boolean {
+    return this.abortReason !== null;
+  }
+  get paused(): boolean {
+    return false;
+  }
+  get reason(): Error | null {
+    return this.abortReason;
+  }
+  // The whole body is one chunk already in memory: there is nothing to pause.
+  pause(): void {}
+  resume(): void {}
+  abort(reason: Error): void {
+    if (this.done) return;
+    this.abortReason = reason;
+    this.resolveAborted();
+    this.fail(reason);
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  start(): void {
+    if (this.modern) this.handler.onRequestStart!(this, {});
+    else this.handler.onConnect?.((reason) => this.abort(reason ?? new errors.RequestAbortedError()));
+  }
+
+  respond(status: number, headers: Record<string, string>, rawHeaders: Buffer[], body: Buffer | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    const handler = this.handler;
+    const statusText = STATUS_TEXT[status] ?? '';
+    if (this.modern) {
+      handler.onResponseStart?.(this, status, headers, statusText);
+      if (body && !this.aborted) handler.onResponseData?.(this, body);
+      if (!this.aborted) handler.onResponseEnd?.(this, NO_TRAILER_OBJECT);
+    } else {
+      handler.onHeaders?.(status, rawHeaders, noop, statusText);
+      if (body && !this.aborted) handler.onData?.(body);
+      if (!this.aborted) handler.onComplete?.(NO_TRAILERS);
+    }
+  }
+
+  fail(error: Error): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.modern) this.handler.onResponseError?.(this, error);
+    else this.handler.onError?.(error);
+  }
+}
+
+function rawHeadersOf(headers: Record<string, string>): Buffer[] {
+  const raw: Buffer[] = [];
+  for (const [name, value] of Object.entries(headers)) raw.push(Buffer.from(name, 'latin1'), Buffer.from(value, 'latin1'));
+  return raw;
+}
+
+/** A prebuilt 200 answer: the body's bytes and its headers in both forms, built once per body. */
+interface PreparedOk {
+  body: Buffer;
+  headers: Record<string, string>;
+  rawHeaders: Buffer[];
+}
+
+/**
+ * The undici Dispatcher that answers from the ReplayServer. It keeps the mock's own CPU time
+ * (everything but the awaited queue and latency, and but the client's handler callbacks) in
+ * `mockCpuMs`, so that the projection for production can leave it out.
+ */
+export class ReplayDispatcher extends Dispatcher {
+  /** Milliseconds of the mock's own synchronous work since the last reset. */
+  mockCpuMs = 0;
+  /** Bodies are the same string objects across requests (BodyFactory caches them). */
+  private readonly prepared = new Map<string, PreparedOk>();
+  private readonly unmockedError = new Map<string, string>();
+
+  constructor(private readonly server: ReplayServer) {
+    super();
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const started = performance.now();
+    const exchange = new ReplayExchange(handler);
+    const origin = typeof options.origin === 'string' ? options.origin : String(options.origin ?? '');
+    const url = origin.endsWith('/') && options.path.startsWith('/') ? origin + options.path.slice(1) : origin + options.path;
+    const served = this.server.serve(url, exchange.clientGaveUp);
+    this.mockCpuMs += performance.now() - started;
+    exchange.start();
+    served.then(
+      (outcome) => this.answer(exchange, url, outcome),
+      (error: unknown) => {
+        // Never let a fault of the mock pass for a reset or a 5xx of the scenario's server.
+        this.server.recordFailure(`${url}: ${error instanceof Error ? error.message : String(error)}`);
+        exchange.fail(new Error(`the mock failed on ${url}`));
+      },
+    );
+    return true;
+  }
+
+  private answer(exchange: ReplayExchange, url: string, outcome: ServeOutcome): void {
+    if (exchange.finished) return;
+    const started = performance.now();
+    switch (outcome.kind) {
+      case 'ok': {
+        const ok = this.prepare(outcome.body, outcome.contentType);
+        this.mockCpuMs += performance.now() - started;
+        exchange.respond(200, ok.headers, ok.rawHeaders, ok.body);
+        return;
+      }
+      case 'status': {
+        const raw = rawHeadersOf(outcome.headers);
+        this.mockCpuMs += performance.now() - started;
+        exchange.respond(outcome.status, outcome.headers, raw, undefined);
+        return;
+      }
+      case 'reset':
+        this.mockCpuMs += performance.now() - started;
+        exchange.fail(new errors.SocketError('other side closed'));
+        return;
+      case 'unmocked': {
+        let message = this.unmockedError.get(url);
+        if (message === undefined) {
+          message = unmockedMessage(url);
+          this.unmockedError.set(url, message);
+        }
+        this.mockCpuMs += performance.now() - started;
+        exchange.fail(new Error(message));
+        return;
+      }
+      case 'no-answer':
+        // The client gave up (its abort already failed the exchange); nothing is ever sent.
+        return;
+    }
+  }
+
+  private prepare(body: string, contentType: string): PreparedOk {
+    let ok = this.prepared.get(body);
+    if (!ok) {
+      const bytes = Buffer.from(body);
+      const headers = { 'content-type': contentType, 'content-length': String(bytes.length) };
+      ok = { body: bytes, headers, rawHeaders: rawHeadersOf(headers) };
+      this.prepared.set(body, ok);
+    }
+    return ok;
+  }
+
+  /** Drops prepared bodies; the ReplayServer's BodyFactory decides which bodies are reused. */
+  clearPrepared(): void {
+    this.prepared.clear();
+  }
+
+  override close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  override destroy(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The undici backend: ReplayDispatcher installed as undici's global dispatcher. Pass the msw
+ * backend's ReplayServer as `server` when both run in one process, so they share host state.
+ */
+export class UndiciBackend implements MockBackend {
+  readonly name = 'undici';
+  readonly server: ReplayServer;
+  private readonly dispatcher: ReplayDispatcher;
+  private previous: Dispatcher | undefined;
+
+  constructor(options: BackendOptions & { server?: ReplayServer }) {
+    this.server = options.server ?? new ReplayServer(options.scenario, options.timeScale);
+    this.dispatcher = new ReplayDispatcher(this.server);
+  }
+
+  start(): void {
+    if (this.previous) return;
+    this.previous = getGlobalDispatcher();
+    setGlobalDispatcher(this.dispatcher);
+  }
+
+  beginInvocation(): void {
+    this.server.beginInvocation();
+    this.dispatcher.mockCpuMs = 0;
+  }
+
+  /** The mock's own CPU time since the last beginInvocation, ms. */
+  mockCpuMs(): number {
+    return this.dispatcher.mockCpuMs;
+  }
+
+  unmockedRequests(): readonly string[] {
+    return this.server.unmockedRequests();
+  }
+
+  mockFailures(): readonly string[] {
+    return this.server.mockFailures();
+  }
+
+  stop(): void {
+    if (!this.previous) return;
+    setGlobalDispatcher(this.previous);
+    this.previous = undefined;
+  }
+}
