@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { fetch as undiciFetch, getGlobalDispatcher, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MswBackend } from '../harness/mock/msw-backend.ts';
 import { UndiciBackend } from '../harness/mock/undici-backend.ts';
 import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
 import { parseJson } from '../harness/workload/parse.ts';
@@ -131,5 +132,30 @@ describe('the undici backend', () => {
     expect(mock.mockCpuMs()).toBe(0);
     mock.stop();
     expect(getGlobalDispatcher()).toBe(before);
+  });
+});
+
+describe('the msw and undici backends in one process', () => {
+  it('share one ReplayServer, so a host queue and token bucket count the requests of both clients', async () => {
+    const scenario = scenarioSchema.parse({
+      name: 'shared',
+      seed: 5,
+      requests: [{ host: 'a.example', count: 3 }],
+      hosts: { 'a.example': { latencyMs: { dist: 'fixed', value: 1 }, rateLimit: { rps: 1, burst: 2 } } },
+    });
+    backend = new UndiciBackend({ scenario, timeScale: 1 });
+    const msw = new MswBackend({ scenario, timeScale: 1, server: backend.server });
+    backend.start();
+    msw.start();
+    try {
+      const viaFetch = await fetch('https://a.example/page/0');
+      const viaUndici = await request('https://a.example/page/1');
+      await viaUndici.body.dump();
+      const third = await fetch('https://a.example/page/2');
+      expect([viaFetch.status, viaUndici.statusCode, third.status]).toEqual([200, 200, 429]);
+      expect(msw.server).toBe(backend.server);
+    } finally {
+      msw.stop();
+    }
   });
 });

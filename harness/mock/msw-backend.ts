@@ -9,11 +9,12 @@ import { ReplayServer } from './replay-server.ts';
  */
 export class MswBackend implements MockBackend {
   readonly name = 'msw';
-  private readonly server: ReplayServer;
+  readonly server: ReplayServer;
   private api: ReturnType<typeof setupServer> | undefined;
 
-  constructor(options: BackendOptions) {
-    this.server = new ReplayServer(options.scenario, options.timeScale);
+  /** Pass the undici backend's ReplayServer as `server` when both run in one process, so they share host state. */
+  constructor(options: BackendOptions & { server?: ReplayServer }) {
+    this.server = options.server ?? new ReplayServer(options.scenario, options.timeScale);
   }
 
   start(): void {
