@@ -11,6 +11,7 @@ import { regionPrices } from '../harness/model/pricing.ts';
 import { writeReport } from '../harness/report/write.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import { toolVersion } from '../harness/version.ts';
+import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/create.ts';
 
 const program = newCommand('sweep')
   .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
@@ -26,6 +27,7 @@ const program = newCommand('sweep')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
   .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report')
   .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
+  .addOption(new Option('--backend <name>', 'mock backend and the job\'s HTTP client: msw (global fetch) or undici (undici.request, cheapest) (default: from the scenario\'s client.library)').choices(BACKENDS))
   .option('--cpu-throttle <mode>', 'auto | cgroup | none: how memory sizes limit the CPU', 'auto')
   .addOption(new Option('--strategy <name>', 'what the recommendation minimises').choices(STRATEGIES).default('cost'))
   .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost)')
@@ -37,6 +39,9 @@ await runCli(async () => {
   const file = program.args[0] ?? DEFAULT_SCENARIO;
   let scenario = loadScenario(file);
   if (typeof options.seed === 'string') scenario = { ...scenario, seed: parseNumber('--seed', options.seed, 0, 2 ** 31 - 1, true) };
+  if (typeof options.backend === 'string') {
+    scenario = { ...scenario, client: { ...scenario.client, library: libraryFor(options.backend as BackendName) } };
+  }
   const throttle = String(options.cpuThrottle);
   if (!['auto', 'cgroup', 'none'].includes(throttle)) {
     throw new InputError({ field: '--cpu-throttle', problem: `"${throttle}" is not a mode`, fix: 'use auto, cgroup or none' });

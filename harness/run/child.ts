@@ -3,7 +3,8 @@
  * the parent can first put it under a CPU quota), runs the warm-up and the timed invocations, and
  * reports each one as soon as it ends.
  */
-import { MswBackend } from '../mock/msw-backend.ts';
+import type { MockBackend } from '../mock/backend.ts';
+import { createBackend } from '../mock/create.ts';
 import { ModelSink } from '../workload/sink.ts';
 import { runScraper, type InvocationOutcome } from '../workload/scraper.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
@@ -14,7 +15,7 @@ function send(message: ChildMessage): Promise<void> {
 
 class InvocationTimeout extends Error {}
 
-async function invokeWithin(job: CellJob, backend: MswBackend): Promise<InvocationOutcome> {
+async function invokeWithin(job: CellJob, backend: MockBackend): Promise<InvocationOutcome> {
   backend.beginInvocation();
   const sink = new ModelSink(job.scenario, job.timeScale);
   let timer: NodeJS.Timeout | undefined;
@@ -29,7 +30,7 @@ async function invokeWithin(job: CellJob, backend: MswBackend): Promise<Invocati
 }
 
 async function run(job: CellJob): Promise<void> {
-  const backend = new MswBackend({ scenario: job.scenario, timeScale: job.timeScale });
+  const backend = createBackend({ scenario: job.scenario, timeScale: job.timeScale });
   backend.start();
   try {
     for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, backend);

@@ -13,6 +13,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { detectCpuController, removeStaleGroups, type CpuController } from '../run/cgroup.ts';
 import { runCell, type CellLimits } from '../run/run-cell.ts';
 import { buildCell, FIDELITY_LIMIT } from './cell.ts';
+import { backendFor } from '../mock/create.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { appendCell, journalPath, readJournal, startJournal } from './journal.ts';
 import type { Progress } from './progress.ts';
@@ -102,7 +103,7 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
   }
   if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
-    backend: 'msw',
+    backend: backendFor(plan.scenario.client.library),
     cpuThrottle: controller ? 'cgroup' : 'none',
     timeScale: plan.timeScale,
     reps: plan.reps,
