@@ -41,6 +41,7 @@ async function run(job: CellJob): Promise<void> {
       const rep: RepMeasurement = {
         durationMs: outcome.durationMs,
         cpuMs: (cpu.user + cpu.system) / 1000,
+        mockCpuMs: backend.mockCpuMs(),
         peakRssMb: process.resourceUsage().maxRSS / 1024,
         requests: outcome.requests,
         errors: outcome.errors,

@@ -17,6 +17,8 @@ export interface CellJob {
 export interface RepMeasurement {
   durationMs: number;
   cpuMs: number;
+  /** The mock's own share of cpuMs (serving and building responses), when the backend measures it. */
+  mockCpuMs?: number;
   peakRssMb: number;
   requests: number;
   errors: number;
