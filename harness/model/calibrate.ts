@@ -160,3 +160,33 @@ export function modelCell(
     overheadMs: { withMock, clientOnly },
   };
 }
+
+/**
+ * Client overhead per attempt (ms on a full core, the mock's CPU taken out) when no real run of
+ * the scenario calibrates it: what `npm run bench` measured with N = 2000 warm requests of 10 KB
+ * at concurrency 100. For global fetch it still holds msw's own Request/Response handling, which
+ * cannot be told apart from the client's, so it overstates a production fetch client.
+ */
+export const DEFAULT_OVERHEAD_MS: Readonly<Record<Scenario['client']['library'], number>> = { fetch: 0.4, undici: 0.07 };
+
+/** What the simulator's CPU model was calibrated from, in words for the results' method notes. */
+export interface Calibration {
+  model: CpuModel;
+  source: string;
+}
+
+/**
+ * The client overhead that explains the CPU times of a real sweep: the median over its
+ * completed cells' repetitions, the mock's CPU and the parses taken out.
+ */
+export function overheadFromCells(
+  scenario: Scenario,
+  cells: ReadonlyArray<{ state: string; reps: ReadonlyArray<{ cpuMs: number; mockCpuMs?: number; requests: number; retries: number; errors: number }> }>,
+  parse: ParseCost,
+): number | undefined {
+  const parsePerSuccess = parseMs(parse, meanBodyBytes(scenario));
+  const values = cells
+    .filter((cell) => cell.state === 'completed')
+    .flatMap((cell) => cell.reps.map((rep) => overheadMsPerAttempt({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 }, parsePerSuccess, false)));
+  return values.length ? median(values) : undefined;
+}
