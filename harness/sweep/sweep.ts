@@ -14,6 +14,7 @@ import { detectCpuController, removeStaleGroups, type CpuController } from '../r
 import { runCell, type CellLimits } from '../run/run-cell.ts';
 import { buildCell, FIDELITY_LIMIT, type CellModelInputs } from './cell.ts';
 import { measureParseCost } from '../run/parse-cost.ts';
+import { modelWarnings } from '../analyze/model-check.ts';
 import { backendFor } from '../mock/create.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { appendCell, journalPath, readJournal, startJournal } from './journal.ts';
@@ -214,7 +215,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     progress.stop();
   }
   results.cells = inOrder();
-  results.warnings = [...fidelityWarnings(results.cells), ...failureWarnings(results.cells)];
+  results.warnings = [...fidelityWarnings(results.cells), ...modelWarnings(results.cells), ...failureWarnings(results.cells)];
   results.finishedAt = new Date().toISOString();
   return results;
 }
