@@ -58,7 +58,10 @@ export function meanBodyBytes(scenario: Scenario): number {
 
 /** What one repetition of a replay measured, as far as CPU goes. */
 export interface RepCpu {
+  /** Every thread of the process. */
   cpuMs: number;
+  /** The event-loop thread alone, when measured. */
+  loopCpuMs?: number;
   /** The mock's own share of cpuMs (0 if it was not measured). */
   mockCpuMs: number;
   requests: number;
@@ -69,14 +72,36 @@ export interface RepCpu {
 /**
  * The client overhead per attempt that explains a repetition's CPU time: what is left of it once
  * the parses (and, unless `withMock`, the mock's own work) are taken out, spread over the
- * attempts. Never negative.
+ * attempts. Never negative. `cpuMs` is the CPU time to explain (every thread's, or the loop's).
  */
-export function overheadMsPerAttempt(rep: RepCpu, parseMsPerSuccess: number, withMock: boolean): number {
+export function overheadMsPerAttempt(rep: RepCpu, parseMsPerSuccess: number, withMock: boolean, cpuMs: number = rep.cpuMs): number {
   const attempts = rep.requests + rep.retries;
   if (attempts === 0) return 0;
   const successes = Math.max(0, rep.requests - rep.errors);
-  const spent = rep.cpuMs - (withMock ? 0 : rep.mockCpuMs) - successes * parseMsPerSuccess;
+  const spent = cpuMs - (withMock ? 0 : rep.mockCpuMs) - successes * parseMsPerSuccess;
   return Math.max(0, spent / attempts);
+}
+
+/**
+ * The CPU time the simulator's one event-loop CPU must account for, given the cores the process
+ * may use. Within one core, V8's helper threads (concurrent GC) take their time from the same
+ * quota as the loop: all of it counts. With more than a core they run beside the loop: only the
+ * loop's own time counts.
+ */
+export function cpuToModel(rep: RepCpu, cores: number): number {
+  return cores > 1 && rep.loopCpuMs !== undefined ? rep.loopCpuMs : rep.cpuMs;
+}
+
+/**
+ * The parse as it can have been: timed in isolation it may come out dearer than what a busy
+ * repetition spent in all. Scaled down so that the parses alone never exceed the CPU time the
+ * repetition has to spend on them.
+ */
+export function fitParseToCpu(parse: ParseCost, parseMsPerSuccess: number, available: { cpuMs: number; successes: number }): ParseCost {
+  const needed = parseMsPerSuccess * available.successes;
+  if (needed <= available.cpuMs || needed === 0) return parse;
+  const factor = Math.max(0, available.cpuMs) / needed;
+  return { fixedMs: parse.fixedMs * factor, msPerByte: parse.msPerByte * factor };
 }
 
 /** The simulator with a CPU model, at a CPU share of one core (memory/1769, capped at 1). */
@@ -100,6 +125,11 @@ export interface ReplayCpu {
   cores: number;
 }
 
+/** Cores the replay's process could use: its cgroup quota, or the whole machine. */
+export function replayQuota(replay: ReplayCpu): number {
+  return replay.throttled ? Math.min(replay.cores, memoryCpuShare(replay.memoryMb) * replay.timeScale) : replay.cores;
+}
+
 /**
  * The share of one core the replay's event loop had, in scenario time. A time-scaled replay
  * squeezes latencies S times but not CPU work, so its CPU looks S times slower; a cgroup quota
@@ -107,8 +137,7 @@ export interface ReplayCpu {
  * more) or the machine's cores.
  */
 export function replayCpuShare(replay: ReplayCpu): number {
-  const quota = replay.throttled ? Math.min(replay.cores, memoryCpuShare(replay.memoryMb) * replay.timeScale) : Number.POSITIVE_INFINITY;
-  return Math.min(1, quota) / replay.timeScale;
+  return Math.min(1, replayQuota(replay)) / replay.timeScale;
 }
 
 /** What the simulator says about one measured cell. */
@@ -142,23 +171,41 @@ export function modelCell(
   scenario: Scenario,
   cell: { concurrency: number; memoryMb: number; reps: readonly RepCpu[] },
   replay: Omit<ReplayCpu, 'memoryMb'>,
-  parse: ParseCost,
+  measuredParse: ParseCost,
 ): CellModel {
   if (cell.reps.length === 0) throw new RangeError('a cell needs at least one repetition to be modelled');
-  const parsePerSuccess = parseMs(parse, meanBodyBytes(scenario));
-  const withMock = median(cell.reps.map((rep) => overheadMsPerAttempt(rep, parsePerSuccess, true)));
-  const clientOnly = median(cell.reps.map((rep) => overheadMsPerAttempt(rep, parsePerSuccess, false)));
+  const meanBytes = meanBodyBytes(scenario);
   const asRun = { ...replay, memoryMb: cell.memoryMb };
-  const run = (share: number, overheadMs: number) =>
-    simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model: { overheadMs, parse } }).makespanMs;
-  const simulatedMs = run(replayCpuShare(asRun), withMock);
-  const unscaledMs = replay.timeScale === 1 ? simulatedMs : run(replayCpuShare({ ...asRun, timeScale: 1 }), withMock);
+  const unscaled = { ...asRun, timeScale: 1 };
+  const production = memoryCpuShare(cell.memoryMb);
+  // The model for a process that may use `cores`: the CPU time to explain, the parse fitted into
+  // it, and the overhead per attempt (with or without the mock) that explains the rest.
+  const calibrate = (cores: number, withMock: boolean): CpuModel => {
+    const medianRep = medianBy(cell.reps, (rep) => cpuToModel(rep, cores));
+    const cpuMs = cpuToModel(medianRep, cores) - (withMock ? 0 : medianRep.mockCpuMs);
+    const successes = Math.max(0, medianRep.requests - medianRep.errors);
+    const parse = fitParseToCpu(measuredParse, parseMs(measuredParse, meanBytes), { cpuMs, successes });
+    const overheadMs = overheadMsPerAttempt({ ...medianRep, mockCpuMs: 0 }, parseMs(parse, meanBytes), true, cpuMs);
+    return { overheadMs, parse };
+  };
+  const run = (share: number, model: CpuModel) =>
+    simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model }).makespanMs;
+  const asRunModel = calibrate(replayQuota(asRun), true);
+  const simulatedMs = run(replayCpuShare(asRun), asRunModel);
+  const unscaledMs = replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), calibrate(replayQuota(unscaled), true));
+  const productionModel = calibrate(production, false);
   return {
     simulatedMs,
     timeScaleCorrectionMs: simulatedMs - unscaledMs,
-    projectedMs: run(singleThreadShare(cell.memoryMb), clientOnly),
-    overheadMs: { withMock, clientOnly },
+    projectedMs: run(singleThreadShare(cell.memoryMb), productionModel),
+    overheadMs: { withMock: asRunModel.overheadMs, clientOnly: productionModel.overheadMs },
   };
+}
+
+/** The element whose key is the median (the lower middle one for an even count). */
+function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[(sorted.length - 1) >> 1]!;
 }
 
 /**

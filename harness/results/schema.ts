@@ -25,6 +25,8 @@ export const latencyPercentilesSchema = z.object({ p50: ms, p95: ms, p99: ms });
 export const repSchema = z.object({
   durationMs: ms,
   cpuMs: ms,
+  /** CPU time of the event-loop thread alone (cpuMs also counts V8's helper threads), where the platform tells it. */
+  loopCpuMs: ms.optional(),
   /** The mock's own CPU time within cpuMs (serving, building responses; not msw's internals). */
   mockCpuMs: ms.optional(),
   peakRssMb: z.number().nonnegative(),

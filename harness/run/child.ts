@@ -8,6 +8,7 @@ import { createBackend } from '../mock/create.ts';
 import { ModelSink } from '../workload/sink.ts';
 import { runScraper, type InvocationOutcome } from '../workload/scraper.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
+import { mainThreadCpuClock } from './thread-cpu.ts';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve())));
@@ -29,18 +30,23 @@ async function invokeWithin(job: CellJob, backend: MockBackend): Promise<Invocat
   }
 }
 
+const loopCpu = mainThreadCpuClock();
+
 async function run(job: CellJob): Promise<void> {
   const backend = createBackend({ scenario: job.scenario, timeScale: job.timeScale });
   backend.start();
   try {
     for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, backend);
     for (let i = 0; i < job.reps; i++) {
+      const loopBefore = loopCpu?.();
       const cpuBefore = process.cpuUsage();
       const outcome = await invokeWithin(job, backend);
       const cpu = process.cpuUsage(cpuBefore);
+      const loopCpuMs = loopCpu && loopBefore !== undefined ? loopCpu() - loopBefore : undefined;
       const rep: RepMeasurement = {
         durationMs: outcome.durationMs,
         cpuMs: (cpu.user + cpu.system) / 1000,
+        ...(loopCpuMs !== undefined ? { loopCpuMs } : {}),
         mockCpuMs: backend.mockCpuMs(),
         peakRssMb: process.resourceUsage().maxRSS / 1024,
         requests: outcome.requests,

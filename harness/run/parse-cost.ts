@@ -4,6 +4,7 @@ import { fitParseCost, NO_PARSE, type ParseCost } from '../model/calibrate.ts';
 import { drawAttempt, planRequests } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { parseBody } from '../workload/parse.ts';
+import { processCpuMs } from './thread-cpu.ts';
 
 /** Body sizes to time the parse at: the smallest, the largest and quantiles between them. */
 export function sampleBodySizes(scenario: Scenario, count = 4): number[] {
@@ -22,7 +23,15 @@ export async function measureParseCost(scenario: Scenario, options: { timeMsPerS
   if (kind === 'none') return NO_PARSE;
   const factory = new BodyFactory();
   const timeMs = options.timeMsPerSize ?? 40;
-  const bench = new Bench({ time: timeMs, iterations: 5, warmupTime: timeMs / 4, warmupIterations: 3 });
+  // Timed in CPU time, not wall time: on a busy machine the wall clock counts other processes too,
+  // while the replay's CPU times do not.
+  const bench = new Bench({
+    time: timeMs,
+    iterations: 5,
+    warmupTime: timeMs / 4,
+    warmupIterations: 3,
+    timestampProvider: { name: 'process-cpu', fn: processCpuMs, toMs: (value) => Number(value), fromMs: (ms) => ms },
+  });
   const sizes = sampleBodySizes(scenario);
   for (const bytes of sizes) {
     // A string decoded from bytes, as the client hands it to the parse.

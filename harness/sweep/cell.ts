@@ -15,6 +15,7 @@ export function toRep(measurement: RepMeasurement): Rep {
   return {
     durationMs: measurement.durationMs,
     cpuMs: measurement.cpuMs,
+    ...(measurement.loopCpuMs !== undefined ? { loopCpuMs: measurement.loopCpuMs } : {}),
     ...(measurement.mockCpuMs !== undefined ? { mockCpuMs: measurement.mockCpuMs } : {}),
     peakRssMb: measurement.peakRssMb,
     requests: measurement.requests,
