@@ -8,6 +8,7 @@ import { simulateSweep } from '../harness/sweep/simulated.ts';
 import { measureParseCost } from '../harness/run/parse-cost.ts';
 import { DEFAULT_OVERHEAD_MS, overheadFromCells } from '../harness/model/calibrate.ts';
 import { loadResults } from '../harness/results/io.ts';
+import { classifyJob } from '../harness/analyze/classify.ts';
 import type { Scenario } from '../harness/scenario/schema.ts';
 import type { Grid, Results } from '../harness/results/schema.ts';
 import type { CellKey } from '../harness/results/cell-key.ts';
@@ -36,6 +37,7 @@ const program = newCommand('sweep')
   .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report')
   .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
   .addOption(new Option('--backend <name>', 'mock backend and the job\'s HTTP client: msw (global fetch) or undici (undici.request, cheapest) (default: from the scenario\'s client.library)').choices(BACKENDS))
+  .option('--threads <n>', 'parse on a worker pool of n threads, 0 on the event loop (default: the scenario\'s work.threads); compare two sweeps to see what threads buy')
   .option('--simulate', 'answer the grid with the simulator instead of replays (under a second; writes results/<scenario name>.simulated.json)')
   .option('--calibrate-from <results>', 'with --simulate: take the client overhead per request from a real sweep of this scenario')
   .option('--cpu-throttle <mode>', 'auto | cgroup | none: how memory sizes limit the CPU', 'auto')
@@ -51,6 +53,9 @@ await runCli(async () => {
   if (typeof options.seed === 'string') scenario = { ...scenario, seed: parseNumber('--seed', options.seed, 0, 2 ** 31 - 1, true) };
   if (typeof options.backend === 'string') {
     scenario = { ...scenario, client: { ...scenario.client, library: libraryFor(options.backend as BackendName) } };
+  }
+  if (typeof options.threads === 'string') {
+    scenario = { ...scenario, work: { ...scenario.work, threads: parseNumber('--threads', options.threads, 0, 64, true) } };
   }
   const throttle = String(options.cpuThrottle);
   if (!['auto', 'cgroup', 'none'].includes(throttle)) {
@@ -102,6 +107,8 @@ await runCli(async () => {
   const outcome = recommend(results.cells, recommendOptions);
   results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
   if (outcome.kind === 'none') results.warnings.push(`No recommendation: ${outcome.message}`);
+  const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined);
+  if (classification) results.classification = withoutUndefined(classification);
   finishSweep(outFile, results);
 
   console.log(formatSummaryTable(results));
@@ -110,6 +117,7 @@ await runCli(async () => {
     const { concurrency, memoryMb, architecture, why } = outcome.recommendation;
     console.log(`\nrecommended: MAX_WORKERS=${concurrency}, ${memoryMb} MB ${architecture}\n${why}`);
   }
+  if (results.classification) console.log(`\njob: ${results.classification.advice}`);
   console.log(`results: ${outFile}`);
   if (options.report !== false) {
     const reportFile = typeof options.report === 'string' ? options.report : simulated ? `reports/${scenario.name}.simulated.html` : undefined;
@@ -162,4 +170,9 @@ async function simulateCli(
     `simulated ${options.cells.length} cells in ${Math.round(done - calibrated)} ms (calibration ${Math.round(calibrated - began)} ms)\n`,
   );
   return results;
+}
+
+/** JSON has no undefined: leave such fields out, as the results schema's optional fields expect. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

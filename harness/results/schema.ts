@@ -169,6 +169,22 @@ export const resultsSchema = z.object({
   recommendation: recommendationSchema.nullable().optional(),
   /** The grid the sweep was asked for, when flags overrode `scenario.sweep`; the whole grid, also in a shard. */
   grid: gridSchema.optional(),
+  /**
+   * Whether the job waits on I/O or on its CPU (CPU time / wall time), read at the recommended
+   * cell, and whether more memory or more concurrency helps (harness/analyze/classify.ts).
+   */
+  classification: z
+    .object({
+      kind: z.enum(['io-bound', 'mixed', 'cpu-bound']),
+      concurrency: z.number().int().positive(),
+      memoryMb: z.number().int(),
+      cpuBusy: z.number().nonnegative(),
+      memoryGain: z.number().optional(),
+      concurrencyGain: z.number().optional(),
+      bestIsHighest: z.boolean(),
+      advice: z.string(),
+    })
+    .optional(),
   /** Set when this file holds one shard of the grid (`--shard I/N`); `npm run merge` joins the shards. */
   shard: shardSchema.optional(),
 });

@@ -9,6 +9,7 @@ import { ModelSink } from '../workload/sink.ts';
 import { runScraper, type InvocationOutcome } from '../workload/scraper.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
 import { mainThreadCpuClock } from './thread-cpu.ts';
+import { createParsePool, type ParsePool } from '../workload/parse-pool.ts';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve())));
@@ -16,7 +17,7 @@ function send(message: ChildMessage): Promise<void> {
 
 class InvocationTimeout extends Error {}
 
-async function invokeWithin(job: CellJob, backend: MockBackend): Promise<InvocationOutcome> {
+async function invokeWithin(job: CellJob, backend: MockBackend, pool: ParsePool | undefined): Promise<InvocationOutcome> {
   backend.beginInvocation();
   const sink = new ModelSink(job.scenario, job.timeScale);
   let timer: NodeJS.Timeout | undefined;
@@ -24,7 +25,7 @@ async function invokeWithin(job: CellJob, backend: MockBackend): Promise<Invocat
     timer = setTimeout(() => reject(new InvocationTimeout()), job.invocationTimeoutMs / job.timeScale);
   });
   try {
-    return await Promise.race([runScraper(job.scenario, { concurrency: job.concurrency, timeScale: job.timeScale, sink }), deadline]);
+    return await Promise.race([runScraper(job.scenario, { concurrency: job.concurrency, timeScale: job.timeScale, sink, ...(pool ? { pool } : {}) }), deadline]);
   } finally {
     clearTimeout(timer);
   }
@@ -35,12 +36,14 @@ const loopCpu = mainThreadCpuClock();
 async function run(job: CellJob): Promise<void> {
   const backend = createBackend({ scenario: job.scenario, timeScale: job.timeScale });
   backend.start();
+  const threads = job.scenario.work.threads;
+  const pool = threads > 0 && job.scenario.work.parse !== 'none' ? createParsePool(threads) : undefined;
   try {
-    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, backend);
+    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, backend, pool);
     for (let i = 0; i < job.reps; i++) {
       const loopBefore = loopCpu?.();
       const cpuBefore = process.cpuUsage();
-      const outcome = await invokeWithin(job, backend);
+      const outcome = await invokeWithin(job, backend, pool);
       const cpu = process.cpuUsage(cpuBefore);
       const loopCpuMs = loopCpu && loopBefore !== undefined ? loopCpu() - loopBefore : undefined;
       const rep: RepMeasurement = {
@@ -65,6 +68,7 @@ async function run(job: CellJob): Promise<void> {
     else await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
   } finally {
     backend.stop();
+    await pool?.close();
   }
 }
 

@@ -6,6 +6,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { sleep } from '../mock/replay-server.ts';
 import { httpGetFor, type HttpGet } from './http-client.ts';
 import { parseBody } from './parse.ts';
+import type { ParsePool } from './parse-pool.ts';
 import type { Sink } from './sink.ts';
 
 /** What one invocation of the job did, in scenario (unscaled) milliseconds. */
@@ -27,6 +28,8 @@ export interface ScraperOptions {
   sink: Sink;
   /** Overrides the scenario's `client.library`. */
   get?: HttpGet;
+  /** Parses off the event loop (work.threads > 0); the main thread parses when absent. */
+  pool?: ParsePool;
 }
 
 type FailureKind = keyof ErrorsByKind;
@@ -46,6 +49,7 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
   const { timeoutMs, retries, backoffMs } = scenario.client;
   const parseKind = scenario.work.parse;
   const get = options.get ?? httpGetFor(scenario.client.library);
+  const pool = parseKind === 'none' ? undefined : options.pool;
   const limit = pLimit(options.concurrency);
   const errorsByKind = emptyErrorsByKind();
   let errors = 0;
@@ -68,7 +72,7 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
         if (answer.status === 200) {
           // The request's latency ends when its answer is in, before the parse (docs/job-model.md).
           latencies[request.index] = (performance.now() - sentAt) * timeScale;
-          const page = parseBody(parseKind, answer.text);
+          const page = pool ? await pool.parse(parseKind, answer.text) : parseBody(parseKind, answer.text);
           await sink.write({ url: request.url, title: page.title, links: page.links });
           return;
         }
