@@ -27,7 +27,7 @@ class ReplayHandler extends RequestHandler {
     const url = request.url;
     let outcome: ServeOutcome;
     try {
-      outcome = await this.replay.serve(url, () => abortOf(request.signal));
+      outcome = await this.replay.serve(url, { gaveUp: () => abortOf(request.signal) });
     } catch (error) {
       // Never let a fault of the mock pass for a 5xx of the scenario's server.
       this.replay.recordFailure(`${url}: ${error instanceof Error ? error.message : String(error)}`);

@@ -28,6 +28,12 @@ export type ServeOutcome =
   | { kind: 'no-answer' }
   | { kind: 'unmocked' };
 
+/** The client of one exchange, as far as a host that never answers cares. */
+export interface WaitingClient {
+  /** Resolves when the client gives up on the attempt (its timeout). */
+  gaveUp(): Promise<void>;
+}
+
 const CONTENT_TYPE: Record<BodyKind, string> = {
   html: 'text/html; charset=utf-8',
   json: 'application/json',
@@ -129,18 +135,18 @@ export class ReplayServer {
   }
 
   /**
-   * Serves one attempt. `clientGaveUp` is asked for only when the drawn fault is a timeout: the
-   * host then sends nothing, and the exchange ends when the client aborts.
+   * Serves one attempt. `client.gaveUp()` is asked for only when the drawn fault is a timeout:
+   * the host then sends nothing, and the exchange ends when the client aborts.
    */
-  serve(url: string, clientGaveUp: () => Promise<void>): Promise<ServeOutcome> {
+  serve(url: string, client: WaitingClient): Promise<ServeOutcome> {
     const started = performance.now();
-    const outcome = this.arrive(url, clientGaveUp);
+    const outcome = this.arrive(url, client);
     this.chargeCpu(performance.now() - started);
     return outcome;
   }
 
   /** The synchronous part: lookup, token bucket, draw, and a place in the host's queue. */
-  private arrive(url: string, clientGaveUp: () => Promise<void>): Promise<ServeOutcome> {
+  private arrive(url: string, client: WaitingClient): Promise<ServeOutcome> {
     // Only the scenario's own URLs are served: any other URL, on a known host or not, is refused.
     const index = this.indexByUrl.get(url) ?? this.indexByUrl.get(normalizedUrl(url));
     if (index === undefined) {
@@ -158,7 +164,7 @@ export class ReplayServer {
       return Promise.resolve({ kind: 'status', status: 429, headers });
     }
     const draw = attempt === 0 ? this.firstDraws[index]! : drawAttempt(this.scenario, this.hostByIndex[index]!, index, attempt);
-    return this.respond(host, host.acquire(), draw, index, clientGaveUp);
+    return this.respond(host, host.acquire(), draw, index, client);
   }
 
   private async respond(
@@ -166,7 +172,7 @@ export class ReplayServer {
     queued: Promise<void> | undefined,
     draw: AttemptDraw,
     index: number,
-    clientGaveUp: () => Promise<void>,
+    client: WaitingClient,
   ): Promise<ServeOutcome> {
     if (queued) await queued;
     await sleep(draw.latencyMs / this.timeScale);
@@ -189,7 +195,7 @@ export class ReplayServer {
     }
     this.chargeCpu(performance.now() - started);
     // Nothing is ever sent; the client gives up on its own clock.
-    if (outcome === NO_ANSWER) await clientGaveUp();
+    if (outcome === NO_ANSWER) await client.gaveUp();
     return outcome;
   }
 

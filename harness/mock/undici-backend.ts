@@ -1,6 +1,6 @@
 import { Dispatcher, errors, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { unmockedMessage, type BackendOptions, type MockBackend } from './backend.ts';
-import { ReplayServer, type OkAnswer, type ServeOutcome } from './replay-server.ts';
+import { ReplayServer, type OkAnswer, type ServeOutcome, type WaitingClient } from './replay-server.ts';
 
 /**
  * The scenario's hosts served to undici clients (undici.request, undici.fetch, and Node's global
@@ -26,7 +26,7 @@ const noop = (): void => {};
  * 7's (`onRequestStart`, `onResponseStart`, ...) or the older one undici.request and Node 20's
  * bundled fetch still use (`onConnect`, `onHeaders`, ...).
  */
-class ReplayExchange implements Dispatcher.DispatchController {
+class ReplayExchange implements Dispatcher.DispatchController, WaitingClient {
   private done = false;
   private abortReason: Error | null = null;
   private resolveAborted: (() => void) | undefined;
@@ -57,14 +57,14 @@ class ReplayExchange implements Dispatcher.DispatchController {
   }
 
   /** Resolves when the client gives up: all a host that never answers waits for. Built only for those. */
-  readonly clientGaveUp = (): Promise<void> => {
+  gaveUp(): Promise<void> {
     this.abortedPromise ??= this.aborted
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
           this.resolveAborted = resolve;
         });
     return this.abortedPromise;
-  };
+  }
 
   get finished(): boolean {
     return this.done;
@@ -123,7 +123,7 @@ export class ReplayDispatcher extends Dispatcher {
     const exchange = new ReplayExchange(handler);
     const origin = typeof options.origin === 'string' ? options.origin : String(options.origin ?? '');
     const url = origin.endsWith('/') && options.path.startsWith('/') ? origin + options.path.slice(1) : origin + options.path;
-    const served = this.server.serve(url, exchange.clientGaveUp);
+    const served = this.server.serve(url, exchange);
     this.server.chargeCpu(performance.now() - started);
     exchange.start();
     served.then(

@@ -4,7 +4,7 @@ import type { ErrorsByKind } from '../results/schema.ts';
 import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { sleep } from '../mock/replay-server.ts';
-import { httpGetFor, type HttpGet } from './http-client.ts';
+import { AttemptDeadline, httpGetFor, type HttpGet } from './http-client.ts';
 import { parseBody } from './parse.ts';
 import type { ParsePool } from './parse-pool.ts';
 import type { Sink } from './sink.ts';
@@ -62,13 +62,10 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
     for (let attempt = 0; ; attempt++) {
       let failure: FailureKind;
       let waitMs = (backoffMs * 2 ** attempt) / timeScale;
-      // A timer cleared on the answer, rather than AbortSignal.timeout: that one stays pending (and
-      // weakly referenced) until it fires, thousands at a time at high concurrency.
-      const controller = new AbortController();
-      const timer = setTimeout(abortForTimeout, timeoutMs / timeScale, controller);
+      const deadline = new AttemptDeadline(timeoutMs / timeScale);
       try {
-        const answer = await get(request.url, controller.signal);
-        clearTimeout(timer);
+        const answer = await get(request.url, deadline, parseKind !== 'none');
+        deadline.clear();
         if (answer.status === 200) {
           // The request's latency ends when its answer is in, before the parse (docs/job-model.md).
           latencies[request.index] = (performance.now() - sentAt) * timeScale;
@@ -84,9 +81,9 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
         } else {
           failure = 'other';
         }
-      } catch (error) {
-        clearTimeout(timer);
-        failure = isTimeout(error) ? 'timeout' : 'reset';
+      } catch {
+        deadline.clear();
+        failure = deadline.expired ? 'timeout' : 'reset';
       }
       errorsByKind[failure]++;
       if (attempt >= retries || failure === 'other') {
@@ -112,12 +109,4 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
     requestLatenciesMs: latencies,
     rowsWritten: sink.rowsWritten,
   };
-}
-
-function abortForTimeout(controller: AbortController): void {
-  controller.abort(new DOMException('The client gave up waiting for an answer', 'TimeoutError'));
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
