@@ -214,7 +214,7 @@ function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
  * at concurrency 100. For global fetch it still holds msw's own Request/Response handling, which
  * cannot be told apart from the client's, so it overstates a production fetch client.
  */
-export const DEFAULT_OVERHEAD_MS: Readonly<Record<Scenario['client']['library'], number>> = { fetch: 0.4, undici: 0.07 };
+export const DEFAULT_OVERHEAD_MS: Readonly<Record<Scenario['client']['library'], number>> = { fetch: 0.52, undici: 0.025 };
 
 /** What the simulator's CPU model was calibrated from, in words for the results' method notes. */
 export interface Calibration {
