@@ -3,7 +3,16 @@ import { parseIntegerList, parseNumber, newCommand, runCli } from '../harness/cl
 import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
 import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
-import { finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
+import { checkWritable, describeEnvironment, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
+import { simulateSweep } from '../harness/sweep/simulated.ts';
+import { measureParseCost } from '../harness/run/parse-cost.ts';
+import { DEFAULT_OVERHEAD_MS, overheadFromCells } from '../harness/model/calibrate.ts';
+import { loadResults } from '../harness/results/io.ts';
+import { classifyJob } from '../harness/analyze/classify.ts';
+import type { Scenario } from '../harness/scenario/schema.ts';
+import type { Grid, Results } from '../harness/results/schema.ts';
+import type { CellKey } from '../harness/results/cell-key.ts';
+import type { Shard } from '../harness/sweep/shard.ts';
 import { formatSummaryTable } from '../harness/report/terminal.ts';
 import { InputError } from '../harness/errors.ts';
 import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyze/recommend.ts';
@@ -12,6 +21,7 @@ import { writeReport } from '../harness/report/write.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import { toolVersion } from '../harness/version.ts';
 import { preflight, scenarioDirOf } from '../harness/workload/preflight.ts';
+import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/create.ts';
 
 const program = newCommand('sweep')
   .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
@@ -27,6 +37,10 @@ const program = newCommand('sweep')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
   .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report')
   .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
+  .addOption(new Option('--backend <name>', 'mock backend and the job\'s HTTP client: msw (global fetch) or undici (undici.request, cheapest) (default: from the scenario\'s client.library)').choices(BACKENDS))
+  .option('--threads <n>', 'parse on a worker pool of n threads, 0 on the event loop (default: the scenario\'s work.threads); compare two sweeps to see what threads buy')
+  .option('--simulate', 'answer the grid with the simulator instead of replays (under a second; writes results/<scenario name>.simulated.json)')
+  .option('--calibrate-from <results>', 'with --simulate: take the client overhead per request from a real sweep of this scenario')
   .addOption(
     new Option('--cpu-throttle <mode>', 'how memory sizes limit the CPU: a cgroup quota, the model, or not at all (auto: cgroup where writable, else model)')
       .choices(THROTTLE_MODES)
@@ -42,12 +56,25 @@ await runCli(async () => {
   const file = program.args[0] ?? DEFAULT_SCENARIO;
   let scenario = loadScenario(file);
   if (typeof options.seed === 'string') scenario = { ...scenario, seed: parseNumber('--seed', options.seed, 0, 2 ** 31 - 1, true) };
+  if (typeof options.backend === 'string') {
+    scenario = { ...scenario, client: { ...scenario.client, library: libraryFor(options.backend as BackendName) } };
+  }
+  if (typeof options.threads === 'string') {
+    scenario = { ...scenario, work: { ...scenario.work, threads: parseNumber('--threads', options.threads, 0, 64, true) } };
+  }
   const throttle = options.cpuThrottle as ThrottleMode;
   const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000) : scenario.sweep.concurrency;
   const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240) : scenario.sweep.memoryMb;
   const reps = typeof options.reps === 'string' ? parseNumber('--reps', options.reps, 1, 1000, true) : scenario.sweep.reps;
   const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, 1000) : scenario.sweep.timeScale;
-  const outFile = typeof options.out === 'string' ? options.out : `results/${scenario.name}.json`;
+  const simulated = options.simulate === true;
+  if (!simulated && typeof options.calibrateFrom === 'string') {
+    throw new InputError({ field: '--calibrate-from', problem: 'only calibrates the simulator', fix: 'add --simulate, or leave out --calibrate-from' });
+  }
+  if (simulated && options.resume === true) {
+    throw new InputError({ field: '--resume', problem: 'a simulated sweep has nothing to resume', fix: 'leave out --resume' });
+  }
+  const outFile = typeof options.out === 'string' ? options.out : `results/${scenario.name}${simulated ? '.simulated' : ''}.json`;
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : undefined;
   const grid = gridCells({ concurrency, memoryMb, architecture: scenario.lambda.architecture });
   const recommendOptions = {
@@ -62,25 +89,30 @@ await runCli(async () => {
   const current = typeof options.current === 'string' ? parseSetting(options.current) : undefined;
   await preflight(scenario, file);
 
-  const results = await runSweep(
-    {
-      scenario,
-      grid: { concurrency, memoryMb },
-      ...(shard ? { shard } : {}),
-      cells: shard ? selectShard(grid, shard, { weight: (cell) => 1 / cell.concurrency }) : grid,
-      reps,
-      timeScale,
-      outFile,
-      resume: options.resume === true,
-      cpuThrottle: throttle,
-      toolVersion: toolVersion(),
-      scenarioDir: scenarioDirOf(file),
-    },
-    createProgress(),
-  );
+  const cells = shard ? selectShard(grid, shard, { weight: (cell) => 1 / cell.concurrency }) : grid;
+  const results = simulated
+    ? await simulateCli(scenario, { grid: { concurrency, memoryMb }, shard, cells, outFile, calibrateFrom: options.calibrateFrom })
+    : await runSweep(
+        {
+          scenario,
+          grid: { concurrency, memoryMb },
+          ...(shard ? { shard } : {}),
+          cells,
+          reps,
+          timeScale,
+          outFile,
+          resume: options.resume === true,
+          cpuThrottle: throttle,
+          toolVersion: toolVersion(),
+          scenarioDir: scenarioDirOf(file),
+        },
+        createProgress(),
+      );
   const outcome = recommend(results.cells, recommendOptions);
   results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
   if (outcome.kind === 'none') results.warnings.push(`No recommendation: ${outcome.message}`);
+  const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined);
+  if (classification) results.classification = withoutUndefined(classification);
   finishSweep(outFile, results);
 
   console.log(formatSummaryTable(results));
@@ -89,9 +121,62 @@ await runCli(async () => {
     const { concurrency, memoryMb, architecture, why } = outcome.recommendation;
     console.log(`\nrecommended: MAX_WORKERS=${concurrency}, ${memoryMb} MB ${architecture}\n${why}`);
   }
+  if (results.classification) console.log(`\njob: ${results.classification.advice}`);
   console.log(`results: ${outFile}`);
   if (options.report !== false) {
-    const written = await writeReport(results, { outFile: typeof options.report === 'string' ? options.report : undefined, current });
+    const reportFile = typeof options.report === 'string' ? options.report : simulated ? `reports/${scenario.name}.simulated.html` : undefined;
+    const written = await writeReport(results, { outFile: reportFile, current });
     console.log(`report:  ${written.htmlFile}`);
   }
 });
+
+/** The grid from the simulator: calibrate (parse timed now, overhead from a real sweep or the default), simulate, say how long it took. */
+async function simulateCli(
+  scenario: Scenario,
+  options: { grid: Grid; shard: Shard | undefined; cells: CellKey[]; outFile: string; calibrateFrom: unknown },
+): Promise<Results> {
+  checkWritable(options.outFile);
+  const startedAt = new Date().toISOString();
+  const began = performance.now();
+  const parse = await measureParseCost(scenario, { timeMsPerSize: 20 });
+  let overheadMs = DEFAULT_OVERHEAD_MS[scenario.client.library];
+  let source = `the default for ${scenario.client.library}, measured by npm run bench`;
+  if (typeof options.calibrateFrom === 'string') {
+    const real = loadResults(options.calibrateFrom);
+    if (real.scenario.work.parse !== scenario.work.parse || real.scenario.client.library !== scenario.client.library) {
+      throw new InputError({
+        file: options.calibrateFrom,
+        field: 'scenario',
+        problem: 'was measured with another parse or client library than this scenario',
+        fix: 'pass results of a real sweep of this scenario',
+      });
+    }
+    const measured = overheadFromCells(real.scenario, real.cells, parse);
+    if (measured === undefined) {
+      throw new InputError({ file: options.calibrateFrom, field: 'cells', problem: 'has no completed cell to calibrate from', fix: 'pass results with completed cells' });
+    }
+    overheadMs = measured;
+    source = `calibrated from the real sweep ${options.calibrateFrom}`;
+  }
+  const calibrated = performance.now();
+  const results = simulateSweep({
+    scenario,
+    grid: options.grid,
+    ...(options.shard ? { shard: options.shard } : {}),
+    cells: options.cells,
+    calibration: { model: { overheadMs, parse }, source },
+    toolVersion: toolVersion(),
+    env: describeEnvironment(),
+    startedAt,
+  });
+  const done = performance.now();
+  process.stderr.write(
+    `simulated ${options.cells.length} cells in ${Math.round(done - calibrated)} ms (calibration ${Math.round(calibrated - began)} ms)\n`,
+  );
+  return results;
+}
+
+/** JSON has no undefined: leave such fields out, as the results schema's optional fields expect. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -63,5 +63,21 @@ describe('the fanout-tuner bin', () => {
     const unknown = spawnSync(process.execPath, ['bin/fanout-tuner.js', 'swep'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toBe('error: unknown command "swep". Fix: use one of sweep, report, recommend, compare, merge, import-har, bench\n');
+  });
+});
+
+describe('the sweep command with --backend', () => {
+  it('runs the job with undici.request on the undici backend and records it in the method', () => {
+    const file = join(dir, 'undici.json');
+    const run = runScript('sweep', ['scenarios/small-fast.json', '--backend', 'undici', '--concurrency', '4', '--reps', '1', '--no-report', '--out', file]);
+    expect(run.code).toBe(0);
+    const results = JSON.parse(readFileSync(file, 'utf8')) as { method: { backend: string }; scenario: { client: { library: string } }; cells: Array<{ state: string }> };
+    expect(results.method.backend).toBe('undici');
+    expect(results.scenario.client.library).toBe('undici');
+    expect(results.cells.map((cell) => cell.state)).toEqual(['completed']);
+  });
+
+  it('refuses a backend it does not know', () => {
+    expectRefused(['scenarios/small-fast.json', '--backend', 'nock'], /--backend.*nock.*msw, undici/);
   });
 });

@@ -37,7 +37,7 @@ describe('scenario validation', () => {
 
   it('fills the defaults a minimal scenario leaves out', () => {
     const scenario = parseScenario(minimal, 'x.json');
-    expect(scenario.client).toEqual({ timeoutMs: 10_000, retries: 1, backoffMs: 100 });
+    expect(scenario.client).toEqual({ timeoutMs: 10_000, retries: 1, backoffMs: 100, library: 'fetch' });
     expect(scenario.hosts['a.example']!.errorRate).toBe(0);
     expect(scenario.work.parse).toBe('html');
   });

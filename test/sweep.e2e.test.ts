@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkModel } from '../harness/analyze/model-check.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { loadScenario, scenarioHash } from '../harness/scenario/load.ts';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
@@ -36,6 +37,10 @@ describe('a sweep end to end', () => {
       expect(cell.durationMs.ci95[0]).toBeLessThanOrEqual(cell.durationMs.mean);
       expect(cell.durationMs.ci95[1]).toBeGreaterThanOrEqual(cell.durationMs.mean);
     }
+    // The simulator, calibrated from each cell's own CPU time, agrees with the replay within 10%.
+    const checks = checkModel(results.cells, 0.1);
+    expect(checks.length).toBeGreaterThan(0);
+    expect(checks.filter((check) => !check.withinTolerance)).toEqual([]);
     expect(results.method.warmupInvocations).toBe(1);
     expect(results.finishedAt).toBeDefined();
     // The journal is removed once the results file is complete.

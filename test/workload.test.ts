@@ -1,23 +1,24 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MswBackend } from '../harness/mock/msw-backend.ts';
+import type { MockBackend } from '../harness/mock/backend.ts';
+import { createBackend } from '../harness/mock/create.ts';
 import { simulate } from '../harness/model/simulate.ts';
 import { scenarioSchema, type Scenario, type ScenarioInput } from '../harness/scenario/schema.ts';
 import { ModelSink } from '../harness/workload/sink.ts';
 import { retryAfterMs, runScraper } from '../harness/workload/scraper.ts';
 
-let backend: MswBackend | undefined;
+let backend: MockBackend | undefined;
 afterEach(() => backend?.stop());
 
 async function replay(input: Omit<ScenarioInput, 'name'>, concurrency: number): Promise<{ scenario: Scenario; outcome: Awaited<ReturnType<typeof runScraper>> }> {
   const scenario = scenarioSchema.parse({ name: 'workload', ...input });
-  backend = new MswBackend({ scenario, timeScale: 1 });
+  backend = createBackend({ scenario, timeScale: 1 });
   backend.start();
   const outcome = await runScraper(scenario, { concurrency, timeScale: 1, sink: new ModelSink(scenario, 1) });
   return { scenario, outcome };
 }
 
 describe('the scraping job', () => {
-  it('fails and retries the same requests the simulator does, from the same draws', async () => {
+  it.each(['fetch', 'undici'] as const)('fails and retries the same requests the simulator does, from the same draws, with %s', async (library) => {
     const { scenario, outcome } = await replay(
       {
         seed: 21,
@@ -25,7 +26,7 @@ describe('the scraping job', () => {
         hosts: { 'flaky.example': { latencyMs: { dist: 'fixed', value: 5 }, errorRate: 0.2, resetRate: 0.1 } },
         work: { parse: 'html' },
         sink: { latencyMs: { dist: 'fixed', value: 1 }, poolSize: 10 },
-        client: { retries: 2, backoffMs: 5, timeoutMs: 2000 },
+        client: { retries: 2, backoffMs: 5, timeoutMs: 2000, library },
       },
       8,
     );
@@ -37,13 +38,13 @@ describe('the scraping job', () => {
     expect(outcome.errorsByKind.http5xx + outcome.errorsByKind.reset).toBeGreaterThan(0);
   });
 
-  it('counts a request that times out on every attempt once as an error', async () => {
+  it.each(['fetch', 'undici'] as const)('counts a request that times out on every attempt once as an error, with %s', async (library) => {
     const { outcome } = await replay(
       {
         seed: 1,
         requests: [{ host: 'hang.example', count: 2 }],
         hosts: { 'hang.example': { latencyMs: { dist: 'fixed', value: 1 }, timeoutRate: 1 } },
-        client: { retries: 1, backoffMs: 10, timeoutMs: 100 },
+        client: { retries: 1, backoffMs: 10, timeoutMs: 100, library },
       },
       2,
     );
@@ -55,7 +56,7 @@ describe('the scraping job', () => {
     expect(outcome.durationMs / 210).toBeLessThan(1.6);
   });
 
-  it('waits what Retry-After says before retrying a 429', async () => {
+  it.each(['fetch', 'undici'] as const)('waits what Retry-After says before retrying a 429, with %s', async (library) => {
     const { outcome } = await replay(
       {
         seed: 1,
@@ -63,7 +64,7 @@ describe('the scraping job', () => {
         hosts: { 'limited.example': { latencyMs: { dist: 'fixed', value: 1 }, rateLimit: { rps: 10, burst: 1 } } },
         work: { parse: 'none' },
         sink: { latencyMs: { dist: 'fixed', value: 0 } },
-        client: { retries: 5, backoffMs: 1 },
+        client: { retries: 5, backoffMs: 1, library },
       },
       3,
     );

@@ -14,6 +14,12 @@ export interface MockBackend {
   beginInvocation(timeScale?: number): void;
   /** Requests to hosts the scenario does not define, since the last beginInvocation. */
   unmockedRequests(): readonly string[];
+  /**
+   * CPU time of the mock's own work since the last beginInvocation, ms: serving (lookup, bucket,
+   * draws, queue) and building responses, without the awaited latency. The projection for
+   * production leaves it out.
+   */
+  mockCpuMs(): number;
   /** Failures of the mock itself since the last beginInvocation: a bug, never a server behaviour. */
   mockFailures(): readonly string[];
   stop(): void;

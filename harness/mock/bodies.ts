@@ -24,10 +24,15 @@ export class BodyFactory {
     const key = `${kind}:${bytes}:${index}`;
     let body = this.cache.get(key);
     if (body === undefined) {
-      body = kind === 'json' ? this.json(bytes, index) : kind === 'html' ? this.html(bytes, index) : 'x'.repeat(bytes);
+      body = this.build(kind, bytes, index);
       this.cache.set(key, body);
     }
     return body;
+  }
+
+  /** A body built afresh, not cached: for callers that keep their own (byte) cache. */
+  build(kind: BodyKind, bytes: number, index: number): string {
+    return kind === 'json' ? this.json(bytes, index) : kind === 'html' ? this.html(bytes, index) : 'x'.repeat(bytes);
   }
 
   /** Drops cached bodies between invocations that will not be needed again. */

@@ -1,8 +1,21 @@
-import { drawAttempt, planRequests } from '../scenario/plan.ts';
+import { drawAttempt, planRequests, type AttemptDraw } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { BodyFactory, type BodyKind } from './bodies.ts';
 import { HostState } from './host.ts';
 import { attemptOutcome, ServedTally, type ServedCounts } from './tally.ts';
+
+/**
+ * A 200 answer, built once per page and handed out for every attempt that fetches it, so that
+ * backends can cache their own form of it (keyed by this object) and nothing is built on the
+ * request path.
+ */
+export interface OkAnswer {
+  readonly kind: 'ok';
+  readonly body: Buffer;
+  readonly contentType: string;
+  /** content-type and content-length. */
+  readonly headers: Readonly<Record<string, string>>;
+}
 
 /**
  * The server side of the job model (docs/job-model.md), independent of how requests are
@@ -10,11 +23,19 @@ import { attemptOutcome, ServedTally, type ServedCounts } from './tally.ts';
  * its own response type.
  */
 export type ServeOutcome =
-  | { kind: 'ok'; body: string; contentType: string }
+  | OkAnswer
   | { kind: 'status'; status: number; headers: Record<string, string> }
   | { kind: 'reset' }
   | { kind: 'no-answer' }
   | { kind: 'unmocked' };
+
+/** The client of one exchange, as far as a host that never answers cares. */
+export interface WaitingClient {
+  /** Resolves when the client gives up on the attempt (its timeout). */
+  gaveUp(): Promise<void>;
+  /** Whether the client has given up already: an answer after that is a timeout on its side. */
+  hasGivenUp(): boolean;
+}
 
 const CONTENT_TYPE: Record<BodyKind, string> = {
   html: 'text/html; charset=utf-8',
@@ -22,16 +43,48 @@ const CONTENT_TYPE: Record<BodyKind, string> = {
   none: 'application/octet-stream',
 };
 
+/**
+ * Prebuilt bodies are kept up to this many bytes; past it a body is built per request. The cache
+ * lives in the job's process and so counts in its peak RSS: it must stay small next to a Lambda
+ * memory size.
+ */
+const BODY_CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The mock's CPU is timed with the wall clock around its own synchronous work, which takes
+ * microseconds. A longer span means the process was descheduled meanwhile (a cgroup quota runs
+ * out every period at small memory sizes, or a GC pause struck): it is left out rather than
+ * charged to the mock, which would overstate the mock's share many times at small sizes.
+ */
+export const MOCK_SPAN_LIMIT_MS = 2;
+
+const SERVER_ERROR: ServeOutcome = { kind: 'status', status: 503, headers: {} };
+const RESET: ServeOutcome = { kind: 'reset' };
+const NO_ANSWER: ServeOutcome = { kind: 'no-answer' };
+const UNMOCKED: ServeOutcome = { kind: 'unmocked' };
+
 export class ReplayServer {
   private readonly indexByUrl = new Map<string, number>();
+  private readonly hostByIndex: string[] = [];
+  private readonly hostNames: string[];
+  /** Per request index: the position of its host in `hostNames` and `hostStates`. */
+  private readonly hostIdByIndex: Uint32Array;
   private readonly bodies = new BodyFactory();
-  private hosts = new Map<string, HostState>();
-  private arrivals = new Map<number, number>();
+  private readonly bodyKind: BodyKind;
+  private readonly contentType: string;
+  /** Per request index: its first attempt's draw, and its 200 answer once built. */
+  private readonly firstDraws: AttemptDraw[] = [];
+  private readonly okAnswers: Array<OkAnswer | undefined> = [];
+  /** 'none' bodies do not depend on the page: one per size. */
+  private readonly blankAnswers = new Map<number, OkAnswer>();
+  private cachedBytes = 0;
+  private hostStates: HostState[] = [];
+  private arrivals: Uint32Array;
   private unmocked: string[] = [];
   private failures: string[] = [];
-  private served: ServedTally;
-  private readonly bodyKind: BodyKind;
+  private cpuMs = 0;
   private timeScale = 1;
+  private served = new ServedTally(1);
 
   constructor(
     private readonly scenario: Scenario,
@@ -39,29 +92,32 @@ export class ReplayServer {
   ) {
     // A URL listed twice is one request fetched twice: later arrivals count as further attempts.
     for (const request of planRequests(scenario)) {
-      if (!this.indexByUrl.has(request.url)) this.indexByUrl.set(request.url, request.index);
+      // Clients may send the URL as written or as the URL parser normalises it: both are known.
+      for (const form of [request.url, normalizedUrl(request.url)]) {
+        if (!this.indexByUrl.has(form)) this.indexByUrl.set(form, request.index);
+      }
+      this.hostByIndex[request.index] = request.host;
+      this.firstDraws[request.index] = drawAttempt(scenario, request.host, request.index, 0);
     }
+    this.hostNames = Object.keys(scenario.hosts);
+    const hostId = new Map(this.hostNames.map((name, id) => [name, id]));
+    this.hostIdByIndex = Uint32Array.from(this.hostByIndex, (name) => hostId.get(name)!);
     this.bodyKind = scenario.work.parse;
-    this.served = new ServedTally(baseTimeScale);
+    this.contentType = CONTENT_TYPE[this.bodyKind];
+    this.arrivals = new Uint32Array(this.hostByIndex.length);
     this.beginInvocation();
   }
 
   /** Latencies of this invocation run `timeScale` times shorter (the warm-up runs much faster). */
   beginInvocation(timeScale = this.baseTimeScale): void {
     this.timeScale = timeScale;
+    this.served = new ServedTally(timeScale);
     const now = performance.now();
-    this.hosts = new Map(
-      Object.entries(this.scenario.hosts).map(([name, spec]) => [name, new HostState(spec, now, this.timeScale)]),
-    );
-    this.arrivals = new Map();
+    this.hostStates = this.hostNames.map((name) => new HostState(this.scenario.hosts[name]!, now, this.timeScale));
+    this.arrivals.fill(0);
     this.unmocked = [];
     this.failures = [];
-    this.served = new ServedTally(this.timeScale);
-  }
-
-  /** What was served since the last beginInvocation: the counts of a job that reports none. */
-  servedCounts(): ServedCounts {
-    return this.served.counts();
+    this.cpuMs = 0;
   }
 
   recordFailure(description: string): void {
@@ -76,74 +132,126 @@ export class ReplayServer {
     return this.unmocked;
   }
 
-  /** Serves one attempt and counts it; `aborted` resolves when the client gives up. */
-  async serve(url: string, aborted: Promise<void>): Promise<ServeOutcome> {
-    const sentAt = performance.now();
-    let gaveUpAt: number | undefined;
-    void aborted.then(() => {
-      gaveUpAt ??= performance.now();
-    });
-    const outcome = await this.replay(url, aborted);
+  /** CPU time of the mock's own work since beginInvocation (backends add theirs with `chargeCpu`), ms. */
+  mockCpuMs(): number {
+    return this.cpuMs;
+  }
+
+  /** Adds a backend's own synchronous work (building its response) to the mock's CPU time. */
+  chargeCpu(ms: number): void {
+    if (ms < MOCK_SPAN_LIMIT_MS) this.cpuMs += ms;
+  }
+
+  /**
+   * Serves one attempt. `client.gaveUp()` is asked for only when the drawn fault is a timeout:
+   * the host then sends nothing, and the exchange ends when the client aborts.
+   */
+  serve(url: string, client: WaitingClient): Promise<ServeOutcome> {
+    const started = performance.now();
+    const outcome = this.arrive(url, client);
+    this.chargeCpu(performance.now() - started);
+    return this.tallied(url, started, outcome, client);
+  }
+
+  /** What was served since the last beginInvocation: the counts of a job that reports none. */
+  servedCounts(): ServedCounts {
+    return this.served.counts();
+  }
+
+  private async tallied(url: string, sentAt: number, pending: Promise<ServeOutcome>, client: WaitingClient): Promise<ServeOutcome> {
+    const outcome = await pending;
     if (outcome.kind !== 'unmocked') {
       // An answer the client no longer waited for is a timeout on its side, whatever was sent.
-      this.served.record(url, gaveUpAt === undefined ? attemptOutcome(outcome) : 'timeout', sentAt, gaveUpAt ?? performance.now());
+      this.served.record(url, client.hasGivenUp() ? 'timeout' : attemptOutcome(outcome), sentAt, performance.now());
     }
     return outcome;
   }
 
-  private async replay(url: string, aborted: Promise<void>): Promise<ServeOutcome> {
-    const host = this.hosts.get(hostOf(url));
-    const index = this.indexByUrl.get(url);
-    if (!host || index === undefined) {
+  /** The synchronous part: lookup, token bucket, draw, and a place in the host's queue. */
+  private arrive(url: string, client: WaitingClient): Promise<ServeOutcome> {
+    // Only the scenario's own URLs are served: any other URL, on a known host or not, is refused.
+    const index = this.indexByUrl.get(url) ?? this.indexByUrl.get(normalizedUrl(url));
+    if (index === undefined) {
       this.unmocked.push(url);
-      return { kind: 'unmocked' };
+      return Promise.resolve(UNMOCKED);
     }
-    const attempt = this.arrivals.get(index) ?? 0;
-    this.arrivals.set(index, attempt + 1);
-
+    const host = this.hostStates[this.hostIdByIndex[index]!]!;
+    const attempt = this.arrivals[index]!++;
     const waitMs = host.admit(performance.now());
-    const spec = host.spec;
     if (waitMs > 0) {
-      return {
-        kind: 'status',
-        status: 429,
-        headers:
-          spec.rateLimit?.retryAfter === 'seconds'
-            ? { 'retry-after': String(Math.ceil(waitMs / 1000)) }
-            : { 'retry-after-ms': String(waitMs), 'retry-after': String(Math.ceil(waitMs / 1000)) },
-      };
+      const headers: Record<string, string> =
+        host.spec.rateLimit?.retryAfter === 'seconds'
+          ? { 'retry-after': String(Math.ceil(waitMs / 1000)) }
+          : { 'retry-after-ms': String(waitMs), 'retry-after': String(Math.ceil(waitMs / 1000)) };
+      return Promise.resolve({ kind: 'status', status: 429, headers });
     }
-    const draw = drawAttempt(this.scenario, hostOf(url), index, attempt);
-    const queued = host.acquire();
+    const draw = attempt === 0 ? this.firstDraws[index]! : drawAttempt(this.scenario, this.hostByIndex[index]!, index, attempt);
+    return this.respond(host, host.acquire(), draw, index, client);
+  }
+
+  private async respond(
+    host: HostState,
+    queued: Promise<void> | undefined,
+    draw: AttemptDraw,
+    index: number,
+    client: WaitingClient,
+  ): Promise<ServeOutcome> {
     if (queued) await queued;
     await sleep(draw.latencyMs / this.timeScale);
+    const started = performance.now();
     host.release();
+    let outcome: ServeOutcome;
     switch (draw.fault) {
       case 'none':
-        return { kind: 'ok', body: this.bodies.body(this.bodyKind, draw.bodyBytes, index), contentType: CONTENT_TYPE[this.bodyKind] };
+        outcome = this.okAnswer(index, draw.bodyBytes);
+        break;
       case 'error':
-        return { kind: 'status', status: 503, headers: {} };
+        outcome = SERVER_ERROR;
+        break;
       case 'reset':
-        return { kind: 'reset' };
+        outcome = RESET;
+        break;
       case 'timeout':
-        // Nothing is ever sent; the client gives up on its own clock.
-        await aborted;
-        return { kind: 'no-answer' };
+        outcome = NO_ANSWER;
+        break;
     }
+    this.chargeCpu(performance.now() - started);
+    // Nothing is ever sent; the client gives up on its own clock.
+    if (outcome === NO_ANSWER) await client.gaveUp();
+    return outcome;
+  }
+
+  private okAnswer(index: number, bytes: number): OkAnswer {
+    if (this.bodyKind === 'none') {
+      let blank = this.blankAnswers.get(bytes);
+      if (!blank) {
+        blank = this.buildAnswer(index, bytes);
+        this.blankAnswers.set(bytes, blank);
+      }
+      return blank;
+    }
+    const cached = this.okAnswers[index];
+    if (cached) return cached;
+    const answer = this.buildAnswer(index, bytes);
+    if (this.cachedBytes + bytes <= BODY_CACHE_BYTES) {
+      this.okAnswers[index] = answer;
+      this.cachedBytes += bytes;
+    }
+    return answer;
+  }
+
+  private buildAnswer(index: number, bytes: number): OkAnswer {
+    const body = Buffer.from(this.bodies.build(this.bodyKind, bytes, index));
+    return { kind: 'ok', body, contentType: this.contentType, headers: { 'content-type': this.contentType, 'content-length': String(body.length) } };
   }
 }
 
-/** The host of an absolute http(s) URL without building a URL object on every request. */
-export function hostOf(url: string): string {
-  const start = url.indexOf('//') + 2;
-  let end = start;
-  while (end < url.length) {
-    const c = url.charCodeAt(end);
-    // '/', ':', '?', '#' end the host
-    if (c === 47 || c === 58 || c === 63 || c === 35) break;
-    end++;
+function normalizedUrl(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
   }
-  return url.slice(start, end).toLowerCase();
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { Dispatcher, errors, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { unmockedMessage, type BackendOptions, type MockBackend } from './backend.ts';
-import { ReplayServer, type ServeOutcome } from './replay-server.ts';
+import { ReplayServer, type OkAnswer, type ServeOutcome, type WaitingClient } from './replay-server.ts';
 
 /**
  * The scenario's hosts served to undici clients (undici.request, undici.fetch, and Node's global
@@ -26,14 +26,11 @@ const noop = (): void => {};
  * 7's (`onRequestStart`, `onResponseStart`, ...) or the older one undici.request and Node 20's
  * bundled fetch still use (`onConnect`, `onHeaders`, ...).
  */
-class ReplayExchange implements Dispatcher.DispatchController {
+class ReplayExchange implements Dispatcher.DispatchController, WaitingClient {
   private done = false;
   private abortReason: Error | null = null;
-  private resolveAborted: () => void = noop;
-  /** Resolves when the client gives up, which is all a host that never answers waits for. */
-  readonly clientGaveUp = new Promise<void>((resolve) => {
-    this.resolveAborted = resolve;
-  });
+  private resolveAborted: (() => void) | undefined;
+  private abortedPromise: Promise<void> | undefined;
   private readonly modern: boolean;
 
   constructor(private readonly handler: Dispatcher.DispatchHandler) {
@@ -55,8 +52,22 @@ class ReplayExchange implements Dispatcher.DispatchController {
   abort(reason: Error): void {
     if (this.done) return;
     this.abortReason = reason;
-    this.resolveAborted();
+    this.resolveAborted?.();
     this.fail(reason);
+  }
+
+  /** Resolves when the client gives up: all a host that never answers waits for. Built only for those. */
+  gaveUp(): Promise<void> {
+    this.abortedPromise ??= this.aborted
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          this.resolveAborted = resolve;
+        });
+    return this.abortedPromise;
+  }
+
+  hasGivenUp(): boolean {
+    return this.aborted;
   }
 
   get finished(): boolean {
@@ -68,7 +79,7 @@ class ReplayExchange implements Dispatcher.DispatchController {
     else this.handler.onConnect?.((reason) => this.abort(reason ?? new errors.RequestAbortedError()));
   }
 
-  respond(status: number, headers: Record<string, string>, rawHeaders: Buffer[], body: Buffer | undefined): void {
+  respond(status: number, headers: Readonly<Record<string, string>>, rawHeaders: Buffer[], body: Buffer | undefined): void {
     if (this.done) return;
     this.done = true;
     const handler = this.handler;
@@ -92,29 +103,19 @@ class ReplayExchange implements Dispatcher.DispatchController {
   }
 }
 
-function rawHeadersOf(headers: Record<string, string>): Buffer[] {
+function rawHeadersOf(headers: Readonly<Record<string, string>>): Buffer[] {
   const raw: Buffer[] = [];
   for (const [name, value] of Object.entries(headers)) raw.push(Buffer.from(name, 'latin1'), Buffer.from(value, 'latin1'));
   return raw;
 }
 
-/** A prebuilt 200 answer: the body's bytes and its headers in both forms, built once per body. */
-interface PreparedOk {
-  body: Buffer;
-  headers: Record<string, string>;
-  rawHeaders: Buffer[];
-}
-
 /**
- * The undici Dispatcher that answers from the ReplayServer. It keeps the mock's own CPU time
- * (everything but the awaited queue and latency, and but the client's handler callbacks) in
- * `mockCpuMs`, so that the projection for production can leave it out.
+ * The undici Dispatcher that answers from the ReplayServer, charging its own work (but not the
+ * awaited queue and latency, nor the client's handler callbacks) to the server's mock CPU time.
  */
 export class ReplayDispatcher extends Dispatcher {
-  /** Milliseconds of the mock's own synchronous work since the last reset. */
-  mockCpuMs = 0;
-  /** Bodies are the same string objects across requests (BodyFactory caches them). */
-  private readonly prepared = new Map<string, PreparedOk>();
+  /** The raw header form of each prebuilt 200 answer, built once. */
+  private readonly rawOkHeaders = new WeakMap<OkAnswer, Buffer[]>();
   private readonly unmockedError = new Map<string, string>();
 
   constructor(private readonly server: ReplayServer) {
@@ -126,8 +127,8 @@ export class ReplayDispatcher extends Dispatcher {
     const exchange = new ReplayExchange(handler);
     const origin = typeof options.origin === 'string' ? options.origin : String(options.origin ?? '');
     const url = origin.endsWith('/') && options.path.startsWith('/') ? origin + options.path.slice(1) : origin + options.path;
-    const served = this.server.serve(url, exchange.clientGaveUp);
-    this.mockCpuMs += performance.now() - started;
+    const served = this.server.serve(url, exchange);
+    this.server.chargeCpu(performance.now() - started);
     exchange.start();
     served.then(
       (outcome) => this.answer(exchange, url, outcome),
@@ -145,19 +146,22 @@ export class ReplayDispatcher extends Dispatcher {
     const started = performance.now();
     switch (outcome.kind) {
       case 'ok': {
-        const ok = this.prepare(outcome.body, outcome.contentType);
-        this.mockCpuMs += performance.now() - started;
-        exchange.respond(200, ok.headers, ok.rawHeaders, ok.body);
+        let raw = this.rawOkHeaders.get(outcome);
+        if (!raw) {
+          raw = rawHeadersOf(outcome.headers);
+          this.rawOkHeaders.set(outcome, raw);
+        }
+        this.server.chargeCpu(performance.now() - started);
+        exchange.respond(200, outcome.headers, raw, outcome.body);
         return;
       }
       case 'status': {
         const raw = rawHeadersOf(outcome.headers);
-        this.mockCpuMs += performance.now() - started;
+        this.server.chargeCpu(performance.now() - started);
         exchange.respond(outcome.status, outcome.headers, raw, undefined);
         return;
       }
       case 'reset':
-        this.mockCpuMs += performance.now() - started;
         exchange.fail(new errors.SocketError('other side closed'));
         return;
       case 'unmocked': {
@@ -166,7 +170,6 @@ export class ReplayDispatcher extends Dispatcher {
           message = unmockedMessage(url);
           this.unmockedError.set(url, message);
         }
-        this.mockCpuMs += performance.now() - started;
         exchange.fail(new Error(message));
         return;
       }
@@ -174,22 +177,6 @@ export class ReplayDispatcher extends Dispatcher {
         // The client gave up (its abort already failed the exchange); nothing is ever sent.
         return;
     }
-  }
-
-  private prepare(body: string, contentType: string): PreparedOk {
-    let ok = this.prepared.get(body);
-    if (!ok) {
-      const bytes = Buffer.from(body);
-      const headers = { 'content-type': contentType, 'content-length': String(bytes.length) };
-      ok = { body: bytes, headers, rawHeaders: rawHeadersOf(headers) };
-      this.prepared.set(body, ok);
-    }
-    return ok;
-  }
-
-  /** Drops prepared bodies; the ReplayServer's BodyFactory decides which bodies are reused. */
-  clearPrepared(): void {
-    this.prepared.clear();
   }
 
   override close(): Promise<void> {
@@ -224,12 +211,10 @@ export class UndiciBackend implements MockBackend {
 
   beginInvocation(timeScale?: number): void {
     this.server.beginInvocation(timeScale);
-    this.dispatcher.mockCpuMs = 0;
   }
 
-  /** The mock's own CPU time since the last beginInvocation, ms. */
   mockCpuMs(): number {
-    return this.dispatcher.mockCpuMs;
+    return this.server.mockCpuMs();
   }
 
   unmockedRequests(): readonly string[] {

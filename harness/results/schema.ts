@@ -25,6 +25,10 @@ export const latencyPercentilesSchema = z.object({ p50: ms, p95: ms, p99: ms });
 export const repSchema = z.object({
   durationMs: ms,
   cpuMs: ms,
+  /** CPU time of the event-loop thread alone (cpuMs also counts V8's helper threads), where the platform tells it. */
+  loopCpuMs: ms.optional(),
+  /** The mock's own CPU time within cpuMs (serving, building responses; not msw's internals). */
+  mockCpuMs: ms.optional(),
   peakRssMb: z.number().nonnegative(),
   requests: z.number().int().nonnegative(),
   /** Requests that failed for good, after their retries. */
@@ -74,6 +78,20 @@ export const completedCellSchema = z.object({
   idealMs: ms,
   /** Median measured duration / idealMs; above 1.10 the harness itself is a bottleneck. */
   fidelityRatio: z.number().nonnegative(),
+  /**
+   * The simulator's makespan for this cell as the replay ran it (its CPU share and time scale,
+   * the mock's CPU included), with CPU calibrated from the cell's repetitions.
+   */
+  simulatedMs: ms.optional(),
+  /** simulatedMs / the median measured duration (before any time-scale correction) - 1. */
+  modelError: z.number().optional(),
+  /**
+   * Scenario ms that time scaling added (the simulator's estimate), already subtracted from every
+   * repetition's durationMs.
+   */
+  timeScaleCorrectionMs: z.number().optional(),
+  /** The simulator's duration in production: the client's CPU only (the mock's left out) at this memory size's CPU share. */
+  projectedMs: ms.optional(),
   billedMs: z.number().int().nonnegative(),
   costUsd: z.object({ perInvocation: z.number().nonnegative(), perMonth: z.number().nonnegative() }),
 });
@@ -151,6 +169,22 @@ export const resultsSchema = z.object({
   recommendation: recommendationSchema.nullable().optional(),
   /** The grid the sweep was asked for, when flags overrode `scenario.sweep`; the whole grid, also in a shard. */
   grid: gridSchema.optional(),
+  /**
+   * Whether the job waits on I/O or on its CPU (CPU time / wall time), read at the recommended
+   * cell, and whether more memory or more concurrency helps (harness/analyze/classify.ts).
+   */
+  classification: z
+    .object({
+      kind: z.enum(['io-bound', 'mixed', 'cpu-bound']),
+      concurrency: z.number().int().positive(),
+      memoryMb: z.number().int(),
+      cpuBusy: z.number().nonnegative(),
+      memoryGain: z.number().optional(),
+      concurrencyGain: z.number().optional(),
+      bestIsHighest: z.boolean(),
+      advice: z.string(),
+    })
+    .optional(),
   /** Set when this file holds one shard of the grid (`--shard I/N`); `npm run merge` joins the shards. */
   shard: shardSchema.optional(),
 });

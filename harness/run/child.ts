@@ -13,6 +13,8 @@ import { importHandler } from '../workload/load-handler.ts';
 import { runScraper, type InvocationOutcome } from '../workload/scraper.ts';
 import type { Sink } from '../workload/sink.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
+import { mainThreadCpuClock } from './thread-cpu.ts';
+import { createParsePool, type ParsePool } from '../workload/parse-pool.ts';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve())));
@@ -32,6 +34,8 @@ interface Prepared {
   mocks: Mocks;
   sinks: SinkProvider;
   invoke: Invoke;
+  /** The parse worker pool of `work.threads`, for the built-in job. */
+  pool: ParsePool | undefined;
 }
 
 async function invokeWithin(job: CellJob, prepared: Prepared, warmup = false): Promise<InvocationOutcome> {
@@ -85,7 +89,9 @@ async function prepare(job: CellJob): Promise<Prepared> {
   const mocks = startMocks({ scenario: job.scenario, timeScale: job.timeScale });
   const scenarioDir = job.scenarioDir ?? process.cwd();
   try {
-    let invoke: Invoke = (sink, run) => runScraper(job.scenario, { ...run, sink });
+    const threads = job.scenario.work.threads;
+    const pool = threads > 0 && job.scenario.work.parse !== 'none' && !job.scenario.workload ? createParsePool(threads) : undefined;
+    let invoke: Invoke = (sink, run) => runScraper(job.scenario, { ...run, sink, ...(pool ? { pool } : {}) });
     const workload = job.scenario.workload;
     if (workload) {
       // Set before the module loads: a handler may read its configuration at load time.
@@ -95,7 +101,7 @@ async function prepare(job: CellJob): Promise<Prepared> {
       invoke = handlerInvocation(load.handler, job, mocks);
     }
     const sinks = await openSink(job.scenario, job.timeScale, scenarioDir);
-    return { mocks, sinks, invoke };
+    return { mocks, sinks, invoke, pool };
   } catch (error) {
     mocks.stop();
     throw error;
@@ -113,6 +119,8 @@ function waitForStart(): Promise<void> {
   });
 }
 
+const loopCpu = mainThreadCpuClock();
+
 async function run(job: CellJob): Promise<void> {
   let prepared: Prepared;
   try {
@@ -127,12 +135,16 @@ async function run(job: CellJob): Promise<void> {
   try {
     for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, prepared, true);
     for (let i = 0; i < job.reps; i++) {
+      const loopBefore = loopCpu?.();
       const cpuBefore = process.cpuUsage();
       const outcome = await invokeWithin(job, prepared);
       const cpu = process.cpuUsage(cpuBefore);
+      const loopCpuMs = loopCpu && loopBefore !== undefined ? loopCpu() - loopBefore : undefined;
       const rep: RepMeasurement = {
         durationMs: outcome.durationMs,
         cpuMs: (cpu.user + cpu.system) / 1000,
+        ...(loopCpuMs !== undefined ? { loopCpuMs } : {}),
+        mockCpuMs: prepared.mocks.server.mockCpuMs(),
         peakRssMb: process.resourceUsage().maxRSS / 1024,
         requests: outcome.requests,
         errors: outcome.errors,
@@ -154,6 +166,7 @@ async function run(job: CellJob): Promise<void> {
     await Promise.race([prepared.sinks.close().catch(() => {}), sleep(CLOSE_GRACE_MS)]);
   } finally {
     prepared.mocks.stop();
+    await prepared.pool?.close();
   }
 }
 

@@ -24,6 +24,10 @@ export interface CellJob {
 export interface RepMeasurement {
   durationMs: number;
   cpuMs: number;
+  /** CPU time of the event-loop thread alone, where the platform tells it (Linux). */
+  loopCpuMs?: number;
+  /** The mock's own share of cpuMs (serving and building responses), when the backend measures it. */
+  mockCpuMs?: number;
   peakRssMb: number;
   requests: number;
   errors: number;

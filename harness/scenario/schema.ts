@@ -172,9 +172,15 @@ export const scenarioSchema = z
         timeoutMs: positive.default(10_000),
         retries: z.number().int().nonnegative().default(1),
         backoffMs: nonNegative.default(100).describe('First retry delay; doubles on each retry unless Retry-After says otherwise'),
+        library: z
+          .enum(['fetch', 'undici'])
+          .default('fetch')
+          .describe(
+            'HTTP client of the built-in job: "fetch" (global fetch, served by the msw backend, which also intercepts node:http clients) or "undici" (undici.request, served by the undici backend at a fraction of the CPU per request)',
+          ),
       })
       .strict()
-      .default({ timeoutMs: 10_000, retries: 1, backoffMs: 100 }),
+      .default({ timeoutMs: 10_000, retries: 1, backoffMs: 100, library: 'fetch' }),
     lambda: z
       .object({
         architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),

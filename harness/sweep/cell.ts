@@ -6,6 +6,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import type { RepMeasurement } from '../run/protocol.ts';
 import type { CellRun } from '../run/run-cell.ts';
 import { unmockedMessage } from '../mock/backend.ts';
+import { modelCell, type ParseCost, type ReplayCpu } from '../model/calibrate.ts';
 
 
 /** Turns one repetition's raw measurement into the results' repetition record. */
@@ -14,6 +15,8 @@ export function toRep(measurement: RepMeasurement): Rep {
   return {
     durationMs: measurement.durationMs,
     cpuMs: measurement.cpuMs,
+    ...(measurement.loopCpuMs !== undefined ? { loopCpuMs: measurement.loopCpuMs } : {}),
+    ...(measurement.mockCpuMs !== undefined ? { mockCpuMs: measurement.mockCpuMs } : {}),
     peakRssMb: measurement.peakRssMb,
     requests: measurement.requests,
     errors: measurement.errors,
@@ -38,8 +41,15 @@ function sumErrors(reps: readonly RepMeasurement[]): ErrorsByKind {
  * A cell whose job sent a request the scenario does not serve is `errored`: its numbers would
  * describe a different job.
  */
-export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario: Scenario): Cell {
-  const reps = run.reps.map(toRep);
+export interface CellModelInputs {
+  /** How the replay's process got CPU (time scale, cgroup quota, cores). */
+  replay: Omit<ReplayCpu, 'memoryMb'>;
+  /** The job's parse, timed on the scenario's bodies. */
+  parse: ParseCost;
+}
+
+export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario: Scenario, model?: CellModelInputs): Cell {
+  let reps = run.reps.map(toRep);
   if (run.state !== 'completed') return { ...key, state: run.state, error: run.error, reps };
   const unmocked = run.reps.flatMap((rep) => rep.unmockedRequests);
   if (unmocked.length > 0) {
@@ -48,6 +58,18 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
   const mockFailures = run.reps.flatMap((rep) => rep.mockFailures);
   if (mockFailures.length > 0) {
     return { ...key, state: 'errored', error: `the mock server failed (a fanout-tuner bug, please report it): ${mockFailures[0]}`, reps };
+  }
+  const rawMedianMs = summarize(sortSamples(reps.map((r) => r.durationMs))).median;
+  const modelled = model
+    ? modelCell(
+        scenario,
+        { ...key, reps: reps.map((rep) => ({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 })) },
+        model.replay,
+        model.parse,
+      )
+    : undefined;
+  if (modelled && modelled.timeScaleCorrectionMs !== 0) {
+    reps = reps.map((rep) => ({ ...rep, durationMs: Math.max(0, rep.durationMs - modelled.timeScaleCorrectionMs) }));
   }
   const durationMs = summarize(sortSamples(reps.map((r) => r.durationMs)));
   const allLatencies = run.reps.flatMap((rep) => rep.requestLatenciesMs).filter((x) => Number.isFinite(x));
@@ -73,6 +95,14 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
     },
     idealMs,
     fidelityRatio: idealMs > 0 ? durationMs.median / idealMs : 1,
+    ...(modelled
+      ? {
+          simulatedMs: modelled.simulatedMs,
+          modelError: rawMedianMs > 0 ? modelled.simulatedMs / rawMedianMs - 1 : 0,
+          ...(modelled.timeScaleCorrectionMs !== 0 ? { timeScaleCorrectionMs: modelled.timeScaleCorrectionMs } : {}),
+          projectedMs: modelled.projectedMs,
+        }
+      : {}),
     billedMs,
     costUsd: invocationCost({
       billedMs,

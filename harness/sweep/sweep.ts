@@ -12,7 +12,10 @@ import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { detectCpuController, removeStaleGroups, type CpuController } from '../run/cgroup.ts';
 import { runCell, type CellLimits, type CellRun } from '../run/run-cell.ts';
-import { buildCell, FIDELITY_LIMIT } from './cell.ts';
+import { buildCell, FIDELITY_LIMIT, type CellModelInputs } from './cell.ts';
+import { measureParseCost } from '../run/parse-cost.ts';
+import { modelWarnings } from '../analyze/model-check.ts';
+import { backendFor } from '../mock/create.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { MOCKS_NAME } from '../mock/mocks.ts';
 import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from './journal.ts';
@@ -106,9 +109,13 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
       'No writable cgroup here: each cell ran at full speed and its duration was projected to the memory size with a first-order model (the CPU time stretched by 1769/memory, the I/O time unchanged). It assumes all CPU work sits on the critical path, so it overstates the slowdown of small sizes for a job whose CPU work hides behind slow responses. Run as root on Linux for measured cgroup throttling.',
     );
   }
+  notes.push(
+    'The simulator (harness/model/simulate.ts) is calibrated per cell from its repetitions: the parse is timed with tinybench on the scenario\'s own bodies, the client overhead per attempt is the rest of the measured CPU time. simulatedMs is the simulator\'s makespan for the replay as it ran; modelError = simulatedMs / measured median - 1.',
+    `projectedMs is the simulator's duration in production: the mock's own CPU time (mockCpuMs, timed around its work${backendFor(plan.scenario.client.library) === 'msw' ? '; msw\'s internal Request/Response handling is not separable and stays in the client\'s share, so msw projections are slightly pessimistic' : ''}) is left out and the CPU runs at the memory size's share of a core.`,
+  );
   if (plan.timeScale > 1) {
     notes.push(
-      `Latencies ran ${plan.timeScale}x shorter and durations were scaled back. CPU work is not scaled where the quota cannot grow with it (above ${Math.round((cores * 1769) / plan.timeScale)} MB), so those cells overstate their CPU time by up to ${plan.timeScale}x; for an I/O-bound job that is a small share of the duration.`,
+      `Latencies ran ${plan.timeScale}x shorter and durations were scaled back. CPU work does not shrink with them: where the quota cannot grow ${plan.timeScale}x (${controller ? `above ${Math.round(1769 / plan.timeScale)} MB, where one thread would need more than a core` : 'at every size: no quota was applied'}) the CPU looked slower than it is; each cell's timeScaleCorrectionMs, the simulator's estimate of the time that added, is subtracted from its durations.`,
     );
   }
   if (plan.scenario.workload) {
@@ -124,7 +131,8 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
   }
   if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
-    backend: MOCKS_NAME,
+    // A user's handler may use any client, so every backend serves it; the built-in job uses one.
+    backend: plan.scenario.workload ? MOCKS_NAME : backendFor(plan.scenario.client.library),
     cpuThrottle: controller ? 'cgroup' : plan.cpuThrottle === 'none' ? 'none' : 'model',
     timeScale: plan.timeScale,
     reps: plan.reps,
@@ -189,6 +197,10 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const startedAt = resumed?.startedAt ?? new Date().toISOString();
   const controller = chooseController(plan.cpuThrottle);
   if (controller) removeStaleGroups();
+  const cellModel: CellModelInputs = {
+    replay: { timeScale: plan.timeScale, throttled: controller !== undefined, cores: availableParallelism() },
+    parse: await measureParseCost(plan.scenario),
+  };
 
   const wanted = new Set(plan.cells.map(cellKeyId));
   const done = new Map((resumed?.cells ?? []).filter((cell) => wanted.has(cellKeyId(cell))).map((cell) => [cellKeyId(cell), cell]));
@@ -235,7 +247,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
           limits,
         );
         const projected = !controller && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
-        cell = buildCell(key, projected, idealMakespanMs(plan.scenario, key.concurrency), plan.scenario);
+        cell = buildCell(key, projected, idealMakespanMs(plan.scenario, key.concurrency), plan.scenario, cellModel);
       } finally {
         release();
       }
@@ -250,7 +262,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     progress.stop();
   }
   results.cells = inOrder();
-  results.warnings = [...fidelityWarnings(results.cells), ...failureWarnings(results.cells)];
+  results.warnings = [...fidelityWarnings(results.cells), ...modelWarnings(results.cells), ...failureWarnings(results.cells)];
   results.finishedAt = new Date().toISOString();
   return results;
 }

@@ -1,9 +1,12 @@
 import pLimit from 'p-limit';
+export { retryAfterMs } from './http-client.ts';
 import type { ErrorsByKind } from '../results/schema.ts';
 import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { sleep } from '../mock/replay-server.ts';
+import { AttemptDeadline, httpGetFor, type HttpGet } from './http-client.ts';
 import { parseBody } from './parse.ts';
+import type { ParsePool } from './parse-pool.ts';
 import type { Sink } from './sink.ts';
 
 /** What one invocation of the job did, in scenario (unscaled) milliseconds. */
@@ -23,6 +26,10 @@ export interface ScraperOptions {
   /** Latencies run this many times shorter: client timeouts and waits shrink with them. */
   timeScale: number;
   sink: Sink;
+  /** Overrides the scenario's `client.library`. */
+  get?: HttpGet;
+  /** Parses off the event loop (work.threads > 0); the main thread parses when absent. */
+  pool?: ParsePool;
 }
 
 type FailureKind = keyof ErrorsByKind;
@@ -32,7 +39,8 @@ export function emptyErrorsByKind(): ErrorsByKind {
 }
 
 /**
- * The built-in scraping job (docs/job-model.md): GET every URL with global fetch under
+ * The built-in scraping job (docs/job-model.md): GET every URL with the scenario's client
+ * (global fetch or undici.request) under
  * p-limit(concurrency), a client timeout, retries with backoff that honour Retry-After, parse
  * the body and write a row to the sink.
  */
@@ -40,6 +48,8 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
   const { timeScale, sink } = options;
   const { timeoutMs, retries, backoffMs } = scenario.client;
   const parseKind = scenario.work.parse;
+  const get = options.get ?? httpGetFor(scenario.client.library);
+  const pool = parseKind === 'none' ? undefined : options.pool;
   const limit = pLimit(options.concurrency);
   const errorsByKind = emptyErrorsByKind();
   let errors = 0;
@@ -52,25 +62,28 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
     for (let attempt = 0; ; attempt++) {
       let failure: FailureKind;
       let waitMs = (backoffMs * 2 ** attempt) / timeScale;
+      const deadline = new AttemptDeadline(timeoutMs / timeScale);
       try {
-        const response = await fetch(request.url, { signal: AbortSignal.timeout(timeoutMs / timeScale) });
-        if (response.status === 200) {
-          const page = parseBody(parseKind, await response.text());
+        const answer = await get(request.url, deadline, parseKind !== 'none');
+        deadline.clear();
+        if (answer.status === 200) {
+          // The request's latency ends when its answer is in, before the parse (docs/job-model.md).
           latencies[request.index] = (performance.now() - sentAt) * timeScale;
+          const page = pool ? await pool.parse(parseKind, answer.text) : parseBody(parseKind, answer.text);
           await sink.write({ url: request.url, title: page.title, links: page.links });
           return;
         }
-        await response.arrayBuffer();
-        if (response.status === 429) {
+        if (answer.status === 429) {
           failure = 'http429';
-          waitMs = retryAfterMs(response.headers) / timeScale;
-        } else if (response.status >= 500) {
+          waitMs = answer.retryAfterMs / timeScale;
+        } else if (answer.status >= 500) {
           failure = 'http5xx';
         } else {
           failure = 'other';
         }
-      } catch (error) {
-        failure = isTimeout(error) ? 'timeout' : 'reset';
+      } catch {
+        deadline.clear();
+        failure = deadline.expired ? 'timeout' : 'reset';
       }
       errorsByKind[failure]++;
       if (attempt >= retries || failure === 'other') {
@@ -96,16 +109,4 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
     requestLatenciesMs: latencies,
     rowsWritten: sink.rowsWritten,
   };
-}
-
-/** Prefers the millisecond header some APIs send; falls back to Retry-After in seconds. */
-export function retryAfterMs(headers: Headers): number {
-  const ms = Number(headers.get('retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) return ms;
-  const seconds = Number(headers.get('retry-after'));
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }

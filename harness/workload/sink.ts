@@ -64,7 +64,9 @@ export class ModelSink implements Sink {
   private async runBatch(rows: Row[], batchIndex: number): Promise<void> {
     if (this.free > 0) this.free--;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    await sleep(drawSinkLatency(this.scenario, batchIndex) / this.timeScale);
+    const latencyMs = drawSinkLatency(this.scenario, batchIndex) / this.timeScale;
+    // A timer never fires sooner than 1 ms: an instant write must not wait for one.
+    if (latencyMs > 0) await sleep(latencyMs);
     this.written += rows.length;
     const next = this.waiting.shift();
     if (next) next();

@@ -1,0 +1,110 @@
+import { cpuShare } from '../model/lambda.ts';
+import { isCompleted, type Cell, type CompletedCell } from '../results/schema.ts';
+
+/**
+ * Pure: is the job waiting on the network or on its CPU, and which knob helps: more concurrency
+ * or more memory (which buys CPU on Lambda)? Read from CPU time / wall time per cell.
+ */
+
+export type Boundness = 'io-bound' | 'mixed' | 'cpu-bound';
+
+/** At or below this share of its usable CPU in use, a cell waits on I/O. */
+export const IO_BOUND_BELOW = 0.3;
+/** At or above it, the CPU is the bottleneck. */
+export const CPU_BOUND_ABOVE = 0.6;
+/** A setting that is less than this much faster does not count as helping. */
+export const HELPS_MIN_GAIN = 0.05;
+
+/** Cores the job can use at a memory size: one event loop plus its parse threads, within Lambda's vCPUs. */
+export function usableCores(memoryMb: number, threads: number): number {
+  return Math.min(cpuShare(memoryMb), 1 + threads);
+}
+
+/** CPU time over the CPU the cell could have used during its duration (0 to about 1). */
+export function cpuBusy(cell: CompletedCell, threads: number): number {
+  const wall = cell.durationMs.median * usableCores(cell.memoryMb, threads);
+  return wall > 0 ? cell.cpuMs.median / wall : 0;
+}
+
+export function boundness(busy: number): Boundness {
+  if (busy <= IO_BOUND_BELOW) return 'io-bound';
+  if (busy >= CPU_BOUND_ABOVE) return 'cpu-bound';
+  return 'mixed';
+}
+
+export interface JobClassification {
+  kind: Boundness;
+  /** The cell the class is read from: the one asked for, else the fastest. */
+  concurrency: number;
+  memoryMb: number;
+  cpuBusy: number;
+  /** How much faster the largest memory size measured is than the smallest, at that concurrency (undefined with one size). */
+  memoryGain: number | undefined;
+  /** How much faster the best concurrency at that memory size is than the next lower one measured (undefined when none is lower). */
+  concurrencyGain: number | undefined;
+  /** Whether the best concurrency is the highest measured, so that more might still help. */
+  bestIsHighest: boolean;
+  advice: string;
+}
+
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+
+/**
+ * Classifies the job from its completed cells. `at` names the cell to read (the recommendation);
+ * without it, or when it is not among the completed cells, the fastest cell is read.
+ */
+export function classifyJob(cells: readonly Cell[], threads: number, at?: { concurrency: number; memoryMb: number }): JobClassification | undefined {
+  const completed = cells.filter(isCompleted);
+  if (completed.length === 0) return undefined;
+  const fastest = completed.reduce((a, b) => (b.durationMs.median < a.durationMs.median ? b : a));
+  const reference = (at && completed.find((c) => c.concurrency === at.concurrency && c.memoryMb === at.memoryMb)) || fastest;
+  const busy = cpuBusy(reference, threads);
+  const kind = boundness(busy);
+
+  const sameConcurrency = completed.filter((c) => c.concurrency === reference.concurrency).sort((a, b) => a.memoryMb - b.memoryMb);
+  const smallest = sameConcurrency[0]!;
+  const largest = sameConcurrency[sameConcurrency.length - 1]!;
+  const memoryGain = largest.memoryMb > smallest.memoryMb ? 1 - largest.durationMs.median / smallest.durationMs.median : undefined;
+
+  const sameMemory = completed.filter((c) => c.memoryMb === reference.memoryMb).sort((a, b) => a.concurrency - b.concurrency);
+  const best = sameMemory.reduce((a, b) => (b.durationMs.median < a.durationMs.median ? b : a));
+  const lower = sameMemory.filter((c) => c.concurrency < best.concurrency).at(-1);
+  const concurrencyGain = lower ? 1 - best.durationMs.median / lower.durationMs.median : undefined;
+  const bestIsHighest = best.concurrency === sameMemory[sameMemory.length - 1]!.concurrency;
+
+  const where = `${reference.concurrency} workers, ${reference.memoryMb} MB`;
+  const lead =
+    kind === 'io-bound'
+      ? `I/O-bound: at ${where} the CPU is busy ${percent(busy)} of the time it could use; the job waits on the network.`
+      : kind === 'cpu-bound'
+        ? `CPU-bound: at ${where} the CPU is busy ${percent(busy)} of the time it could use; the job waits on its own CPU.`
+        : `Partly CPU-bound: at ${where} the CPU is busy ${percent(busy)} of the time it could use.`;
+  const memory =
+    memoryGain === undefined
+      ? kind === 'io-bound'
+        ? 'More memory (more CPU) would buy little; only one memory size was measured.'
+        : 'More memory (more CPU) should help; only one memory size was measured, so sweep larger ones.'
+      : memoryGain >= HELPS_MIN_GAIN
+        ? `More memory helps: ${largest.memoryMb} MB is ${percent(memoryGain)} faster than ${smallest.memoryMb} MB at ${reference.concurrency} workers.`
+        : `More memory does not help: ${largest.memoryMb} MB is ${memoryGain >= 0 ? 'only ' : ''}${percent(Math.abs(memoryGain))} ${memoryGain >= 0 ? 'faster' : 'slower'} than ${smallest.memoryMb} MB at ${reference.concurrency} workers.`;
+  const concurrency =
+    sameMemory.length === 1
+      ? 'Only one concurrency was measured at this size.'
+      : bestIsHighest && concurrencyGain !== undefined && concurrencyGain >= HELPS_MIN_GAIN
+        ? kind === 'cpu-bound'
+          ? `More concurrency still shortened the run (${best.concurrency} workers are ${percent(concurrencyGain)} faster than ${lower!.concurrency}), but with the CPU this busy, expect little more from it.`
+          : `More concurrency still helps: ${best.concurrency} workers, the most measured, are ${percent(concurrencyGain)} faster than ${lower!.concurrency}; sweep higher.`
+        : `More concurrency does not help beyond ${best.concurrency} workers${kind === 'cpu-bound' ? ': the CPU, not the workers, limits the job' : ''}.`;
+  const threadsHint =
+    kind !== 'io-bound' && threads === 0 ? ' Parsing on a worker pool (work.threads) with more than 1769 MB (more than one vCPU) takes the parse off the event loop.' : '';
+  return {
+    kind,
+    concurrency: reference.concurrency,
+    memoryMb: reference.memoryMb,
+    cpuBusy: busy,
+    memoryGain,
+    concurrencyGain,
+    bestIsHighest,
+    advice: `${lead} ${memory} ${concurrency}${threadsHint}`,
+  };
+}

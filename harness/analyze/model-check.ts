@@ -1,0 +1,43 @@
+import { isCompleted, type Cell } from '../results/schema.ts';
+import { FIDELITY_LIMIT } from '../sweep/cell.ts';
+
+/** The simulator and the replay must agree this closely where the replay is faithful. */
+export const MODEL_TOLERANCE = 0.05;
+
+export interface ModelCheck {
+  concurrency: number;
+  memoryMb: number;
+  fidelityRatio: number;
+  /** simulatedMs / measured median - 1. */
+  modelError: number;
+  withinTolerance: boolean;
+}
+
+/**
+ * Pure: the validation of the simulator against the replay. Every completed cell that carries a
+ * model error and whose fidelity ratio is at most 1.10 (where the replay can be trusted to
+ * measure the job, not the harness) is checked against the tolerance.
+ */
+export function checkModel(cells: readonly Cell[], tolerance: number = MODEL_TOLERANCE): ModelCheck[] {
+  return cells
+    .filter(isCompleted)
+    .filter((cell) => cell.modelError !== undefined && cell.fidelityRatio <= FIDELITY_LIMIT)
+    .map((cell) => ({
+      concurrency: cell.concurrency,
+      memoryMb: cell.memoryMb,
+      fidelityRatio: cell.fidelityRatio,
+      modelError: cell.modelError!,
+      withinTolerance: Math.abs(cell.modelError!) <= tolerance,
+    }));
+}
+
+/** One warning naming the cells where simulator and replay disagree, with the worst of them. */
+export function modelWarnings(cells: readonly Cell[], tolerance: number = MODEL_TOLERANCE): string[] {
+  const off = checkModel(cells, tolerance).filter((check) => !check.withinTolerance);
+  if (off.length === 0) return [];
+  const worst = off.reduce((a, b) => (Math.abs(b.modelError) > Math.abs(a.modelError) ? b : a));
+  const percent = (x: number) => `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  return [
+    `Model: at ${off.length} faithful cell(s) the simulator and the replay differ by more than ${tolerance * 100}% (worst ${percent(worst.modelError)} at concurrency ${worst.concurrency}, ${worst.memoryMb} MB): treat --simulate answers and projectedMs for this scenario with care, and rerun on a quieter machine or with more --reps.`,
+  ];
+}

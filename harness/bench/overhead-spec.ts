@@ -1,0 +1,54 @@
+import { scenarioSchema, type Scenario } from '../scenario/schema.ts';
+
+/**
+ * The harness-overhead benchmark of issue 6: N requests of a fixed latency and body size to one
+ * host without limits, no parsing, a sink that costs nothing, so that an infinitely fast client
+ * and mock would take exactly ceil(N / c) x latency.
+ */
+export type OverheadHarness = 'msw' | 'undici' | 'naive';
+
+export interface OverheadSpec {
+  harness: OverheadHarness;
+  concurrency: number;
+  requests: number;
+  latencyMs: number;
+  bodyBytes: number;
+  /** Timed invocations after the warm-up. */
+  reps: number;
+}
+
+export interface OverheadRep {
+  durationMs: number;
+  cpuMs: number;
+  /** The mock's own CPU time; undefined for the naive harness, which does not measure it. */
+  mockCpuMs: number | undefined;
+  errors: number;
+}
+
+export interface OverheadMeasurement {
+  spec: OverheadSpec;
+  idealMs: number;
+  reps: OverheadRep[];
+  /** Peak RSS of the whole process (warm-up included), MB. */
+  peakRssMb: number;
+}
+
+export const BENCH_HOST = 'bench.example';
+
+export function overheadScenario(spec: Pick<OverheadSpec, 'harness' | 'requests' | 'latencyMs' | 'bodyBytes'>): Scenario {
+  return scenarioSchema.parse({
+    name: 'harness-overhead',
+    seed: 1,
+    requests: [{ host: BENCH_HOST, count: spec.requests }],
+    hosts: { [BENCH_HOST]: { latencyMs: { dist: 'fixed', value: spec.latencyMs }, bodyBytes: { dist: 'fixed', value: spec.bodyBytes } } },
+    work: { parse: 'none' },
+    // One batch for the whole run: the sink adds no wait.
+    sink: { latencyMs: { dist: 'fixed', value: 0 }, poolSize: 1, batchSize: spec.requests },
+    client: { timeoutMs: 600_000, retries: 0, library: spec.harness === 'undici' ? 'undici' : 'fetch' },
+  });
+}
+
+/** What an infinitely fast client and mock would take. */
+export function idealOverheadMs(spec: Pick<OverheadSpec, 'concurrency' | 'requests' | 'latencyMs'>): number {
+  return Math.ceil(spec.requests / spec.concurrency) * spec.latencyMs;
+}

@@ -1,0 +1,112 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { Bench } from 'tinybench';
+import { MODEL_TOLERANCE } from '../analyze/model-check.ts';
+import { DEFAULT_OVERHEAD_MS } from '../model/calibrate.ts';
+import { measureParseCost } from '../run/parse-cost.ts';
+import { loadScenario } from '../scenario/load.ts';
+import { gridCells } from '../sweep/shard.ts';
+import { simulateSweep } from '../sweep/simulated.ts';
+import { measureOverhead } from './overhead.ts';
+import type { OverheadHarness, OverheadSpec } from './overhead-spec.ts';
+import { benchTargets, overheadRow, timeScaleRows, type BenchResults, type OverheadRow } from './summary.ts';
+import { sweepForValidation, validationOf, type Validation, type ValidationRun } from './validation.ts';
+
+export interface BenchOptions {
+  toolVersion: string;
+  log: (line: string) => void;
+}
+
+const HARNESSES: readonly OverheadHarness[] = ['undici', 'msw', 'naive'];
+const CONCURRENCIES = [1, 10, 100, 1000] as const;
+
+/** N = 2000 where it takes seconds; fewer at concurrency 1 and 10, where 2000 x 50 ms would take minutes. */
+export function overheadSpec(harness: OverheadHarness, concurrency: number): OverheadSpec {
+  const requests = concurrency === 1 ? 100 : concurrency === 10 ? 1000 : 2000;
+  return { harness, concurrency, requests, latencyMs: 50, bodyBytes: 10 * 1024, reps: concurrency >= 100 ? 5 : 2 };
+}
+
+/** The bundled scenarios, each on a part of its grid small enough to sweep in real time within the bench. */
+export function validationRuns(): ValidationRun[] {
+  const scenario = (name: string) => loadScenario(`scenarios/${name}.json`);
+  return [
+    { scenario: scenario('small-fast'), concurrency: [1, 2, 4, 8, 16], memoryMb: [1769], reps: 2, timeScale: 1 },
+    { scenario: scenario('rate-limited'), concurrency: [1, 4, 16], memoryMb: [1769], reps: 2, timeScale: 1 },
+    { scenario: scenario('seed-case-study'), concurrency: [8, 60], memoryMb: [1769], reps: 2, timeScale: 1 },
+  ];
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const { log } = options;
+  const startedAt = new Date().toISOString();
+
+  const overhead: OverheadRow[] = [];
+  for (const harness of HARNESSES) {
+    for (const concurrency of CONCURRENCIES) {
+      const spec = overheadSpec(harness, concurrency);
+      const row = overheadRow(await measureOverhead(spec));
+      overhead.push(row);
+      log(`overhead ${harness} c=${concurrency}: ${row.ratio.toFixed(2)}x ideal, ${row.cpuUsPerRequest.toFixed(0)} us CPU/request, ${row.peakRssMb.toFixed(0)} MB`);
+    }
+  }
+
+  const validation: Validation[] = [];
+  let seedReal: Validation | undefined;
+  for (const run of validationRuns()) {
+    const { results, sweepS } = await sweepForValidation(run, options.toolVersion);
+    const v = validationOf(results, sweepS, MODEL_TOLERANCE);
+    validation.push(v);
+    if (run.scenario.name === 'seed-case-study') seedReal = v;
+    log(`validated ${v.scenario} (${v.cells.length} cells, ${sweepS.toFixed(0)} s)`);
+  }
+
+  const seed = loadScenario('scenarios/seed-case-study.json');
+  const seedRun = validationRuns().find((run) => run.scenario.name === seed.name)!;
+  const scaledSweep = await sweepForValidation({ ...seedRun, timeScale: seed.sweep.timeScale }, options.toolVersion);
+  const scaled = validationOf(scaledSweep.results, scaledSweep.sweepS, MODEL_TOLERANCE);
+  validation.push(scaled);
+  log(`time-scaled ${seed.name} x${seed.sweep.timeScale} (${scaledSweep.sweepS.toFixed(0)} s)`);
+
+  // The simulator on the seed scenario's whole default grid, as --simulate runs it.
+  const parse = await measureParseCost(seed, { timeMsPerSize: 20 });
+  const cells = gridCells({ concurrency: seed.sweep.concurrency, memoryMb: seed.sweep.memoryMb, architecture: seed.lambda.architecture });
+  const simulation = new Bench({ time: 1000, iterations: 5 });
+  simulation.add('grid', () => {
+    simulateSweep({
+      scenario: seed,
+      grid: { concurrency: seed.sweep.concurrency, memoryMb: seed.sweep.memoryMb },
+      cells,
+      calibration: { model: { overheadMs: DEFAULT_OVERHEAD_MS[seed.client.library], parse }, source: 'bench' },
+      toolVersion: options.toolVersion,
+      env: { node: process.version, platform: process.platform, cpus: availableParallelism(), commit: '', branch: '' },
+      startedAt,
+    });
+  });
+  await simulation.run();
+  const result = simulation.tasks[0]!.result;
+  const gridMs = result.state === 'completed' ? result.latency.mean : Number.NaN;
+
+  const clientOverheadUs: BenchResults['clientOverheadUs'] = {};
+  for (const harness of ['undici', 'msw'] as const) {
+    const row = overhead.find((r) => r.harness === harness && r.concurrency === 100);
+    if (row && row.mockCpuUsPerRequest !== null) clientOverheadUs[harness] = row.cpuUsPerRequest - row.mockCpuUsPerRequest;
+  }
+
+  const bench: Omit<BenchResults, 'targets'> = {
+    schemaVersion: 1,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    env: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: availableParallelism(), loadAverage: loadavg() },
+    overhead,
+    validation,
+    timeScale: {
+      scenario: seed.name,
+      timeScale: seed.sweep.timeScale,
+      realSweepS: seedReal?.sweepS ?? Number.NaN,
+      scaledSweepS: scaled.sweepS,
+      rows: seedReal ? timeScaleRows(seedReal, scaled) : [],
+    },
+    simulator: { scenario: seed.name, cells: cells.length, gridMs },
+    clientOverheadUs,
+  };
+  return { ...bench, targets: benchTargets(bench) };
+}

@@ -1,0 +1,242 @@
+import type { OverheadHarness, OverheadMeasurement } from './overhead-spec.ts';
+import type { Validation } from './validation.ts';
+
+/**
+ * Pure: the benchmark's figures (results/bench.json), the issue's targets checked against them,
+ * and the table printed at the end of `npm run bench`.
+ */
+
+export interface OverheadRow {
+  harness: OverheadHarness;
+  concurrency: number;
+  requests: number;
+  latencyMs: number;
+  bodyBytes: number;
+  idealMs: number;
+  /** Median over the timed invocations of measured / ideal makespan. */
+  ratio: number;
+  ratios: number[];
+  /** Median CPU time per request, every thread, us. */
+  cpuUsPerRequest: number;
+  /** Median of the mock's own CPU time per request, us; null where the harness does not measure it. */
+  mockCpuUsPerRequest: number | null;
+  peakRssMb: number;
+  errors: number;
+}
+
+export interface TimeScaleRow {
+  concurrency: number;
+  memoryMb: number;
+  realMs: number;
+  /** The time-scaled replay scaled back, before the simulator's correction. */
+  scaledRawMs: number;
+  /** After the correction: what the sweep reports. */
+  scaledMs: number;
+  /** scaledMs / realMs - 1. */
+  error: number;
+  rawError: number;
+}
+
+export interface BenchResults {
+  schemaVersion: 1;
+  startedAt: string;
+  finishedAt: string;
+  env: { node: string; platform: string; cpus: number; loadAverage: number[] };
+  overhead: OverheadRow[];
+  validation: Validation[];
+  timeScale: { scenario: string; timeScale: number; realSweepS: number; scaledSweepS: number; rows: TimeScaleRow[] };
+  simulator: { scenario: string; cells: number; gridMs: number };
+  /** Client CPU per request once the mock's is taken out, at concurrency 100: the simulator's defaults. */
+  clientOverheadUs: Partial<Record<OverheadHarness, number>>;
+  targets: Target[];
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function overheadRow(measurement: OverheadMeasurement): OverheadRow {
+  const { spec, idealMs, reps } = measurement;
+  const mock = reps.map((rep) => rep.mockCpuMs);
+  return {
+    harness: spec.harness,
+    concurrency: spec.concurrency,
+    requests: spec.requests,
+    latencyMs: spec.latencyMs,
+    bodyBytes: spec.bodyBytes,
+    idealMs,
+    ratio: median(reps.map((rep) => rep.durationMs / idealMs)),
+    ratios: reps.map((rep) => rep.durationMs / idealMs),
+    cpuUsPerRequest: median(reps.map((rep) => (rep.cpuMs * 1000) / spec.requests)),
+    mockCpuUsPerRequest: mock.every((x) => x !== undefined) ? median(mock.map((x) => (x! * 1000) / spec.requests)) : null,
+    peakRssMb: measurement.peakRssMb,
+    errors: reps.reduce((n, rep) => n + rep.errors, 0),
+  };
+}
+
+/** Pairs the cells of a real-time and a time-scaled sweep of the same grid. */
+export function timeScaleRows(real: Validation, scaled: Validation): TimeScaleRow[] {
+  return real.cells.flatMap((cell) => {
+    const other = scaled.cells.find((c) => c.concurrency === cell.concurrency && c.memoryMb === cell.memoryMb);
+    if (!other) return [];
+    const scaledRawMs = other.medianMs + (other.timeScaleCorrectionMs ?? 0);
+    return [
+      {
+        concurrency: cell.concurrency,
+        memoryMb: cell.memoryMb,
+        realMs: cell.medianMs,
+        scaledRawMs,
+        scaledMs: other.medianMs,
+        error: other.medianMs / cell.medianMs - 1,
+        rawError: scaledRawMs / cell.medianMs - 1,
+      },
+    ];
+  });
+}
+
+function find(rows: readonly OverheadRow[], harness: OverheadHarness, concurrency: number): OverheadRow | undefined {
+  return rows.find((row) => row.harness === harness && row.concurrency === concurrency);
+}
+
+const x = (value: number) => `${value.toFixed(2)}x`;
+const pct = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
+
+/** The targets of issue 6, each with the figure measured. */
+export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  const ratioTarget = (harness: OverheadHarness, concurrency: number, limit: number) => {
+    const row = find(bench.overhead, harness, concurrency);
+    if (row) targets.push({ name: `${harness} measured/ideal at c=${concurrency}`, target: `<= ${limit}`, measured: x(row.ratio), met: row.ratio <= limit });
+  };
+  ratioTarget('undici', 100, 1.1);
+  ratioTarget('undici', 1000, 1.5);
+  ratioTarget('msw', 100, 1.25);
+  // At concurrency 1 and 10 each request meets a cold, mostly idle process (and any preemption
+  // on a busy machine lands in a span of a few requests): the steady state is read at 100 and up.
+  const mock = bench.overhead.filter((row) => row.harness === 'undici' && row.concurrency >= 100 && row.mockCpuUsPerRequest !== null);
+  if (mock.length) {
+    const worst = Math.max(...mock.map((row) => row.mockCpuUsPerRequest!));
+    targets.push({ name: 'undici mock-only CPU per request, c >= 100', target: '<= 30 us', measured: `${worst.toFixed(1)} us`, met: worst <= 30 });
+  }
+  for (const harness of ['undici', 'msw'] as const) {
+    const row = find(bench.overhead, harness, 1000);
+    if (row) targets.push({ name: `${harness} peak RSS at c=1000`, target: '<= 150 MB', measured: `${row.peakRssMb.toFixed(0)} MB`, met: row.peakRssMb <= 150 });
+  }
+  for (const concurrency of [100, 1000]) {
+    const naive = find(bench.overhead, 'naive', concurrency);
+    for (const harness of ['undici', 'msw'] as const) {
+      const row = find(bench.overhead, harness, concurrency);
+      if (!naive || !row) continue;
+      const closer = (naive.ratio - 1) / Math.max(row.ratio - 1, 1e-9);
+      targets.push({
+        name: `${harness} closer to ideal than the naive harness at c=${concurrency}`,
+        target: '>= 2x',
+        measured: `${closer >= 1000 ? '>1000' : closer.toFixed(1)}x (${x(row.ratio)} vs ${x(naive.ratio)})`,
+        met: closer >= 2,
+      });
+    }
+  }
+  targets.push({ name: 'simulator: whole grid', target: '< 1000 ms', measured: `${bench.simulator.gridMs.toFixed(1)} ms (${bench.simulator.cells} cells)`, met: bench.simulator.gridMs < 1000 });
+  const checked = bench.validation.flatMap((v) => v.cells.filter((cell) => cell.checked).map((cell) => ({ ...cell, scenario: v.scenario })));
+  if (checked.length) {
+    const worst = checked.reduce((a, b) => (Math.abs(b.modelError ?? 0) > Math.abs(a.modelError ?? 0) ? b : a));
+    targets.push({
+      name: 'simulator vs replay at faithful cells (every bundled scenario)',
+      target: '<= 5%',
+      measured: `worst ${pct(worst.modelError ?? 0)} (${worst.scenario}, c=${worst.concurrency}); ${checked.filter((c) => c.withinTolerance).length}/${checked.length} within`,
+      met: checked.every((cell) => cell.withinTolerance),
+    });
+  }
+  if (bench.timeScale.rows.length) {
+    const worst = bench.timeScale.rows.reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
+    targets.push({
+      name: `time-scaled (x${bench.timeScale.timeScale}) vs real time, ${bench.timeScale.scenario}`,
+      target: '<= 5%',
+      measured: `worst ${pct(worst.error)} at c=${worst.concurrency} (uncorrected ${pct(worst.rawError)})`,
+      met: bench.timeScale.rows.every((row) => Math.abs(row.error) <= 0.05),
+    });
+  }
+  return targets;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function formatBench(bench: BenchResults): string {
+  const overhead = table(
+    ['harness', 'c', 'N', 'ideal ms', 'measured/ideal', 'CPU us/req', 'mock us/req', 'peak RSS MB'],
+    bench.overhead.map((row) => [
+      row.harness,
+      String(row.concurrency),
+      String(row.requests),
+      row.idealMs.toFixed(0),
+      `${x(row.ratio)}${row.ratios.length > 1 ? ` (${row.ratios.map((r) => r.toFixed(2)).join(' ')})` : ''}`,
+      row.cpuUsPerRequest.toFixed(0),
+      row.mockCpuUsPerRequest === null ? '-' : row.mockCpuUsPerRequest.toFixed(1),
+      row.peakRssMb.toFixed(0),
+    ]),
+  );
+  const validation = table(
+    ['scenario', 'c', 'MB', 'x', 'median ms', 'simulated ms', 'error', 'fidelity', 'checked'],
+    bench.validation.flatMap((v) =>
+      v.cells.map((cell) => [
+        v.scenario,
+        String(cell.concurrency),
+        String(cell.memoryMb),
+        String(v.timeScale),
+        cell.medianMs.toFixed(0),
+        cell.simulatedMs === undefined ? '-' : cell.simulatedMs.toFixed(0),
+        cell.modelError === undefined ? '-' : pct(cell.modelError),
+        x(cell.fidelityRatio),
+        cell.checked ? (cell.withinTolerance ? 'ok' : 'OFF') : 'not faithful',
+      ]),
+    ),
+  );
+  const scaled = table(
+    ['c', 'MB', 'real ms', `x${bench.timeScale.timeScale} raw ms`, 'corrected ms', 'error', 'uncorrected'],
+    bench.timeScale.rows.map((row) => [
+      String(row.concurrency),
+      String(row.memoryMb),
+      row.realMs.toFixed(0),
+      row.scaledRawMs.toFixed(0),
+      row.scaledMs.toFixed(0),
+      pct(row.error),
+      pct(row.rawError),
+    ]),
+  );
+  const targets = table(
+    ['target', 'wanted', 'measured', ''],
+    bench.targets.map((t) => [t.name, t.target, t.measured, t.met ? 'met' : 'NOT MET']),
+  );
+  const overheads = Object.entries(bench.clientOverheadUs)
+    .map(([harness, us]) => `${harness} ${us!.toFixed(0)} us`)
+    .join(', ');
+  return [
+    `Harness overhead: N requests of ${bench.overhead[0]?.latencyMs ?? 50} ms and ${((bench.overhead[0]?.bodyBytes ?? 10240) / 1024).toFixed(0)} KB, no parsing, each in its own process (median of the timed invocations; all of them in brackets)`,
+    overhead,
+    '',
+    `Client CPU per request without the mock's, c=100: ${overheads}`,
+    '',
+    'Simulator vs replay (each cell calibrated from its own CPU time; checked where fidelity <= 1.10)',
+    validation,
+    '',
+    `Time scaling, ${bench.timeScale.scenario}: real-time sweep ${bench.timeScale.realSweepS.toFixed(0)} s, x${bench.timeScale.timeScale} sweep ${bench.timeScale.scaledSweepS.toFixed(0)} s`,
+    scaled,
+    '',
+    `Simulator: ${bench.simulator.cells} cells of ${bench.simulator.scenario} in ${bench.simulator.gridMs.toFixed(1)} ms`,
+    '',
+    targets,
+  ].join('\n');
+}

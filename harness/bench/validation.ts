@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkModel } from '../analyze/model-check.ts';
+import { isCompleted, type Results } from '../results/schema.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import type { Progress } from '../sweep/progress.ts';
+import { gridCells } from '../sweep/shard.ts';
+import { runSweep } from '../sweep/sweep.ts';
+
+/** A real sweep of part of a bundled scenario's grid, as the validation of the simulator needs it. */
+export interface ValidationRun {
+  scenario: Scenario;
+  concurrency: number[];
+  memoryMb: number[];
+  reps: number;
+  timeScale: number;
+}
+
+export interface ValidatedCell {
+  concurrency: number;
+  memoryMb: number;
+  medianMs: number;
+  simulatedMs: number | undefined;
+  /** simulatedMs / measured median (before any time-scale correction) - 1. */
+  modelError: number | undefined;
+  fidelityRatio: number;
+  /** Faithful (fidelity <= 1.10): the simulator is held to the tolerance here. */
+  checked: boolean;
+  withinTolerance: boolean | undefined;
+  timeScaleCorrectionMs: number | undefined;
+}
+
+export interface Validation {
+  scenario: string;
+  timeScale: number;
+  reps: number;
+  /** Wall time the sweep took, s. */
+  sweepS: number;
+  cells: ValidatedCell[];
+}
+
+const silent: Progress = { start() {}, cellStarted() {}, cellFinished() {}, stop() {} };
+
+/** Sweeps the given part of the grid for real (cells in their own processes, cgroup quotas where possible). */
+export async function sweepForValidation(run: ValidationRun, toolVersion: string): Promise<{ results: Results; sweepS: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-bench-'));
+  const started = performance.now();
+  try {
+    const results = await runSweep(
+      {
+        scenario: run.scenario,
+        grid: { concurrency: run.concurrency, memoryMb: run.memoryMb },
+        cells: gridCells({ concurrency: run.concurrency, memoryMb: run.memoryMb, architecture: run.scenario.lambda.architecture }),
+        reps: run.reps,
+        timeScale: run.timeScale,
+        outFile: join(dir, `${run.scenario.name}.json`),
+        resume: false,
+        cpuThrottle: 'auto',
+        toolVersion,
+      },
+      silent,
+    );
+    return { results, sweepS: (performance.now() - started) / 1000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Pure: the validation record of a sweep's results. */
+export function validationOf(results: Results, sweepS: number, tolerance: number): Validation {
+  const checks = new Map(checkModel(results.cells, tolerance).map((check) => [`${check.concurrency}x${check.memoryMb}`, check]));
+  return {
+    scenario: results.scenario.name,
+    timeScale: results.method.timeScale,
+    reps: results.method.reps,
+    sweepS,
+    cells: results.cells.filter(isCompleted).map((cell) => {
+      const check = checks.get(`${cell.concurrency}x${cell.memoryMb}`);
+      return {
+        concurrency: cell.concurrency,
+        memoryMb: cell.memoryMb,
+        medianMs: cell.durationMs.median,
+        simulatedMs: cell.simulatedMs,
+        modelError: cell.modelError,
+        fidelityRatio: cell.fidelityRatio,
+        checked: check !== undefined,
+        withinTolerance: check?.withinTolerance,
+        timeScaleCorrectionMs: cell.timeScaleCorrectionMs,
+      };
+    }),
+  };
+}

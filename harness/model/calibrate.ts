@@ -1,0 +1,239 @@
+import { planRequests, drawAttempt } from '../scenario/plan.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { cpuShare as memoryCpuShare, singleThreadShare } from './lambda.ts';
+import { simulate, type SimulationResult } from './simulate.ts';
+
+/**
+ * The job's CPU work as the simulator takes it, on one full core (docs/job-model.md, CPU): per
+ * attempt that reaches the client, a client overhead (sending, receiving, timers, bookkeeping);
+ * per successful response, a parse whose cost grows with the body. Pure functions: the numbers
+ * come from measurements made elsewhere (harness/run/parse-cost.ts, a replay's CPU times).
+ */
+export interface ParseCost {
+  /** ms per parsed body, whatever its size. */
+  fixedMs: number;
+  /** ms per byte of body. */
+  msPerByte: number;
+}
+
+export interface CpuModel {
+  /** ms of client overhead per attempt that reaches the client (success or failure). */
+  overheadMs: number;
+  parse: ParseCost;
+}
+
+export const NO_PARSE: ParseCost = { fixedMs: 0, msPerByte: 0 };
+
+export function parseMs(parse: ParseCost, bodyBytes: number): number {
+  return parse.fixedMs + parse.msPerByte * bodyBytes;
+}
+
+/** The CPU work of one successful response. */
+export function responseCpuMs(model: CpuModel, bodyBytes: number): number {
+  return model.overheadMs + parseMs(model.parse, bodyBytes);
+}
+
+/**
+ * Least-squares line through (body bytes, parse ms), clamped to non-negative coefficients: a
+ * parse never gets cheaper with size, and timer noise must not make it so.
+ */
+export function fitParseCost(points: ReadonlyArray<{ bodyBytes: number; ms: number }>): ParseCost {
+  if (points.length === 0) return NO_PARSE;
+  const n = points.length;
+  const meanX = points.reduce((s, p) => s + p.bodyBytes, 0) / n;
+  const meanY = points.reduce((s, p) => s + p.ms, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.bodyBytes - meanX) ** 2, 0);
+  const sxy = points.reduce((s, p) => s + (p.bodyBytes - meanX) * (p.ms - meanY), 0);
+  if (sxx === 0) return { fixedMs: Math.max(0, meanY), msPerByte: 0 };
+  const msPerByte = Math.max(0, sxy / sxx);
+  return { fixedMs: Math.max(0, meanY - msPerByte * meanX), msPerByte };
+}
+
+/** Mean size of the bodies the job fetches (each page once). */
+export function meanBodyBytes(scenario: Scenario): number {
+  const plan = planRequests(scenario);
+  if (plan.length === 0) return 0;
+  return plan.reduce((sum, r) => sum + drawAttempt(scenario, r.host, r.index, 0).bodyBytes, 0) / plan.length;
+}
+
+/** What one repetition of a replay measured, as far as CPU goes. */
+export interface RepCpu {
+  /** Every thread of the process. */
+  cpuMs: number;
+  /** The event-loop thread alone, when measured. */
+  loopCpuMs?: number;
+  /** The mock's own share of cpuMs (0 if it was not measured). */
+  mockCpuMs: number;
+  requests: number;
+  retries: number;
+  errors: number;
+}
+
+/**
+ * The client overhead per attempt that explains a repetition's CPU time: what is left of it once
+ * the parses (and, unless `withMock`, the mock's own work) are taken out, spread over the
+ * attempts. Never negative. `cpuMs` is the CPU time to explain (every thread's, or the loop's).
+ */
+export function overheadMsPerAttempt(rep: RepCpu, parseMsPerSuccess: number, withMock: boolean, cpuMs: number = rep.cpuMs): number {
+  const attempts = rep.requests + rep.retries;
+  if (attempts === 0) return 0;
+  const successes = Math.max(0, rep.requests - rep.errors);
+  const spent = cpuMs - (withMock ? 0 : rep.mockCpuMs) - successes * parseMsPerSuccess;
+  return Math.max(0, spent / attempts);
+}
+
+/**
+ * The CPU time the simulator's one event-loop CPU must account for, given the cores the process
+ * may use. Within one core, V8's helper threads (concurrent GC) take their time from the same
+ * quota as the loop: all of it counts. With more than a core they run beside the loop: only the
+ * loop's own time counts.
+ */
+export function cpuToModel(rep: RepCpu, cores: number): number {
+  return cores > 1 && rep.loopCpuMs !== undefined ? rep.loopCpuMs : rep.cpuMs;
+}
+
+/**
+ * The parse as it can have been: timed in isolation it may come out dearer than what a busy
+ * repetition spent in all. Scaled down so that the parses alone never exceed the CPU time the
+ * repetition has to spend on them.
+ */
+export function fitParseToCpu(parse: ParseCost, parseMsPerSuccess: number, available: { cpuMs: number; successes: number }): ParseCost {
+  const needed = parseMsPerSuccess * available.successes;
+  if (needed <= available.cpuMs || needed === 0) return parse;
+  const factor = Math.max(0, available.cpuMs) / needed;
+  return { fixedMs: parse.fixedMs * factor, msPerByte: parse.msPerByte * factor };
+}
+
+/** The simulator with a CPU model, at a CPU share of one core (memory/1769, capped at 1). */
+export function simulateWithCpu(scenario: Scenario, options: { concurrency: number; cpuShare: number; model: CpuModel }): SimulationResult {
+  const { model } = options;
+  return simulate(scenario, {
+    concurrency: options.concurrency,
+    cpuShare: options.cpuShare,
+    cpuMsPerResponse: (bodyBytes) => responseCpuMs(model, bodyBytes),
+    cpuMsPerFailure: model.overheadMs,
+  });
+}
+
+/** How a replay's process was given CPU. */
+export interface ReplayCpu {
+  memoryMb: number;
+  /** Latencies ran this many times shorter. */
+  timeScale: number;
+  /** A cgroup quota of memory/1769 of a core times the time scale, capped at `cores`, was applied. */
+  throttled: boolean;
+  cores: number;
+}
+
+/** Cores the replay's process could use: its cgroup quota, or the whole machine. */
+export function replayQuota(replay: ReplayCpu): number {
+  return replay.throttled ? Math.min(replay.cores, memoryCpuShare(replay.memoryMb) * replay.timeScale) : replay.cores;
+}
+
+/**
+ * The share of one core the replay's event loop had, in scenario time. A time-scaled replay
+ * squeezes latencies S times but not CPU work, so its CPU looks S times slower; a cgroup quota
+ * grown S times makes up for it until the quota reaches a whole core (one thread cannot use
+ * more) or the machine's cores.
+ */
+export function replayCpuShare(replay: ReplayCpu): number {
+  return Math.min(1, replayQuota(replay)) / replay.timeScale;
+}
+
+/** What the simulator says about one measured cell. */
+export interface CellModel {
+  /** The replay as it ran (its CPU share and time scale, the mock's CPU included), scenario ms. */
+  simulatedMs: number;
+  /**
+   * Scenario ms that time scaling added to the measured duration: the simulated makespan at the
+   * time-scaled replay's CPU share minus that at the share the same replay would have had at
+   * time scale 1. Zero at time scale 1.
+   */
+  timeScaleCorrectionMs: number;
+  /** Production: the client's CPU only (the mock's left out), at the memory size's CPU share. */
+  projectedMs: number;
+  /** Client overhead per attempt with and without the mock's work, ms on a full core. */
+  overheadMs: { withMock: number; clientOnly: number };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Calibrates the CPU model from a cell's own repetitions (the median over them) and runs the
+ * simulator three ways: as the replay ran, as it would have run at time scale 1, and as the
+ * job would run in production without the mock.
+ */
+export function modelCell(
+  scenario: Scenario,
+  cell: { concurrency: number; memoryMb: number; reps: readonly RepCpu[] },
+  replay: Omit<ReplayCpu, 'memoryMb'>,
+  measuredParse: ParseCost,
+): CellModel {
+  if (cell.reps.length === 0) throw new RangeError('a cell needs at least one repetition to be modelled');
+  const meanBytes = meanBodyBytes(scenario);
+  const asRun = { ...replay, memoryMb: cell.memoryMb };
+  const unscaled = { ...asRun, timeScale: 1 };
+  const production = memoryCpuShare(cell.memoryMb);
+  // The model for a process that may use `cores`: the CPU time to explain, the parse fitted into
+  // it, and the overhead per attempt (with or without the mock) that explains the rest.
+  const calibrate = (cores: number, withMock: boolean): CpuModel => {
+    const medianRep = medianBy(cell.reps, (rep) => cpuToModel(rep, cores));
+    const cpuMs = cpuToModel(medianRep, cores) - (withMock ? 0 : medianRep.mockCpuMs);
+    const successes = Math.max(0, medianRep.requests - medianRep.errors);
+    const parse = fitParseToCpu(measuredParse, parseMs(measuredParse, meanBytes), { cpuMs, successes });
+    const overheadMs = overheadMsPerAttempt({ ...medianRep, mockCpuMs: 0 }, parseMs(parse, meanBytes), true, cpuMs);
+    return { overheadMs, parse };
+  };
+  const run = (share: number, model: CpuModel) =>
+    simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model }).makespanMs;
+  const asRunModel = calibrate(replayQuota(asRun), true);
+  const simulatedMs = run(replayCpuShare(asRun), asRunModel);
+  const unscaledMs = replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), calibrate(replayQuota(unscaled), true));
+  const productionModel = calibrate(production, false);
+  return {
+    simulatedMs,
+    timeScaleCorrectionMs: simulatedMs - unscaledMs,
+    projectedMs: run(singleThreadShare(cell.memoryMb), productionModel),
+    overheadMs: { withMock: asRunModel.overheadMs, clientOnly: productionModel.overheadMs },
+  };
+}
+
+/** The element whose key is the median (the lower middle one for an even count). */
+function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[(sorted.length - 1) >> 1]!;
+}
+
+/**
+ * Client overhead per attempt (ms on a full core, the mock's CPU taken out) when no real run of
+ * the scenario calibrates it: what `npm run bench` measured with N = 2000 warm requests of 10 KB
+ * at concurrency 100. For global fetch it still holds msw's own Request/Response handling, which
+ * cannot be told apart from the client's, so it overstates a production fetch client.
+ */
+export const DEFAULT_OVERHEAD_MS: Readonly<Record<Scenario['client']['library'], number>> = { fetch: 0.52, undici: 0.025 };
+
+/** What the simulator's CPU model was calibrated from, in words for the results' method notes. */
+export interface Calibration {
+  model: CpuModel;
+  source: string;
+}
+
+/**
+ * The client overhead that explains the CPU times of a real sweep: the median over its
+ * completed cells' repetitions, the mock's CPU and the parses taken out.
+ */
+export function overheadFromCells(
+  scenario: Scenario,
+  cells: ReadonlyArray<{ state: string; reps: ReadonlyArray<{ cpuMs: number; mockCpuMs?: number; requests: number; retries: number; errors: number }> }>,
+  parse: ParseCost,
+): number | undefined {
+  const parsePerSuccess = parseMs(parse, meanBodyBytes(scenario));
+  const values = cells
+    .filter((cell) => cell.state === 'completed')
+    .flatMap((cell) => cell.reps.map((rep) => overheadMsPerAttempt({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 }, parsePerSuccess, false)));
+  return values.length ? median(values) : undefined;
+}

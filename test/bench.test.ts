@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { measureOverhead } from '../harness/bench/overhead.ts';
+import { idealOverheadMs } from '../harness/bench/overhead-spec.ts';
+import { overheadSpec } from '../harness/bench/run.ts';
+import { benchTargets, formatBench, overheadRow, timeScaleRows, type BenchResults, type OverheadRow } from '../harness/bench/summary.ts';
+import type { Validation } from '../harness/bench/validation.ts';
+
+function row(harness: OverheadRow['harness'], concurrency: number, ratio: number, extra: Partial<OverheadRow> = {}): OverheadRow {
+  return {
+    harness,
+    concurrency,
+    requests: 2000,
+    latencyMs: 50,
+    bodyBytes: 10240,
+    idealMs: idealOverheadMs({ concurrency, requests: 2000, latencyMs: 50 }),
+    ratio,
+    ratios: [ratio],
+    cpuUsPerRequest: 30,
+    mockCpuUsPerRequest: harness === 'naive' ? null : 5,
+    peakRssMb: 120,
+    errors: 0,
+    ...extra,
+  };
+}
+
+const cell = (concurrency: number, medianMs: number, extra: Partial<Validation['cells'][number]> = {}): Validation['cells'][number] => ({
+  concurrency,
+  memoryMb: 1769,
+  medianMs,
+  simulatedMs: medianMs,
+  modelError: 0,
+  fidelityRatio: 1,
+  checked: true,
+  withinTolerance: true,
+  timeScaleCorrectionMs: undefined,
+  ...extra,
+});
+
+const real: Validation = { scenario: 'seed-case-study', timeScale: 1, reps: 2, sweepS: 50, cells: [cell(8, 8192), cell(60, 7500)] };
+const scaled: Validation = {
+  scenario: 'seed-case-study',
+  timeScale: 4,
+  reps: 2,
+  sweepS: 14,
+  cells: [cell(8, 10_240, { timeScaleCorrectionMs: 2048 }), cell(60, 7500, { modelError: -0.06, withinTolerance: false })],
+};
+
+const bench: Omit<BenchResults, 'targets'> = {
+  schemaVersion: 1,
+  startedAt: 't0',
+  finishedAt: 't1',
+  env: { node: 'v20', platform: 'linux-x64', cpus: 2, loadAverage: [1, 1, 1] },
+  overhead: [row('undici', 100, 1.04), row('undici', 1000, 1.6, { peakRssMb: 140, mockCpuUsPerRequest: 31 }), row('naive', 100, 1.5), row('naive', 1000, 17)],
+  validation: [real, scaled],
+  timeScale: { scenario: 'seed-case-study', timeScale: 4, realSweepS: 50, scaledSweepS: 14, rows: timeScaleRows(real, scaled) },
+  simulator: { scenario: 'seed-case-study', cells: 54, gridMs: 18 },
+  clientOverheadUs: { undici: 25 },
+};
+
+describe('the benchmark summary', () => {
+  it('takes the median of the timed invocations of one overhead measurement', () => {
+    const measured = overheadRow({
+      spec: { harness: 'undici', concurrency: 100, requests: 2000, latencyMs: 50, bodyBytes: 10240, reps: 3 },
+      idealMs: 1000,
+      peakRssMb: 130,
+      reps: [
+        { durationMs: 1100, cpuMs: 60, mockCpuMs: 8, errors: 0 },
+        { durationMs: 1030, cpuMs: 50, mockCpuMs: 6, errors: 0 },
+        { durationMs: 1040, cpuMs: 56, mockCpuMs: 10, errors: 0 },
+      ],
+    });
+    expect(measured).toMatchObject({ ratio: 1.04, ratios: [1.1, 1.03, 1.04], cpuUsPerRequest: 28, mockCpuUsPerRequest: 4, peakRssMb: 130 });
+  });
+
+  it('compares the corrected time-scaled durations with real time', () => {
+    expect(bench.timeScale.rows).toEqual([
+      { concurrency: 8, memoryMb: 1769, realMs: 8192, scaledRawMs: 12_288, scaledMs: 10_240, error: 0.25, rawError: 0.5 },
+      { concurrency: 60, memoryMb: 1769, realMs: 7500, scaledRawMs: 7500, scaledMs: 7500, error: 0, rawError: 0 },
+    ]);
+  });
+
+  it('checks each target of issue 6 against the figure measured', () => {
+    expect(benchTargets(bench).map((t) => [t.name, t.measured, t.met])).toEqual([
+      ['undici measured/ideal at c=100', '1.04x', true],
+      ['undici measured/ideal at c=1000', '1.60x', false],
+      ['undici mock-only CPU per request, c >= 100', '31.0 us', false],
+      ['undici peak RSS at c=1000', '140 MB', true],
+      ['undici closer to ideal than the naive harness at c=100', '12.5x (1.04x vs 1.50x)', true],
+      ['undici closer to ideal than the naive harness at c=1000', '26.7x (1.60x vs 17.00x)', true],
+      ['simulator: whole grid', '18.0 ms (54 cells)', true],
+      ['simulator vs replay at faithful cells (every bundled scenario)', 'worst -6.0% (seed-case-study, c=60); 3/4 within', false],
+      ['time-scaled (x4) vs real time, seed-case-study', 'worst +25.0% at c=8 (uncorrected +50.0%)', false],
+    ]);
+  });
+
+  it('prints a table per part and the targets', () => {
+    const text = formatBench({ ...bench, targets: benchTargets(bench) });
+    expect(text).toContain('undici   100   2000  1000      1.04x           30          5.0          120');
+    expect(text).toContain("Client CPU per request without the mock's, c=100: undici 25 us");
+    expect(text).toMatch(/undici measured\/ideal at c=1000 +<= 1\.5 +1\.60x +NOT MET/);
+  });
+});
+
+describe('an overhead measurement', () => {
+  it('runs in its own process and reports every timed invocation against the ideal makespan', async () => {
+    const spec = { ...overheadSpec('undici', 100), requests: 300, reps: 2 };
+    const measured = await measureOverhead(spec);
+    expect(measured.idealMs).toBe(150);
+    expect(measured.reps).toHaveLength(2);
+    expect(measured.reps.map((rep) => rep.errors)).toEqual([0, 0]);
+    for (const rep of measured.reps) {
+      expect(rep.durationMs).toBeGreaterThanOrEqual(150);
+      expect(rep.mockCpuMs).toBeGreaterThan(0);
+      expect(rep.mockCpuMs!).toBeLessThan(rep.cpuMs);
+    }
+    expect(measured.peakRssMb).toBeGreaterThan(30);
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import {
+  fitParseCost,
+  meanBodyBytes,
+  modelCell,
+  NO_PARSE,
+  overheadMsPerAttempt,
+  replayCpuShare,
+  responseCpuMs,
+  simulateWithCpu,
+} from '../harness/model/calibrate.ts';
+import { ReplayServer, MOCK_SPAN_LIMIT_MS } from '../harness/mock/replay-server.ts';
+import { scenarioSchema } from '../harness/scenario/schema.ts';
+
+const fixed = (value: number) => ({ dist: 'fixed' as const, value });
+
+/** Four requests of 100 ms to one host, an instant sink: only the CPU adds to the latencies. */
+const fourSerial = scenarioSchema.parse({
+  name: 'calibrate',
+  seed: 1,
+  requests: [{ host: 'a.example', count: 4 }],
+  hosts: { 'a.example': { latencyMs: fixed(100), bodyBytes: fixed(1000) } },
+  sink: { latencyMs: fixed(0), poolSize: 10, batchSize: 1 },
+});
+
+describe('the CPU model of the simulator', () => {
+  it('fits the parse cost as a line through the timed sizes', () => {
+    const line = fitParseCost([{ bodyBytes: 1000, ms: 0.3 }, { bodyBytes: 3000, ms: 0.7 }]);
+    expect(line.fixedMs).toBeCloseTo(0.1, 12);
+    expect(line.msPerByte).toBeCloseTo(0.0002, 15);
+    expect(fitParseCost([{ bodyBytes: 500, ms: 0.2 }])).toEqual({ fixedMs: 0.2, msPerByte: 0 });
+    // Timer noise that makes bigger bodies look cheaper does not give a negative slope.
+    expect(fitParseCost([{ bodyBytes: 1000, ms: 0.5 }, { bodyBytes: 2000, ms: 0.4 }])).toEqual({ fixedMs: 0.45, msPerByte: 0 });
+    expect(fitParseCost([])).toEqual(NO_PARSE);
+  });
+
+  it('charges a response its overhead plus the parse of its body', () => {
+    expect(responseCpuMs({ overheadMs: 0.05, parse: { fixedMs: 0.1, msPerByte: 0.0002 } }, 2000)).toBeCloseTo(0.55, 12);
+  });
+
+  it('spreads what is left of the CPU time after the parses over the attempts', () => {
+    const rep = { cpuMs: 50, mockCpuMs: 10, requests: 8, retries: 2, errors: 1 };
+    // 7 successes parse 2 ms each: (50 - 14) / 10 attempts with the mock, (50 - 10 - 14) / 10 without.
+    expect(overheadMsPerAttempt(rep, 2, true)).toBeCloseTo(3.6, 12);
+    expect(overheadMsPerAttempt(rep, 2, false)).toBeCloseTo(2.6, 12);
+    expect(overheadMsPerAttempt({ ...rep, cpuMs: 1 }, 2, true)).toBe(0);
+  });
+
+  it('takes the mean body size over the pages the job fetches', () => {
+    expect(meanBodyBytes(fourSerial)).toBe(1000);
+  });
+
+  it('gives a time-scaled replay S times less CPU, unless a quota grew with the scale', () => {
+    expect(replayCpuShare({ memoryMb: 1769, timeScale: 1, throttled: false, cores: 2 })).toBe(1);
+    expect(replayCpuShare({ memoryMb: 1769, timeScale: 4, throttled: false, cores: 2 })).toBe(0.25);
+    // 442.25 MB is a quarter core; a quota of 4 x that is one core, which the scale divides back.
+    expect(replayCpuShare({ memoryMb: 442.25, timeScale: 4, throttled: true, cores: 2 })).toBe(0.25);
+    expect(replayCpuShare({ memoryMb: 442.25, timeScale: 1, throttled: true, cores: 2 })).toBe(0.25);
+    // One thread cannot use the second core: 3538 MB x 4 still gives the event loop one core.
+    expect(replayCpuShare({ memoryMb: 3538, timeScale: 4, throttled: true, cores: 2 })).toBe(0.25);
+  });
+
+  it('adds each response\'s CPU at the given share to a serial run', () => {
+    const model = { overheadMs: 10, parse: NO_PARSE };
+    expect(simulateWithCpu(fourSerial, { concurrency: 1, cpuShare: 1, model }).makespanMs).toBe(440);
+    expect(simulateWithCpu(fourSerial, { concurrency: 1, cpuShare: 0.5, model }).makespanMs).toBe(480);
+  });
+});
+
+describe('modelling a measured cell', () => {
+  const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0 }];
+
+  it('simulates the replay as it ran, and projects production without the mock\'s CPU', () => {
+    const model = modelCell(fourSerial, { concurrency: 1, memoryMb: 1769, reps }, { timeScale: 1, throttled: false, cores: 2 }, NO_PARSE);
+    // 10 ms per response with the mock, 5 ms without: 4 x (100 + 10) and 4 x (100 + 5).
+    expect(model).toEqual({ simulatedMs: 440, timeScaleCorrectionMs: 0, projectedMs: 420, overheadMs: { withMock: 10, clientOnly: 5 } });
+  });
+
+  it('estimates what time scaling added: CPU at a quarter of the share makes each response 40 ms', () => {
+    const model = modelCell(fourSerial, { concurrency: 1, memoryMb: 1769, reps }, { timeScale: 4, throttled: false, cores: 2 }, NO_PARSE);
+    expect(model.simulatedMs).toBe(560);
+    expect(model.timeScaleCorrectionMs).toBe(120);
+    expect(model.projectedMs).toBe(420);
+  });
+});
+
+describe('the mock\'s own CPU time', () => {
+  it('adds up the spans of the mock\'s work and leaves out spans a descheduled process stretched', () => {
+    const server = new ReplayServer(fourSerial, 1);
+    server.chargeCpu(0.25);
+    server.chargeCpu(0.5);
+    server.chargeCpu(MOCK_SPAN_LIMIT_MS + 1);
+    expect(server.mockCpuMs()).toBe(0.75);
+    server.beginInvocation();
+    expect(server.mockCpuMs()).toBe(0);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { boundness, classifyJob, cpuBusy, usableCores } from '../harness/analyze/classify.ts';
+import { completedCell, failedCell } from './fixtures/results.ts';
+
+/** A cell of `durationMs` that spent `cpuMs` of CPU. */
+function cell(concurrency: number, memoryMb: number, durationMs: number, cpuMs: number) {
+  const summary = { median: cpuMs, mean: cpuMs, p95: cpuMs, ci95: [cpuMs, cpuMs] as [number, number] };
+  return completedCell(concurrency, memoryMb, durationMs, { cpuMs: summary });
+}
+
+describe('CPU time over wall time', () => {
+  it('counts the cores a job can use: one event loop plus its parse threads, within the vCPUs of the size', () => {
+    expect(usableCores(1769, 0)).toBe(1);
+    expect(usableCores(3538, 0)).toBe(1);
+    expect(usableCores(3538, 4)).toBe(2);
+    expect(usableCores(884.5, 2)).toBe(0.5);
+  });
+
+  it('is the share of that CPU in use, read as I/O-bound, mixed or CPU-bound', () => {
+    expect(cpuBusy(cell(8, 884.5, 1000, 250), 0)).toBe(0.5);
+    expect([0.1, 0.3, 0.45, 0.6, 0.9].map(boundness)).toEqual(['io-bound', 'io-bound', 'mixed', 'cpu-bound', 'cpu-bound']);
+  });
+});
+
+describe('classifying the job', () => {
+  it('finds an I/O-bound job that more concurrency still speeds up and more memory does not', () => {
+    const cells = [
+      cell(4, 512, 4000, 100),
+      cell(16, 512, 1200, 100),
+      cell(16, 3008, 1180, 100),
+      failedCell(64, 512, 'oom', 'ran out of memory'),
+    ];
+    const job = classifyJob(cells, 0, { concurrency: 16, memoryMb: 512 });
+    expect(job).toMatchObject({ kind: 'io-bound', concurrency: 16, memoryMb: 512, bestIsHighest: true });
+    expect(job?.cpuBusy).toBeCloseTo(100 / (1200 * (512 / 1769)), 12);
+    expect(job?.memoryGain).toBeCloseTo(1 - 1180 / 1200, 12);
+    expect(job?.concurrencyGain).toBeCloseTo(0.7, 12);
+    expect(job?.advice).toBe(
+      'I/O-bound: at 16 workers, 512 MB the CPU is busy 29% of the time it could use; the job waits on the network. More memory does not help: 3008 MB is only 2% faster than 512 MB at 16 workers. More concurrency still helps: 16 workers, the most measured, are 70% faster than 4; sweep higher.',
+    );
+  });
+
+  it('finds a CPU-bound job that more memory speeds up and more concurrency does not', () => {
+    const cells = [cell(8, 256, 10_000, 1300), cell(32, 256, 10_100, 1300), cell(8, 1769, 2000, 1300)];
+    const job = classifyJob(cells, 0, { concurrency: 8, memoryMb: 256 });
+    expect(job?.kind).toBe('cpu-bound');
+    expect(job?.advice).toBe(
+      'CPU-bound: at 8 workers, 256 MB the CPU is busy 90% of the time it could use; the job waits on its own CPU. More memory helps: 1769 MB is 80% faster than 256 MB at 8 workers. More concurrency does not help beyond 8 workers: the CPU, not the workers, limits the job. Parsing on a worker pool (work.threads) with more than 1769 MB (more than one vCPU) takes the parse off the event loop.',
+    );
+  });
+
+  it('reads the fastest cell when no cell is named, and nothing when no cell completed', () => {
+    expect(classifyJob([cell(1, 1769, 900, 10), cell(2, 1769, 500, 10)], 0)).toMatchObject({ concurrency: 2, memoryGain: undefined, concurrencyGain: 1 - 500 / 900 });
+    expect(classifyJob([failedCell(1, 128, 'timeout', 'too slow')], 0)).toBeUndefined();
+  });
+});
