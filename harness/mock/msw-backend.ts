@@ -1,7 +1,8 @@
 import { HttpResponse, RequestHandler, type DefaultBodyType, type StrictRequest } from 'msw';
 import { setupServer } from 'msw/node';
-import { UnmockedRequestError, unmockedMessage, type BackendOptions, type MockBackend } from './backend.ts';
-import { ReplayServer, type OkAnswer, type ServeOutcome } from './replay-server.ts';
+import { UnmockedRequestError, unmockedMessage } from './backend.ts';
+import { ReplayBackend } from './replay-backend.ts';
+import { type ReplayServer, type OkAnswer, type ServeOutcome } from './replay-server.ts';
 
 type HandlerResult = Awaited<ReturnType<RequestHandler['run']>>;
 
@@ -73,15 +74,9 @@ function abortOf(signal: AbortSignal): Promise<void> {
  * request as low as msw allows; the rest of msw's cost (a Request and a Response object per
  * request, and a copy of each response for its lifecycle events) is in msw itself.
  */
-export class MswBackend implements MockBackend {
+export class MswBackend extends ReplayBackend {
   readonly name = 'msw';
-  readonly server: ReplayServer;
   private api: ReturnType<typeof setupServer> | undefined;
-
-  /** Pass the undici backend's ReplayServer as `server` when both run in one process, so they share host state. */
-  constructor(options: BackendOptions & { server?: ReplayServer }) {
-    this.server = options.server ?? new ReplayServer(options.scenario, options.timeScale);
-  }
 
   start(): void {
     const api = setupServer(new ReplayHandler(this.server));
@@ -92,22 +87,6 @@ export class MswBackend implements MockBackend {
         throw new Error(unmockedMessage(request.url));
       },
     });
-  }
-
-  beginInvocation(timeScale?: number): void {
-    this.server.beginInvocation(timeScale);
-  }
-
-  mockCpuMs(): number {
-    return this.server.mockCpuMs();
-  }
-
-  unmockedRequests(): readonly string[] {
-    return this.server.unmockedRequests();
-  }
-
-  mockFailures(): readonly string[] {
-    return this.server.mockFailures();
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 import { Dispatcher, errors, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
-import { unmockedMessage, type BackendOptions, type MockBackend } from './backend.ts';
-import { ReplayServer, type OkAnswer, type ServeOutcome, type WaitingClient } from './replay-server.ts';
+import { unmockedMessage, type BackendOptions } from './backend.ts';
+import { ReplayBackend } from './replay-backend.ts';
+import type { ReplayServer, OkAnswer, ServeOutcome, WaitingClient } from './replay-server.ts';
 
 /**
  * The scenario's hosts served to undici clients (undici.request, undici.fetch, and Node's global
@@ -192,14 +193,13 @@ export class ReplayDispatcher extends Dispatcher {
  * The undici backend: ReplayDispatcher installed as undici's global dispatcher. Pass the msw
  * backend's ReplayServer as `server` when both run in one process, so they share host state.
  */
-export class UndiciBackend implements MockBackend {
+export class UndiciBackend extends ReplayBackend {
   readonly name = 'undici';
-  readonly server: ReplayServer;
   private readonly dispatcher: ReplayDispatcher;
   private previous: Dispatcher | undefined;
 
   constructor(options: BackendOptions & { server?: ReplayServer }) {
-    this.server = options.server ?? new ReplayServer(options.scenario, options.timeScale);
+    super(options);
     this.dispatcher = new ReplayDispatcher(this.server);
   }
 
@@ -207,22 +207,6 @@ export class UndiciBackend implements MockBackend {
     if (this.previous) return;
     this.previous = getGlobalDispatcher();
     setGlobalDispatcher(this.dispatcher);
-  }
-
-  beginInvocation(timeScale?: number): void {
-    this.server.beginInvocation(timeScale);
-  }
-
-  mockCpuMs(): number {
-    return this.server.mockCpuMs();
-  }
-
-  unmockedRequests(): readonly string[] {
-    return this.server.unmockedRequests();
-  }
-
-  mockFailures(): readonly string[] {
-    return this.server.mockFailures();
   }
 
   stop(): void {

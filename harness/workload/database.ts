@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Scenario, SinkSpec } from '../scenario/schema.ts';
-import { ModelSink, type Row, type Sink } from './sink.ts';
+import { BatchingSink, ModelSink, type Row, type Sink } from './sink.ts';
 
 /**
  * The real database sinks: PostgreSQL through pg's pool, or PGlite embedded in the cell process.
@@ -30,46 +30,18 @@ export function insertParams(rows: readonly Row[]): Array<string | number> {
   return rows.flatMap((row) => [row.url, row.title, row.links]);
 }
 
-/** One invocation's writes to a real database. */
-export class DatabaseSink implements Sink {
-  private buffer: Row[] = [];
-  private written = 0;
-  private readonly inFlight = new Set<Promise<void>>();
-
+/** One invocation's writes to a real database: one multi-row INSERT per batch. */
+export class DatabaseSink extends BatchingSink {
   constructor(
     private readonly client: SqlClient,
     private readonly table: string,
-    private readonly batchSize: number,
-  ) {}
-
-  get rowsWritten(): number {
-    return this.written;
+    batchSize: number,
+  ) {
+    super(batchSize);
   }
 
-  write(row: Row): Promise<void> {
-    this.buffer.push(row);
-    if (this.buffer.length < this.batchSize) return Promise.resolve();
-    return this.writeBatch();
-  }
-
-  async flush(): Promise<void> {
-    if (this.buffer.length > 0) await this.writeBatch();
-    await Promise.all(this.inFlight);
-  }
-
-  private writeBatch(): Promise<void> {
-    const rows = this.buffer;
-    this.buffer = [];
-    const done = this.client.query(insertSql(this.table, rows.length), insertParams(rows)).then(() => {
-      this.written += rows.length;
-    });
-    this.inFlight.add(done);
-    // The caller of write() or flush() sees a failure; the set only tracks what is still running.
-    done.then(
-      () => this.inFlight.delete(done),
-      () => this.inFlight.delete(done),
-    );
-    return done;
+  protected async writeRows(rows: Row[]): Promise<void> {
+    await this.client.query(insertSql(this.table, rows.length), insertParams(rows));
   }
 }
 

@@ -18,23 +18,20 @@ export interface Sink {
 }
 
 /**
- * An RDS-like database as a latency model (docs/job-model.md): a pool of connections, FIFO when
- * all are busy, rows written in batches, each batch holding a connection for its drawn latency.
+ * Buffers rows and writes them in batches of `batchSize` (docs/job-model.md): the writer whose row
+ * fills a batch waits for that batch; `flush` writes the rest and waits for everything in flight.
+ * Subclasses say how one batch is written.
  */
-export class ModelSink implements Sink {
+export abstract class BatchingSink implements Sink {
   private buffer: Row[] = [];
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
   private batches = 0;
   private written = 0;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(
-    private readonly scenario: Scenario,
-    private readonly timeScale: number,
-  ) {
-    this.free = scenario.sink.poolSize;
-  }
+  constructor(private readonly batchSize: number) {}
+
+  /** Writes one batch; `batchIndex` counts batches in the order they were formed. */
+  protected abstract writeRows(rows: Row[], batchIndex: number): Promise<void>;
 
   get rowsWritten(): number {
     return this.written;
@@ -42,7 +39,7 @@ export class ModelSink implements Sink {
 
   write(row: Row): Promise<void> {
     this.buffer.push(row);
-    if (this.buffer.length < this.scenario.sink.batchSize) return Promise.resolve();
+    if (this.buffer.length < this.batchSize) return Promise.resolve();
     return this.writeBatch();
   }
 
@@ -54,20 +51,41 @@ export class ModelSink implements Sink {
   private writeBatch(): Promise<void> {
     const rows = this.buffer;
     this.buffer = [];
-    const batchIndex = this.batches++;
-    const done = this.runBatch(rows, batchIndex);
+    const done = this.writeRows(rows, this.batches++).then(() => {
+      this.written += rows.length;
+    });
     this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    // The caller of write() or flush() sees a failure; the set only tracks what is still running.
+    done.then(
+      () => this.inFlight.delete(done),
+      () => this.inFlight.delete(done),
+    );
     return done;
   }
+}
 
-  private async runBatch(rows: Row[], batchIndex: number): Promise<void> {
+/**
+ * An RDS-like database as a latency model (docs/job-model.md): a pool of connections, FIFO when
+ * all are busy, each batch holding a connection for its drawn latency.
+ */
+export class ModelSink extends BatchingSink {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly timeScale: number,
+  ) {
+    super(scenario.sink.batchSize);
+    this.free = scenario.sink.poolSize;
+  }
+
+  protected async writeRows(_rows: Row[], batchIndex: number): Promise<void> {
     if (this.free > 0) this.free--;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
     const latencyMs = drawSinkLatency(this.scenario, batchIndex) / this.timeScale;
     // A timer never fires sooner than 1 ms: an instant write must not wait for one.
     if (latencyMs > 0) await sleep(latencyMs);
-    this.written += rows.length;
     const next = this.waiting.shift();
     if (next) next();
     else this.free++;
