@@ -1,4 +1,4 @@
-import { isCompleted, type Results } from '../results/schema.ts';
+import { FIDELITY_LIMIT, isCompleted, type Results } from '../results/schema.ts';
 
 /** Pure: the sweep's summary table for a terminal, one row per cell. */
 export function formatSummaryTable(results: Results): string {
@@ -15,7 +15,7 @@ export function formatSummaryTable(results: Results): string {
       s(cell.durationMs.p95),
       `${(cell.errorRate * 100).toFixed(1)}%`,
       s(cell.idealMs),
-      `${cell.fidelityRatio.toFixed(2)}x${cell.fidelityRatio > 1.1 ? ' !' : ''}`,
+      `${cell.fidelityRatio.toFixed(2)}x${cell.fidelityRatio > FIDELITY_LIMIT ? ' !' : ''}`,
       cell.costUsd.perMonth.toFixed(2),
     ];
   });

@@ -3,8 +3,9 @@ import { isCompleted, type Results } from '../results/schema.ts';
 import { failureVerb } from './cells.ts';
 import { formatDuration, workers } from './format.ts';
 
-/** Above this measured/ideal ratio the harness itself, not the job, limits the duration. */
-export const FIDELITY_LIMIT = 1.1;
+import { FIDELITY_LIMIT } from '../results/schema.ts';
+
+export { FIDELITY_LIMIT };
 
 export type WarningKind = 'sweep' | 'fidelity' | 'outlier' | 'oom' | 'errored' | 'timeout';
 

@@ -8,6 +8,9 @@ import { scenarioSchema } from '../scenario/schema.ts';
 
 export const SCHEMA_VERSION = 1;
 
+/** Above this measured/ideal ratio (`fidelityRatio`) the harness itself, not the job, limits the duration. */
+export const FIDELITY_LIMIT = 1.1;
+
 const ms = z.number().nonnegative();
 
 export const errorsByKindSchema = z.object({

@@ -114,5 +114,4 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
   };
 }
 
-/** Above this measured/ideal ratio the harness itself, not the scenario, limits the job. */
-export const FIDELITY_LIMIT = 1.1;
+export { FIDELITY_LIMIT } from '../results/schema.ts';
