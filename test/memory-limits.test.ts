@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectCpuController, type CpuController } from '../harness/run/cgroup.ts';
+import { detectCpuController, quotaFor, type CpuController } from '../harness/run/cgroup.ts';
 import { runCell } from '../harness/run/run-cell.ts';
 import { cpuShare, heapLimitMb } from '../harness/model/lambda.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
@@ -90,5 +90,17 @@ describe('the memory model where no cgroup can be made', () => {
     // 900 ms of I/O + 100 ms of CPU at a quarter of a core
     expect(projected.reps[0]!.durationMs).toBeCloseTo(1300, 9);
     expect(projectRunToMemory({ state: 'completed', reps: [rep] }, 3008).reps[0]!.durationMs).toBe(1000);
+  });
+});
+
+describe('the CPU quota of a memory size', () => {
+  it('is memory/1769 of a core per 10 ms period, and below 177 MB stretches the period rather than round the quota up to the 1 ms minimum', () => {
+    expect(quotaFor(cpuShare(1769))).toEqual({ periodUs: 10_000, quotaUs: 10_000 });
+    expect(quotaFor(cpuShare(512))).toEqual({ periodUs: 10_000, quotaUs: 2894 });
+    expect(quotaFor(2)).toEqual({ periodUs: 10_000, quotaUs: 20_000 });
+    // 128 MB: 0.0724 of a core is a 1 ms quota per 13.8 ms, not 1 ms per 10 ms (0.1 of a core).
+    const small = quotaFor(cpuShare(128));
+    expect(small).toEqual({ periodUs: 13_820, quotaUs: 1000 });
+    expect(small.quotaUs / small.periodUs).toBeCloseTo(128 / 1769, 4);
   });
 });

@@ -11,6 +11,20 @@ const PREFIX = 'fanout-tuner-';
 const V1_ROOT = '/sys/fs/cgroup/cpu';
 const V2_ROOT = '/sys/fs/cgroup';
 const PERIOD_US = 10_000;
+/** The kernel refuses a quota below 1 ms per period. */
+const MIN_QUOTA_US = 1000;
+
+/**
+ * The period and quota (µs) that give `cpus` of CPU time. Short periods keep a throttled process
+ * from running in long bursts; but below 1769/10 = 177 MB a 10 ms period would need a quota under
+ * the kernel's 1 ms minimum, so there the period grows instead (13.8 ms at 128 MB), rather than the
+ * quota rounding up to 1 ms and giving 128 MB 38% more CPU than its share.
+ */
+export function quotaFor(cpus: number): { periodUs: number; quotaUs: number } {
+  const quotaUs = Math.round(cpus * PERIOD_US);
+  if (quotaUs >= MIN_QUOTA_US) return { periodUs: PERIOD_US, quotaUs };
+  return { periodUs: Math.round(MIN_QUOTA_US / cpus), quotaUs: MIN_QUOTA_US };
+}
 
 export interface CpuGroup {
   readonly path: string;
@@ -106,8 +120,9 @@ const v1: CpuController = {
       V1_ROOT,
       cpus,
       (dir) => {
-        writeFileSync(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
-        writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(cpus * PERIOD_US))));
+        const { periodUs, quotaUs } = quotaFor(cpus);
+        writeFileSync(join(dir, 'cpu.cfs_period_us'), String(periodUs));
+        writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
       },
       'cgroup.procs',
     );
@@ -120,7 +135,10 @@ const v2: CpuController = {
     return makeGroup(
       V2_ROOT,
       cpus,
-      (dir) => writeFileSync(join(dir, 'cpu.max'), `${Math.max(1000, Math.round(cpus * PERIOD_US))} ${PERIOD_US}`),
+      (dir) => {
+        const { periodUs, quotaUs } = quotaFor(cpus);
+        writeFileSync(join(dir, 'cpu.max'), `${quotaUs} ${periodUs}`);
+      },
       'cgroup.procs',
     );
   },
