@@ -3,7 +3,8 @@ import { parseIntegerList, parseNumber, newCommand, runCli } from '../harness/cl
 import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
 import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
-import { checkWritable, describeEnvironment, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
+import { availableParallelism } from 'node:os';
+import { checkWritable, defaultParallelCells, describeEnvironment, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
 import { simulateSweep } from '../harness/sweep/simulated.ts';
 import { measureParseCost } from '../harness/run/parse-cost.ts';
 import { DEFAULT_OVERHEAD_MS, overheadFromCells } from '../harness/model/calibrate.ts';
@@ -33,6 +34,7 @@ const program = newCommand('sweep')
   .option('--seed <n>', 'override the scenario seed')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
   .option('--shard <i/n>', 'run the i-th of n deterministic parts of the grid (merge them with npm run merge)')
+  .option('--parallel <n>', 'cells measured at once, each in its own process with its share of the cores (default: one per core; 1 when rows go to a real database)')
   .option('--resume', 'continue a sweep that was interrupted, from its journal beside --out')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
   .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report')
@@ -90,6 +92,10 @@ await runCli(async () => {
   await preflight(scenario, file);
 
   const cells = shard ? selectShard(grid, shard, { weight: (cell) => 1 / cell.concurrency }) : grid;
+  const parallelCells =
+    typeof options.parallel === 'string'
+      ? parseNumber('--parallel', options.parallel, 1, availableParallelism(), true)
+      : defaultParallelCells(scenario, cells.length);
   const results = simulated
     ? await simulateCli(scenario, { grid: { concurrency, memoryMb }, shard, cells, outFile, calibrateFrom: options.calibrateFrom })
     : await runSweep(
@@ -103,6 +109,7 @@ await runCli(async () => {
           outFile,
           resume: options.resume === true,
           cpuThrottle: throttle,
+          parallelCells,
           toolVersion: toolVersion(),
           scenarioDir: scenarioDirOf(file),
         },

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checkModel } from '../harness/analyze/model-check.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { loadScenario, scenarioHash } from '../harness/scenario/load.ts';
+import { defaultParallelCells } from '../harness/sweep/sweep.ts';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
 
 describe('a sweep end to end', () => {
@@ -42,6 +43,8 @@ describe('a sweep end to end', () => {
     expect(checks.length).toBeGreaterThan(0);
     expect(checks.filter((check) => !check.withinTolerance)).toEqual([]);
     expect(results.method.warmupInvocations).toBe(1);
+    // Cells measured side by side (one per core here) still land in the grid's order.
+    expect(results.method.parallelCells ?? 1).toBe(defaultParallelCells(results.scenario, 2));
     expect(results.finishedAt).toBeDefined();
     // The journal is removed once the results file is complete.
     expect(existsSync(join(dir, 'small.jsonl'))).toBe(false);

@@ -135,6 +135,8 @@ export const methodSchema = z.object({
   reps: z.number().int().positive(),
   /** Untimed invocations in each cell process before the timed ones (module loading, JIT, pools). */
   warmupInvocations: z.number().int().nonnegative(),
+  /** Cells measured at the same time, each in its own process with its share of the cores (1 if absent). */
+  parallelCells: z.number().int().positive().optional(),
   /** What the method costs in accuracy, in words. */
   notes: z.array(z.string()),
 });

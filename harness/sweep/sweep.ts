@@ -34,6 +34,12 @@ export interface SweepPlan {
   /** 'auto' uses a cgroup CPU quota where one can be created here, else the model. */
   cpuThrottle: ThrottleMode;
   toolVersion: string;
+  /**
+   * Cells measured at once, each in its own process (1 = one after another). Cells are I/O-bound
+   * and single-threaded, so on a machine with a core per cell they barely meet; each is confined to
+   * its share of the cores.
+   */
+  parallelCells?: number;
   /** Where the scenario's relative paths (workload.module, sink.dataDir) start: the scenario file's directory. */
   scenarioDir?: string;
 }
@@ -92,15 +98,31 @@ function chooseController(mode: ThrottleMode): CpuController | undefined {
   return controller;
 }
 
+/** The cores one cell may use when `parallelCells` run at once (at least one). */
+export function coresPerCell(parallelCells: number, cores: number = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / parallelCells));
+}
+
+/**
+ * How many cells to measure at once when the user does not say: one per core, since each cell's
+ * event loop uses one; but one at a time when rows go to a real database, which the cells would
+ * share (and whose write times they would then distort), and never more cells than there are.
+ */
+export function defaultParallelCells(scenario: Scenario, cellCount: number, cores: number = availableParallelism()): number {
+  if (scenario.sink.kind !== 'model') return 1;
+  return Math.max(1, Math.min(cores, cellCount));
+}
+
 function methodOf(plan: SweepPlan, controller: CpuController | undefined): Method {
-  const cores = availableParallelism();
+  const parallelCells = plan.parallelCells ?? 1;
+  const cores = coresPerCell(parallelCells);
   const notes = [
     `Each cell runs in a fresh Node process; ${WARMUP_INVOCATIONS} untimed warm-up invocation per cell (at concurrency ${WARMUP_CONCURRENCY} or the cell's, whichever is higher: it only loads modules and warms the JIT) is excluded from the timings.`,
     `The ideal makespan of each cell is what an infinitely fast client and mock would reach with the same draws, capacities and rate limits; measured/ideal above ${FIDELITY_LIMIT} means the harness itself was a bottleneck.`,
   ];
   if (controller) {
     notes.push(
-      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, capped at this machine's ${cores} cores, and a V8 heap limit of the memory size less 40 MB.`,
+      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and a V8 heap limit of the memory size less 40 MB.`,
     );
   } else if (plan.cpuThrottle === 'none') {
     notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price.');
@@ -129,6 +151,11 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
       `Rows were written to a real database (${plan.scenario.sink.kind}); its write times count in full and are not scaled${plan.scenario.sink.kind === 'pglite' ? ', and PGlite runs inside the cell process, so its CPU and memory count against the cell' : ''}. The ideal makespan counts writes as instant.`,
     );
   }
+  if (parallelCells > 1) {
+    notes.push(
+      `${parallelCells} cells were measured at a time, each in its own process${controller ? ' under its own quota' : ''} and with ${cores} of this machine's ${availableParallelism()} cores to itself; a sweep that stops loses at most those ${parallelCells} cells. Run with --parallel 1 to measure one cell at a time.`,
+    );
+  }
   if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
     // A user's handler may use any client, so every backend serves it; the built-in job uses one.
@@ -137,14 +164,15 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
     timeScale: plan.timeScale,
     reps: plan.reps,
     warmupInvocations: WARMUP_INVOCATIONS,
+    ...(parallelCells > 1 ? { parallelCells } : {}),
     notes,
   };
 }
 
-function limitsFor(key: CellKey, controller: CpuController | undefined, timeScale: number): { limits: CellLimits; release: () => void } {
+function limitsFor(key: CellKey, controller: CpuController | undefined, timeScale: number, cores: number): { limits: CellLimits; release: () => void } {
   const limits: CellLimits = { heapMb: heapLimitMb(key.memoryMb) };
   if (!controller) return { limits, release: () => {} };
-  const group = controller.create(Math.min(availableParallelism(), cpuShare(key.memoryMb) * timeScale));
+  const group = controller.create(Math.min(cores, cpuShare(key.memoryMb) * timeScale));
   limits.confine = (pid) => group.attach(pid);
   return { limits, release: () => group.remove() };
 }
@@ -186,7 +214,7 @@ export function failureWarnings(cells: readonly Cell[]): string[] {
 }
 
 /**
- * Runs the cells one after another, each in its own process, writing the journal and the
+ * Runs the cells, each in its own process, `parallelCells` at a time, writing the journal and the
  * results file after every cell.
  */
 export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (cell: Cell) => void): Promise<Results> {
@@ -197,8 +225,10 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const startedAt = resumed?.startedAt ?? new Date().toISOString();
   const controller = chooseController(plan.cpuThrottle);
   if (controller) removeStaleGroups();
+  const parallelCells = plan.parallelCells ?? 1;
+  const cores = coresPerCell(parallelCells);
   const cellModel: CellModelInputs = {
-    replay: { timeScale: plan.timeScale, throttled: controller !== undefined, cores: availableParallelism() },
+    replay: { timeScale: plan.timeScale, throttled: controller !== undefined, cores },
     parse: await measureParseCost(plan.scenario),
   };
 
@@ -225,39 +255,47 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
 
   progress.start(plan.cells.length);
   for (const cell of done.values()) progress.cellFinished(describeCell(cell), `${cell.state} (from the journal)`);
-  try {
-    for (const key of plan.cells) {
-      if (done.has(cellKeyId(key))) continue;
-      progress.cellStarted(describeCell(key));
-      const { limits, release } = limitsFor(key, controller, plan.timeScale);
-      let cell: Cell;
-      try {
-        const run = await runCell(
-          {
-            scenario: plan.scenario,
-            concurrency: key.concurrency,
-            memoryMb: key.memoryMb,
-            reps: plan.reps,
-            warmupInvocations: WARMUP_INVOCATIONS,
-            warmupConcurrency: Math.max(key.concurrency, WARMUP_CONCURRENCY),
-            timeScale: plan.timeScale,
-            invocationTimeoutMs: plan.scenario.lambda.timeoutS * 1000,
-            ...(plan.scenarioDir ? { scenarioDir: plan.scenarioDir } : {}),
-          },
-          limits,
-        );
-        const projected = !controller && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
-        cell = buildCell(key, projected, idealMakespanMs(plan.scenario, key.concurrency), plan.scenario, cellModel);
-      } finally {
-        release();
-      }
-      done.set(cellKeyId(key), cell);
-      appendCell(journal, cell);
-      results.cells = inOrder();
-      writeJsonAtomic(plan.outFile, results);
-      progress.cellFinished(describeCell(key), describeOutcome(cell));
-      onCell?.(cell);
+
+  const ideals = new Map<number, number>();
+  const idealOf = (key: CellKey): number => {
+    if (!ideals.has(key.concurrency)) ideals.set(key.concurrency, idealMakespanMs(plan.scenario, key.concurrency));
+    return ideals.get(key.concurrency)!;
+  };
+
+  const measureCell = async (key: CellKey): Promise<void> => {
+    progress.cellStarted(describeCell(key));
+    const { limits, release } = limitsFor(key, controller, plan.timeScale, cores);
+    let cell: Cell;
+    try {
+      const run = await runCell(
+        {
+          scenario: plan.scenario,
+          concurrency: key.concurrency,
+          memoryMb: key.memoryMb,
+          reps: plan.reps,
+          warmupInvocations: WARMUP_INVOCATIONS,
+          warmupConcurrency: Math.max(key.concurrency, WARMUP_CONCURRENCY),
+          timeScale: plan.timeScale,
+          invocationTimeoutMs: plan.scenario.lambda.timeoutS * 1000,
+          ...(plan.scenarioDir ? { scenarioDir: plan.scenarioDir } : {}),
+        },
+        limits,
+      );
+      const projected = !controller && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
+      cell = buildCell(key, projected, idealOf(key), plan.scenario, cellModel);
+    } finally {
+      release();
     }
+    done.set(cellKeyId(key), cell);
+    appendCell(journal, cell);
+    results.cells = inOrder();
+    writeJsonAtomic(plan.outFile, results);
+    progress.cellFinished(describeCell(key), describeOutcome(cell));
+    onCell?.(cell);
+  };
+
+  try {
+    await runPool(longestFirst(plan.cells.filter((key) => !done.has(cellKeyId(key))), idealOf), parallelCells, measureCell);
   } finally {
     progress.stop();
   }
@@ -265,6 +303,39 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   results.warnings = [...fidelityWarnings(results.cells), ...modelWarnings(results.cells), ...failureWarnings(results.cells)];
   results.finishedAt = new Date().toISOString();
   return results;
+}
+
+/**
+ * The cells in the order to measure them: the longest (by ideal makespan) first, so that cells
+ * measured side by side finish together instead of one long cell running alone at the end. Ties
+ * keep the grid's order.
+ */
+export function longestFirst(cells: readonly CellKey[], idealMs: (key: CellKey) => number): CellKey[] {
+  return cells
+    .map((key, index) => ({ key, index, ms: idealMs(key) }))
+    .sort((a, b) => b.ms - a.ms || a.index - b.index)
+    .map(({ key }) => key);
+}
+
+/**
+ * Runs `task` on every item, at most `width` at a time, in order of the items. After the first
+ * failure no new item starts; the ones running finish, then the failure is thrown.
+ */
+export async function runPool<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, lane));
+  if (failure) throw failure.error;
 }
 
 /** Writes the finished results and removes the journal, which the results file now supersedes. */
