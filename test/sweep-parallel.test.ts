@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CellKey } from '../harness/results/cell-key.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
-import { coresPerCell, defaultParallelCells, longestFirst, runPool } from '../harness/sweep/sweep.ts';
+import { cellsShareProcess, coresPerCell, defaultParallelCells, longestFirst, planProcesses, runPool } from '../harness/sweep/sweep.ts';
 import { tinyScenario } from './fixtures/results.ts';
 
 const key = (concurrency: number, memoryMb: number): CellKey => ({ concurrency, memoryMb, architecture: 'x86_64' });
@@ -95,5 +95,39 @@ describe('measuring cells side by side', () => {
       sink: { kind: 'postgres', url: 'env:DATABASE_URL', table: 'pages', poolSize: 2, batchSize: 1 },
     });
     expect(defaultParallelCells(withDatabase, 54, 8)).toBe(1);
+  });
+});
+
+describe('cells sharing a process', () => {
+  const ideal: Record<number, number> = { 1: 23_000, 2: 11_500, 8: 8_200, 60: 7_500 };
+  const idealMs = (cell: CellKey) => ideal[cell.concurrency]!;
+
+  it('gives each memory size one process, its longest cells first, the sizes with the most work first', () => {
+    const grid = [key(8, 1769), key(1, 1769), key(60, 128), key(1, 128), key(2, 128)];
+    expect(planProcesses(grid, 2, idealMs, true)).toEqual([
+      [key(1, 128), key(2, 128), key(60, 128)],
+      [key(1, 1769), key(8, 1769)],
+    ]);
+  });
+
+  it('splits a memory size over several processes when there are fewer sizes than lanes, so no lane idles', () => {
+    const grid = [key(1, 1769), key(2, 1769), key(8, 1769), key(60, 1769)];
+    expect(planProcesses(grid, 2, idealMs, true)).toEqual([
+      [key(1, 1769), key(8, 1769)],
+      [key(2, 1769), key(60, 1769)],
+    ]);
+    expect(planProcesses([key(1, 1769)], 4, idealMs, true)).toEqual([[key(1, 1769)]]);
+  });
+
+  it('gives every cell a process of its own when cells may not share one', () => {
+    expect(planProcesses([key(8, 512), key(1, 512)], 2, idealMs, false)).toEqual([[key(1, 512)], [key(8, 512)]]);
+  });
+
+  it('is allowed for the built-in job on the modelled database only', () => {
+    expect(cellsShareProcess(tinyScenario)).toBe(true);
+    const pglite = scenarioSchema.parse({ ...tinyScenario, sink: { kind: 'pglite', table: 'pages', poolSize: 1, batchSize: 1 } });
+    expect(cellsShareProcess(pglite)).toBe(false);
+    const handler = scenarioSchema.parse({ ...tinyScenario, workload: { module: 'handler.ts' } });
+    expect(cellsShareProcess(handler)).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
 /**
- * A cell's child process: a fresh Node, like a fresh Lambda container. It prepares what a Lambda
- * does in its INIT phase (the mocks, the sink's connections, the user's handler module), waits
- * until the parent has put it under its CPU quota, runs the warm-up and the timed invocations,
- * and reports each one as soon as it ends.
+ * A cell process: a fresh Node, like a fresh Lambda container. It prepares what a Lambda does in
+ * its INIT phase (the mocks, the sink's connections, the user's handler module) and runs the
+ * warm-up; the parent then puts it under its CPU quota and has it measure one or more cells of
+ * one memory size, as a warm container serves invocation after invocation. Each timed invocation
+ * is reported as soon as it ends.
  */
 import { startMocks, type Mocks } from '../mock/mocks.ts';
 import { sleep } from '../mock/replay-server.ts';
@@ -14,6 +15,7 @@ import { runScraper, type InvocationOutcome } from '../workload/scraper.ts';
 import type { Sink } from '../workload/sink.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
 import { mainThreadCpuClock } from './thread-cpu.ts';
+import { peakRssMb, resetPeakRss } from './peak-rss.ts';
 import { createParsePool, type ParsePool } from '../workload/parse-pool.ts';
 
 function send(message: ChildMessage): Promise<void> {
@@ -38,10 +40,10 @@ interface Prepared {
   pool: ParsePool | undefined;
 }
 
-async function invokeWithin(job: CellJob, prepared: Prepared, warmup = false): Promise<InvocationOutcome> {
+async function invokeWithin(job: CellJob, prepared: Prepared, concurrency: number, warmup = false): Promise<InvocationOutcome> {
   const run = warmup
     ? { concurrency: job.warmupConcurrency, timeScale: job.timeScale * WARMUP_SPEEDUP }
-    : { concurrency: job.concurrency, timeScale: job.timeScale };
+    : { concurrency, timeScale: job.timeScale };
   prepared.mocks.beginInvocation(run.timeScale);
   const sink = prepared.sinks.forInvocation(run.timeScale);
   let timer: NodeJS.Timeout | undefined;
@@ -70,11 +72,11 @@ function handlerSink(sink: Sink): { write(row: HandlerRow): Promise<void> } {
 /** Calls the user's handler as Lambda would, and counts its requests on the mock's side. */
 function handlerInvocation(handler: Handler, job: CellJob, mocks: Mocks): Invoke {
   const urls = planRequests(job.scenario).map((request) => request.url);
-  return async (sink) => {
+  return async (sink, run) => {
     const started = performance.now();
     let result: Awaited<ReturnType<Handler>>;
     try {
-      result = await handler({ urls: [...urls], concurrency: job.concurrency, sink: handlerSink(sink) });
+      result = await handler({ urls: [...urls], concurrency: run.concurrency, sink: handlerSink(sink) });
     } catch (error) {
       throw new Error(`the handler threw: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -108,36 +110,35 @@ async function prepare(job: CellJob): Promise<Prepared> {
   }
 }
 
-function waitForStart(): Promise<void> {
-  return new Promise((resolve) => {
-    const onMessage = (message: ParentMessage) => {
-      if (message.type !== 'start') return;
-      process.off('message', onMessage);
-      resolve();
-    };
-    process.on('message', onMessage);
-  });
-}
-
 const loopCpu = mainThreadCpuClock();
 
-async function run(job: CellJob): Promise<void> {
+/** Loads, opens and warms up; undefined once a failure is reported (the process then ends). */
+async function prepareAndWarmUp(job: CellJob): Promise<Prepared | undefined> {
   let prepared: Prepared;
   try {
-    const started = waitForStart();
     prepared = await prepare(job);
-    await send({ type: 'prepared' });
-    await started;
   } catch (error) {
     await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
-    return;
+    return undefined;
   }
   try {
-    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, prepared, true);
+    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, prepared, job.concurrency, true);
+  } catch (error) {
+    await reportFailure(error, job, prepared);
+    return undefined;
+  }
+  return prepared;
+}
+
+/** One cell: its timed invocations at `concurrency`. False if it failed (the process then ends). */
+async function measureCell(job: CellJob, prepared: Prepared, concurrency: number): Promise<boolean> {
+  // Each cell's peak memory is its own, not the highest of the cells before it in this process.
+  resetPeakRss();
+  try {
     for (let i = 0; i < job.reps; i++) {
       const loopBefore = loopCpu?.();
       const cpuBefore = process.cpuUsage();
-      const outcome = await invokeWithin(job, prepared);
+      const outcome = await invokeWithin(job, prepared, concurrency);
       const cpu = process.cpuUsage(cpuBefore);
       const loopCpuMs = loopCpu && loopBefore !== undefined ? loopCpu() - loopBefore : undefined;
       const rep: RepMeasurement = {
@@ -145,7 +146,7 @@ async function run(job: CellJob): Promise<void> {
         cpuMs: (cpu.user + cpu.system) / 1000,
         ...(loopCpuMs !== undefined ? { loopCpuMs } : {}),
         mockCpuMs: prepared.mocks.server.mockCpuMs(),
-        peakRssMb: process.resourceUsage().maxRSS / 1024,
+        peakRssMb: peakRssMb(),
         requests: outcome.requests,
         errors: outcome.errors,
         retries: outcome.retries,
@@ -156,30 +157,60 @@ async function run(job: CellJob): Promise<void> {
       };
       await send({ type: 'rep', rep });
     }
-    // Close before reporting done: PGlite writes its data directory on close.
-    await prepared.sinks.close();
-    await send({ type: 'done' });
   } catch (error) {
-    if (error instanceof InvocationTimeout) await send({ type: 'timeout', afterMs: job.invocationTimeoutMs });
-    else await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
-    // Keep what was written (PGlite writes on close), but do not wait on writes a hung job left.
-    await Promise.race([prepared.sinks.close().catch(() => {}), sleep(CLOSE_GRACE_MS)]);
-  } finally {
-    prepared.mocks.stop();
-    await prepared.pool?.close();
+    await reportFailure(error, job, prepared);
+    return false;
   }
+  await send({ type: 'done' });
+  return true;
 }
 
-process.once('message', (message: ParentMessage) => {
-  if (message.type === 'run') {
-    run(message.job).then(
-      // Exit at once: a timed-out invocation may leave requests and timers behind.
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-        process.exit(1);
-      },
-    );
+async function reportFailure(error: unknown, job: CellJob, prepared: Prepared): Promise<void> {
+  if (error instanceof InvocationTimeout) await send({ type: 'timeout', afterMs: job.invocationTimeoutMs });
+  else await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
+  // Keep what was written (PGlite writes on close), but do not wait on writes a hung job left.
+  await Promise.race([prepared.sinks.close().catch(() => {}), sleep(CLOSE_GRACE_MS)]);
+}
+
+async function finish(prepared: Prepared): Promise<void> {
+  // PGlite writes its data directory on close.
+  await prepared.sinks.close();
+  prepared.mocks.stop();
+  await prepared.pool?.close();
+}
+
+/** Exits at once when done or failed: a timed-out invocation may leave requests and timers behind. */
+function exit(code: number): never {
+  process.exit(code);
+}
+
+function crash(error: unknown): never {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+}
+
+let job: CellJob | undefined;
+let prepared: Prepared | undefined;
+process.on('message', (message: ParentMessage) => {
+  switch (message.type) {
+    case 'prepare':
+      job = message.job;
+      prepareAndWarmUp(message.job)
+        .then((ready) => {
+          if (!ready) exit(0);
+          prepared = ready;
+          return send({ type: 'prepared' });
+        })
+        .catch(crash);
+      break;
+    case 'cell':
+      measureCell(job!, prepared!, message.concurrency).then((ok) => {
+        if (!ok) exit(0);
+      }, crash);
+      break;
+    case 'finish':
+      finish(prepared!).then(() => exit(0), crash);
+      break;
   }
 });
 void send({ type: 'ready' });

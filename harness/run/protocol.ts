@@ -1,9 +1,10 @@
 import type { ErrorsByKind } from '../results/schema.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
-/** What the sweep asks of one cell's child process. */
+/** What the sweep asks of a cell process: the job, and the settings shared by the cells it measures. */
 export interface CellJob {
   scenario: Scenario;
+  /** The first cell's concurrency; a user's handler sees it as MAX_WORKERS from the start. */
   concurrency: number;
   memoryMb: number;
   reps: number;
@@ -39,10 +40,12 @@ export interface RepMeasurement {
 }
 
 /**
- * ready -> run (the child loads the handler, opens the sink, starts the mocks, unconfined, as a
- * Lambda's INIT) -> prepared -> the parent confines the child -> start -> rep... -> done.
+ * ready -> prepare (the child loads the handler, opens the sink, starts the mocks and runs the
+ * warm-up, unconfined, as a Lambda's INIT) -> prepared -> the parent confines the child -> then
+ * for each cell measured in this process: cell -> rep... -> done; finally finish (the child closes
+ * its sink and exits). A cell that fails (failed, timeout) ends the process.
  */
-export type ParentMessage = { type: 'run'; job: CellJob } | { type: 'start' };
+export type ParentMessage = { type: 'prepare'; job: CellJob } | { type: 'cell'; concurrency: number } | { type: 'finish' };
 
 export type ChildMessage =
   | { type: 'ready' }

@@ -14,8 +14,21 @@ export type CellRun =
   | { state: 'completed'; reps: RepMeasurement[] }
   | { state: 'errored' | 'oom' | 'timeout'; reps: RepMeasurement[]; error: string };
 
+/**
+ * A cell process: started, prepared and warmed up once, then measuring one cell after another
+ * (all of one memory size: one heap limit, one CPU quota), as a warm Lambda container serves one
+ * invocation after another. A cell that fails ends the process; `open` then turns false.
+ */
+export interface CellSession {
+  measure(concurrency: number, onRep?: (rep: RepMeasurement) => void): Promise<CellRun>;
+  /** Lets the process close its sink and exit; kills it if it does not within a few seconds. */
+  close(): Promise<void>;
+  readonly open: boolean;
+}
+
 /** Process start, module loading and the warm-up come on top of the invocations themselves. */
 const STARTUP_ALLOWANCE_MS = 60_000;
+const CLOSE_ALLOWANCE_MS = 10_000;
 const STDERR_TAIL_BYTES = 4096;
 
 /** Cell processes still running; killed if the sweep itself exits, so none outlives it. */
@@ -24,8 +37,15 @@ process.on('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
-/** Runs one cell in a fresh Node process and reports each repetition as it arrives. */
-export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: RepMeasurement) => void): Promise<CellRun> {
+interface Measurement {
+  reps: RepMeasurement[];
+  onRep: ((rep: RepMeasurement) => void) | undefined;
+  outcome: CellRun | undefined;
+  resolve: (run: CellRun) => void;
+}
+
+/** Starts a cell process; it prepares and warms up at once, and is confined before its first cell. */
+export async function openCellSession(job: CellJob, limits: CellLimits = {}): Promise<CellSession> {
   // A user's handler may be TypeScript, imported at run time: that needs the loader.
   const entry = job.scenario.workload ? typeScriptEntry() : await bundledEntry();
   const execArgv = [...entry.execArgv];
@@ -33,74 +53,126 @@ export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (re
   // A handler's console.log goes nowhere, as a Lambda's goes to its logs rather than the caller;
   // it would tear the sweep's progress lines. stderr is kept for the cause of a crash.
   const child = fork(entry.file, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
-
   liveChildren.add(child);
-  const reps: RepMeasurement[] = [];
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL_BYTES);
   });
 
-  return new Promise<CellRun>((resolve) => {
-    let outcome: CellRun | undefined;
-    const settle = (run: CellRun) => {
-      outcome ??= run;
-    };
-    const budgetMs = (job.invocationTimeoutMs / job.timeScale) * (job.reps + job.warmupInvocations) + STARTUP_ALLOWANCE_MS;
-    const watchdog = setTimeout(() => {
-      settle({ state: 'timeout', reps, error: `the cell did not finish within ${Math.round(budgetMs / 1000)} s` });
+  const invocationBudgetMs = job.invocationTimeoutMs / job.timeScale;
+  let open = true;
+  let confined = false;
+  let watchdog: NodeJS.Timeout | undefined;
+  // The cell being measured; the first one also waits for the preparation and the warm-up.
+  let current: Measurement | undefined;
+  // A failure before the first cell (a handler that does not load, a warm-up that times out).
+  let preparationFailure: CellRun | undefined;
+  let resolvePrepared: () => void = () => {};
+  const prepared = new Promise<void>((resolve) => {
+    resolvePrepared = resolve;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const fail = (run: Extract<CellRun, { error: string }>) => {
+    if (current) current.outcome ??= { ...run, reps: current.reps };
+    else preparationFailure ??= run;
+  };
+  const armWatchdog = (budgetMs: number, what: string) => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => {
+      fail({ state: 'timeout', reps: [], error: `${what} did not finish within ${Math.round(budgetMs / 1000)} s` });
       child.kill('SIGKILL');
     }, budgetMs);
+  };
+  armWatchdog(invocationBudgetMs * job.warmupInvocations + STARTUP_ALLOWANCE_MS, 'the cell process\'s start and warm-up');
 
-    child.on('message', (message: ChildMessage) => {
-      switch (message.type) {
-        case 'ready':
-          child.send({ type: 'run', job } satisfies ParentMessage);
-          break;
-        case 'prepared':
-          try {
-            limits.confine?.(child.pid!);
-          } catch (error) {
-            settle({ state: 'errored', reps, error: `could not confine the cell: ${(error as Error).message}` });
-            child.kill('SIGKILL');
-            return;
-          }
-          child.send({ type: 'start' } satisfies ParentMessage);
-          break;
-        case 'rep':
-          reps.push(message.rep);
-          onRep?.(message.rep);
-          break;
-        case 'timeout':
-          settle({
-            state: 'timeout',
-            reps,
-            error: `an invocation ran longer than the function timeout (${job.invocationTimeoutMs / 1000} s)`,
-          });
-          break;
-        case 'failed':
-          settle({ state: 'errored', reps, error: message.error });
-          break;
-        case 'done':
-          settle({ state: 'completed', reps });
-          break;
-      }
-    });
+  child.on('message', (message: ChildMessage) => {
+    switch (message.type) {
+      case 'ready':
+        child.send({ type: 'prepare', job } satisfies ParentMessage);
+        break;
+      case 'prepared':
+        clearTimeout(watchdog);
+        resolvePrepared();
+        break;
+      case 'rep':
+        current?.reps.push(message.rep);
+        current?.onRep?.(message.rep);
+        break;
+      case 'timeout':
+        fail({ state: 'timeout', reps: [], error: `an invocation ran longer than the function timeout (${job.invocationTimeoutMs / 1000} s)` });
+        break;
+      case 'failed':
+        fail({ state: 'errored', reps: [], error: message.error });
+        break;
+      case 'done':
+        if (current) {
+          clearTimeout(watchdog);
+          const finished = current;
+          current = undefined;
+          finished.resolve({ state: 'completed', reps: finished.reps });
+        }
+        break;
+    }
+  });
 
-    child.on('exit', (code, signal) => {
-      liveChildren.delete(child);
-      clearTimeout(watchdog);
-      if (!outcome) {
-        if (isOutOfMemory(stderrTail)) {
-          settle({ state: 'oom', reps, error: `the job ran out of memory (heap limit ${limits.heapMb ?? 'default'} MB)` });
-        } else {
-          const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-          settle({ state: 'errored', reps, error: `the cell process ${how}: ${lastLine(stderrTail)}` });
+  child.on('exit', (code, signal) => {
+    open = false;
+    liveChildren.delete(child);
+    clearTimeout(watchdog);
+    const death: Extract<CellRun, { error: string }> = isOutOfMemory(stderrTail)
+      ? { state: 'oom', reps: [], error: `the job ran out of memory (heap limit ${limits.heapMb ?? 'default'} MB)` }
+      : { state: 'errored', reps: [], error: `the cell process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}: ${lastLine(stderrTail)}` };
+    fail(death);
+    resolvePrepared();
+    if (current) {
+      const ended = current;
+      current = undefined;
+      ended.resolve(ended.outcome!);
+    }
+  });
+
+  return {
+    get open() {
+      return open;
+    },
+    async measure(concurrency, onRep) {
+      await prepared;
+      if (preparationFailure) return preparationFailure;
+      if (!open) return { state: 'errored', reps: [], error: 'the cell process had already ended' };
+      if (!confined) {
+        try {
+          limits.confine?.(child.pid!);
+          confined = true;
+        } catch (error) {
+          child.kill('SIGKILL');
+          return { state: 'errored', reps: [], error: `could not confine the cell: ${(error as Error).message}` };
         }
       }
-      resolve(outcome!);
-    });
-  });
+      return new Promise<CellRun>((resolve) => {
+        current = { reps: [], onRep, outcome: undefined, resolve };
+        armWatchdog(invocationBudgetMs * job.reps + STARTUP_ALLOWANCE_MS, 'the cell');
+        child.send({ type: 'cell', concurrency } satisfies ParentMessage);
+      });
+    },
+    async close() {
+      if (!open) return;
+      const killer = setTimeout(() => child.kill('SIGKILL'), CLOSE_ALLOWANCE_MS);
+      child.send({ type: 'finish' } satisfies ParentMessage);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Runs one cell in a fresh Node process of its own and reports each repetition as it arrives. */
+export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: RepMeasurement) => void): Promise<CellRun> {
+  const session = await openCellSession(job, limits);
+  try {
+    return await session.measure(job.concurrency, onRep);
+  } finally {
+    await session.close();
+  }
 }
 
 export function isOutOfMemory(stderr: string): boolean {

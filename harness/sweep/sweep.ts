@@ -11,7 +11,8 @@ import { writeJsonAtomic } from '../results/io.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { detectCpuController, removeStaleGroups, type CpuController } from '../run/cgroup.ts';
-import { runCell, type CellLimits, type CellRun } from '../run/run-cell.ts';
+import { openCellSession, type CellRun, type CellSession } from '../run/run-cell.ts';
+import type { CellJob } from '../run/protocol.ts';
 import { buildCell, FIDELITY_LIMIT, type CellModelInputs } from './cell.ts';
 import { measureParseCost } from '../run/parse-cost.ts';
 import { modelWarnings } from '../analyze/model-check.ts';
@@ -116,8 +117,11 @@ export function defaultParallelCells(scenario: Scenario, cellCount: number, core
 function methodOf(plan: SweepPlan, controller: CpuController | undefined): Method {
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
+  const processes = cellsShareProcess(plan.scenario)
+    ? `Cells of one memory size share a Node process (one heap limit, one CPU quota), as a warm Lambda container serves one invocation after another; each process starts with ${WARMUP_INVOCATIONS} untimed warm-up invocation`
+    : `Each cell runs in a fresh Node process (${plan.scenario.workload ? 'your handler may keep state between calls' : 'the database is real'}), with ${WARMUP_INVOCATIONS} untimed warm-up invocation`;
   const notes = [
-    `Each cell runs in a fresh Node process; ${WARMUP_INVOCATIONS} untimed warm-up invocation per cell (at concurrency ${WARMUP_CONCURRENCY} or the cell's, whichever is higher: it only loads modules and warms the JIT) is excluded from the timings.`,
+    `${processes} (at concurrency ${WARMUP_CONCURRENCY} or the first cell's, whichever is higher: it only loads modules and warms the JIT), excluded from the timings. A cell that fails ends its process; the next cell gets a fresh one. On Linux each cell's peak memory is its own (the process's high-water mark is reset before each cell).`,
     `The ideal makespan of each cell is what an infinitely fast client and mock would reach with the same draws, capacities and rate limits; measured/ideal above ${FIDELITY_LIMIT} means the harness itself was a bottleneck.`,
   ];
   if (controller) {
@@ -169,12 +173,39 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
   };
 }
 
-function limitsFor(key: CellKey, controller: CpuController | undefined, timeScale: number, cores: number): { limits: CellLimits; release: () => void } {
-  const limits: CellLimits = { heapMb: heapLimitMb(key.memoryMb) };
-  if (!controller) return { limits, release: () => {} };
-  const group = controller.create(Math.min(cores, cpuShare(key.memoryMb) * timeScale));
-  limits.confine = (pid) => group.attach(pid);
-  return { limits, release: () => group.remove() };
+/**
+ * Whether cells of one memory size may share a process. They may for the built-in job writing to
+ * the modelled database: a warm container serving one invocation after another, with nothing
+ * carried from one to the next but warm code. Not for a user's handler, which may read MAX_WORKERS
+ * once at load or keep state between calls, nor for a real database, whose table would grow from
+ * cell to cell.
+ */
+export function cellsShareProcess(scenario: Scenario): boolean {
+  return !scenario.workload && scenario.sink.kind === 'model';
+}
+
+/**
+ * The cells each process measures, in the order the processes start. Sharing: one process per
+ * memory size (one heap limit, one CPU quota), split further when there are fewer sizes than
+ * lanes so that every lane has work; the longest cells first within a process, and the processes
+ * with the most work first. Not sharing: a process per cell, the longest first.
+ */
+export function planProcesses(cells: readonly CellKey[], lanes: number, idealMs: (key: CellKey) => number, share: boolean): CellKey[][] {
+  const ordered = longestFirst(cells, idealMs);
+  if (!share) return ordered.map((key) => [key]);
+  const bySize = new Map<string, CellKey[]>();
+  for (const key of ordered) {
+    const size = `${key.memoryMb}/${key.architecture}`;
+    bySize.set(size, [...(bySize.get(size) ?? []), key]);
+  }
+  const splits = Math.ceil(lanes / bySize.size);
+  const processes = [...bySize.values()].flatMap((sizeCells) => {
+    const parts = Array.from({ length: Math.min(splits, sizeCells.length) }, (): CellKey[] => []);
+    sizeCells.forEach((key, index) => parts[index % parts.length]!.push(key));
+    return parts;
+  });
+  const work = (keys: readonly CellKey[]) => keys.reduce((sum, key) => sum + idealMs(key), 0);
+  return processes.map((keys, index) => ({ keys, index, ms: work(keys) })).sort((a, b) => b.ms - a.ms || a.index - b.index).map(({ keys }) => keys);
 }
 
 /** The model's stand-in for a CPU quota: each repetition's duration as if run at the memory size's CPU share. */
@@ -262,30 +293,21 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     return ideals.get(key.concurrency)!;
   };
 
-  const measureCell = async (key: CellKey): Promise<void> => {
-    progress.cellStarted(describeCell(key));
-    const { limits, release } = limitsFor(key, controller, plan.timeScale, cores);
-    let cell: Cell;
-    try {
-      const run = await runCell(
-        {
-          scenario: plan.scenario,
-          concurrency: key.concurrency,
-          memoryMb: key.memoryMb,
-          reps: plan.reps,
-          warmupInvocations: WARMUP_INVOCATIONS,
-          warmupConcurrency: Math.max(key.concurrency, WARMUP_CONCURRENCY),
-          timeScale: plan.timeScale,
-          invocationTimeoutMs: plan.scenario.lambda.timeoutS * 1000,
-          ...(plan.scenarioDir ? { scenarioDir: plan.scenarioDir } : {}),
-        },
-        limits,
-      );
-      const projected = !controller && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
-      cell = buildCell(key, projected, idealOf(key), plan.scenario, cellModel);
-    } finally {
-      release();
-    }
+  const jobFor = (first: CellKey): CellJob => ({
+    scenario: plan.scenario,
+    concurrency: first.concurrency,
+    memoryMb: first.memoryMb,
+    reps: plan.reps,
+    warmupInvocations: WARMUP_INVOCATIONS,
+    warmupConcurrency: Math.max(first.concurrency, WARMUP_CONCURRENCY),
+    timeScale: plan.timeScale,
+    invocationTimeoutMs: plan.scenario.lambda.timeoutS * 1000,
+    ...(plan.scenarioDir ? { scenarioDir: plan.scenarioDir } : {}),
+  });
+
+  const record = (key: CellKey, run: CellRun) => {
+    const projected = !controller && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
+    const cell = buildCell(key, projected, idealOf(key), plan.scenario, cellModel);
     done.set(cellKeyId(key), cell);
     appendCell(journal, cell);
     results.cells = inOrder();
@@ -294,8 +316,28 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     onCell?.(cell);
   };
 
+  /** Measures a process's cells in turn; a cell that fails ends its process, and the next cell gets a new one. */
+  const measureCells = async (keys: readonly CellKey[]): Promise<void> => {
+    let session: { cells: CellSession; release: () => void } | undefined;
+    try {
+      for (const key of keys) {
+        if (!session?.cells.open) {
+          session?.release();
+          const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * plan.timeScale));
+          session = { cells: await openCellSession(jobFor(key), { heapMb: heapLimitMb(key.memoryMb), ...(quota ? { confine: (pid) => quota.attach(pid) } : {}) }), release: () => quota?.remove() };
+        }
+        progress.cellStarted(describeCell(key));
+        record(key, await session.cells.measure(key.concurrency));
+      }
+    } finally {
+      await session?.cells.close();
+      session?.release();
+    }
+  };
+
+  const remaining = plan.cells.filter((key) => !done.has(cellKeyId(key)));
   try {
-    await runPool(longestFirst(plan.cells.filter((key) => !done.has(cellKeyId(key))), idealOf), parallelCells, measureCell);
+    await runPool(planProcesses(remaining, parallelCells, idealOf, cellsShareProcess(plan.scenario)), parallelCells, measureCells);
   } finally {
     progress.stop();
   }
