@@ -27,4 +27,11 @@ describe('the validation of the simulator against the replay', () => {
     ]);
     expect(modelWarnings(cells, 0.1)).toEqual([]);
   });
+
+  it('names the time scale as a remedy when the sweep was time-scaled', () => {
+    const scaled = [completedCell(8, 1769, 500, { simulatedMs: 465, modelError: -0.07, fidelityRatio: 1.05, timeScaleCorrectionMs: 40 })];
+    expect(modelWarnings(scaled)).toEqual([
+      'Model: at 1 faithful cell(s) the simulator and the replay differ by more than 5% (worst -7.0% at concurrency 8, 1769 MB): treat --simulate answers, the time-scale corrections and projectedMs for this scenario with care, and rerun on a quieter machine or with more --reps or a lower --time-scale.',
+    ]);
+  });
 });

@@ -37,7 +37,10 @@ export function modelWarnings(cells: readonly Cell[], tolerance: number = MODEL_
   if (off.length === 0) return [];
   const worst = off.reduce((a, b) => (Math.abs(b.modelError) > Math.abs(a.modelError) ? b : a));
   const percent = (x: number) => `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  // A time-scaled replay keeps its CPU S times busier than production; the simulator follows
+  // such a crowded event loop less closely, and a lower time scale is the remedy.
+  const scaled = cells.some((cell) => cell.state === 'completed' && cell.timeScaleCorrectionMs !== undefined);
   return [
-    `Model: at ${off.length} faithful cell(s) the simulator and the replay differ by more than ${tolerance * 100}% (worst ${percent(worst.modelError)} at concurrency ${worst.concurrency}, ${worst.memoryMb} MB): treat --simulate answers and projectedMs for this scenario with care, and rerun on a quieter machine or with more --reps.`,
+    `Model: at ${off.length} faithful cell(s) the simulator and the replay differ by more than ${tolerance * 100}% (worst ${percent(worst.modelError)} at concurrency ${worst.concurrency}, ${worst.memoryMb} MB): treat --simulate answers${scaled ? ', the time-scale corrections' : ''} and projectedMs for this scenario with care, and rerun on a quieter machine or with more --reps${scaled ? ' or a lower --time-scale' : ''}.`,
   ];
 }
