@@ -44,7 +44,20 @@ export interface BenchResults {
   env: { node: string; platform: string; cpus: number; loadAverage: number[] };
   overhead: OverheadRow[];
   validation: Validation[];
-  timeScale: { scenario: string; timeScale: number; realSweepS: number; scaledSweepS: number; rows: TimeScaleRow[] };
+  /**
+   * The scenario's default sweep (its whole grid, time-scaled, cells side by side) against a
+   * real-time sweep of part of that grid, one cell at a time. scaledSweepS is the default sweep's
+   * wall time from the command to its exit.
+   */
+  timeScale: {
+    scenario: string;
+    timeScale: number;
+    realSweepS: number;
+    scaledSweepS: number;
+    scaledCells: number;
+    parallelCells: number;
+    rows: TimeScaleRow[];
+  };
   simulator: { scenario: string; cells: number; gridMs: number };
   /** Client CPU per request once the mock's is taken out, at concurrency 100: the simulator's defaults. */
   clientOverheadUs: Partial<Record<OverheadHarness, number>>;
@@ -156,13 +169,22 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
       met: checked.every((cell) => cell.withinTolerance),
     });
   }
+  if (Number.isFinite(bench.timeScale.scaledSweepS)) {
+    targets.push({
+      name: `default sweep of ${bench.timeScale.scenario} (${bench.timeScale.scaledCells} cells, x${bench.timeScale.timeScale})`,
+      target: '< 60 s',
+      measured: `${bench.timeScale.scaledSweepS.toFixed(1)} s`,
+      met: bench.timeScale.scaledSweepS < 60,
+    });
+  }
   if (bench.timeScale.rows.length) {
     const worst = bench.timeScale.rows.reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
+    const within = bench.timeScale.rows.filter((row) => Math.abs(row.error) <= 0.05).length;
     targets.push({
-      name: `time-scaled (x${bench.timeScale.timeScale}) vs real time, ${bench.timeScale.scenario}`,
+      name: `default sweep (x${bench.timeScale.timeScale}) vs real time, ${bench.timeScale.scenario}`,
       target: '<= 5%',
-      measured: `worst ${pct(worst.error)} at c=${worst.concurrency} (uncorrected ${pct(worst.rawError)})`,
-      met: bench.timeScale.rows.every((row) => Math.abs(row.error) <= 0.05),
+      measured: `worst ${pct(worst.error)} at c=${worst.concurrency}, ${worst.memoryMb} MB (uncorrected ${pct(worst.rawError)}); ${within}/${bench.timeScale.rows.length} within`,
+      met: within === bench.timeScale.rows.length,
     });
   }
   return targets;
@@ -232,7 +254,7 @@ export function formatBench(bench: BenchResults): string {
     'Simulator vs replay (each cell calibrated from its own CPU time; checked where fidelity <= 1.10)',
     validation,
     '',
-    `Time scaling, ${bench.timeScale.scenario}: real-time sweep ${bench.timeScale.realSweepS.toFixed(0)} s, x${bench.timeScale.timeScale} sweep ${bench.timeScale.scaledSweepS.toFixed(0)} s`,
+    `Time scaling, ${bench.timeScale.scenario}: the default sweep (${bench.timeScale.scaledCells} cells at x${bench.timeScale.timeScale}, ${bench.timeScale.parallelCells} at a time, report included) took ${bench.timeScale.scaledSweepS.toFixed(1)} s; the real-time sweep of the cells below, one at a time, ${bench.timeScale.realSweepS.toFixed(0)} s`,
     scaled,
     '',
     `Simulator: ${bench.simulator.cells} cells of ${bench.simulator.scenario} in ${bench.simulator.gridMs.toFixed(1)} ms`,

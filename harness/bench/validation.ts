@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkModel } from '../analyze/model-check.ts';
+import { loadResults } from '../results/io.ts';
 import { isCompleted, type Results } from '../results/schema.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { Progress } from '../sweep/progress.ts';
@@ -42,7 +44,10 @@ export interface Validation {
 
 const silent: Progress = { start() {}, cellStarted() {}, cellFinished() {}, stop() {} };
 
-/** Sweeps the given part of the grid for real (cells in their own processes, cgroup quotas where possible). */
+/**
+ * Sweeps the given part of the grid for real, one cell at a time (the most faithful way: no cell
+ * shares the machine with another), with cgroup quotas where possible.
+ */
 export async function sweepForValidation(run: ValidationRun, toolVersion: string): Promise<{ results: Results; sweepS: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'fanout-bench-'));
   const started = performance.now();
@@ -57,6 +62,7 @@ export async function sweepForValidation(run: ValidationRun, toolVersion: string
         outFile: join(dir, `${run.scenario.name}.json`),
         resume: false,
         cpuThrottle: 'auto',
+        parallelCells: 1,
         toolVersion,
       },
       silent,
@@ -90,4 +96,26 @@ export function validationOf(results: Results, sweepS: number, tolerance: number
       };
     }),
   };
+}
+
+/**
+ * Runs the default sweep of a bundled scenario exactly as a user would (`npm run sweep`: the
+ * scenario's grid, time scale and repetitions, cells side by side, the report written) and times
+ * it from the command to its exit.
+ */
+export function timeDefaultSweep(scenarioFile: string): { results: Results; sweepS: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-bench-'));
+  const out = join(dir, 'default.json');
+  try {
+    const started = performance.now();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/sweep.ts', scenarioFile, '--out', out, '--report', join(dir, 'default.html')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const sweepS = (performance.now() - started) / 1000;
+    if (run.status !== 0) throw new Error(`the default sweep of ${scenarioFile} failed: ${run.stderr.trim().split('\n').at(-1)}`);
+    return { results: loadResults(out), sweepS };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
