@@ -86,7 +86,7 @@ describe('measuring cells side by side', () => {
     expect(coresPerCell(4, 2)).toBe(1);
   });
 
-  it('measures a cell per core by default, but one at a time when the rows go to a real database', () => {
+  it('measures a cell per core by default, but one at a time when the rows go to a real database or parsing takes a worker pool', () => {
     expect(defaultParallelCells(tinyScenario, 54, 2)).toBe(2);
     expect(defaultParallelCells(tinyScenario, 54, 8)).toBe(8);
     expect(defaultParallelCells(tinyScenario, 1, 8)).toBe(1);
@@ -95,6 +95,8 @@ describe('measuring cells side by side', () => {
       sink: { kind: 'postgres', url: 'env:DATABASE_URL', table: 'pages', poolSize: 2, batchSize: 1 },
     });
     expect(defaultParallelCells(withDatabase, 54, 8)).toBe(1);
+    const withPool = scenarioSchema.parse({ ...tinyScenario, work: { parse: 'html', threads: 2 } });
+    expect(defaultParallelCells(withPool, 54, 8)).toBe(1);
   });
 });
 

@@ -107,10 +107,11 @@ export function coresPerCell(parallelCells: number, cores: number = availablePar
 /**
  * How many cells to measure at once when the user does not say: one per core, since each cell's
  * event loop uses one; but one at a time when rows go to a real database, which the cells would
- * share (and whose write times they would then distort), and never more cells than there are.
+ * share (and whose write times they would then distort), or when the job parses on a worker pool,
+ * which needs more than one core; and never more cells than there are.
  */
 export function defaultParallelCells(scenario: Scenario, cellCount: number, cores: number = availableParallelism()): number {
-  if (scenario.sink.kind !== 'model') return 1;
+  if (scenario.sink.kind !== 'model' || scenario.work.threads > 0) return 1;
   return Math.max(1, Math.min(cores, cellCount));
 }
 
