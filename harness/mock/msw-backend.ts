@@ -1,58 +1,73 @@
-import { HttpResponse, RequestHandler, type DefaultBodyType, type StrictRequest } from 'msw';
-import { setupServer } from 'msw/node';
-import { UnmockedRequestError, unmockedMessage } from './backend.ts';
+import { BatchInterceptor } from '@mswjs/interceptors';
+import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
+import { FetchInterceptor } from '@mswjs/interceptors/fetch';
+import { UnmockedRequestError } from './backend.ts';
 import { ReplayBackend } from './replay-backend.ts';
-import { type ReplayServer, type OkAnswer, type ServeOutcome } from './replay-server.ts';
+import type { OkAnswer, ReplayServer, ServeOutcome } from './replay-server.ts';
 
-type HandlerResult = Awaited<ReturnType<RequestHandler['run']>>;
+interface InterceptedRequest {
+  request: Request;
+  controller: { respondWith(response: Response): void; errorWith(reason?: unknown): void };
+}
 
 /**
- * The one msw handler: every request goes straight to the ReplayServer. It overrides msw's
- * `run`, which for `http.all('*')` would match the path with a regular expression, clone the
- * request and create (and abort) an AbortController per request: about a tenth of msw's CPU per
- * request, for features the replay does not use.
+ * msw's interception layer (@mswjs/interceptors) patches global fetch and node:http/https (so
+ * axios, got, node-fetch) in this process, and every request it catches goes straight to the
+ * ReplayServer. Used directly rather than through msw's setupServer, whose request handler
+ * pipeline (handler resolution, request clones, lifecycle events) more than doubled the CPU per
+ * request for features the replay does not use: at concurrency 1000 that was most of the run.
  */
-class ReplayHandler extends RequestHandler {
-  constructor(private readonly replay: ReplayServer) {
-    super({ info: { header: 'fanout-tuner replay' }, resolver: () => undefined });
+export class MswBackend extends ReplayBackend {
+  readonly name = 'msw';
+  private interceptor: BatchInterceptor<[ClientRequestInterceptor, FetchInterceptor]> | undefined;
+
+  start(): void {
+    const interceptor = new BatchInterceptor({ name: 'fanout-tuner-replay', interceptors: [new ClientRequestInterceptor(), new FetchInterceptor()] });
+    interceptor.apply();
+    interceptor.on('request', (event: InterceptedRequest) => answer(this.server, event));
+    this.interceptor = interceptor;
   }
 
-  predicate(): boolean {
-    return true;
+  stop(): void {
+    this.interceptor?.dispose();
+    this.interceptor = undefined;
   }
+}
 
-  log(): void {}
-
-  override async run(args: { request: StrictRequest<DefaultBodyType>; requestId: string }): Promise<HandlerResult> {
-    const { request, requestId } = args;
-    const url = request.url;
-    let outcome: ServeOutcome;
-    try {
-      outcome = await this.replay.serve(url, { gaveUp: () => abortOf(request.signal), hasGivenUp: () => request.signal.aborted });
-    } catch (error) {
-      // Never let a fault of the mock pass for a 5xx of the scenario's server.
-      this.replay.recordFailure(`${url}: ${error instanceof Error ? error.message : String(error)}`);
-      return { handler: this, request, requestId, response: HttpResponse.error(), parsedResult: {} };
-    }
-    // Thrown, not a Response.error(): the client's error then names the URL, whatever the client.
-    if (outcome.kind === 'unmocked') throw new UnmockedRequestError(url);
-    const started = performance.now();
-    const response = this.toResponse(url, outcome);
-    this.replay.chargeCpu(performance.now() - started);
-    return { handler: this, request, requestId, response, parsedResult: {} };
+async function answer(replay: ReplayServer, { request, controller }: InterceptedRequest): Promise<void> {
+  const url = request.url;
+  let outcome: ServeOutcome;
+  try {
+    outcome = await replay.serve(url, { gaveUp: () => abortOf(request.signal), hasGivenUp: () => request.signal.aborted });
+  } catch (error) {
+    // Never let a fault of the mock pass for a 5xx of the scenario's server.
+    replay.recordFailure(`${url}: ${error instanceof Error ? error.message : String(error)}`);
+    controller.respondWith(Response.error());
+    return;
   }
+  // A client that gave up (its timeout, a reset it caused) already has its error: the
+  // interceptor answered the abort itself, and answering again would only fail.
+  if (request.signal.aborted) return;
+  // A network error naming the URL, whatever the client: never a response, never a socket.
+  if (outcome.kind === 'unmocked') {
+    controller.errorWith(new UnmockedRequestError(url));
+    return;
+  }
+  const started = performance.now();
+  const response = toResponse(outcome);
+  replay.chargeCpu(performance.now() - started);
+  controller.respondWith(response);
+}
 
-  private toResponse(url: string, outcome: ServeOutcome): Response {
-    switch (outcome.kind) {
-      case 'ok':
-        return okResponse(outcome);
-      case 'status':
-        return new Response(null, { status: outcome.status, headers: outcome.headers });
-      case 'unmocked':
-      case 'reset':
-      case 'no-answer':
-        return Response.error();
-    }
+function toResponse(outcome: Exclude<ServeOutcome, { kind: 'unmocked' }>): Response {
+  switch (outcome.kind) {
+    case 'ok':
+      return okResponse(outcome);
+    case 'status':
+      return new Response(null, { status: outcome.status, headers: outcome.headers });
+    case 'reset':
+    case 'no-answer':
+      return Response.error();
   }
 }
 
@@ -66,31 +81,4 @@ function abortOf(signal: AbortSignal): Promise<void> {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
-}
-
-/**
- * msw intercepts global fetch and node:http/https (so axios, got, node-fetch) in this process.
- * One handler with an O(1) lookup of the URL and prebuilt bodies keeps msw's own cost per
- * request as low as msw allows; the rest of msw's cost (a Request and a Response object per
- * request, and a copy of each response for its lifecycle events) is in msw itself.
- */
-export class MswBackend extends ReplayBackend {
-  readonly name = 'msw';
-  private api: ReturnType<typeof setupServer> | undefined;
-
-  start(): void {
-    const api = setupServer(new ReplayHandler(this.server));
-    this.api = api;
-    api.listen({
-      // The handler matches every request; this only guards against a change in msw.
-      onUnhandledRequest: (request) => {
-        throw new Error(unmockedMessage(request.url));
-      },
-    });
-  }
-
-  stop(): void {
-    this.api?.close();
-    this.api = undefined;
-  }
 }
