@@ -211,10 +211,10 @@ function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
 /**
  * Client overhead per attempt (ms on a full core, the mock's CPU taken out) when no real run of
  * the scenario calibrates it: what `npm run bench` measured with N = 2000 warm requests of 10 KB
- * at concurrency 100. For global fetch it still holds msw's own Request/Response handling, which
- * cannot be told apart from the client's, so it overstates a production fetch client.
+ * at concurrency 100. For global fetch it still holds the interceptor's own Request/Response
+ * handling, which cannot be told apart from the client's, so it overstates a production fetch client.
  */
-export const DEFAULT_OVERHEAD_MS: Readonly<Record<Scenario['client']['library'], number>> = { fetch: 0.52, undici: 0.025 };
+export const DEFAULT_OVERHEAD_MS: Readonly<Record<Scenario['client']['library'], number>> = { fetch: 0.31, undici: 0.025 };
 
 /** What the simulator's CPU model was calibrated from, in words for the results' method notes. */
 export interface Calibration {
