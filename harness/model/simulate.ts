@@ -62,7 +62,6 @@ const FAULT_TIMEOUT = 2;
 /** A token bucket refilled in floating point can land a hair under 1 at the instant it should hold 1. */
 const TOKEN_EPSILON = 1e-9;
 /** Likewise, a wait of exactly 100 ms must not round up to 101. */
-const MS_EPSILON = 1e-6;
 
 interface SimEvent {
   timeMs: number;
