@@ -1,14 +1,18 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bundleEntry } from '../run/child-entry.ts';
 import type { OverheadMeasurement, OverheadSpec } from './overhead-spec.ts';
 
 const CHILD = fileURLToPath(new URL('./overhead-child.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
-/** Runs one overhead measurement in a fresh Node process, like a sweep's cell. */
-export function measureOverhead(spec: OverheadSpec): Promise<OverheadMeasurement> {
+/**
+ * Runs one overhead measurement in a fresh Node process started as a sweep's cell is: bundled,
+ * without the TypeScript loader, whose memory would count in the peak RSS.
+ */
+export async function measureOverhead(spec: OverheadSpec): Promise<OverheadMeasurement> {
+  const entry = await bundleEntry(CHILD, 'overhead', { splitting: true });
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
+    const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
     let stderr = '';
     let result: OverheadMeasurement | undefined;
     child.stderr?.on('data', (chunk: Buffer) => {
