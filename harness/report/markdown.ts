@@ -5,7 +5,6 @@ import { escapeMarkdown as md } from './escape.ts';
 import { formatCount, formatDuration, formatMb, formatRate, formatUsd } from './format.ts';
 import { buildSummary, settingLabel } from './summary.ts';
 import { FIDELITY_LIMIT, reportWarnings } from './warnings.ts';
-import { busySentence, columnCount, KIND_LABELS, modelCells, modelColumns, modelTrust } from './model.ts';
 
 export interface MarkdownOptions {
   current?: Setting;
@@ -41,34 +40,26 @@ export function buildMarkdown(results: Results, options: MarkdownOptions = {}): 
     lines.push(`**${summary.headline}.**`, '');
   }
 
-  const job = results.classification;
-  if (job) lines.push(`**${KIND_LABELS[job.kind]}.** ${md(job.advice)} ${busySentence(job)}`, '');
-  const trust = modelTrust(results.cells);
-  if (trust) lines.push(`Simulator: ${trust.sentence}`, '');
-
   if (warnings.length) {
     lines.push(`### Warnings (${warnings.length})`, '');
     for (const w of warnings) lines.push(`- ${md(w.message)}`);
     lines.push('');
   }
 
-  const columns = modelColumns(results.cells);
-  const extraHeads = [columns.projected ? 'Production' : '', columns.modelError ? 'Model' : '', columns.correction ? 'Scaling' : ''].filter(Boolean);
   lines.push(
     `<details><summary>All ${formatCount(results.cells.length)} cells</summary>`,
     '',
-    `| Memory | Workers | State | Duration | 95% CI | Cost / month | vs 1 worker | Failed requests | Peak memory | Fidelity |${extraHeads.map((h) => ` ${h} |`).join('')}`,
-    `|---|---:|---|---:|---:|---:|---:|---:|---:|---:|${extraHeads.map(() => '---:|').join('')}`,
+    '| Memory | Workers | State | Duration | 95% CI | Cost / month | vs 1 worker | Failed requests | Peak memory | Fidelity |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   );
-  const emptyModelCells = ' |'.repeat(columnCount(columns));
   for (const { cell, series, baseline, recommended } of cells.views) {
     const state = `${stateWords(cell)}${recommended ? ' **(recommended)**' : ''}`;
     if (!isCompleted(cell)) {
-      lines.push(`| ${series} | ${cell.concurrency} | ${state}: ${md(cell.error)} | | | | | | | |${emptyModelCells}`);
+      lines.push(`| ${series} | ${cell.concurrency} | ${state}: ${md(cell.error)} | | | | | | | |`);
       continue;
     }
     lines.push(
-      `| ${series} | ${cell.concurrency} | ${state} | ${formatDuration(cell.durationMs.median)} | ${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])} | ${formatUsd(cell.costUsd.perMonth)} | ${costChangeVsOneWorker(cell, baseline)} | ${formatRate(cell.errorRate)} | ${formatMb(cell.peakRssMb)} | ${cell.fidelityRatio > FIDELITY_LIMIT ? `**${cell.fidelityRatio.toFixed(2)}**` : cell.fidelityRatio.toFixed(2)} |${modelCells(cell, columns).map((text) => ` ${text} |`).join('')}`,
+      `| ${series} | ${cell.concurrency} | ${state} | ${formatDuration(cell.durationMs.median)} | ${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])} | ${formatUsd(cell.costUsd.perMonth)} | ${costChangeVsOneWorker(cell, baseline)} | ${formatRate(cell.errorRate)} | ${formatMb(cell.peakRssMb)} | ${cell.fidelityRatio > FIDELITY_LIMIT ? `**${cell.fidelityRatio.toFixed(2)}**` : cell.fidelityRatio.toFixed(2)} |`,
     );
   }
   lines.push('', '</details>', '');
