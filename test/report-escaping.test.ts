@@ -72,6 +72,7 @@ describe('strings from a results file cannot inject markup', () => {
     expect(markdown).toContain(`Description ${escapeMarkdown(PAYLOAD)}`);
     expect(markdown).toContain(`- Why: Why ${escapeMarkdown(PAYLOAD)}`);
     expect(markdown).toContain(`- Warning ${escapeMarkdown(PAYLOAD)}`);
+    expect(markdown).toContain(`**Job:** Advice ${escapeMarkdown(PAYLOAD)}\n`);
     expect(escapeMarkdown(PAYLOAD)).toBe(
       '&lt;script&gt;alert(1)&lt;/script&gt; "&gt;&lt;img src=x onerror=alert(1)&gt; &lt;/script&gt; \\| \\`code\\` \\*bold\\* \\@team',
     );

@@ -256,3 +256,54 @@ describe('the Markdown summary', () => {
     expect(markdown).toContain('### Warnings (10)\n\n- 128 workers at 1769 MB: 40 responses were 429 Too Many Requests; the host rate limit caps useful concurrency.\n');
   });
 });
+
+describe('the Markdown summary of a sweep the simulator and the classifier annotated', () => {
+  const lines = buildMarkdown(modelledSmallSweep()).split('\n');
+
+  it('says what limits the job after the recommendation', () => {
+    expect(lines.slice(7, 11)).toEqual([
+      '- Why: fastest',
+      '',
+      '**Job:** I/O-bound: at 60 workers, 1024 MB the CPU is busy 17% of the time it could use; the job waits on the network. More memory helps: 1024 MB is 10% faster than 512 MB at 60 workers. More concurrency still helps: 60 workers, the most measured, are 65% faster than 1; sweep higher.',
+      '',
+    ]);
+  });
+
+  it('says how far to trust the simulator before the table', () => {
+    expect(lines).toContain(
+      '**Simulator:** Checked against the replay at 3 faithful cells (fidelity at most 1.10): 1 outside the ±5% tolerance, the worst −6.5% at 60 workers and 512 MB. Treat its projected durations with care. 1 more cell was not faithful enough to check.',
+    );
+  });
+
+  it('adds the projected duration and the model error to the table, bold beyond the tolerance at a faithful cell', () => {
+    expect(lines.filter((l) => l.startsWith('|'))).toEqual([
+      '| Memory | Workers | State | Duration | 95% CI | Projected | Cost / month | vs 1 worker | Failed requests | Peak memory | Fidelity | Model error |',
+      '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| 512 MB | 1 | completed | 24.0 s | 22.8 s – 25.2 s | 23.7 s | $1.00 | – | 0% | 80 MB | 1.00 | +3.0% |',
+      '| 512 MB | 60 | completed | 9.0 s | 8.6 s – 9.4 s | 8.2 s | $0.60 | −40% | 0% | 80 MB | 1.00 | **−6.5%** |',
+      '| 512 MB | 128 | out of memory: peak memory 530 MB exceeded the 512 MB limit | | | | | | | | | |',
+      '| 1024 MB | 1 | completed | 23.0 s | 21.9 s – 24.1 s | 22.9 s | $1.87 | – | 0% | 80 MB | 1.00 | +2.0% |',
+      '| 1024 MB | 60 | completed **(recommended)** | 8.1 s | 7.7 s – 8.5 s | 7.6 s | $1.16 | −38% | 10% | 96 MB | **1.20** | −25.0% |',
+    ]);
+  });
+
+  it('leaves all of it out for a file written before the simulator and the classifier', () => {
+    for (const old of [smallSweep(), sweepResults()]) {
+      const markdown = buildMarkdown(old);
+      expect(markdown).not.toMatch(/\*\*Job:\*\*|\*\*Simulator:\*\*|Projected|Model error|undefined|NaN/);
+      expect(markdown).toContain('| Memory | Workers | State | Duration | 95% CI | Cost / month | vs 1 worker | Failed requests | Peak memory | Fidelity |');
+    }
+  });
+
+  it('shows a projection-only file with a dash where a cell lacks the field', () => {
+    const partial = smallSweep({
+      cells: smallSweep().cells.map((c) => (c.state === 'completed' && c.concurrency === 60 && c.memoryMb === 512 ? { ...c, projectedMs: 8200 } : c)),
+    });
+    const rows = buildMarkdown(partial).split('\n').filter((l) => l.startsWith('| 512 MB'));
+    expect(rows).toEqual([
+      '| 512 MB | 1 | completed | 24.0 s | 22.8 s – 25.2 s | – | $1.00 | – | 0% | 80 MB | 1.00 |',
+      '| 512 MB | 60 | completed | 9.0 s | 8.6 s – 9.4 s | 8.2 s | $0.60 | −40% | 0% | 80 MB | 1.00 |',
+      '| 512 MB | 128 | out of memory: peak memory 530 MB exceeded the 512 MB limit | | | | | | | | |',
+    ]);
+  });
+});
