@@ -374,7 +374,9 @@ h3 { font-size: 15px; margin: 18px 0 8px; color: var(--muted); text-transform: u
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; position: sticky; top: 0; background: var(--card); }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num, th.num { text-align: right; }
+/* Numbers stay on one line; headers wrap, so the simulator's columns fit beside the others. */
+td.num, #results td:first-child { white-space: nowrap; }
 td.flag { color: var(--warn); font-weight: 650; }
 tr.pick td { background: #fff1f0; font-weight: 600; }
 tr.current td:first-child { box-shadow: inset 4px 0 0 var(--accent); }
