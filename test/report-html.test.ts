@@ -178,6 +178,7 @@ describe('the HTML report of a sweep the simulator and the classifier annotated'
     // Flagged: beyond the 5% tolerance at a faithful cell; −25.0% is not, its fidelity is 1.20.
     const flagged = DomUtils.findAll((el) => el.name === 'td' && el.attribs.class === 'num flag', rows);
     expect(flagged.map((td) => DomUtils.textContent(td))).toEqual(['−6.5%', '1.20']);
+    expect(text('results')).toContain('minus 1; flagged beyond ±5% where fidelity is at most 1.10.');
     expect(text('results')).toContain(
       '“Time-scale correction” is what the sweep changed each duration by: latencies ran 10× shorter but CPU work did not, and the simulator\'s estimate of the time that added is already subtracted.',
     );

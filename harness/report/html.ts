@@ -1,5 +1,6 @@
 import { isCompleted, type Results } from '../results/schema.ts';
 import { costChangeVsOneWorker, reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cells.ts';
+import { MODEL_TOLERANCE } from '../analyze/model-check.ts';
 import { buildCharts, type ReportChart } from './charts/index.ts';
 import { describeHosts, describeJob, describeSink, describeRequests, totalRequests } from './describe.ts';
 import { html, jsonForScript, scriptSource, trustedHtml, type SafeHtml } from './escape.ts';
@@ -227,7 +228,7 @@ function modelColumnCount(columns: ModelColumns): number {
 function modelColumnNotes(columns: ModelColumns, timeScale: number): string {
   const notes = [
     columns.projected ? "“Projected” is the simulator's duration in production: the mock's own CPU left out, the CPU at the memory size's share of a core." : '',
-    columns.modelError ? `“Model error” is the simulator's makespan of the replay as it ran over the measured median (before any time-scale correction), minus 1; flagged beyond the tolerance where fidelity is at most ${FIDELITY_LIMIT.toFixed(2)}.` : '',
+    columns.modelError ? `“Model error” is the simulator's makespan of the replay as it ran over the measured median (before any time-scale correction), minus 1; flagged beyond ±${formatPercent(MODEL_TOLERANCE)} where fidelity is at most ${FIDELITY_LIMIT.toFixed(2)}.` : '',
     columns.timeScaleCorrection
       ? `“Time-scale correction” is what the sweep changed each duration by: latencies ran ${timeScale}× shorter but CPU work did not, and the simulator's estimate of the time that added is already subtracted.`
       : '',
