@@ -15,6 +15,7 @@ import type { Grid, Results } from '../harness/results/schema.ts';
 import type { CellKey } from '../harness/results/cell-key.ts';
 import type { Shard } from '../harness/sweep/shard.ts';
 import { formatSummaryTable } from '../harness/report/terminal.ts';
+import { simulatorTrust } from '../harness/report/simulator.ts';
 import { InputError } from '../harness/errors.ts';
 import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyze/recommend.ts';
 import { regionPrices } from '../harness/model/pricing.ts';
@@ -129,6 +130,8 @@ await runCli(async () => {
     console.log(`\nrecommended: MAX_WORKERS=${concurrency}, ${memoryMb} MB ${architecture}\n${why}`);
   }
   if (results.classification) console.log(`\njob: ${results.classification.advice}`);
+  const trust = simulatorTrust(results);
+  if (trust) console.log(`simulator: ${trust.sentence}`);
   console.log(`results: ${outFile}`);
   if (options.report !== false) {
     const reportFile = typeof options.report === 'string' ? options.report : simulated ? `reports/${scenario.name}.simulated.html` : undefined;

@@ -13,10 +13,11 @@ import { heatmapRows } from '../harness/report/charts/heatmap.ts';
 import { latencyBucketRows, latencyPercentileRows } from '../harness/report/charts/latency.ts';
 import { memoryLimitRows, oomRows, peakMemoryRows } from '../harness/report/charts/memory.ts';
 import { paretoRows } from '../harness/report/charts/pareto.ts';
+import { projectionChart, projectionRows } from '../harness/report/charts/projection.ts';
 import { isCompleted } from '../harness/results/schema.ts';
 import { resultsSchema } from '../harness/results/schema.ts';
 import { completedCell, results } from './fixtures/results.ts';
-import { smallSweep, sweepResults } from './fixtures/sweep-results.ts';
+import { modelledSmallSweep, modelledSweepResults, smallSweep, sweepResults } from './fixtures/sweep-results.ts';
 
 const schema = JSON.parse(readFileSync('node_modules/vega-lite/build/vega-lite-schema.json', 'utf8')) as object;
 const validateSpec = new Ajv({ strict: false, allowUnionTypes: true, validateFormats: false }).compile(schema);
@@ -237,6 +238,50 @@ describe('chart data of a small sweep', () => {
       results([completedCell(1, 1024, 1000, { architecture: 'x86_64' }), completedCell(1, 1024, 900, { architecture: 'arm64' })]),
     );
     expect(mixed.seriesOrder).toEqual(['1024 MB arm64', '1024 MB x86_64']);
+  });
+});
+
+describe('the chart of measured vs projected production duration', () => {
+  it('follows the nine charts of a modelled sweep, valid and without a Vega-Lite warning', () => {
+    const charts = buildCharts(modelledSweepResults());
+    expect(charts.map((c) => c.id)).toEqual(['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'fidelity', 'projection']);
+    const spec = charts.at(-1)!.spec;
+    expect(validateSpec(spec)).toBe(true);
+    expect(compileWarnings(spec)).toEqual([]);
+  });
+
+  it('is left out for a file without projections', () => {
+    expect(buildCharts(sweepResults()).map((c) => c.id)).not.toContain('projection');
+    expect(buildCharts(smallSweep()).map((c) => c.id)).not.toContain('projection');
+  });
+
+  it('gives each projected cell two points: the measured median, the mock’s CPU included, and the production projection', () => {
+    expect(projectionRows(reportCells(modelledSmallSweep()))).toEqual([
+      { series: '512 MB', concurrency: 1, memoryMb: 512, measure: 'measured', durationS: 24, tooltip: "512 MB, 1 worker: measured 24.0 s, the mock's own CPU (30 ms) included" },
+      { series: '512 MB', concurrency: 1, memoryMb: 512, measure: 'projected', durationS: 23.7, tooltip: '512 MB, 1 worker: projected 23.7 s in production, 1% faster than the measured 24.0 s (model error +3.0%)' },
+      { series: '512 MB', concurrency: 60, memoryMb: 512, measure: 'measured', durationS: 9, tooltip: "512 MB, 60 workers: measured 9.0 s, the mock's own CPU (45 ms) included" },
+      { series: '512 MB', concurrency: 60, memoryMb: 512, measure: 'projected', durationS: 8.2, tooltip: '512 MB, 60 workers: projected 8.2 s in production, 9% faster than the measured 9.0 s (model error −6.5%)' },
+      { series: '1024 MB', concurrency: 1, memoryMb: 1024, measure: 'measured', durationS: 23, tooltip: "1024 MB, 1 worker: measured 23.0 s, the mock's own CPU (30 ms) included" },
+      { series: '1024 MB', concurrency: 1, memoryMb: 1024, measure: 'projected', durationS: 22.9, tooltip: '1024 MB, 1 worker: projected 22.9 s in production, as fast as the measured 23.0 s (model error +2.0%)' },
+      { series: '1024 MB', concurrency: 60, memoryMb: 1024, measure: 'measured', durationS: 8.1, tooltip: "1024 MB, 60 workers: measured 8.1 s, the mock's own CPU (45 ms) included" },
+      { series: '1024 MB', concurrency: 60, memoryMb: 1024, measure: 'projected', durationS: 7.6, tooltip: '1024 MB, 60 workers: projected 7.6 s in production, 6% faster than the measured 8.1 s (model error −25.0%)' },
+    ]);
+  });
+
+  it('skips a cell without a projection and leaves out what a cell does not record', () => {
+    const cells = reportCells(results([completedCell(1, 512, 1000), completedCell(4, 512, 400, { projectedMs: 380 })]));
+    expect(projectionRows(cells).map((r) => r.tooltip)).toEqual([
+      '512 MB, 4 workers: measured 400 ms',
+      '512 MB, 4 workers: projected 380 ms in production, 5% faster than the measured 400 ms',
+    ]);
+  });
+
+  it('tells measured from projected by a solid and a dashed line, memory sizes by colour', () => {
+    const spec = projectionChart(reportCells(modelledSmallSweep())).spec as {
+      encoding: { strokeDash: { field: string; scale: { domain: string[]; range: number[][] } }; color: { scale: { domain: string[] } } };
+    };
+    expect(spec.encoding.strokeDash).toMatchObject({ field: 'measure', scale: { domain: ['measured', 'projected'], range: [[1, 0], [6, 4]] } });
+    expect(spec.encoding.color.scale.domain).toEqual(['512 MB', '1024 MB']);
   });
 });
 

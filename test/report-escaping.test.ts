@@ -33,11 +33,12 @@ describe('strings from a results file cannot inject markup', () => {
     expect(activeContent(document)).toEqual(['script', 'script', 'script', 'script', 'script', 'script']);
     expect(page).not.toContain('<img src=x');
     expect(page).not.toContain('<script>alert(1)');
-    // description, URL, warning, error (warning and table), why, note, branch (method and footer)
-    expect(page.split(escapeHtml(PAYLOAD)).length - 1).toBe(9);
+    // description, URL, warning, error (warning and table), why, advice, note, branch (method and footer)
+    expect(page.split(escapeHtml(PAYLOAD)).length - 1).toBe(10);
     const text = DomUtils.textContent(DomUtils.getElementsByTagName('main', document)[0]!);
     expect(text).toContain(`Warning ${PAYLOAD}`);
     expect(text).toContain(`Why ${PAYLOAD}`);
+    expect(text).toContain(`Advice ${PAYLOAD}`);
     expect(text).toContain(`https://a.example/${PAYLOAD}`);
   });
 
@@ -71,6 +72,7 @@ describe('strings from a results file cannot inject markup', () => {
     expect(markdown).toContain(`Description ${escapeMarkdown(PAYLOAD)}`);
     expect(markdown).toContain(`- Why: Why ${escapeMarkdown(PAYLOAD)}`);
     expect(markdown).toContain(`- Warning ${escapeMarkdown(PAYLOAD)}`);
+    expect(markdown).toContain(`**Job:** Advice ${escapeMarkdown(PAYLOAD)}\n`);
     expect(escapeMarkdown(PAYLOAD)).toBe(
       '&lt;script&gt;alert(1)&lt;/script&gt; "&gt;&lt;img src=x onerror=alert(1)&gt; &lt;/script&gt; \\| \\`code\\` \\*bold\\* \\@team',
     );

@@ -5,7 +5,7 @@ import { buildCharts } from '../harness/report/charts/index.ts';
 import { escapeHtml, escapeMarkdown, html, jsonForScript, scriptSource } from '../harness/report/escape.ts';
 import { buildHtml, CONTENT_SECURITY_POLICY, type LibrarySources } from '../harness/report/html.ts';
 import { buildMarkdown } from '../harness/report/markdown.ts';
-import { smallSweep, sweepResults } from './fixtures/sweep-results.ts';
+import { modelledSmallSweep, smallSweep, sweepResults } from './fixtures/sweep-results.ts';
 
 /** Stand-ins for the minified libraries: what matters here is where and how they are inlined. */
 const libraries: LibrarySources = {
@@ -141,6 +141,84 @@ describe('the HTML report', () => {
   });
 });
 
+describe('the HTML report of a sweep the simulator and the classifier annotated', () => {
+  const page = buildHtml(modelledSmallSweep(), { libraries });
+  const document = parseDocument(page);
+  const text = (id: string) => DomUtils.textContent(DomUtils.getElementById(id, document)!).replace(/\s+/g, ' ').trim();
+
+  it('says what limits the job right after the recommendation, with the CPU-busy figure and the advice', () => {
+    const sections = elements(document, 'section').map((s) => s.attribs.id);
+    expect(sections.slice(0, 3)).toEqual(['summary', 'job', 'warnings']);
+    expect(text('job')).toBe(
+      'What limits the job · at 60 workers and 1024 MB I/O-bound: the job waits on the network ' +
+        'CPU busy17%of the CPU the job could use, at 60 workers and 1024 MB ' +
+        'More memory10% fasterthe largest memory size swept against the smallest, at 60 workers ' +
+        'More concurrency65% fasterthe fastest concurrency, the highest swept, against the next lower one at 1024 MB ' +
+        'I/O-bound: at 60 workers, 1024 MB the CPU is busy 17% of the time it could use; the job waits on the network. More memory helps: 1024 MB is 10% faster than 512 MB at 60 workers. More concurrency still helps: 60 workers, the most measured, are 65% faster than 1; sweep higher.',
+    );
+    const tiles = DomUtils.findAll((el) => el.name === 'div' && (el.attribs.class ?? '').startsWith('tile'), DomUtils.getElementById('job', document)!.children);
+    expect(tiles.map((t) => t.attribs.class)).toEqual(['tile', 'tile good', 'tile good']);
+  });
+
+  it('adds the projected duration, the model error and the time-scale correction to each row', () => {
+    const header = elements(document, 'thead')[0]!;
+    expect(DomUtils.findAll((el) => el.name === 'th', header.children).map((th) => DomUtils.textContent(th))).toEqual([
+      'Memory', 'Workers', 'State', 'Duration', '95% CI', 'Projected', 'Cost / month', 'vs 1 worker', 'Failed requests', 'Peak memory', 'Fidelity', 'Model error', 'Time-scale correction', 'Request p95',
+    ]);
+    const rows = elements(document, 'tbody')[0]!.children.filter((n): n is Element => n.type === 'tag');
+    const cells = (row: Element) => row.children.filter((n): n is Element => n.type === 'tag').map((td) => DomUtils.textContent(td).trim());
+    expect(rows.map(cells)).toEqual([
+      ['512 MB', '1', 'completed', '24.0 s', '22.8 s – 25.2 s', '23.7 s', '$1.00', '–', '0%', '80 MB', '1.00', '+3.0%', '−80 ms', '120 ms'],
+      ['512 MB', '60', 'completed', '9.0 s', '8.6 s – 9.4 s', '8.2 s', '$0.60', '−40%', '0%', '80 MB', '1.00', '−6.5%', '−600 ms', '120 ms'],
+      ['512 MB', '128', 'out of memory', 'peak memory 530 MB exceeded the 512 MB limit'],
+      ['1024 MB', '1', 'completed', '23.0 s', '21.9 s – 24.1 s', '22.9 s', '$1.87', '–', '0%', '80 MB', '1.00', '+2.0%', '−40 ms', '120 ms'],
+      ['1024 MB', '60', 'completed recommended', '8.1 s', '7.7 s – 8.5 s', '7.6 s', '$1.16', '−38%', '10%', '96 MB', '1.20', '−25.0%', '−300 ms', '120 ms'],
+    ]);
+    expect(rows[2]!.children.filter((n): n is Element => n.type === 'tag')[3]!.attribs.colspan).toBe('11');
+    // Flagged: beyond the 5% tolerance at a faithful cell; −25.0% is not, its fidelity is 1.20.
+    const flagged = DomUtils.findAll((el) => el.name === 'td' && el.attribs.class === 'num flag', rows);
+    expect(flagged.map((td) => DomUtils.textContent(td))).toEqual(['−6.5%', '1.20']);
+    expect(text('results')).toContain('minus 1; flagged beyond ±5% where fidelity is at most 1.10.');
+    expect(text('results')).toContain(
+      '“Time-scale correction” is what the sweep changed each duration by: latencies ran 10× shorter but CPU work did not, and the simulator\'s estimate of the time that added is already subtracted.',
+    );
+  });
+
+  it('says how far to trust the simulator: faithful cells checked, the worst model error and the tolerance', () => {
+    expect(text('simulator')).toBe(
+      'How far to trust the simulator ' +
+        'Faithful cells checked31 more not faithful enough to check ' +
+        'Worst model error−6.5%at 60 workers and 512 MB ' +
+        'Tolerance±5%2 of 3 within ' +
+        'Checked against the replay at 3 faithful cells (fidelity at most 1.10): 1 outside the ±5% tolerance, the worst −6.5% at 60 workers and 512 MB. Treat its projected durations with care. 1 more cell was not faithful enough to check. ' +
+        "The model error is the simulator's makespan of the replay as it ran over the measured median, minus 1. A cell is faithful when its fidelity ratio is at most 1.10: there the replay measured the job, not the harness, so the two should agree.",
+    );
+    expect(DomUtils.getElementById('simulator', document)!.attribs.class).toBe('card simulator outside');
+    const sections = elements(document, 'section').map((s) => s.attribs.id);
+    expect(sections.slice(-3)).toEqual(['results', 'simulator', 'method']);
+  });
+
+  it('still renders a file written before the simulator and the classifier: no such section, column, undefined or NaN', () => {
+    for (const old of [smallSweep(), sweepResults()]) {
+      const oldPage = buildHtml(old, { libraries });
+      const oldDocument = parseDocument(oldPage);
+      expect(DomUtils.getElementById('job', oldDocument)).toBeNull();
+      expect(DomUtils.getElementById('simulator', oldDocument)).toBeNull();
+      expect(DomUtils.getElementById('chart-projection', oldDocument)).toBeNull();
+      expect(oldPage).not.toMatch(/undefined|NaN|Projected|Model error|Time-scale correction/);
+    }
+  });
+
+  it('shows only the part a file carries: the job without the simulator, the simulator without the job', () => {
+    const jobOnly = parseDocument(buildHtml(smallSweep({ classification: modelledSmallSweep().classification }), { libraries }));
+    expect([DomUtils.getElementById('job', jobOnly) !== null, DomUtils.getElementById('simulator', jobOnly) !== null]).toEqual([true, false]);
+    const modelOnly = buildHtml(modelledSmallSweep({ classification: undefined }), { libraries });
+    const modelOnlyDocument = parseDocument(modelOnly);
+    expect([DomUtils.getElementById('job', modelOnlyDocument) !== null, DomUtils.getElementById('simulator', modelOnlyDocument) !== null]).toEqual([false, true]);
+    expect(modelOnly).not.toMatch(/undefined|NaN/);
+  });
+});
+
 describe('the Markdown summary', () => {
   const markdown = buildMarkdown(sweepResults(), {
     current: { concurrency: 60, memoryMb: 1769 },
@@ -177,5 +255,56 @@ describe('the Markdown summary', () => {
 
   it('lists the warnings', () => {
     expect(markdown).toContain('### Warnings (10)\n\n- 128 workers at 1769 MB: 40 responses were 429 Too Many Requests; the host rate limit caps useful concurrency.\n');
+  });
+});
+
+describe('the Markdown summary of a sweep the simulator and the classifier annotated', () => {
+  const lines = buildMarkdown(modelledSmallSweep()).split('\n');
+
+  it('says what limits the job after the recommendation', () => {
+    expect(lines.slice(7, 11)).toEqual([
+      '- Why: fastest',
+      '',
+      '**Job:** I/O-bound: at 60 workers, 1024 MB the CPU is busy 17% of the time it could use; the job waits on the network. More memory helps: 1024 MB is 10% faster than 512 MB at 60 workers. More concurrency still helps: 60 workers, the most measured, are 65% faster than 1; sweep higher.',
+      '',
+    ]);
+  });
+
+  it('says how far to trust the simulator before the table', () => {
+    expect(lines).toContain(
+      '**Simulator:** Checked against the replay at 3 faithful cells (fidelity at most 1.10): 1 outside the ±5% tolerance, the worst −6.5% at 60 workers and 512 MB. Treat its projected durations with care. 1 more cell was not faithful enough to check.',
+    );
+  });
+
+  it('adds the projected duration and the model error to the table, bold beyond the tolerance at a faithful cell', () => {
+    expect(lines.filter((l) => l.startsWith('|'))).toEqual([
+      '| Memory | Workers | State | Duration | 95% CI | Projected | Cost / month | vs 1 worker | Failed requests | Peak memory | Fidelity | Model error |',
+      '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| 512 MB | 1 | completed | 24.0 s | 22.8 s – 25.2 s | 23.7 s | $1.00 | – | 0% | 80 MB | 1.00 | +3.0% |',
+      '| 512 MB | 60 | completed | 9.0 s | 8.6 s – 9.4 s | 8.2 s | $0.60 | −40% | 0% | 80 MB | 1.00 | **−6.5%** |',
+      '| 512 MB | 128 | out of memory: peak memory 530 MB exceeded the 512 MB limit | | | | | | | | | |',
+      '| 1024 MB | 1 | completed | 23.0 s | 21.9 s – 24.1 s | 22.9 s | $1.87 | – | 0% | 80 MB | 1.00 | +2.0% |',
+      '| 1024 MB | 60 | completed **(recommended)** | 8.1 s | 7.7 s – 8.5 s | 7.6 s | $1.16 | −38% | 10% | 96 MB | **1.20** | −25.0% |',
+    ]);
+  });
+
+  it('leaves all of it out for a file written before the simulator and the classifier', () => {
+    for (const old of [smallSweep(), sweepResults()]) {
+      const markdown = buildMarkdown(old);
+      expect(markdown).not.toMatch(/\*\*Job:\*\*|\*\*Simulator:\*\*|Projected|Model error|undefined|NaN/);
+      expect(markdown).toContain('| Memory | Workers | State | Duration | 95% CI | Cost / month | vs 1 worker | Failed requests | Peak memory | Fidelity |');
+    }
+  });
+
+  it('shows a projection-only file with a dash where a cell lacks the field', () => {
+    const partial = smallSweep({
+      cells: smallSweep().cells.map((c) => (c.state === 'completed' && c.concurrency === 60 && c.memoryMb === 512 ? { ...c, projectedMs: 8200 } : c)),
+    });
+    const rows = buildMarkdown(partial).split('\n').filter((l) => l.startsWith('| 512 MB'));
+    expect(rows).toEqual([
+      '| 512 MB | 1 | completed | 24.0 s | 22.8 s – 25.2 s | – | $1.00 | – | 0% | 80 MB | 1.00 |',
+      '| 512 MB | 60 | completed | 9.0 s | 8.6 s – 9.4 s | 8.2 s | $0.60 | −40% | 0% | 80 MB | 1.00 |',
+      '| 512 MB | 128 | out of memory: peak memory 530 MB exceeded the 512 MB limit | | | | | | | | |',
+    ]);
   });
 });

@@ -6,7 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../harness/report/write.ts';
 import { injectionResults, PAYLOAD } from './fixtures/injection-results.ts';
-import { sweepResults } from './fixtures/sweep-results.ts';
+import { modelledSweepResults } from './fixtures/sweep-results.ts';
 
 /**
  * The report as a reader gets it: opened from disk in a real Chromium, offline. CI sets
@@ -38,7 +38,7 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
 
   beforeAll(async () => {
     if (!available) throw new Error(`FANOUT_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: install it with apt-get install -y chromium`);
-    sweepFile = (await writeReport(sweepResults(), { outFile: join(scratch, 'seed-case-study.html'), current: { concurrency: 60, memoryMb: 1769 } })).htmlFile;
+    sweepFile = (await writeReport(modelledSweepResults(), { outFile: join(scratch, 'seed-case-study.html'), current: { concurrency: 60, memoryMb: 1769 } })).htmlFile;
     injectionFile = (await writeReport(injectionResults(), { outFile: join(scratch, 'injection.html') })).htmlFile;
     context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
       executablePath: CHROMIUM,
@@ -89,7 +89,7 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
       })),
     );
     expect(marksPerChart.map((c) => c.id)).toEqual(
-      ['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'fidelity'].map((id) => `figure-${id}`),
+      ['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'fidelity', 'projection'].map((id) => `figure-${id}`),
     );
     for (const chart of marksPerChart) {
       expect(chart.rendered, chart.id).toBe(true);
@@ -97,6 +97,8 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
     }
     expect(log.problems).toEqual([]);
     expect(log.requests.filter((url) => !url.startsWith('data:'))).toEqual([pathToFileURL(resolve(sweepFile)).href]);
+    expect(await page.locator('#job h2').innerText()).toBe('Partly CPU-bound: the job waits on the network and on its own CPU');
+    expect(await page.locator('#simulator h2').isVisible()).toBe(true);
 
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -111,6 +113,18 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
     const tooltip = page.locator('#vg-tooltip-element');
     await tooltip.waitFor({ state: 'visible' });
     expect(await tooltip.textContent()).toBe('1024 MB, 60 workers: 8.3 s, $1.20/month, 64% cheaper than 1 worker (recommended)');
+    await page.close();
+  });
+
+  it('shows the projection of a cell when the pointer rests on its dashed line', async () => {
+    const { page } = await open(sweepFile);
+    const dashed = page.locator('#chart-projection g.role-mark path[stroke-dasharray="6,4"]');
+    expect(await dashed.count()).toBeGreaterThan(0);
+    // The last point drawn (legend symbols, also symbols, come after the marks).
+    await page.locator('#chart-projection g.mark-symbol.role-mark path').last().hover({ force: true });
+    const tooltip = page.locator('#vg-tooltip-element');
+    await tooltip.waitFor({ state: 'visible' });
+    expect(await tooltip.textContent()).toMatch(/^3008 MB, 128 workers: projected 8\.6 s in production, 1% faster than the measured 8\.7 s \(model error \+2\.5%\)$/);
     await page.close();
   });
 

@@ -1,5 +1,4 @@
-import { isCompleted, type Cell } from '../results/schema.ts';
-import { FIDELITY_LIMIT } from '../sweep/cell.ts';
+import { FIDELITY_LIMIT, isCompleted, type Cell } from '../results/schema.ts';
 
 /** The simulator and the replay must agree this closely where the replay is faithful. */
 export const MODEL_TOLERANCE = 0.05;

@@ -26,6 +26,16 @@ export function formatPercent(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }
 
+/**
+ * A signed fraction with one decimal, for errors and changes that can go either way:
+ * 0.032 -> "+3.2%", -0.08 -> "−8.0%" (a minus sign, as in the tables), 0.0004 -> "0.0%".
+ */
+export function formatSignedPercent(fraction: number): string {
+  const text = Math.abs(fraction * 100).toFixed(1);
+  if (text === '0.0') return '0.0%';
+  return `${fraction < 0 ? '−' : '+'}${text}%`;
+}
+
 /** A small rate such as an error rate keeps one decimal: 0.0123 -> "1.2%". */
 export function formatRate(fraction: number): string {
   if (fraction === 0) return '0%';

@@ -3,6 +3,7 @@ import { costChangeVsOneWorker, reportCells, stateWords, type Setting } from './
 import type { ReportChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './escape.ts';
 import { formatCount, formatDuration, formatMb, formatRate, formatUsd } from './format.ts';
+import { modelCellText, modelColumns, simulatorTrust } from './simulator.ts';
 import { buildSummary, settingLabel } from './summary.ts';
 import { FIDELITY_LIMIT, reportWarnings } from './warnings.ts';
 
@@ -15,9 +16,9 @@ export interface MarkdownOptions {
 }
 
 /**
- * A summary for $GITHUB_STEP_SUMMARY and PR comments: the recommendation, the warnings, the
- * table (folded, it is long) and links to the charts. Every string from the results file is
- * escaped; numbers and labels made here are not.
+ * A summary for $GITHUB_STEP_SUMMARY and PR comments: the recommendation, what limits the job,
+ * the warnings, how far to trust the simulator, the table (folded, it is long) and links to the
+ * charts. Every string from the results file is escaped; numbers and labels made here are not.
  */
 export function buildMarkdown(results: Results, options: MarkdownOptions = {}): string {
   const cells = reportCells(results);
@@ -39,6 +40,7 @@ export function buildMarkdown(results: Results, options: MarkdownOptions = {}): 
   } else {
     lines.push(`**${summary.headline}.**`, '');
   }
+  if (results.classification) lines.push(`**Job:** ${md(results.classification.advice)}`, '');
 
   if (warnings.length) {
     lines.push(`### Warnings (${warnings.length})`, '');
@@ -46,21 +48,36 @@ export function buildMarkdown(results: Results, options: MarkdownOptions = {}): 
     lines.push('');
   }
 
-  lines.push(
-    `<details><summary>All ${formatCount(results.cells.length)} cells</summary>`,
-    '',
-    '| Memory | Workers | State | Duration | 95% CI | Cost / month | vs 1 worker | Failed requests | Peak memory | Fidelity |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
-  );
+  const trust = simulatorTrust(results);
+  if (trust) lines.push(`**Simulator:** ${trust.sentence}`, '');
+
+  // The simulator's columns only where some cell carries them: older files keep their table.
+  const columns = modelColumns(results);
+  const header = ['Memory', 'Workers', 'State', 'Duration', '95% CI', ...(columns.projected ? ['Projected'] : []), 'Cost / month', 'vs 1 worker', 'Failed requests', 'Peak memory', 'Fidelity', ...(columns.modelError ? ['Model error'] : [])];
+  const alignment = header.map((_, i) => (i === 0 || i === 2 ? '---' : '---:'));
+  lines.push(`<details><summary>All ${formatCount(results.cells.length)} cells</summary>`, '', `| ${header.join(' | ')} |`, `|${alignment.join('|')}|`);
   for (const { cell, series, baseline, recommended } of cells.views) {
     const state = `${stateWords(cell)}${recommended ? ' **(recommended)**' : ''}`;
     if (!isCompleted(cell)) {
-      lines.push(`| ${series} | ${cell.concurrency} | ${state}: ${md(cell.error)} | | | | | | | |`);
+      lines.push(`| ${series} | ${cell.concurrency} | ${state}: ${md(cell.error)} |${' |'.repeat(header.length - 3)}`);
       continue;
     }
-    lines.push(
-      `| ${series} | ${cell.concurrency} | ${state} | ${formatDuration(cell.durationMs.median)} | ${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])} | ${formatUsd(cell.costUsd.perMonth)} | ${costChangeVsOneWorker(cell, baseline)} | ${formatRate(cell.errorRate)} | ${formatMb(cell.peakRssMb)} | ${cell.fidelityRatio > FIDELITY_LIMIT ? `**${cell.fidelityRatio.toFixed(2)}**` : cell.fidelityRatio.toFixed(2)} |`,
-    );
+    const model = modelCellText(cell);
+    const row = [
+      series,
+      String(cell.concurrency),
+      state,
+      formatDuration(cell.durationMs.median),
+      `${formatDuration(cell.durationMs.ci95[0])} – ${formatDuration(cell.durationMs.ci95[1])}`,
+      ...(columns.projected ? [model.projected] : []),
+      formatUsd(cell.costUsd.perMonth),
+      costChangeVsOneWorker(cell, baseline),
+      formatRate(cell.errorRate),
+      formatMb(cell.peakRssMb),
+      cell.fidelityRatio > FIDELITY_LIMIT ? `**${cell.fidelityRatio.toFixed(2)}**` : cell.fidelityRatio.toFixed(2),
+      ...(columns.modelError ? [model.modelErrorOff ? `**${model.modelError}**` : model.modelError] : []),
+    ];
+    lines.push(`| ${row.join(' | ')} |`);
   }
   lines.push('', '</details>', '');
 

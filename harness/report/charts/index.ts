@@ -9,12 +9,14 @@ import { heatmapChart } from './heatmap.ts';
 import { latencyChart } from './latency.ts';
 import { memoryChart } from './memory.ts';
 import { paretoChart } from './pareto.ts';
+import { projectionChart } from './projection.ts';
 
 export type { ReportChart } from './common.ts';
 
 /**
  * Every chart of the report, in reading order. Charts that need a completed cell are left out
- * when there is none, and the latency chart needs the recommended cell.
+ * when there is none, the latency chart needs the recommended cell, and the projection chart a
+ * cell the simulator projected (results written before it, and simulated sweeps, have none).
  */
 export function buildCharts(results: Results, cells: ReportCells = reportCells(results)): ReportChart[] {
   if (!cells.views.some((v) => v.cell.state === 'completed')) return [];
@@ -32,5 +34,6 @@ export function buildCharts(results: Results, cells: ReportCells = reportCells(r
     charts.push(latencyChart(cells.recommended, 'recommended'));
   }
   charts.push(fidelityChart(cells));
+  if (cells.views.some((v) => v.cell.state === 'completed' && v.cell.projectedMs !== undefined)) charts.push(projectionChart(cells));
   return charts;
 }
