@@ -105,7 +105,7 @@ describe('the HTML report', () => {
 
   it('lists every warning', () => {
     const items = DomUtils.findAll((el) => el.name === 'li' && (el.attribs.class ?? '').startsWith('warning'), document.children);
-    expect(items).toHaveLength(10);
+    expect(items).toHaveLength(7);
     expect(DomUtils.textContent(items[3]!)).toBe(
       'errored 32 workers at 3008 MB errored: the cell process exited with code 1: ECONNREFUSED 127.0.0.1:41873. See the error and rerun the cell.',
     );
@@ -254,7 +254,7 @@ describe('the Markdown summary', () => {
   });
 
   it('lists the warnings', () => {
-    expect(markdown).toContain('### Warnings (10)\n\n- 128 workers at 1769 MB: 40 responses were 429 Too Many Requests; the host rate limit caps useful concurrency.\n');
+    expect(markdown).toContain('### Warnings (7)\n\n- 128 workers at 1769 MB: 40 responses were 429 Too Many Requests; the host rate limit caps useful concurrency.\n');
   });
 });
 

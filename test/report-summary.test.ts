@@ -127,9 +127,6 @@ describe('the warnings of a report', () => {
       'outlier',
       'fidelity',
       'fidelity',
-      'fidelity',
-      'fidelity',
-      'fidelity',
     ]);
     expect(warnings[1]!.message).toBe(
       '64 workers at 128 MB ran out of memory: peak memory 129.6 MB exceeded the 128 MB limit. Choose a larger memory size or fewer workers.',
@@ -137,9 +134,19 @@ describe('the warnings of a report', () => {
     expect(warnings[4]!.message).toBe(
       '16 workers at 512 MB: repetition 5 took 15.1 s against a median of 9.4 s (modified Z-score 40.5). Rerun with more --reps or on a quieter machine.',
     );
+    // 128 workers were as slow at 256, 512 and 1024 MB; only the sizes with a whole core judge the harness.
     expect(warnings[5]!.message).toBe(
-      '128 workers at 256 MB took 1.18× the ideal makespan (limit 1.10): the harness itself may be the bottleneck, so this duration is pessimistic.',
+      '128 workers at 1769 MB took 1.18× the ideal makespan (limit 1.10): the harness itself may be the bottleneck, so this duration is pessimistic.',
     );
+  });
+
+  it('does not blame the harness for a slow cell below a whole core, where the job\'s own CPU is slower', () => {
+    const cells = [completedCell(1, 128, 1200, { fidelityRatio: 1.2 }), completedCell(1, 1769, 1000, { fidelityRatio: 1.0 })];
+    expect(reportWarnings(results(cells))).toEqual([]);
+    const slowAtACore = [completedCell(1, 128, 1200, { fidelityRatio: 1.2 }), completedCell(1, 1769, 1150, { fidelityRatio: 1.15 })];
+    expect(reportWarnings(results(slowAtACore)).map((w) => w.message)).toEqual([
+      '1 worker at 1769 MB took 1.15× the ideal makespan (limit 1.10): the harness itself may be the bottleneck, so this duration is pessimistic.',
+    ]);
   });
 
   it('flags a fidelity ratio above 1.10 but not at it', () => {

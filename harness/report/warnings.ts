@@ -1,5 +1,6 @@
 import { modifiedZScores, OUTLIER_Z_SCORE } from '../analyze/outliers.ts';
 import { isCompleted, type Results } from '../results/schema.ts';
+import { judgedForFidelity } from '../analyze/fidelity.ts';
 import { failureVerb } from './cells.ts';
 import { formatDuration, workers } from './format.ts';
 
@@ -26,6 +27,8 @@ function where(cell: { concurrency: number; memoryMb: number }): string {
 export function reportWarnings(results: Results): ReportWarning[] {
   const found: ReportWarning[] = results.warnings.map((message) => ({ kind: 'sweep', message }));
   const cells = [...results.cells].sort((a, b) => a.memoryMb - b.memoryMb || a.concurrency - b.concurrency);
+  // Below a whole core a slow cell is the job's own CPU at its share, not the harness falling behind.
+  const judged = new Set(judgedForFidelity(results.cells));
   for (const cell of cells) {
     if (!isCompleted(cell)) {
       const fix =
@@ -37,7 +40,7 @@ export function reportWarnings(results: Results): ReportWarning[] {
       found.push({ kind: cell.state, message: `${where(cell)} ${failureVerb(cell)}: ${cell.error}. ${capitalize(fix)}.` });
       continue;
     }
-    if (cell.fidelityRatio > FIDELITY_LIMIT) {
+    if (cell.fidelityRatio > FIDELITY_LIMIT && judged.has(cell)) {
       found.push({
         kind: 'fidelity',
         message: `${where(cell)} took ${cell.fidelityRatio.toFixed(2)}× the ideal makespan (limit ${FIDELITY_LIMIT.toFixed(2)}): the harness itself may be the bottleneck, so this duration is pessimistic.`,

@@ -16,6 +16,7 @@ import type { CellJob } from '../run/protocol.ts';
 import { buildCell, FIDELITY_LIMIT, type CellModelInputs } from './cell.ts';
 import { measureParseCost } from '../run/parse-cost.ts';
 import { modelWarnings } from '../analyze/model-check.ts';
+import { judgedForFidelity } from '../analyze/fidelity.ts';
 import { backendFor } from '../mock/create.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { MOCKS_NAME } from '../mock/mocks.ts';
@@ -221,16 +222,9 @@ export function projectRunToMemory(run: CellRun, memoryMb: number): CellRun {
   };
 }
 
-/**
- * Below a full core the job's own CPU work (parsing) really is slower on Lambda, so a ratio above
- * the limit there is not the harness's fault. The harness is judged where the event loop has a whole
- * core: at 1769 MB and above, or at the largest size swept when none is that large.
- */
+/** One warning for the cells, among those that judge the harness, where it fell behind the ideal. */
 export function fidelityWarnings(cells: readonly Cell[]): string[] {
-  const completed = cells.filter(isCompleted);
-  const largest = Math.max(0, ...completed.map((cell) => cell.memoryMb));
-  const judged = completed.filter((cell) => singleThreadShare(cell.memoryMb) >= 1 || cell.memoryMb === largest);
-  const slow = judged.filter((cell) => cell.fidelityRatio > FIDELITY_LIMIT);
+  const slow = judgedForFidelity(cells).filter((cell) => cell.fidelityRatio > FIDELITY_LIMIT);
   if (slow.length === 0) return [];
   const first = slow.reduce((a, b) => (b.concurrency < a.concurrency ? b : a));
   const worst = slow.reduce((a, b) => (b.fidelityRatio > a.fidelityRatio ? b : a));
