@@ -139,7 +139,7 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
   }
   notes.push(
     'The simulator (harness/model/simulate.ts) is calibrated per cell from its repetitions: the parse is timed with tinybench on the scenario\'s own bodies, the client overhead per attempt is the rest of the measured CPU time. simulatedMs is the simulator\'s makespan for the replay as it ran; modelError = simulatedMs / measured median - 1.',
-    `projectedMs is the simulator's duration in production: the mock's own CPU time (mockCpuMs, timed around its work${backendFor(plan.scenario.client.library) === 'msw' ? '; the msw interception is not separable and stays in the client\'s share, where it stands in for the Request and Response global fetch builds itself: it costs about what fetch does without a network' : ''}) is left out and the CPU runs at the memory size's share of a core.`,
+    `projectedMs is the simulator's duration in production: the mock's own CPU time (mockCpuMs, timed around its work${backendFor(plan.scenario.client.library) === 'msw' ? '; msw\'s internal Request/Response handling is not separable and stays in the client\'s share, so msw projections are slightly pessimistic' : ''}) is left out and the CPU runs at the memory size's share of a core.`,
   );
   if (plan.timeScale > 1) {
     notes.push(
