@@ -55,6 +55,22 @@ export const hostSchema = z
     errorRate: probability.default(0).describe('Share of requests answered with a 5xx'),
     timeoutRate: probability.default(0).describe('Share of requests never answered until the client gives up'),
     resetRate: probability.default(0).describe('Share of requests whose connection is reset'),
+    // Optional without defaults, so that scenarios written before them keep their hash.
+    keepAlive: z
+      .boolean()
+      .optional()
+      .describe('Whether the server keeps a connection open for the next request (default true); false closes it after every answer, so every attempt opens a new connection'),
+    maxConnections: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .optional()
+      .describe('Connections the server holds open at once (default unlimited); a new connection past it waits until one closes, and idle ones are closed to make room'),
+    rttMs: nonNegative
+      .max(60_000)
+      .optional()
+      .describe('Network round trip to the host (default 0): a new connection waits one for TCP, and one more for TLS on https, before its request is sent'),
   })
   .strict()
   .refine((h) => h.errorRate + h.timeoutRate + h.resetRate <= 1, {
