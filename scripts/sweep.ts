@@ -4,7 +4,8 @@ import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
 import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
 import { availableParallelism } from 'node:os';
-import { checkWritable, defaultParallelCells, describeEnvironment, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
+import { ISOLATION_MODES, type IsolationMode } from '../harness/isolate/fence.ts';
+import { checkWritable, choosePlacement, defaultParallelCells, describeEnvironment, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
 import { simulateSweep } from '../harness/sweep/simulated.ts';
 import { measureParseCost } from '../harness/run/parse-cost.ts';
 import { DEFAULT_OVERHEAD_MS, overheadFromCells } from '../harness/model/calibrate.ts';
@@ -40,7 +41,17 @@ const program = newCommand('sweep')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
   .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report')
   .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
-  .addOption(new Option('--backend <name>', 'mock backend and the job\'s HTTP client: msw (global fetch) or undici (undici.request, cheapest) (default: from the scenario\'s client.library)').choices(BACKENDS))
+  .addOption(
+    new Option(
+      '--backend <name>',
+      'how the hosts are served: net (real loopback TCP/TLS servers in each cell\'s network namespace, the job\'s client from client.library), msw (in-process, global fetch) or undici (in-process, undici.request) (default: msw or undici from the scenario\'s client.library)',
+    ).choices(BACKENDS),
+  )
+  .addOption(
+    new Option('--isolation <mode>', 'fence each cell in a network namespace where only the scenario exists: auto (where this machine allows it), namespace (or fail), none')
+      .choices(ISOLATION_MODES)
+      .default('auto'),
+  )
   .option('--threads <n>', 'parse on a worker pool of n threads, 0 on the event loop (default: the scenario\'s work.threads); compare two sweeps to see what threads buy')
   .option('--simulate', 'answer the grid with the simulator instead of replays (under a second; writes results/<scenario name>.simulated.json)')
   .option('--calibrate-from <results>', 'with --simulate: take the client overhead per request from a real sweep of this scenario')
@@ -59,9 +70,8 @@ await runCli(async () => {
   const file = program.args[0] ?? DEFAULT_SCENARIO;
   let scenario = loadScenario(file);
   if (typeof options.seed === 'string') scenario = { ...scenario, seed: parseNumber('--seed', options.seed, 0, 2 ** 31 - 1, true) };
-  if (typeof options.backend === 'string') {
-    scenario = { ...scenario, client: { ...scenario.client, library: libraryFor(options.backend as BackendName) } };
-  }
+  const backend = typeof options.backend === 'string' ? (options.backend as BackendName) : undefined;
+  if (backend && backend !== 'net') scenario = { ...scenario, client: { ...scenario.client, library: libraryFor(backend) } };
   if (typeof options.threads === 'string') {
     scenario = { ...scenario, work: { ...scenario.work, threads: parseNumber('--threads', options.threads, 0, 64, true) } };
   }
@@ -97,6 +107,8 @@ await runCli(async () => {
     typeof options.parallel === 'string'
       ? parseNumber('--parallel', options.parallel, 1, availableParallelism(), true)
       : defaultParallelCells(scenario, cells.length);
+  const placement = simulated ? undefined : choosePlacement({ scenario, ...(backend ? { backend } : {}), isolation: options.isolation as IsolationMode });
+  if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
   const results = simulated
     ? await simulateCli(scenario, { grid: { concurrency, memoryMb }, shard, cells, outFile, calibrateFrom: options.calibrateFrom })
     : await runSweep(
@@ -113,6 +125,7 @@ await runCli(async () => {
           parallelCells,
           toolVersion: toolVersion(),
           scenarioDir: scenarioDirOf(file),
+          placement: placement!,
         },
         createProgress(),
       );

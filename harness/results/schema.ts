@@ -33,6 +33,10 @@ export const repSchema = z.object({
   /** The mock's own CPU time within cpuMs (serving, building responses; not msw's internals). */
   mockCpuMs: ms.optional(),
   peakRssMb: z.number().nonnegative(),
+  /** `net` backend: connections the servers accepted (each a TCP, and on https a TLS, handshake the job paid for). */
+  connectionsOpened: z.number().int().nonnegative().optional(),
+  /** `net` backend: CPU the servers spent, in their own process outside the job's quota. */
+  serverCpuMs: ms.optional(),
   requests: z.number().int().nonnegative(),
   /** Requests that failed for good, after their retries. */
   errors: z.number().int().nonnegative(),
@@ -135,6 +139,12 @@ export const methodSchema = z.object({
   reps: z.number().int().positive(),
   /** Untimed invocations in each cell process before the timed ones (module loading, JIT, pools). */
   warmupInvocations: z.number().int().nonnegative(),
+  /** Whether each cell ran in a network namespace of its own where only the scenario exists (absent: files written before the fence). */
+  isolation: z.enum(['namespace', 'none']).optional(),
+  /** `net`: this machine's cost of one loopback HTTP round trip, measured at the sweep's start. */
+  loopback: z
+    .object({ roundTrips: z.number().int().positive(), wallUsPerRoundTrip: z.number().nonnegative(), cpuUsPerRoundTrip: z.number().nonnegative() })
+    .optional(),
   /** Cells measured at the same time, each in its own process with its share of the cores (1 if absent). */
   parallelCells: z.number().int().positive().optional(),
   /** What the method costs in accuracy, in words. */

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { onExit } from './on-exit.ts';
 
 /**
  * CPU quotas through Linux control groups: the way a cell gets the CPU share Lambda would give
@@ -46,13 +47,7 @@ let cleanupInstalled = false;
 function installCleanup(): void {
   if (cleanupInstalled) return;
   cleanupInstalled = true;
-  process.on('exit', removeAllGroups);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      removeAllGroups();
-      process.kill(process.pid, signal);
-    });
-  }
+  onExit(removeAllGroups);
 }
 
 /** Ends the cell processes still in our groups, then removes the groups; never throws, it runs on the way out. */

@@ -5,7 +5,7 @@
  * one memory size, as a warm container serves invocation after invocation. Each timed invocation
  * is reported as soon as it ends.
  */
-import { startMocks, type Mocks } from '../mock/mocks.ts';
+import { fencedServerMocks, inProcessMocks, type JobMocks } from '../mock/job-mocks.ts';
 import { sleep } from '../mock/replay-server.ts';
 import { planRequests } from '../scenario/plan.ts';
 import { openSink, resolveFromScenario, type SinkProvider } from '../workload/database.ts';
@@ -26,25 +26,33 @@ class InvocationTimeout extends Error {}
 
 const CLOSE_GRACE_MS = 2000;
 
-/** One invocation of the job, with a fresh sink; the mocks are reset before it. */
-type Invoke = (sink: Sink, run: { concurrency: number; timeScale: number }) => Promise<InvocationOutcome>;
+/**
+ * One invocation of the job, with a fresh sink; the mocks are reset before it. The built-in job
+ * counts its own requests; a user's handler reports none, so its are counted on the servers' side.
+ */
+type Invoke = (sink: Sink, run: { concurrency: number; timeScale: number }) => Promise<InvocationOutcome | HandlerOutcome>;
+
+interface HandlerOutcome {
+  durationMs: number;
+  rowsWritten: number;
+}
 
 /** The warm-up only loads code and warms the JIT: its waits can be as short as the timers allow. */
 const WARMUP_SPEEDUP = 50;
 
 interface Prepared {
-  mocks: Mocks;
+  mocks: JobMocks;
   sinks: SinkProvider;
   invoke: Invoke;
   /** The parse worker pool of `work.threads`, for the built-in job. */
   pool: ParsePool | undefined;
 }
 
-async function invokeWithin(job: CellJob, prepared: Prepared, concurrency: number, warmup = false): Promise<InvocationOutcome> {
+async function invokeWithin(job: CellJob, prepared: Prepared, concurrency: number, warmup = false): Promise<InvocationOutcome | HandlerOutcome> {
   const run = warmup
     ? { concurrency: job.warmupConcurrency, timeScale: job.timeScale * WARMUP_SPEEDUP }
     : { concurrency, timeScale: job.timeScale };
-  prepared.mocks.beginInvocation(run.timeScale);
+  await prepared.mocks.begin(run.timeScale);
   const sink = prepared.sinks.forInvocation(run.timeScale);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -69,8 +77,8 @@ function handlerSink(sink: Sink): { write(row: HandlerRow): Promise<void> } {
   };
 }
 
-/** Calls the user's handler as Lambda would, and counts its requests on the mock's side. */
-function handlerInvocation(handler: Handler, job: CellJob, mocks: Mocks): Invoke {
+/** Calls the user's handler as Lambda would; its requests are counted on the servers' side. */
+function handlerInvocation(handler: Handler, job: CellJob): Invoke {
   const urls = planRequests(job.scenario).map((request) => request.url);
   return async (sink, run) => {
     const started = performance.now();
@@ -83,12 +91,12 @@ function handlerInvocation(handler: Handler, job: CellJob, mocks: Mocks): Invoke
     await sink.flush();
     const durationMs = (performance.now() - started) * job.timeScale;
     const rowsElsewhere = result && typeof result.rows === 'number' ? result.rows : 0;
-    return { durationMs, ...mocks.servedCounts(), rowsWritten: sink.rowsWritten + rowsElsewhere };
+    return { durationMs, rowsWritten: sink.rowsWritten + rowsElsewhere };
   };
 }
 
 async function prepare(job: CellJob): Promise<Prepared> {
-  const mocks = startMocks({ scenario: job.scenario, timeScale: job.timeScale });
+  const mocks = job.serversAt ? fencedServerMocks(job.serversAt) : inProcessMocks({ scenario: job.scenario, timeScale: job.timeScale });
   const scenarioDir = job.scenarioDir ?? process.cwd();
   try {
     const threads = job.scenario.work.threads;
@@ -100,7 +108,7 @@ async function prepare(job: CellJob): Promise<Prepared> {
       process.env.MAX_WORKERS = String(job.concurrency);
       const load = await importHandler(resolveFromScenario(scenarioDir, workload.module), workload.export);
       if (!load.ok) throw new Error(`${load.field}: ${load.problem}`);
-      invoke = handlerInvocation(load.handler, job, mocks);
+      invoke = handlerInvocation(load.handler, job);
     }
     const sinks = await openSink(job.scenario, job.timeScale, scenarioDir);
     return { mocks, sinks, invoke, pool };
@@ -138,22 +146,27 @@ async function measureCell(job: CellJob, prepared: Prepared, concurrency: number
     for (let i = 0; i < job.reps; i++) {
       const loopBefore = loopCpu?.();
       const cpuBefore = process.cpuUsage();
-      const outcome = await invokeWithin(job, prepared, concurrency);
+      const invoked = await invokeWithin(job, prepared, concurrency);
       const cpu = process.cpuUsage(cpuBefore);
       const loopCpuMs = loopCpu && loopBefore !== undefined ? loopCpu() - loopBefore : undefined;
+      const tally = await prepared.mocks.end();
+      const counts = 'requests' in invoked ? invoked : tally.served;
       const rep: RepMeasurement = {
-        durationMs: outcome.durationMs,
+        durationMs: invoked.durationMs,
         cpuMs: (cpu.user + cpu.system) / 1000,
         ...(loopCpuMs !== undefined ? { loopCpuMs } : {}),
-        mockCpuMs: prepared.mocks.server.mockCpuMs(),
+        mockCpuMs: tally.mockCpuMs,
         peakRssMb: peakRssMb(),
-        requests: outcome.requests,
-        errors: outcome.errors,
-        retries: outcome.retries,
-        errorsByKind: outcome.errorsByKind,
-        requestLatenciesMs: outcome.requestLatenciesMs,
-        unmockedRequests: [...prepared.mocks.unmockedRequests()],
-        mockFailures: [...prepared.mocks.mockFailures()],
+        requests: counts.requests,
+        errors: counts.errors,
+        retries: counts.retries,
+        errorsByKind: counts.errorsByKind,
+        requestLatenciesMs: counts.requestLatenciesMs,
+        unmockedRequests: tally.unmocked,
+        blockedLookups: tally.lookups,
+        mockFailures: tally.failures,
+        ...(tally.connectionsOpened !== undefined ? { connectionsOpened: tally.connectionsOpened } : {}),
+        ...(tally.serverCpuMs !== undefined ? { serverCpuMs: tally.serverCpuMs } : {}),
       };
       await send({ type: 'rep', rep });
     }

@@ -17,6 +17,8 @@ export interface CellJob {
   timeScale: number;
   /** An invocation slower than this (scenario ms) ends the cell as `timeout`, as Lambda would. */
   invocationTimeoutMs: number;
+  /** The `net` backend: the fence host's control socket; absent, the mocks run in the cell's process. */
+  serversAt?: string;
   /** Where the scenario's relative paths (workload.module, sink.dataDir) start; the working directory if absent. */
   scenarioDir?: string;
 }
@@ -36,7 +38,13 @@ export interface RepMeasurement {
   errorsByKind: ErrorsByKind;
   requestLatenciesMs: number[];
   unmockedRequests: string[];
+  /** Host names the job looked up that the scenario does not define (fenced cells). */
+  blockedLookups?: string[];
   mockFailures: string[];
+  /** `net`: connections the servers accepted during the invocation. */
+  connectionsOpened?: number;
+  /** `net`: CPU the servers spent, outside the job's process and quota. */
+  serverCpuMs?: number;
 }
 
 /**

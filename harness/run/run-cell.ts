@@ -1,4 +1,6 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import type { Fence } from '../isolate/fence.ts';
+import { onExit } from './on-exit.ts';
 import { bundledEntry, typeScriptEntry } from './child-entry.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
 
@@ -31,11 +33,11 @@ const STARTUP_ALLOWANCE_MS = 60_000;
 const CLOSE_ALLOWANCE_MS = 10_000;
 const STDERR_TAIL_BYTES = 4096;
 
-/** Cell processes still running; killed if the sweep itself exits, so none outlives it. */
-const liveChildren = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of liveChildren) child.kill('SIGKILL');
-});
+/** Where a cell's process runs: inside a fence (its own network namespace), with these extra variables. */
+export interface CellPlace {
+  fence?: Fence;
+  env?: Record<string, string>;
+}
 
 interface Measurement {
   reps: RepMeasurement[];
@@ -45,15 +47,22 @@ interface Measurement {
 }
 
 /** Starts a cell process; it prepares and warms up at once, and is confined before its first cell. */
-export async function openCellSession(job: CellJob, limits: CellLimits = {}): Promise<CellSession> {
+export async function openCellSession(job: CellJob, limits: CellLimits = {}, place: CellPlace = {}): Promise<CellSession> {
   // A user's handler may be TypeScript, imported at run time: that needs the loader.
   const entry = job.scenario.workload ? typeScriptEntry() : await bundledEntry();
   const execArgv = [...entry.execArgv];
   if (limits.heapMb) execArgv.push(`--max-old-space-size=${limits.heapMb}`);
   // A handler's console.log goes nowhere, as a Lambda's goes to its logs rather than the caller;
   // it would tear the sweep's progress lines. stderr is kept for the cause of a crash.
-  const child = fork(entry.file, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
-  liveChildren.add(child);
+  const options: ForkOptions = {
+    execArgv,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'advanced',
+    ...(place.env ? { env: { ...process.env, ...place.env } } : {}),
+  };
+  const child = place.fence ? place.fence.fork(entry.file, [], options) : fork(entry.file, [], options);
+  // Killed if the sweep itself ends first, so that no cell outlives it.
+  const forget = onExit(() => child.kill('SIGKILL'));
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL_BYTES);
@@ -118,7 +127,7 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}): Pr
 
   child.on('exit', (code, signal) => {
     open = false;
-    liveChildren.delete(child);
+    forget();
     clearTimeout(watchdog);
     const death: Extract<CellRun, { error: string }> = isOutOfMemory(stderrTail)
       ? { state: 'oom', reps: [], error: `the job ran out of memory (heap limit ${limits.heapMb ?? 'default'} MB)` }
@@ -166,8 +175,8 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}): Pr
 }
 
 /** Runs one cell in a fresh Node process of its own and reports each repetition as it arrives. */
-export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: RepMeasurement) => void): Promise<CellRun> {
-  const session = await openCellSession(job, limits);
+export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (rep: RepMeasurement) => void, place: CellPlace = {}): Promise<CellRun> {
+  const session = await openCellSession(job, limits, place);
   try {
     return await session.measure(job.concurrency, onRep);
   } finally {

@@ -5,7 +5,7 @@ import type { Cell, ErrorsByKind, Rep } from '../results/schema.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { RepMeasurement } from '../run/protocol.ts';
 import type { CellRun } from '../run/run-cell.ts';
-import { unmockedMessage } from '../mock/backend.ts';
+import { blockedLookupMessage, unmockedMessage } from '../mock/backend.ts';
 import { modelCell, type ParseCost, type ReplayCpu } from '../model/calibrate.ts';
 
 
@@ -18,6 +18,8 @@ export function toRep(measurement: RepMeasurement): Rep {
     ...(measurement.loopCpuMs !== undefined ? { loopCpuMs: measurement.loopCpuMs } : {}),
     ...(measurement.mockCpuMs !== undefined ? { mockCpuMs: measurement.mockCpuMs } : {}),
     peakRssMb: measurement.peakRssMb,
+    ...(measurement.connectionsOpened !== undefined ? { connectionsOpened: measurement.connectionsOpened } : {}),
+    ...(measurement.serverCpuMs !== undefined ? { serverCpuMs: measurement.serverCpuMs } : {}),
     requests: measurement.requests,
     errors: measurement.errors,
     retries: measurement.retries,
@@ -54,6 +56,10 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
   const unmocked = run.reps.flatMap((rep) => rep.unmockedRequests);
   if (unmocked.length > 0) {
     return { ...key, state: 'errored', error: unmockedMessage(unmocked[0]!), reps };
+  }
+  const lookups = [...new Set(run.reps.flatMap((rep) => rep.blockedLookups ?? []))];
+  if (lookups.length > 0) {
+    return { ...key, state: 'errored', error: blockedLookupMessage(lookups), reps };
   }
   const mockFailures = run.reps.flatMap((rep) => rep.mockFailures);
   if (mockFailures.length > 0) {

@@ -20,6 +20,10 @@ import { judgedForFidelity } from '../analyze/fidelity.ts';
 import { backendFor } from '../mock/create.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { MOCKS_NAME } from '../mock/mocks.ts';
+import { namespaceSupport, openFence, type Fence, type IsolationMode, type NamespaceSupport } from '../isolate/fence.ts';
+import { createCertificates, trustEnvironment, type Certificates } from '../isolate/tls.ts';
+import type { BackendName } from '../mock/create.ts';
+import { measureLoopbackCost, type LoopbackCost } from '../run/loopback-cost.ts';
 import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from './journal.ts';
 import type { Progress } from './progress.ts';
 
@@ -44,6 +48,41 @@ export interface SweepPlan {
   parallelCells?: number;
   /** Where the scenario's relative paths (workload.module, sink.dataDir) start: the scenario file's directory. */
   scenarioDir?: string;
+  /** `net` serves the hosts over real sockets in each cell's namespace; absent, the scenario's client library picks msw or undici. */
+  backend?: BackendName;
+  /** 'auto' fences each cell in a network namespace where this machine can make one. */
+  isolation?: IsolationMode;
+  /** Decided before the sweep (so a fallback can be said at once); from backend and isolation if absent. */
+  placement?: Placement;
+}
+
+/** How the cells will be served and fenced, decided once per sweep from what this machine allows. */
+export interface Placement {
+  backend: BackendName;
+  fenced: boolean;
+  /** Why the sweep could not do what was asked or what is best, in one line (printed and kept in the notes). */
+  fallback?: string;
+}
+
+export function choosePlacement(plan: Pick<SweepPlan, 'scenario' | 'backend' | 'isolation'>, support: NamespaceSupport = namespaceSupport()): Placement {
+  const isolation = plan.isolation ?? 'auto';
+  const wanted = plan.backend ?? backendFor(plan.scenario.client.library);
+  if (isolation === 'none') {
+    if (wanted === 'net') {
+      throw new InputError({ field: '--backend', problem: 'net serves the hosts inside a network namespace, and --isolation none turns those off', fix: 'leave out --isolation none, or choose --backend msw or undici' });
+    }
+    return { backend: wanted, fenced: false };
+  }
+  if (support.available) return { backend: wanted, fenced: true };
+  if (isolation === 'namespace') {
+    throw new InputError({ field: '--isolation', problem: `namespace was asked for, but ${support.reason}`, fix: 'run as root on Linux, or leave out --isolation' });
+  }
+  const inProcess = backendFor(plan.scenario.client.library);
+  return {
+    backend: wanted === 'net' ? inProcess : wanted,
+    fenced: false,
+    fallback: `no network namespace here (${support.reason}): ${wanted === 'net' ? `the ${inProcess} backend serves the job in its own process instead of net, so connection setup is not modelled, and ` : ''}egress is fenced for HTTP clients only`,
+  };
 }
 
 const WARMUP_INVOCATIONS = 1;
@@ -116,7 +155,7 @@ export function defaultParallelCells(scenario: Scenario, cellCount: number, core
   return Math.max(1, Math.min(cores, cellCount));
 }
 
-function methodOf(plan: SweepPlan, controller: CpuController | undefined): Method {
+function methodOf(plan: SweepPlan, controller: CpuController | undefined, placement: Placement, loopback: LoopbackCost | undefined): Method {
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
   const processes = cellsShareProcess(plan.scenario)
@@ -162,10 +201,13 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
       `${parallelCells} cells were measured at a time, each in its own process${controller ? ' under its own quota' : ''} and with ${cores} of this machine's ${availableParallelism()} cores to itself; a sweep that stops loses at most those ${parallelCells} cells. Run with --parallel 1 to measure one cell at a time.`,
     );
   }
+  notes.push(...placementNotes(placement, loopback));
   if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
-    // A user's handler may use any client, so every backend serves it; the built-in job uses one.
-    backend: plan.scenario.workload ? MOCKS_NAME : backendFor(plan.scenario.client.library),
+    // A user's handler may use any client, so every in-process backend serves it; the built-in job uses one.
+    backend: placement.backend === 'net' ? 'net' : plan.scenario.workload ? MOCKS_NAME : backendFor(plan.scenario.client.library),
+    isolation: placement.fenced ? 'namespace' : 'none',
+    ...(loopback ? { loopback } : {}),
     cpuThrottle: controller ? 'cgroup' : plan.cpuThrottle === 'none' ? 'none' : 'model',
     timeScale: plan.timeScale,
     reps: plan.reps,
@@ -173,6 +215,24 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined): Metho
     ...(parallelCells > 1 ? { parallelCells } : {}),
     notes,
   };
+}
+
+function placementNotes(placement: Placement, loopback: LoopbackCost | undefined): string[] {
+  const notes: string[] = [];
+  if (placement.fenced) {
+    notes.push(
+      'Each cell process ran in a network namespace of its own where only loopback exists: the scenario\'s hosts resolve there through a hosts file, any other name finds no name server, and no socket can reach beyond this machine, whatever client, Worker or child process the job uses.',
+    );
+  }
+  if (placement.backend === 'net') {
+    notes.push(
+      `The scenario's hosts were real HTTP/1.1 servers on loopback in each cell's namespace (TLS on https URLs, with a certificate per host from a CA made for this sweep, trusted through NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE), in a process outside the cell's CPU quota: the job paid for its own connections, handshakes and socket I/O and for none of the servers' work.${loopback ? ` One loopback HTTP round trip cost ${loopback.wallUsPerRoundTrip} us of wall time and ${loopback.cpuUsPerRoundTrip} us of CPU (client and server together) on this machine, over ${loopback.roundTrips} kept-alive round trips at the sweep's start; a native Linux kernel takes a fraction of that, so socket-heavy cells here are somewhat pessimistic.` : ''}`,
+    );
+  } else {
+    notes.push('The mocks ran inside the job\'s process: no TCP connect, TLS handshake or socket I/O was paid, and the mock\'s own CPU counted against the job\'s share (mockCpuMs; the projection leaves it out).');
+  }
+  if (placement.fallback) notes.push(`Fallback: ${placement.fallback}.`);
+  return notes;
 }
 
 /**
@@ -251,6 +311,11 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const startedAt = resumed?.startedAt ?? new Date().toISOString();
   const controller = chooseController(plan.cpuThrottle);
   if (controller) removeStaleGroups();
+  const placement = plan.placement ?? choosePlacement(plan);
+  const net = placement.backend === 'net';
+  const loopback = net ? await measureLoopbackCost() : undefined;
+  // One CA and one certificate per host for the whole sweep: made in milliseconds, trusted by every cell.
+  const certificates: Certificates | undefined = net ? createCertificates(Object.keys(plan.scenario.hosts)) : undefined;
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
   const cellModel: CellModelInputs = {
@@ -269,7 +334,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     env: describeEnvironment(),
     scenario: plan.scenario,
     scenarioHash: hash,
-    method: methodOf(plan, controller),
+    method: methodOf(plan, controller, placement, loopback),
     startedAt,
     grid: plan.grid,
     ...(plan.shard ? { shard: plan.shard } : {}),
@@ -311,22 +376,46 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     onCell?.(cell);
   };
 
+  /** A cell process for `key`'s memory size: fenced (with the servers, on `net`) and under its quota. */
+  const openSession = async (key: CellKey): Promise<{ cells: CellSession; release: () => Promise<void> }> => {
+    const fence: Fence | undefined = placement.fenced
+      ? await openFence(certificates ? { scenario: plan.scenario, timeScale: plan.timeScale, certificates } : undefined)
+      : undefined;
+    const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * plan.timeScale));
+    const release = async () => {
+      quota?.remove();
+      await fence?.close();
+    };
+    try {
+      const job: CellJob = { ...jobFor(key), ...(fence?.controlSocket ? { serversAt: fence.controlSocket } : {}) };
+      const cells = await openCellSession(
+        job,
+        { heapMb: heapLimitMb(key.memoryMb), ...(quota ? { confine: (pid) => quota.attach(pid) } : {}) },
+        { ...(fence ? { fence } : {}), ...(certificates ? { env: trustEnvironment(certificates.caFile) } : {}) },
+      );
+      return { cells, release };
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  };
+
   /** Measures a process's cells in turn; a cell that fails ends its process, and the next cell gets a new one. */
   const measureCells = async (keys: readonly CellKey[]): Promise<void> => {
-    let session: { cells: CellSession; release: () => void } | undefined;
+    let session: { cells: CellSession; release: () => Promise<void> } | undefined;
     try {
       for (const key of keys) {
         if (!session?.cells.open) {
-          session?.release();
-          const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * plan.timeScale));
-          session = { cells: await openCellSession(jobFor(key), { heapMb: heapLimitMb(key.memoryMb), ...(quota ? { confine: (pid) => quota.attach(pid) } : {}) }), release: () => quota?.remove() };
+          if (session) await session.release();
+          session = undefined;
+          session = await openSession(key);
         }
         progress.cellStarted(describeCell(key));
         record(key, await session.cells.measure(key.concurrency));
       }
     } finally {
       await session?.cells.close();
-      session?.release();
+      await session?.release();
     }
   };
 
@@ -335,6 +424,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     await runPool(planProcesses(remaining, parallelCells, idealOf, cellsShareProcess(plan.scenario)), parallelCells, measureCells);
   } finally {
     progress.stop();
+    certificates?.remove();
   }
   results.cells = inOrder();
   results.warnings = [...fidelityWarnings(results.cells), ...modelWarnings(results.cells), ...failureWarnings(results.cells)];

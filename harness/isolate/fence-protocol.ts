@@ -1,0 +1,24 @@
+import type { NetTally } from '../mock/net-backend.ts';
+import type { Scenario } from '../scenario/schema.ts';
+
+/** What the sweep tells a fence host to set up in its namespace. */
+export interface FenceSetup {
+  /** Bind-mounted over /etc/hosts and /etc/resolv.conf inside the namespace. */
+  hostsFile: string;
+  resolvFile: string;
+  /** For the `net` backend: the scenario's servers and a control socket for the cell. */
+  serve?: {
+    scenario: Scenario;
+    timeScale: number;
+    addresses: Array<[string, string]>;
+    leaves: Array<[string, { certFile: string; keyFile: string }]>;
+    controlSocket: string;
+  };
+}
+
+export type FenceHostMessage = { type: 'ready' } | { type: 'failed'; error: string };
+
+/** What the fence host reports of one invocation: the servers' tally and the names looked up in vain. */
+export interface FenceTally extends NetTally {
+  lookups: string[];
+}
