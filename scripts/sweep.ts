@@ -100,15 +100,15 @@ await runCli(async () => {
   recommend([], recommendOptions);
   regionPrices(scenario.lambda.region);
   const current = typeof options.current === 'string' ? parseSetting(options.current) : undefined;
-  await preflight(scenario, file);
+  const placement = simulated ? undefined : choosePlacement({ scenario, ...(backend ? { backend } : {}), isolation: options.isolation as IsolationMode });
+  if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
+  await preflight(scenario, file, { fenced: placement?.fenced === true });
 
   const cells = shard ? selectShard(grid, shard, { weight: (cell) => 1 / cell.concurrency }) : grid;
   const parallelCells =
     typeof options.parallel === 'string'
       ? parseNumber('--parallel', options.parallel, 1, availableParallelism(), true)
       : defaultParallelCells(scenario, cells.length);
-  const placement = simulated ? undefined : choosePlacement({ scenario, ...(backend ? { backend } : {}), isolation: options.isolation as IsolationMode });
-  if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
   const results = simulated
     ? await simulateCli(scenario, { grid: { concurrency, memoryMb }, shard, cells, outFile, calibrateFrom: options.calibrateFrom })
     : await runSweep(

@@ -261,7 +261,9 @@ function methodSection(results: Results): SafeHtml {
     <div>
       <h3>How it was measured</h3>
       <dl class="facts">
-        <dt>Mock backend</dt><dd>${method.backend}</dd>
+        <dt>Mock backend</dt><dd>${method.backend === 'net' ? 'net: real HTTP/TLS servers on loopback' : method.backend}</dd>
+        ${method.isolation ? html`<dt>Isolation</dt><dd>${method.isolation === 'namespace' ? 'each cell in its own network namespace' : 'none: only HTTP clients are fenced'}</dd>` : ''}
+        ${method.loopback ? html`<dt>Loopback round trip</dt><dd>${method.loopback.wallUsPerRoundTrip} µs wall, ${method.loopback.cpuUsPerRoundTrip} µs CPU</dd>` : ''}
         <dt>Memory sizes</dt><dd>${method.cpuThrottle === 'cgroup' ? 'real CPU quota (cgroup)' : method.cpuThrottle === 'model' ? 'CPU share modelled' : 'not applied: one speed for every size'}</dd>
         <dt>Time scale</dt><dd>${method.timeScale === 1 ? 'real time' : `latencies ${method.timeScale}× shorter, durations scaled back`}</dd>
         <dt>Repetitions</dt><dd>${method.reps} per cell, after ${method.warmupInvocations} warm-up invocation${method.warmupInvocations === 1 ? '' : 's'}</dd>

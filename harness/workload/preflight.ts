@@ -1,4 +1,5 @@
-import { fork } from 'node:child_process';
+import { fork, type ForkOptions } from 'node:child_process';
+import { openFence, type Fence } from '../isolate/fence.ts';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,24 +24,34 @@ export function scenarioDirOf(scenarioFile: string): string {
   return dirname(scenarioFile);
 }
 
-export async function preflight(scenario: Scenario, scenarioFile: string): Promise<void> {
-  await checkWorkload(scenario, scenarioFile);
+export async function preflight(scenario: Scenario, scenarioFile: string, options: { fenced?: boolean } = {}): Promise<void> {
+  await checkWorkload(scenario, scenarioFile, options);
   await checkSink(scenario, scenarioFile);
 }
 
-/** Loads the handler module in a throwaway process with the mocks on and checks its export. */
-export async function checkWorkload(scenario: Scenario, scenarioFile: string): Promise<void> {
+/**
+ * Loads the handler module in a throwaway process with the mocks on and checks its export; in a
+ * fence of its own when the cells will be fenced, since loading a module runs its code.
+ */
+export async function checkWorkload(scenario: Scenario, scenarioFile: string, options: { fenced?: boolean } = {}): Promise<void> {
   if (!scenario.workload) return;
   const modulePath = resolveFromScenario(scenarioDirOf(scenarioFile), scenario.workload.module);
   if (!existsSync(modulePath)) {
     throw new InputError({ file: scenarioFile, field: 'workload.module', problem: `no such module ${modulePath}`, fix: NO_MODULE_FIX });
   }
-  const reply = await probe({ scenario, modulePath, exportName: scenario.workload.export });
+  const fence = options.fenced ? await openFence() : undefined;
+  let reply: ProbeReply;
+  try {
+    reply = await probe({ scenario, modulePath, exportName: scenario.workload.export }, fence);
+  } finally {
+    await fence?.close();
+  }
   if (!reply.ok) throw new InputError({ file: scenarioFile, field: reply.field, problem: reply.problem, fix: reply.fix });
 }
 
-function probe(request: ProbeRequest): Promise<ProbeReply> {
-  const child = fork(PROBE_CHILD, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+function probe(request: ProbeRequest, fence: Fence | undefined): Promise<ProbeReply> {
+  const options: ForkOptions = { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' };
+  const child = fence ? fence.fork(PROBE_CHILD, [], options) : fork(PROBE_CHILD, [], options);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2048);
