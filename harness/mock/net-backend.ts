@@ -88,6 +88,11 @@ class HostConnections {
     if (!idle.done) idle.value.destroy();
   }
 
+  /** Whether a connection waits for room: the server then closes each answered one instead of keeping it idle. */
+  hasWaiting(): boolean {
+    return this.waiting.length > 0;
+  }
+
   private closed(): void {
     this.open--;
     this.waiting.shift()?.();
@@ -161,17 +166,23 @@ export class NetReplay {
     }
   }
 
-  /** Fresh hosts for the next invocation; connections of the last one are closed, as minutes pass between invocations. */
+  /** Fresh hosts for the next invocation. */
   begin(timeScale: number): void {
     this.timeScale = timeScale;
-    for (const socket of this.sockets) socket.destroy();
     for (const server of this.httpServers) server.keepAliveTimeout = KEEP_ALIVE_IDLE_MS / timeScale;
     this.replay.beginInvocation(timeScale);
     this.connections = 0;
     this.cpuAtBegin = process.cpuUsage();
   }
 
+  /**
+   * What the servers saw of the invocation that just ended. Its connections are closed now, as
+   * the minutes between production invocations would close them: closing them here rather than
+   * when the next invocation begins gives the client time to notice, so that it does not send
+   * the next invocation's first requests on connections already gone.
+   */
   tally(): NetTally {
+    for (const socket of this.sockets) socket.destroy();
     const cpu = process.cpuUsage(this.cpuAtBegin);
     return {
       served: this.replay.servedCounts(),
@@ -205,7 +216,7 @@ export class NetReplay {
 
   private send(outcome: ServeOutcome, spec: HostSpec, connections: HostConnections, request: IncomingMessage, response: ServerResponse): void {
     if (response.destroyed) return;
-    if (spec.keepAlive === false) response.shouldKeepAlive = false;
+    if (spec.keepAlive === false || connections.hasWaiting()) response.shouldKeepAlive = false;
     response.once('finish', () => {
       if (!request.socket.destroyed && response.shouldKeepAlive) connections.idle.add(request.socket);
     });

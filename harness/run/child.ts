@@ -130,7 +130,10 @@ async function prepareAndWarmUp(job: CellJob): Promise<Prepared | undefined> {
     return undefined;
   }
   try {
-    for (let i = 0; i < job.warmupInvocations; i++) await invokeWithin(job, prepared, job.concurrency, true);
+    for (let i = 0; i < job.warmupInvocations; i++) {
+      await invokeWithin(job, prepared, job.concurrency, true);
+      await prepared.mocks.end();
+    }
   } catch (error) {
     await reportFailure(error, job, prepared);
     return undefined;
