@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { onExit } from './on-exit.ts';
 
 /**
  * How to start a child process whose code is TypeScript: the cell process, and the benchmark's
@@ -69,7 +70,8 @@ async function build$(source: string, name: string, splitting: boolean): Promise
       banner: { js: "import { createRequire as __cellRequire } from 'node:module'; const require = __cellRequire(import.meta.url);" },
       outExtension: { '.js': '.mjs' },
     });
-    process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
+    // On a signal too (Ctrl-C, SIGTERM), where Node runs no 'exit' listener: onExit covers both.
+    onExit(() => rmSync(outdir, { recursive: true, force: true }));
     return { file: `${outdir}/${name}.mjs`, execArgv: [] };
   } catch {
     // A read-only install cannot hold the bundle: start the sources with the loader instead.
