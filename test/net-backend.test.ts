@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { namespaceSupport } from '../harness/isolate/fence.ts';
+import { namespaces, runFenced, skipNote } from './helpers/namespace.ts';
 import { isCompleted, type Results } from '../harness/results/schema.ts';
 import { runScript } from './helpers/cli.ts';
 
@@ -12,9 +12,6 @@ import { runScript } from './helpers/cli.ts';
  * ideal makespan. Two cells each, one repetition: enough to see the shape, quick enough for CI.
  */
 
-const requireNamespace = process.env.FANOUT_REQUIRE_NAMESPACE === '1';
-const support = namespaceSupport();
-if (!support.available && !requireNamespace) console.log(`skipping the net backend sweeps: ${support.reason} (CI sets FANOUT_REQUIRE_NAMESPACE=1)`);
 
 function sweepNet(scenario: string, args: string[]): Results {
   const out = join(mkdtempSync(join(tmpdir(), 'fanout-net-')), 'results.json');
@@ -29,6 +26,8 @@ function sweepNet(scenario: string, args: string[]): Results {
  * so a request that arrives a little later than the ideal's instant can find a token and skip a
  * second's wait: there the replay may beat the ideal.
  */
+skipNote('the net backend sweeps');
+
 const BUNDLED: Array<{ file: string; concurrency: string; fidelity: [number, number] }> = [
   { file: 'scenarios/small-fast.json', concurrency: '1,8', fidelity: [0.95, 2] },
   { file: 'scenarios/rate-limited.json', concurrency: '2,16', fidelity: [0.6, 2] },
@@ -37,9 +36,9 @@ const BUNDLED: Array<{ file: string; concurrency: string; fidelity: [number, num
   { file: 'scenarios/handler-undici.json', concurrency: '1,4', fidelity: [0.95, 2] },
 ];
 
-describe.runIf(support.available || requireNamespace)('the net backend', () => {
+describe.runIf(runFenced)('the net backend', () => {
   it('is available wherever CI requires it', () => {
-    expect(support).toEqual({ available: true });
+    expect(namespaces).toEqual({ available: true });
   });
 
   it('sweeps the seed case in its shape: about 23 s serially and about 8 s at 60 workers, at a whole core', () => {

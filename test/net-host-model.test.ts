@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { namespaceSupport } from '../harness/isolate/fence.ts';
+import { namespaces, runFenced, skipNote } from './helpers/namespace.ts';
 import { simulate } from '../harness/model/simulate.ts';
 import { isCompleted, type Results } from '../harness/results/schema.ts';
 import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
@@ -15,8 +15,8 @@ import { writeScenario } from './helpers/scenario-files.ts';
  * Retry-After the job honours; a host that closes every connection costs a connection per attempt.
  */
 
-const requireNamespace = process.env.FANOUT_REQUIRE_NAMESPACE === '1';
-const support = namespaceSupport();
+
+skipNote('the host model over real sockets');
 
 function sweep(scenario: ScenarioInput, args: string[]): Results {
   const { file, dir } = writeScenario(scenario, mkdtempSync(join(tmpdir(), 'fanout-net-model-')));
@@ -43,7 +43,7 @@ const faulty: ScenarioInput = {
   lambda: { timeoutS: 10 },
 };
 
-describe.runIf(support.available || requireNamespace)('the host model over real sockets', () => {
+describe.runIf(runFenced)('the host model over real sockets', () => {
   it('gives the same 5xx, resets and timeouts as the simulator, on net and on msw alike', () => {
     const expected = simulate(scenarioSchema.parse(faulty), { concurrency: 2 });
     // The draws must actually exercise every fault, or the comparison proves little.

@@ -106,6 +106,12 @@ export class NetReplay {
   /** Every open connection, as accepted: the HTTP servers do not track sockets handed to them. */
   private readonly sockets = new Set<Socket>();
   private connections = 0;
+  /**
+   * Between invocations: from tally() to the next begin(). A client may still open a connection
+   * then (undici opens one for a queued request and keeps it when another frees up first); it is
+   * closed at once, so that no invocation starts on a connection the last one made.
+   */
+  private between = false;
   private cpuAtBegin = process.cpuUsage();
   private timeScale: number;
 
@@ -140,6 +146,10 @@ export class NetReplay {
       // TCP and TLS each take a round trip before the request can be sent.
       const setupMs = (spec.rttMs ?? 0) * (endpoint.tls ? 2 : 1);
       const listener = createTcpServer({ pauseOnConnect: true }, (socket) => {
+        if (this.between) {
+          socket.destroy();
+          return;
+        }
         this.connections++;
         this.sockets.add(socket);
         socket.once('close', () => this.sockets.delete(socket));
@@ -169,7 +179,11 @@ export class NetReplay {
   /** Fresh hosts for the next invocation. */
   begin(timeScale: number): void {
     this.timeScale = timeScale;
-    for (const server of this.httpServers) server.keepAliveTimeout = KEEP_ALIVE_IDLE_MS / timeScale;
+    this.between = false;
+    // The idle timeout is not scaled: clients read it from the Keep-Alive header in whole seconds
+    // and stop reusing a connection a second or two before it (undici), so 5 s / 16 would end
+    // all reuse. A time-scaled replay therefore keeps idle connections somewhat longer.
+    for (const server of this.httpServers) server.keepAliveTimeout = KEEP_ALIVE_IDLE_MS;
     this.replay.beginInvocation(timeScale);
     this.connections = 0;
     this.cpuAtBegin = process.cpuUsage();
@@ -182,6 +196,7 @@ export class NetReplay {
    * the next invocation's first requests on connections already gone.
    */
   tally(): NetTally {
+    this.between = true;
     for (const socket of this.sockets) socket.destroy();
     const cpu = process.cpuUsage(this.cpuAtBegin);
     return {

@@ -81,7 +81,7 @@ export function choosePlacement(plan: Pick<SweepPlan, 'scenario' | 'backend' | '
   return {
     backend: wanted === 'net' ? inProcess : wanted,
     fenced: false,
-    fallback: `no network namespace here (${support.reason}): ${wanted === 'net' ? `the ${inProcess} backend serves the job in its own process instead of net, so connection setup is not modelled, and ` : ''}egress is fenced for HTTP clients only`,
+    fallback: `no network namespace here (${support.reason}): ${wanted === 'net' ? `the ${inProcess} backend serves the job in its own process instead of net, so connection setup is not modelled, and ` : ''}egress is fenced only for the clients the in-process mocks intercept (global fetch, node:http/https through their default import, axios, got, undici's global dispatcher); a socket of the job's own can reach the network`,
   };
 }
 

@@ -5,10 +5,13 @@
  *   import type { Handler } from '<path to fanout-tuner>/harness/workload/handler.ts';
  *
  * The harness calls the handler once per invocation in the cell's child process, with
- * `process.env.MAX_WORKERS` set to the concurrency as a Lambda's configuration would. Every HTTP
- * request it sends (global fetch, node:http/https, axios, got, undici) is answered by the
- * scenario's mocked hosts; a request to any other host fails with an error naming its URL.
- * Requests, retries and errors are counted on the mock's side, so the handler reports nothing.
+ * `process.env.MAX_WORKERS` set to the concurrency as a Lambda's configuration would. The cell
+ * runs in a network namespace of its own (where the machine allows it): every request it sends,
+ * by any client, socket, Worker or child process, reaches the scenario's hosts or nothing. On the
+ * `net` backend they are real servers; in process, msw and an undici dispatcher answer global
+ * fetch, node:http/https, axios, got and undici's global dispatcher. A request to any other host
+ * fails, and the results name it. Requests, retries and errors are counted on the servers' side,
+ * so the handler reports nothing.
  */
 
 /** One row for the database, as the built-in scraper writes it. */
