@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { NetReplay } from '../mock/net-backend.ts';
+import { DatabaseProxy } from './database-bridge.ts';
 import { RefusingNameServer } from './dns.ts';
 import type { FenceSetup, FenceHostMessage, FenceTally } from './fence-protocol.ts';
 
@@ -32,6 +33,7 @@ async function setUp(setup: FenceSetup): Promise<void> {
   run('mount', ['--bind', setup.hostsFile, '/etc/hosts']);
   if (existsSync('/etc/resolv.conf')) run('mount', ['--bind', setup.resolvFile, '/etc/resolv.conf']);
   const names = await RefusingNameServer.start();
+  const database = setup.database ? await DatabaseProxy.start(setup.database) : undefined;
   const serve = setup.serve;
   if (!serve) return;
   const leaves = new Map(serve.leaves);
@@ -47,9 +49,10 @@ async function setUp(setup: FenceSetup): Promise<void> {
     if (request.method === 'POST' && url.pathname === '/begin') {
       net.begin(Number(url.searchParams.get('timeScale')) || serve.timeScale);
       names.takeNames();
+      database?.takeRoundTrips();
       response.writeHead(204).end();
     } else if (request.method === 'GET' && url.pathname === '/tally') {
-      const tally: FenceTally = { ...net.tally(), lookups: names.takeNames() };
+      const tally: FenceTally = { ...net.tally(), lookups: names.takeNames(), ...(database ? { databaseRoundTrips: database.takeRoundTrips() } : {}) };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tally));
     } else {
       response.writeHead(404).end();

@@ -1,5 +1,5 @@
 import type { NetTally } from '../mock/net-backend.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import type { Distribution, Scenario } from '../scenario/schema.ts';
 
 /** What the sweep tells a fence host to set up in its namespace. */
 export interface FenceSetup {
@@ -14,6 +14,15 @@ export interface FenceSetup {
     leaves: Array<[string, { certFile: string; keyFile: string }]>;
     controlSocket: string;
   };
+  /** A deployed function's database: where it connects inside, and the machine side's socket. */
+  database?: {
+    address: string;
+    port: number;
+    socketPath: string;
+    latencyMs: Distribution;
+    seed: number;
+    timeScale: number;
+  };
 }
 
 export type FenceHostMessage = { type: 'ready' } | { type: 'failed'; error: string };
@@ -21,4 +30,6 @@ export type FenceHostMessage = { type: 'ready' } | { type: 'failed'; error: stri
 /** What the fence host reports of one invocation: the servers' tally and the names looked up in vain. */
 export interface FenceTally extends NetTally {
   lookups: string[];
+  /** Round trips to the database proxy (a deployed function's own client), if there is one. */
+  databaseRoundTrips?: number;
 }

@@ -9,6 +9,12 @@ import type { Scenario } from '../scenario/schema.ts';
 import { hostsFileText, loopbackAddresses } from './addresses.ts';
 import type { FenceHostMessage, FenceSetup } from './fence-protocol.ts';
 import type { Certificates } from './tls.ts';
+import { startDatabaseForwarder } from './database-bridge.ts';
+
+function parseEndpoint(endpoint: string): { host: string; port: number } {
+  const split = endpoint.lastIndexOf(':');
+  return { host: endpoint.slice(0, split), port: Number(endpoint.slice(split + 1)) };
+}
 
 /**
  * The fence: each cell process runs in a network namespace of its own where only loopback
@@ -50,6 +56,8 @@ export interface FenceServe {
   scenario: Scenario;
   timeScale: number;
   certificates: Certificates;
+  /** A deployed function's database: served at the sink's `endpoint`, forwarded to this real server. */
+  database?: { host: string; port: number };
 }
 
 export interface Fence {
@@ -72,7 +80,10 @@ export async function openFence(serve?: FenceServe): Promise<Fence> {
   const entry = await bundleEntry(HOST_SOURCE, 'fence-host');
   const dir = mkdtempSync(join(tmpdir(), 'fanout-tuner-fence-'));
   const hostNames = serve ? Object.keys(serve.scenario.hosts) : [];
-  const addresses = loopbackAddresses(hostNames);
+  const sink = serve?.scenario.sink;
+  const endpoint = serve?.database && sink?.kind === 'postgres' && sink.endpoint ? parseEndpoint(sink.endpoint) : undefined;
+  // The database's name resolves like the scenario's hosts, to an address of its own.
+  const addresses = loopbackAddresses(endpoint && !hostNames.includes(endpoint.host) ? [...hostNames, endpoint.host] : hostNames);
   const setup: FenceSetup = {
     hostsFile: join(dir, 'hosts'),
     resolvFile: join(dir, 'resolv.conf'),
@@ -87,8 +98,21 @@ export async function openFence(serve?: FenceServe): Promise<Fence> {
           },
         }
       : {}),
+    ...(endpoint && serve && sink?.kind === 'postgres'
+      ? {
+          database: {
+            address: addresses.get(endpoint.host)!,
+            port: endpoint.port,
+            socketPath: join(dir, 'database.sock'),
+            latencyMs: sink.latencyMs ?? { dist: 'fixed', value: 0 },
+            seed: serve.scenario.seed,
+            timeScale: serve.timeScale,
+          },
+        }
+      : {}),
   };
   writeFileSync(setup.hostsFile, hostsFileText(addresses));
+  const forwarder = setup.database && serve?.database ? await startDatabaseForwarder(setup.database.socketPath, serve.database) : undefined;
   // Every name the hosts file does not know goes to the fence host's refusing name server.
   writeFileSync(setup.resolvFile, 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
 
@@ -103,6 +127,7 @@ export async function openFence(serve?: FenceServe): Promise<Fence> {
   const exited = new Promise<void>((resolve) => host.once('exit', () => resolve()));
   const cleanUp = () => {
     host.kill('SIGKILL');
+    forwarder?.close();
     rmSync(dir, { recursive: true, force: true });
   };
   const cancelCleanUp = onExit(cleanUp);
@@ -147,6 +172,7 @@ export async function openFence(serve?: FenceServe): Promise<Fence> {
       const killer = setTimeout(() => host.kill('SIGKILL'), 2000);
       await exited;
       clearTimeout(killer);
+      forwarder?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,115 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { sample } from '../scenario/distributions.ts';
+import { STREAM, uniformAt } from '../scenario/random.ts';
+import type { Distribution } from '../scenario/schema.ts';
+
+/**
+ * The scenario's database for a deployed function: a real PostgreSQL, reached from inside the
+ * cell's network namespace at the address the function's own configuration names (say
+ * db.example:5432), with the scenario's sink latency added to every round trip, as an RDS
+ * instance a few milliseconds away would add it.
+ *
+ * Two halves, since nothing inside the namespace can reach the machine's own loopback: the
+ * namespace side (in the fence host) accepts the function's connections and delays what the
+ * client sends; the machine side (in the sweep) forwards each one to the real server. Between
+ * them, a Unix socket in the fence's directory, which both can see.
+ */
+
+/** The machine side: forwards each connection on `socketPath` to the real server. */
+export function startDatabaseForwarder(socketPath: string, target: { host: string; port: number }): Promise<Server> {
+  const server = createServer((inside) => {
+    const outside = connect(target.port, target.host);
+    pipeBoth(inside, outside);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+export interface DatabaseProxyOptions {
+  /** Where the function connects, inside the namespace. */
+  address: string;
+  port: number;
+  /** The machine side's socket. */
+  socketPath: string;
+  /** Latency added to each message the client sends (a query, a commit): one per round trip. */
+  latencyMs: Distribution;
+  seed: number;
+  timeScale: number;
+}
+
+/** The namespace side. Counts the round trips it delayed, for the tally. */
+export class DatabaseProxy {
+  private roundTrips = 0;
+
+  private constructor(private readonly server: Server) {}
+
+  static start(options: DatabaseProxyOptions): Promise<DatabaseProxy> {
+    let proxy: DatabaseProxy | undefined;
+    const server = createServer((client) => {
+      const database = connect(options.socketPath);
+      // Each chunk the client sends waits its drawn latency; later ones wait behind it, in order,
+      // as bytes on one connection arrive in order.
+      let ready = Promise.resolve();
+      client.on('data', (chunk: Buffer) => {
+        const n = proxy!.roundTrips++;
+        const delayMs = sample(options.latencyMs, uniformAt(options.seed, n, 0, STREAM.sink, 0), uniformAt(options.seed, n, 0, STREAM.sink, 1)) / options.timeScale;
+        const sentAt = performance.now();
+        ready = ready.then(
+          () =>
+            new Promise<void>((resolve) => {
+              const wait = sentAt + delayMs - performance.now();
+              setTimeout(() => {
+                if (!database.destroyed) database.write(chunk);
+                resolve();
+              }, Math.max(0, wait));
+            }),
+        );
+      });
+      client.on('end', () => void ready.then(() => database.end()));
+      database.pipe(client);
+      const fail = () => {
+        client.destroy();
+        database.destroy();
+      };
+      client.on('error', fail);
+      database.on('error', fail);
+      client.on('close', fail);
+      database.on('close', () => client.end());
+    });
+    proxy = new DatabaseProxy(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.address, () => {
+        server.off('error', reject);
+        resolve(proxy!);
+      });
+    });
+  }
+
+  /** Round trips since the last call. */
+  takeRoundTrips(): number {
+    const n = this.roundTrips;
+    this.roundTrips = 0;
+    return n;
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
+
+function pipeBoth(a: Socket, b: Socket): void {
+  a.pipe(b);
+  b.pipe(a);
+  const fail = () => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', fail);
+  b.on('error', fail);
+}
