@@ -22,6 +22,7 @@ import type { ServedCounts } from './tally.ts';
 
 /** Node's own default idle timeout for kept-alive connections (docs/job-model.md). */
 export const KEEP_ALIVE_IDLE_MS = 5000;
+const KEEP_ALIVE_HINT = `timeout=${KEEP_ALIVE_IDLE_MS / 1000}`;
 
 export interface NetReplayOptions {
   scenario: Scenario;
@@ -206,6 +207,11 @@ export class NetReplay {
   private send(outcome: ServeOutcome, spec: HostSpec, connections: HostConnections, request: IncomingMessage, response: ServerResponse): void {
     if (response.destroyed) return;
     if (spec.keepAlive === false) response.shouldKeepAlive = false;
+    // Node advertises its idle timeout as `Keep-Alive: timeout=<whole seconds>`; scaled (5 s / 4 =
+    // timeout=1) it falls under undici's 2 s keepAliveTimeoutThreshold, and undici (global fetch
+    // too) then closes every connection after one response. Advertise what the real server
+    // would; the scaled idle timeout still closes idle connections on the scenario's clock.
+    else if (this.timeScale !== 1) response.setHeader('keep-alive', KEEP_ALIVE_HINT);
     response.once('finish', () => {
       if (!request.socket.destroyed && response.shouldKeepAlive) connections.idle.add(request.socket);
     });
