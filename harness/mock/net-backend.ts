@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { planRequests } from '../scenario/plan.ts';
+import { closeConnections } from './close-connections.ts';
 import type { HostSpec, Scenario } from '../scenario/schema.ts';
 import { ReplayServer, type ServeOutcome, type WaitingClient } from './replay-server.ts';
 import type { ServedCounts } from './tally.ts';
@@ -113,7 +114,7 @@ export class NetReplay {
   static async start(options: NetReplayOptions): Promise<NetReplay> {
     const net = new NetReplay(options);
     await net.listen();
-    net.begin(options.timeScale);
+    await net.begin(options.timeScale);
     return net;
   }
 
@@ -162,10 +163,13 @@ export class NetReplay {
     }
   }
 
-  /** Fresh hosts for the next invocation; connections of the last one are closed, as minutes pass between invocations. */
-  begin(timeScale: number): void {
+  /**
+   * Fresh hosts for the next invocation; connections of the last one are closed, as minutes pass
+   * between invocations, and the clients have seen them closed when this resolves.
+   */
+  async begin(timeScale: number): Promise<void> {
     this.timeScale = timeScale;
-    for (const socket of this.sockets) socket.destroy();
+    await closeConnections(this.sockets);
     for (const server of this.httpServers) server.keepAliveTimeout = KEEP_ALIVE_IDLE_MS / timeScale;
     this.replay.beginInvocation(timeScale);
     this.connections = 0;
