@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { measureOverhead } from '../harness/bench/overhead.ts';
-import { idealOverheadMs } from '../harness/bench/overhead-spec.ts';
-import { overheadSpec } from '../harness/bench/run.ts';
+import { BENCH_HOST, idealOverheadMs } from '../harness/bench/overhead-spec.ts';
+import { netSpec, overheadSpec } from '../harness/bench/run.ts';
+import { measureNet } from '../harness/bench/net-overhead.ts';
+import { namespaceSupport } from '../harness/isolate/fence.ts';
+import { createCertificates } from '../harness/isolate/tls.ts';
 import { benchTargets, formatBench, overheadRow, timeScaleRows, type BenchResults, type OverheadRow } from '../harness/bench/summary.ts';
 import type { Validation } from '../harness/bench/validation.ts';
+import { formatNet, netComparisons, netRow, netTargets, type NetRow } from '../harness/bench/net-summary.ts';
 
 function row(harness: OverheadRow['harness'], concurrency: number, ratio: number, extra: Partial<OverheadRow> = {}): OverheadRow {
   return {
@@ -20,6 +24,23 @@ function row(harness: OverheadRow['harness'], concurrency: number, ratio: number
     peakRssMb: 120,
     errors: 0,
     ...extra,
+  };
+}
+
+function netRowOf(server: NetRow['server'], client: NetRow['client'], concurrency: number, ratio: number, serverCpuUsPerRequest: number): NetRow {
+  return {
+    server,
+    client,
+    concurrency,
+    requests: 2000,
+    idealMs: idealOverheadMs({ concurrency, requests: 2000, latencyMs: 50 }),
+    ratio,
+    ratios: [ratio],
+    jobCpuUsPerRequest: 100,
+    serverCpuUsPerRequest,
+    connections: 2 * concurrency,
+    peakRssMb: server === 'net' ? 130 : 125,
+    errors: 0,
   };
 }
 
@@ -51,6 +72,8 @@ const bench: Omit<BenchResults, 'targets'> = {
   finishedAt: 't1',
   env: { node: 'v20', platform: 'linux-x64', cpus: 2, loadAverage: [1, 1, 1] },
   overhead: [row('undici', 100, 1.04), row('undici', 1000, 1.6, { peakRssMb: 140, mockCpuUsPerRequest: 31 }), row('naive', 100, 1.5), row('naive', 1000, 17)],
+  net: [netRowOf('net', 'undici', 100, 1.2, 90), netRowOf('floor', 'undici', 100, 1.1, 60)],
+  netS: 95,
   validation: [real, scaled],
   timeScale: {
     scenario: 'seed-case-study',
@@ -95,6 +118,8 @@ describe('the benchmark summary', () => {
       ['undici peak RSS at c=1000', '140 MB', true],
       ['undici closer to ideal than the naive harness at c=100', '12.5x (1.04x vs 1.50x)', true],
       ['undici closer to ideal than the naive harness at c=1000', '26.7x (1.60x vs 17.00x)', true],
+      ['net/floor makespan, undici, c=100', '1.09x (1.20x vs 1.10x ideal)', true],
+      ['net/floor server CPU per request, undici, c >= 100', 'worst 1.50x at c=100 (90 vs 60 us)', true],
       ['simulator: whole grid', '18.0 ms (54 cells)', true],
       ['simulator vs replay at faithful cells (every bundled scenario)', 'worst -6.0% (seed-case-study, c=60); 3/4 within', false],
       ['default sweep of seed-case-study (54 cells, x4)', '61.5 s', false],
@@ -111,6 +136,86 @@ describe('the benchmark summary', () => {
   });
 });
 
+describe('the net rows against the floor', () => {
+  it('takes the medians of one measurement, the server CPU per request from serverCpuMs / requests', () => {
+    const measured = netRow({
+      spec: { server: 'net', client: 'fetch', concurrency: 1000, requests: 2000, latencyMs: 50, bodyBytes: 10240, reps: 3 },
+      idealMs: 100,
+      peakRssMb: 180,
+      reps: [
+        { durationMs: 300, cpuMs: 800, serverCpuMs: 200, connectionsOpened: 1000, served: 2000, errors: 0 },
+        { durationMs: 250, cpuMs: 700, serverCpuMs: 180, connectionsOpened: 1200, served: 2000, errors: 0 },
+        { durationMs: 400, cpuMs: 900, serverCpuMs: 260, connectionsOpened: 1100, served: 2000, errors: 1 },
+      ],
+    });
+    expect(measured).toEqual({
+      server: 'net',
+      client: 'fetch',
+      concurrency: 1000,
+      requests: 2000,
+      idealMs: 100,
+      ratio: 3,
+      ratios: [3, 2.5, 4],
+      jobCpuUsPerRequest: 400,
+      serverCpuUsPerRequest: 100,
+      connections: 1100,
+      peakRssMb: 180,
+      errors: 1,
+    });
+  });
+
+  it('pairs each net row with the floor at the same client and concurrency', () => {
+    const rows = [netRowOf('net', 'fetch', 1000, 5, 120), netRowOf('floor', 'fetch', 1000, 4, 80), netRowOf('net', 'undici', 1000, 3, 70)];
+    expect(netComparisons(rows)).toEqual([
+      { client: 'fetch', concurrency: 1000, netRatio: 5, floorRatio: 4, makespanRatio: 1.25, netServerUs: 120, floorServerUs: 80, serverCpuRatio: 1.5, netPeakRssMb: 130 },
+    ]);
+  });
+
+  const verdicts = (rows: NetRow[]) => netTargets(rows).map((t) => [t.name, t.met]);
+
+  it('holds net within 1.10x of the floor at c=100: 1.09 is met, 1.11 is not', () => {
+    expect(verdicts([netRowOf('net', 'undici', 100, 1.09, 50), netRowOf('floor', 'undici', 100, 1, 50)])).toEqual([
+      ['net/floor makespan, undici, c=100', true],
+      ['net/floor server CPU per request, undici, c >= 100', true],
+    ]);
+    expect(verdicts([netRowOf('net', 'undici', 100, 1.11, 50), netRowOf('floor', 'undici', 100, 1, 50)])[0]).toEqual(['net/floor makespan, undici, c=100', false]);
+    // Exactly at the limit is within it.
+    expect(verdicts([netRowOf('net', 'fetch', 100, 1.1, 50), netRowOf('floor', 'fetch', 100, 1, 50)])[0]).toEqual(['net/floor makespan, fetch, c=100', true]);
+  });
+
+  it('holds net within 1.25x of the floor at c=1000: 1.24 is met, 1.26 is not', () => {
+    const at = (netRatio: number) => verdicts([netRowOf('net', 'fetch', 1000, netRatio, 50), netRowOf('floor', 'fetch', 1000, 2, 50)])[0];
+    expect(at(2.48)).toEqual(['net/floor makespan, fetch, c=1000', true]);
+    expect(at(2.52)).toEqual(['net/floor makespan, fetch, c=1000', false]);
+  });
+
+  it('holds the replay server within 1.5x of the bare server per request, worst of c >= 100, ignoring c < 100', () => {
+    const rows = [
+      netRowOf('net', 'undici', 10, 1.5, 500),
+      netRowOf('floor', 'undici', 10, 1.5, 100),
+      netRowOf('net', 'undici', 100, 1.0, 140),
+      netRowOf('floor', 'undici', 100, 1.0, 100),
+      netRowOf('net', 'undici', 1000, 1.0, 145),
+      netRowOf('floor', 'undici', 1000, 1.0, 100),
+    ];
+    const cpu = netTargets(rows).find((t) => t.name.startsWith('net/floor server CPU'))!;
+    expect([cpu.measured, cpu.met]).toEqual(['worst 1.45x at c=1000 (145 vs 100 us)', true]);
+    rows[4] = netRowOf('net', 'undici', 1000, 1.0, 151);
+    const over = netTargets(rows).find((t) => t.name.startsWith('net/floor server CPU'))!;
+    expect([over.measured, over.met]).toEqual(['worst 1.51x at c=1000 (151 vs 100 us)', false]);
+  });
+
+  it('names no target for a pair measured on one server only', () => {
+    expect(netTargets([netRowOf('net', 'undici', 100, 1.2, 90)])).toEqual([]);
+  });
+
+  it('prints per client and concurrency net and floor against ideal, their ratio, server CPU and peak RSS', () => {
+    const text = formatNet([netRowOf('net', 'undici', 100, 1.2, 90), netRowOf('floor', 'undici', 100, 1.1, 60)]);
+    expect(text).toContain('undici  100  2000  1.20x      1.10x        1.09x      90                 60     1.50x      130');
+    expect(text).toContain('floor   undici  100  1.10x (1.10)                      100         60             200          125          0');
+  });
+});
+
 describe('an overhead measurement', () => {
   it('runs in its own process and reports every timed invocation against the ideal makespan', async () => {
     const spec = { ...overheadSpec('undici', 100), requests: 300, reps: 2 };
@@ -124,5 +229,21 @@ describe('an overhead measurement', () => {
       expect(rep.mockCpuMs!).toBeLessThan(rep.cpuMs);
     }
     expect(measured.peakRssMb).toBeGreaterThan(30);
+  });
+});
+
+describe('a net measurement', () => {
+  it.skipIf(!namespaceSupport().available)('runs the job in a fence against the replay servers and reads their CPU', async () => {
+    const certificates = createCertificates([BENCH_HOST]);
+    try {
+      const measured = await measureNet({ ...netSpec('net', 'undici', 100), requests: 300, reps: 1 }, certificates);
+      expect(measured.idealMs).toBe(150);
+      expect(measured.reps.map((rep) => [rep.errors, rep.served])).toEqual([[0, 300]]);
+      expect(measured.reps[0]!.durationMs).toBeGreaterThanOrEqual(150);
+      expect(measured.reps[0]!.serverCpuMs).toBeGreaterThan(0);
+      expect(measured.reps[0]!.connectionsOpened).toBeLessThanOrEqual(200);
+    } finally {
+      certificates.remove();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { formatNet, netTargets, type NetRow } from './net-summary.ts';
 import type { OverheadHarness, OverheadMeasurement } from './overhead-spec.ts';
 import type { Validation } from './validation.ts';
 
@@ -43,6 +44,12 @@ export interface BenchResults {
   finishedAt: string;
   env: { node: string; platform: string; cpus: number; loadAverage: number[] };
   overhead: OverheadRow[];
+  /**
+   * The same job over real sockets (plain HTTP, keep-alive): the `net` backend's servers and the
+   * floor, a bare node:http server, each in a fence; netS is that part's wall time.
+   */
+  net: NetRow[];
+  netS: number;
   validation: Validation[];
   /**
    * The scenario's default sweep (its whole grid, time-scaled, cells side by side) against a
@@ -158,6 +165,7 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
       });
     }
   }
+  targets.push(...netTargets(bench.net));
   targets.push({ name: 'simulator: whole grid', target: '< 1000 ms', measured: `${bench.simulator.gridMs.toFixed(1)} ms (${bench.simulator.cells} cells)`, met: bench.simulator.gridMs < 1000 });
   const checked = bench.validation.flatMap((v) => v.cells.filter((cell) => cell.checked).map((cell) => ({ ...cell, scenario: v.scenario })));
   if (checked.length) {
@@ -251,6 +259,13 @@ export function formatBench(bench: BenchResults): string {
     '',
     `Client CPU per request without the mock's, c=100: ${overheads}`,
     '',
+    ...(bench.net.length
+      ? [
+          `The net backend against the floor (a bare node:http server: setTimeout, then end the body), real sockets in a fence, plain HTTP kept alive; N as above, medians; ${bench.netS.toFixed(0)} s`,
+          formatNet(bench.net),
+          '',
+        ]
+      : []),
     'Simulator vs replay (each cell calibrated from its own CPU time; checked where fidelity <= 1.10)',
     validation,
     '',

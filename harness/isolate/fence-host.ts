@@ -47,10 +47,11 @@ async function setUp(setup: FenceSetup): Promise<void> {
   const control = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://control');
     if (request.method === 'POST' && url.pathname === '/begin') {
-      net.begin(Number(url.searchParams.get('timeScale')) || serve.timeScale);
-      names.takeNames();
-      database?.takeRoundTrips();
-      response.writeHead(204).end();
+      net.begin(Number(url.searchParams.get('timeScale')) || serve.timeScale).then(() => {
+        names.takeNames();
+        database?.takeRoundTrips();
+        response.writeHead(204).end();
+      });
     } else if (request.method === 'GET' && url.pathname === '/tally') {
       const tally: FenceTally = { ...net.tally(), lookups: names.takeNames(), ...(database ? { databaseRoundTrips: database.takeRoundTrips() } : {}) };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tally));

@@ -75,11 +75,16 @@ const HOST_SOURCE = fileURLToPath(new URL('./fence-host.ts', import.meta.url));
 const START_ALLOWANCE_MS = 30_000;
 const STDERR_TAIL_BYTES = 2048;
 
-/** Starts a fence host and waits until its namespace is ready; throws with the host's words if it cannot be. */
-export async function openFence(serve?: FenceServe): Promise<Fence> {
+/**
+ * Starts a fence host and waits until its namespace is ready; throws with the host's words if it
+ * cannot be. `names` (without `serve` only) are host names the namespace's hosts file gives
+ * loopback addresses, as it would the scenario's, for servers started in the fence by other
+ * means (the bench's bare-server floor).
+ */
+export async function openFence(serve?: FenceServe, names: readonly string[] = []): Promise<Fence> {
   const entry = await bundleEntry(HOST_SOURCE, 'fence-host');
   const dir = mkdtempSync(join(tmpdir(), 'fanout-tuner-fence-'));
-  const hostNames = serve ? Object.keys(serve.scenario.hosts) : [];
+  const hostNames = serve ? Object.keys(serve.scenario.hosts) : [...names];
   const sink = serve?.scenario.sink;
   const endpoint = serve?.database && sink?.kind === 'postgres' && sink.endpoint ? parseEndpoint(sink.endpoint) : undefined;
   // The database's name resolves like the scenario's hosts, to an address of its own.

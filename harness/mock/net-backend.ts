@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { planRequests } from '../scenario/plan.ts';
+import { closeConnections } from './close-connections.ts';
 import type { HostSpec, Scenario } from '../scenario/schema.ts';
 import { ReplayServer, type ServeOutcome, type WaitingClient } from './replay-server.ts';
 import type { ServedCounts } from './tally.ts';
@@ -112,6 +113,8 @@ export class NetReplay {
    * closed at once, so that no invocation starts on a connection the last one made.
    */
   private between = false;
+  /** The last invocation's connections being closed, gracefully, since tally(). */
+  private closing: Promise<void> = Promise.resolve();
   private cpuAtBegin = process.cpuUsage();
   private timeScale: number;
 
@@ -123,7 +126,7 @@ export class NetReplay {
   static async start(options: NetReplayOptions): Promise<NetReplay> {
     const net = new NetReplay(options);
     await net.listen();
-    net.begin(options.timeScale);
+    await net.begin(options.timeScale);
     return net;
   }
 
@@ -176,9 +179,14 @@ export class NetReplay {
     }
   }
 
-  /** Fresh hosts for the next invocation. */
-  begin(timeScale: number): void {
+  /**
+   * Fresh hosts for the next invocation, once the clients have seen the last invocation's
+   * connections closed (tally() began closing them).
+   */
+  async begin(timeScale: number): Promise<void> {
     this.timeScale = timeScale;
+    await this.closing;
+    await closeConnections(this.sockets);
     this.between = false;
     // The idle timeout is not scaled: clients read it from the Keep-Alive header in whole seconds
     // and stop reusing a connection a second or two before it (undici), so 5 s / 16 would end
@@ -197,7 +205,7 @@ export class NetReplay {
    */
   tally(): NetTally {
     this.between = true;
-    for (const socket of this.sockets) socket.destroy();
+    this.closing = closeConnections(this.sockets);
     const cpu = process.cpuUsage(this.cpuAtBegin);
     return {
       served: this.replay.servedCounts(),
