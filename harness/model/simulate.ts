@@ -16,6 +16,13 @@ export interface SimulationOptions {
   cpuMsPerFailure?: number;
   /** Share of one core the event loop gets (memory/1769, capped at 1). */
   cpuShare?: number;
+  /**
+   * CPU work per new connection on a full core, ms: the client's side of the TCP connect and TLS
+   * handshake (harness/run/connect-cost.ts). 0 for in-process backends, which open no connection.
+   */
+  connectCpuMs?: number;
+  /** An idle keep-alive connection is closed after this long (docs/job-model.md, Connections). */
+  idleTimeoutMs?: number;
 }
 
 export interface SimulationResult {
@@ -31,7 +38,12 @@ export interface SimulationResult {
   /** CPU time consumed: each piece of work divided by the CPU share. */
   cpuBusyMs: number;
   rowsWritten: number;
+  /** Connections the hosts admitted (docs/job-model.md, Connections). */
+  connectionsOpened: number;
 }
+
+/** Node's http.Server keepAliveTimeout by default: the server closes a connection idle this long. */
+export const SERVER_IDLE_TIMEOUT_MS = 5000;
 
 /** The makespan with an infinitely fast client: the best any replay of these draws can do. */
 export function idealMakespanMs(scenario: Scenario, concurrency: number): number {
@@ -44,6 +56,7 @@ const SERVICE_END = 1;
 const CLIENT_TIMEOUT = 2;
 const CPU_DONE = 3;
 const SINK_DONE = 4;
+const CONNECTED = 5;
 
 // Outcomes of an attempt as the client sees them.
 const SUCCESS = 0;
@@ -51,6 +64,8 @@ const HTTP_5XX = 1;
 const HTTP_429 = 2;
 const TIMEOUT = 3;
 const RESET = 4;
+/** Not an outcome: the CPU work of a new connection is done, its request can go. */
+const CONNECT_WORK = 5;
 type FailureKind = typeof HTTP_5XX | typeof HTTP_429 | typeof TIMEOUT | typeof RESET;
 
 // Faults drawn for an attempt, as the server acts on them.
@@ -132,7 +147,35 @@ interface QueuedAttempt {
   fault: number;
 }
 
+// A connection's life. Numbers, in plain arrays indexed by connection id, for the inner loop.
+/** Past the host's maxConnections: waits in its FIFO for a slot. */
+const CONN_WAITING = 0;
+/** Admitted: round trips of the handshake, then its CPU work. */
+const CONN_CONNECTING = 1;
+/** Carrying a request, or idle in its origin's pool. */
+const CONN_OPEN = 2;
+const CONN_CLOSED = 3;
+
+/** The client's pool of connections to one origin (scheme + host). */
+interface Origin {
+  index: number;
+  host: HostState;
+  /** Waiting before a new connection's request is sent: setup round trips x rttMs. */
+  setupMs: number;
+  /** Idle connections; the last is the most recently used, and they became idle in this order. */
+  idle: number[];
+}
+
 interface HostState {
+  keepAlive: boolean;
+  maxConnections: number;
+  /** Admitted connections (connecting, busy or idle), of every origin of the host. */
+  openConnections: number;
+  /** Connections waiting for a slot, FIFO; closed ones are skipped when they come up. */
+  connQueue: number[];
+  connQueueHead: number;
+  origins: Origin[];
+  rttMs: number;
   capacity: number;
   inService: number;
   queue: QueuedAttempt[];
@@ -152,7 +195,7 @@ interface QueuedBatch {
 }
 
 function checkOptions(options: SimulationOptions): void {
-  const { concurrency, cpuMsPerResponse, cpuMsPerFailure, cpuShare } = options;
+  const { concurrency, cpuMsPerResponse, cpuMsPerFailure, cpuShare, connectCpuMs, idleTimeoutMs } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
@@ -161,6 +204,12 @@ function checkOptions(options: SimulationOptions): void {
   }
   if (cpuMsPerFailure !== undefined && !(Number.isFinite(cpuMsPerFailure) && cpuMsPerFailure >= 0)) {
     throw new RangeError(`cpuMsPerFailure must be a finite number >= 0, got ${cpuMsPerFailure}`);
+  }
+  if (connectCpuMs !== undefined && !(Number.isFinite(connectCpuMs) && connectCpuMs >= 0)) {
+    throw new RangeError(`connectCpuMs must be a finite number >= 0, got ${connectCpuMs}`);
+  }
+  if (idleTimeoutMs !== undefined && !(idleTimeoutMs > 0)) {
+    throw new RangeError(`idleTimeoutMs must be > 0, got ${idleTimeoutMs}`);
   }
   if (cpuShare !== undefined && !(cpuShare > 0 && cpuShare <= 1)) {
     throw new RangeError(`cpuShare must be in (0, 1] (memory / 1769, capped at 1), got ${cpuShare}`);
@@ -171,6 +220,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   checkOptions(options);
   const cpuShare = options.cpuShare ?? 1;
   const cpuMsPerFailure = options.cpuMsPerFailure ?? 0;
+  const connectCpuMs = options.connectCpuMs ?? 0;
+  const idleTimeoutMs = options.idleTimeoutMs ?? SERVER_IDLE_TIMEOUT_MS;
   const perResponse = options.cpuMsPerResponse ?? 0;
   const cpuMsForResponse = (bodyBytes: number): number => {
     if (typeof perResponse === 'number') return perResponse;
@@ -195,6 +246,13 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       const rps = spec.rateLimit?.rps ?? 0;
       const burst = spec.rateLimit ? (spec.rateLimit.burst ?? Math.max(1, rps)) : 0;
       state = {
+        keepAlive: spec.keepAlive ?? true,
+        maxConnections: spec.maxConnections ?? Number.POSITIVE_INFINITY,
+        openConnections: 0,
+        connQueue: [],
+        connQueueHead: 0,
+        origins: [],
+        rttMs: spec.rttMs ?? 0,
         capacity: spec.capacity ?? Number.POSITIVE_INFINITY,
         inService: 0,
         queue: [],
@@ -209,6 +267,22 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     }
     return state;
   });
+  // The pool a request's attempts use: one per scheme and host (the port follows the scheme).
+  const originsByKey = new Map<string, Origin>();
+  const origins: Origin[] = [];
+  const originOf: Origin[] = plan.map(({ host, url }, i) => {
+    const https = url.startsWith('https:');
+    const key = `${https ? 'https' : 'http'} ${host}`;
+    let origin = originsByKey.get(key);
+    if (!origin) {
+      const hostState = hostOf[i]!;
+      origin = { index: origins.length, host: hostState, setupMs: (https ? 2 : 1) * hostState.rttMs, idle: [] };
+      origins.push(origin);
+      hostState.origins.push(origin);
+      originsByKey.set(key, origin);
+    }
+    return origin;
+  });
 
   // Per-request client state. `attemptOf` + `awaiting` tell live events from those of an attempt
   // the client already gave up on (the server still serves those; see docs/job-model.md).
@@ -220,6 +294,16 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   const bodyBytesOf = new Float64Array(n);
   const waitAfterFailureMs = new Float64Array(n);
   const latencyMs = new Float64Array(n);
+  /** The connection the current attempt of each request uses (or waits for). */
+  const connOf = new Int32Array(n);
+
+  // Per connection, by id.
+  const connState: number[] = [];
+  const connOrigin: number[] = [];
+  const connRequest: number[] = [];
+  const connAttempt: number[] = [];
+  const connIdleSince: number[] = [];
+  let connectionsOpened = 0;
 
   const errorsByKind: ErrorsByKind = { http5xx: 0, http429: 0, timeout: 0, reset: 0, other: 0 };
   let errors = 0;
@@ -270,6 +354,12 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   };
 
   const afterCpu = (request: number, attempt: number, outcome: number, now: number): void => {
+    if (outcome === CONNECT_WORK) {
+      // The attempt may have been abandoned (and its connection closed) while the CPU was busy.
+      const conn = connOf[request]!;
+      if (awaiting[request] === 1 && attemptOf[request] === attempt && connState[conn] === CONN_CONNECTING) connectionReady(conn, now);
+      return;
+    }
     if (outcome === SUCCESS) {
       bufferedRows++;
       if (bufferedRows >= batchSize) {
@@ -298,6 +388,107 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     events.push(cpuFreeAtMs, CPU_DONE, request, attempt, outcome);
   };
 
+  const hasWaiting = (host: HostState): boolean => {
+    const queue = host.connQueue;
+    while (host.connQueueHead < queue.length && connState[queue[host.connQueueHead]!] === CONN_CLOSED) host.connQueueHead++;
+    return host.connQueueHead < queue.length;
+  };
+
+  /** The host admits a connection: it holds a slot from now until it closes. */
+  const admit = (conn: number, now: number, fromQueue: boolean): void => {
+    const origin = origins[connOrigin[conn]!]!;
+    origin.host.openConnections++;
+    connectionsOpened++;
+    if (!fromQueue && origin.setupMs === 0 && connectCpuMs === 0) {
+      // Free connections (in-process backends, no rttMs) go at once: the event order stays as without them.
+      connState[conn] = CONN_OPEN;
+      return;
+    }
+    connState[conn] = CONN_CONNECTING;
+    events.push(now + origin.setupMs, CONNECTED, connRequest[conn]!, connAttempt[conn]!, conn);
+  };
+
+  const closeConnection = (conn: number, now: number): void => {
+    const state = connState[conn]!;
+    connState[conn] = CONN_CLOSED;
+    // A waiting connection held no slot; the queue skips it when it comes up.
+    if (state === CONN_WAITING || state === CONN_CLOSED) return;
+    const host = origins[connOrigin[conn]!]!.host;
+    host.openConnections--;
+    if (host.openConnections < host.maxConnections && hasWaiting(host)) admit(host.connQueue[host.connQueueHead++]!, now, true);
+  };
+
+  /** The server closes the connections of this origin idle for idleTimeoutMs (oldest first in the pool). */
+  const expireIdle = (origin: Origin, now: number): void => {
+    const idle = origin.idle;
+    let expired = 0;
+    while (expired < idle.length && now - connIdleSince[idle[expired]!]! >= idleTimeoutMs) {
+      connState[idle[expired]!] = CONN_CLOSED;
+      expired++;
+    }
+    if (expired === 0) return;
+    idle.splice(0, expired);
+    // No connection waits while one is idle (one would have been closed for it): nobody to admit.
+    origin.host.openConnections -= expired;
+  };
+
+  /** At maxConnections, the server closes its longest-idle connection for a new one, if it has one. */
+  const makeRoom = (host: HostState, now: number): boolean => {
+    let oldest: Origin | undefined;
+    for (const origin of host.origins) {
+      expireIdle(origin, now);
+      const first = origin.idle[0];
+      if (first !== undefined && (oldest === undefined || connIdleSince[first]! < connIdleSince[oldest.idle[0]!]!)) oldest = origin;
+    }
+    if (host.openConnections < host.maxConnections) return true;
+    if (oldest === undefined) return false;
+    connState[oldest.idle.shift()!] = CONN_CLOSED;
+    host.openConnections--;
+    return true;
+  };
+
+  /** Takes an idle connection of the request's origin (most recently used first) or opens one. */
+  const connectionFor = (request: number, attempt: number, now: number): number => {
+    const origin = originOf[request]!;
+    const idle = origin.idle;
+    if (idle.length > 0) {
+      const conn = idle[idle.length - 1]!;
+      if (now - connIdleSince[conn]! < idleTimeoutMs) {
+        idle.pop();
+        return conn;
+      }
+      // The most recently used one has expired, so have all the others.
+      expireIdle(origin, now);
+    }
+    const conn = connState.length;
+    connState.push(CONN_WAITING);
+    connOrigin.push(origin.index);
+    connRequest.push(request);
+    connAttempt.push(attempt);
+    connIdleSince.push(0);
+    const host = origin.host;
+    if (host.openConnections < host.maxConnections || makeRoom(host, now)) admit(conn, now, false);
+    else host.connQueue.push(conn);
+    return conn;
+  };
+
+  /** The answer has reached the client: the connection goes back to the pool, unless the server closes it. */
+  const releaseConnection = (conn: number, now: number): void => {
+    const origin = origins[connOrigin[conn]!]!;
+    if (!origin.host.keepAlive || hasWaiting(origin.host)) {
+      closeConnection(conn, now);
+      return;
+    }
+    connIdleSince[conn] = now;
+    origin.idle.push(conn);
+  };
+
+  const connectionReady = (conn: number, now: number): void => {
+    connState[conn] = CONN_OPEN;
+    // The attempt's deadline was set when it was sent.
+    arrive(connRequest[conn]!, connAttempt[conn]!, now);
+  };
+
   const succeed = (request: number, attempt: number, now: number): void => {
     awaiting[request] = 0;
     latencyMs[request] = now - firstSentAtMs[request]!;
@@ -324,6 +515,36 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     events.push(endMs, SERVICE_END, request, attempt, fault);
   };
 
+  const latencyOf = new Float64Array(n);
+  const faultOf = new Uint8Array(n);
+
+  /**
+   * The request reaches its host. Returns whether the client needs a timeout event, for a request
+   * sent at `now` (a request that waited for its connection has had one since it was sent).
+   */
+  const arrive = (request: number, attempt: number, now: number): boolean => {
+    const host = hostOf[request]!;
+    if (host.rps > 0) {
+      host.tokens = Math.min(host.burst, host.tokens + ((now - host.refilledAtMs) * host.rps) / 1000);
+      host.refilledAtMs = now;
+      if (host.tokens < 1 - TOKEN_EPSILON) {
+        const untilTokenMs = ((1 - host.tokens) * 1000) / host.rps;
+        releaseConnection(connOf[request]!, now);
+        fail(request, attempt, HTTP_429, now, statedRetryAfterMs(untilTokenMs, host.retryAfter));
+        return false;
+      }
+      host.tokens = Math.max(0, host.tokens - 1);
+    }
+
+    if (host.inService < host.capacity) {
+      beginService(host, request, attempt, latencyOf[request]!, faultOf[request]!, now);
+      // Most attempts are answered in time: they need no timeout event.
+      return answerAtMs[request]! > now + timeoutMs;
+    }
+    host.queue.push({ request, attempt, latencyMs: latencyOf[request]!, fault: faultOf[request]! });
+    return true;
+  };
+
   const send = (request: number, attempt: number, now: number): void => {
     attemptOf[request] = attempt;
     awaiting[request] = 1;
@@ -331,28 +552,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     if (attempt > 0) retries++;
     const draw = drawAttempt(scenario, plan[request]!.host, request, attempt);
     bodyBytesOf[request] = draw.bodyBytes;
-    const host = hostOf[request]!;
-
-    if (host.rps > 0) {
-      host.tokens = Math.min(host.burst, host.tokens + ((now - host.refilledAtMs) * host.rps) / 1000);
-      host.refilledAtMs = now;
-      if (host.tokens < 1 - TOKEN_EPSILON) {
-        const untilTokenMs = ((1 - host.tokens) * 1000) / host.rps;
-        fail(request, attempt, HTTP_429, now, statedRetryAfterMs(untilTokenMs, host.retryAfter));
-        return;
-      }
-      host.tokens = Math.max(0, host.tokens - 1);
-    }
-
-    const fault = FAULT_CODE[draw.fault];
-    if (host.inService < host.capacity) {
-      beginService(host, request, attempt, draw.latencyMs, fault, now);
-      // Most attempts are answered in time: they need no timeout event.
-      if (answerAtMs[request]! <= now + timeoutMs) return;
-    } else {
-      host.queue.push({ request, attempt, latencyMs: draw.latencyMs, fault });
-    }
-    events.push(now + timeoutMs, CLIENT_TIMEOUT, request, attempt, 0);
+    latencyOf[request] = draw.latencyMs;
+    faultOf[request] = FAULT_CODE[draw.fault];
+    const conn = connectionFor(request, attempt, now);
+    connOf[request] = conn;
+    if (connState[conn] !== CONN_OPEN || arrive(request, attempt, now)) events.push(now + timeoutMs, CLIENT_TIMEOUT, request, attempt, 0);
   };
 
   const startRequest = (request: number, now: number): void => {
@@ -369,10 +573,12 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     }
     // The server does not notice that a client gave up: it serves the attempt, nobody listens.
     if (awaiting[request] !== 1 || attemptOf[request] !== attempt) return;
+    if (fault === FAULT_TIMEOUT) return; // Nothing is sent; the client's own timer ends the attempt.
+    if (fault === FAULT_NONE || fault === FAULT_ERROR) releaseConnection(connOf[request]!, now);
+    else closeConnection(connOf[request]!, now);
     if (fault === FAULT_NONE) succeed(request, attempt, now);
     else if (fault === FAULT_ERROR) fail(request, attempt, HTTP_5XX, now, backoffMsAfter(attempt));
-    else if (fault !== FAULT_TIMEOUT) fail(request, attempt, RESET, now, backoffMsAfter(attempt));
-    // FAULT_TIMEOUT: nothing is sent; the client's own timer ends the attempt.
+    else fail(request, attempt, RESET, now, backoffMsAfter(attempt));
   };
 
   const endSinkWrite = (waiter: number, rows: number, now: number): void => {
@@ -406,6 +612,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         const request = event.request;
         // An answer due exactly at the deadline counts as in time ("within timeoutMs").
         if (awaiting[request] === 1 && attemptOf[request] === event.attempt && answerAtMs[request]! > now) {
+          // Aborting a request destroys its connection, or gives up the one it was waiting for.
+          closeConnection(connOf[request]!, now);
           fail(request, event.attempt, TIMEOUT, now, backoffMsAfter(event.attempt));
         }
         break;
@@ -416,6 +624,14 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       case SINK_DONE:
         endSinkWrite(event.request, event.value, now);
         break;
+      case CONNECTED: {
+        const conn = event.value;
+        // Closed meanwhile: the client gave up on the attempt.
+        if (connState[conn] !== CONN_CONNECTING) break;
+        if (connectCpuMs > 0) runOnCpu(now, connectCpuMs, event.request, event.attempt, CONNECT_WORK);
+        else connectionReady(conn, now);
+        break;
+      }
     }
   }
 
@@ -428,5 +644,6 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     requestLatencyMs: Array.from(latencyMs),
     cpuBusyMs,
     rowsWritten,
+    connectionsOpened,
   };
 }
