@@ -1,5 +1,5 @@
 import type { ErrorsByKind } from '../results/schema.ts';
-import { drawAttempt, drawSinkLatency, planRequests, statedRetryAfterMs, type Fault } from '../scenario/plan.ts';
+import { drawAttempt, drawSinkLatency, planRequests, statedRetryAfterMs, type AttemptDraw, type Fault } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
 /**
@@ -164,6 +164,13 @@ interface Origin {
   setupMs: number;
   /** Idle connections; the last is the most recently used, and they became idle in this order. */
   idle: number[];
+  /**
+   * No round trip, no CPU, no limit, kept alive (every in-process backend): a connection is then
+   * only counted, and its pool needs nothing but the times its idle connections became idle.
+   */
+  free: boolean;
+  /** For a free origin: when each idle connection became idle, in that order. */
+  idleSince: number[];
 }
 
 interface HostState {
@@ -175,6 +182,8 @@ interface HostState {
   connQueue: number[];
   connQueueHead: number;
   origins: Origin[];
+  httpOrigin: Origin | undefined;
+  httpsOrigin: Origin | undefined;
   rttMs: number;
   capacity: number;
   inService: number;
@@ -193,6 +202,136 @@ interface QueuedBatch {
   latencyMs: number;
   waiter: number;
 }
+
+function addOrigin(origins: Origin[], host: HostState, https: boolean, connectCpuMs: number): Origin {
+  const setupMs = (https ? 2 : 1) * host.rttMs;
+  const free = setupMs === 0 && connectCpuMs === 0 && host.keepAlive && host.maxConnections === Number.POSITIVE_INFINITY;
+  const origin: Origin = { index: origins.length, host, setupMs, idle: [], free, idleSince: [] };
+  origins.push(origin);
+  host.origins.push(origin);
+  return origin;
+}
+
+/**
+ * The connections of origins that are not free (docs/job-model.md, Connections): admission
+ * against maxConnections, the handshake's CONNECTED event, the pool, closing. A class at module
+ * level rather than closures in simulate(): a simulation of a few hundred requests should not
+ * pay for making them.
+ */
+class Connections {
+  readonly state: number[] = [];
+  private readonly origin: number[] = [];
+  private readonly request: number[] = [];
+  private readonly attempt: number[] = [];
+  private readonly idleSince: number[] = [];
+  /** Connections the hosts admitted. */
+  opened = 0;
+
+  constructor(
+    private readonly events: EventQueue,
+    private readonly origins: readonly Origin[],
+    private readonly idleTimeoutMs: number,
+    private readonly connectCpuMs: number,
+  ) {}
+
+  /** Takes an idle connection of the origin (most recently used first) or opens one for the attempt. */
+  take(origin: Origin, request: number, attempt: number, now: number): number {
+    const idle = origin.idle;
+    if (idle.length > 0) {
+      const conn = idle[idle.length - 1]!;
+      if (now - this.idleSince[conn]! < this.idleTimeoutMs) {
+        idle.pop();
+        return conn;
+      }
+      // The most recently used one has expired, so have all the others.
+      this.expireIdle(origin, now);
+    }
+    const conn = this.state.length;
+    this.state.push(CONN_WAITING);
+    this.origin.push(origin.index);
+    this.request.push(request);
+    this.attempt.push(attempt);
+    this.idleSince.push(0);
+    const host = origin.host;
+    if (host.openConnections < host.maxConnections || this.makeRoom(host, now)) this.admit(conn, now, false);
+    else host.connQueue.push(conn);
+    return conn;
+  }
+
+  /** The answer has reached the client: the connection goes back to the pool, unless the server closes it. */
+  release(origin: Origin, conn: number, now: number): void {
+    if (!origin.host.keepAlive || this.hasWaiting(origin.host)) {
+      this.close(conn, now);
+      return;
+    }
+    this.idleSince[conn] = now;
+    origin.idle.push(conn);
+  }
+
+  close(conn: number, now: number): void {
+    const state = this.state[conn]!;
+    this.state[conn] = CONN_CLOSED;
+    // A waiting connection held no slot; the queue skips it when it comes up.
+    if (state === CONN_WAITING || state === CONN_CLOSED) return;
+    const host = this.origins[this.origin[conn]!]!.host;
+    host.openConnections--;
+    if (host.openConnections < host.maxConnections && this.hasWaiting(host)) this.admit(host.connQueue[host.connQueueHead++]!, now, true);
+  }
+
+  private hasWaiting(host: HostState): boolean {
+    const queue = host.connQueue;
+    while (host.connQueueHead < queue.length && this.state[queue[host.connQueueHead]!] === CONN_CLOSED) host.connQueueHead++;
+    return host.connQueueHead < queue.length;
+  }
+
+  /** The host admits a connection: it holds a slot from now until it closes. */
+  private admit(conn: number, now: number, fromQueue: boolean): void {
+    const origin = this.origins[this.origin[conn]!]!;
+    origin.host.openConnections++;
+    this.opened++;
+    if (!fromQueue && origin.setupMs === 0 && this.connectCpuMs === 0) {
+      // An instant connection for the attempt being sent: its request goes at once, as on a free origin.
+      this.state[conn] = CONN_OPEN;
+      return;
+    }
+    // Through an event even when instant (a connection admitted as another closes), so that nothing recurses.
+    this.state[conn] = CONN_CONNECTING;
+    this.events.push(now + origin.setupMs, CONNECTED, this.request[conn]!, this.attempt[conn]!, conn);
+  }
+
+  /** The server closes the connections of this origin idle for idleTimeoutMs (oldest first in the pool). */
+  private expireIdle(origin: Origin, now: number): void {
+    const idle = origin.idle;
+    let expired = 0;
+    while (expired < idle.length && now - this.idleSince[idle[expired]!]! >= this.idleTimeoutMs) {
+      this.state[idle[expired]!] = CONN_CLOSED;
+      expired++;
+    }
+    if (expired === 0) return;
+    idle.splice(0, expired);
+    // No connection waits while one is idle (one would have been closed for it): nobody to admit.
+    origin.host.openConnections -= expired;
+  }
+
+  /** At maxConnections, the server closes its longest-idle connection for a new one, if it has one. */
+  private makeRoom(host: HostState, now: number): boolean {
+    let oldest: Origin | undefined;
+    for (const origin of host.origins) {
+      this.expireIdle(origin, now);
+      const first = origin.idle[0];
+      if (first !== undefined && (oldest === undefined || this.idleSince[first]! < this.idleSince[oldest.idle[0]!]!)) oldest = origin;
+    }
+    if (host.openConnections < host.maxConnections) return true;
+    if (oldest === undefined) return false;
+    this.state[oldest.idle.shift()!] = CONN_CLOSED;
+    host.openConnections--;
+    return true;
+  }
+}
+
+const EMPTY_INT32 = new Int32Array(0);
+/** Stands for the tracker in a simulation with only free origins, which never call it. */
+const NO_CONNECTIONS = new Connections(new EventQueue(), [], 1, 0);
 
 function checkOptions(options: SimulationOptions): void {
   const { concurrency, cpuMsPerResponse, cpuMsPerFailure, cpuShare, connectCpuMs, idleTimeoutMs } = options;
@@ -252,6 +391,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         connQueue: [],
         connQueueHead: 0,
         origins: [],
+        httpOrigin: undefined,
+        httpsOrigin: undefined,
         rttMs: spec.rttMs ?? 0,
         capacity: spec.capacity ?? Number.POSITIVE_INFINITY,
         inService: 0,
@@ -268,21 +409,17 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     return state;
   });
   // The pool a request's attempts use: one per scheme and host (the port follows the scheme).
-  const originsByKey = new Map<string, Origin>();
   const origins: Origin[] = [];
-  const originOf: Origin[] = plan.map(({ host, url }, i) => {
-    const https = url.startsWith('https:');
-    const key = `${https ? 'https' : 'http'} ${host}`;
-    let origin = originsByKey.get(key);
-    if (!origin) {
-      const hostState = hostOf[i]!;
-      origin = { index: origins.length, host: hostState, setupMs: (https ? 2 : 1) * hostState.rttMs, idle: [] };
-      origins.push(origin);
-      hostState.origins.push(origin);
-      originsByKey.set(key, origin);
-    }
-    return origin;
-  });
+  const originOf: Origin[] = new Array<Origin>(n);
+  let allFree = true;
+  for (let i = 0; i < n; i++) {
+    const host = hostOf[i]!;
+    const origin = plan[i]!.url.startsWith('https:')
+      ? (host.httpsOrigin ??= addOrigin(origins, host, true, connectCpuMs))
+      : (host.httpOrigin ??= addOrigin(origins, host, false, connectCpuMs));
+    allFree &&= origin.free;
+    originOf[i] = origin;
+  }
 
   // Per-request client state. `attemptOf` + `awaiting` tell live events from those of an attempt
   // the client already gave up on (the server still serves those; see docs/job-model.md).
@@ -294,16 +431,10 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   const bodyBytesOf = new Float64Array(n);
   const waitAfterFailureMs = new Float64Array(n);
   const latencyMs = new Float64Array(n);
-  /** The connection the current attempt of each request uses (or waits for). */
-  const connOf = new Int32Array(n);
-
-  // Per connection, by id.
-  const connState: number[] = [];
-  const connOrigin: number[] = [];
-  const connRequest: number[] = [];
-  const connAttempt: number[] = [];
-  const connIdleSince: number[] = [];
-  let connectionsOpened = 0;
+  /** The connection the current attempt of each request uses (or waits for), on a pool that is not free. */
+  const connOf = allFree ? EMPTY_INT32 : new Int32Array(n);
+  /** Connections of free origins (counted only). */
+  let freeConnectionsOpened = 0;
 
   const errorsByKind: ErrorsByKind = { http5xx: 0, http429: 0, timeout: 0, reset: 0, other: 0 };
   let errors = 0;
@@ -322,6 +453,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   let makespanMs = 0;
 
   const events = new EventQueue();
+  // Only free origins (in-process backends, no rttMs): nothing to track but the count.
+  const connections = allFree ? NO_CONNECTIONS : new Connections(events, origins, idleTimeoutMs, connectCpuMs);
 
   const finish = (now: number): void => {
     finished = true;
@@ -357,7 +490,10 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     if (outcome === CONNECT_WORK) {
       // The attempt may have been abandoned (and its connection closed) while the CPU was busy.
       const conn = connOf[request]!;
-      if (awaiting[request] === 1 && attemptOf[request] === attempt && connState[conn] === CONN_CONNECTING) connectionReady(conn, now);
+      if (awaiting[request] === 1 && attemptOf[request] === attempt && connections.state[conn] === CONN_CONNECTING) {
+        connections.state[conn] = CONN_OPEN;
+        arrive(request, attempt, now);
+      }
       return;
     }
     if (outcome === SUCCESS) {
@@ -388,107 +524,6 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     events.push(cpuFreeAtMs, CPU_DONE, request, attempt, outcome);
   };
 
-  const hasWaiting = (host: HostState): boolean => {
-    const queue = host.connQueue;
-    while (host.connQueueHead < queue.length && connState[queue[host.connQueueHead]!] === CONN_CLOSED) host.connQueueHead++;
-    return host.connQueueHead < queue.length;
-  };
-
-  /** The host admits a connection: it holds a slot from now until it closes. */
-  const admit = (conn: number, now: number, fromQueue: boolean): void => {
-    const origin = origins[connOrigin[conn]!]!;
-    origin.host.openConnections++;
-    connectionsOpened++;
-    if (!fromQueue && origin.setupMs === 0 && connectCpuMs === 0) {
-      // Free connections (in-process backends, no rttMs) go at once: the event order stays as without them.
-      connState[conn] = CONN_OPEN;
-      return;
-    }
-    connState[conn] = CONN_CONNECTING;
-    events.push(now + origin.setupMs, CONNECTED, connRequest[conn]!, connAttempt[conn]!, conn);
-  };
-
-  const closeConnection = (conn: number, now: number): void => {
-    const state = connState[conn]!;
-    connState[conn] = CONN_CLOSED;
-    // A waiting connection held no slot; the queue skips it when it comes up.
-    if (state === CONN_WAITING || state === CONN_CLOSED) return;
-    const host = origins[connOrigin[conn]!]!.host;
-    host.openConnections--;
-    if (host.openConnections < host.maxConnections && hasWaiting(host)) admit(host.connQueue[host.connQueueHead++]!, now, true);
-  };
-
-  /** The server closes the connections of this origin idle for idleTimeoutMs (oldest first in the pool). */
-  const expireIdle = (origin: Origin, now: number): void => {
-    const idle = origin.idle;
-    let expired = 0;
-    while (expired < idle.length && now - connIdleSince[idle[expired]!]! >= idleTimeoutMs) {
-      connState[idle[expired]!] = CONN_CLOSED;
-      expired++;
-    }
-    if (expired === 0) return;
-    idle.splice(0, expired);
-    // No connection waits while one is idle (one would have been closed for it): nobody to admit.
-    origin.host.openConnections -= expired;
-  };
-
-  /** At maxConnections, the server closes its longest-idle connection for a new one, if it has one. */
-  const makeRoom = (host: HostState, now: number): boolean => {
-    let oldest: Origin | undefined;
-    for (const origin of host.origins) {
-      expireIdle(origin, now);
-      const first = origin.idle[0];
-      if (first !== undefined && (oldest === undefined || connIdleSince[first]! < connIdleSince[oldest.idle[0]!]!)) oldest = origin;
-    }
-    if (host.openConnections < host.maxConnections) return true;
-    if (oldest === undefined) return false;
-    connState[oldest.idle.shift()!] = CONN_CLOSED;
-    host.openConnections--;
-    return true;
-  };
-
-  /** Takes an idle connection of the request's origin (most recently used first) or opens one. */
-  const connectionFor = (request: number, attempt: number, now: number): number => {
-    const origin = originOf[request]!;
-    const idle = origin.idle;
-    if (idle.length > 0) {
-      const conn = idle[idle.length - 1]!;
-      if (now - connIdleSince[conn]! < idleTimeoutMs) {
-        idle.pop();
-        return conn;
-      }
-      // The most recently used one has expired, so have all the others.
-      expireIdle(origin, now);
-    }
-    const conn = connState.length;
-    connState.push(CONN_WAITING);
-    connOrigin.push(origin.index);
-    connRequest.push(request);
-    connAttempt.push(attempt);
-    connIdleSince.push(0);
-    const host = origin.host;
-    if (host.openConnections < host.maxConnections || makeRoom(host, now)) admit(conn, now, false);
-    else host.connQueue.push(conn);
-    return conn;
-  };
-
-  /** The answer has reached the client: the connection goes back to the pool, unless the server closes it. */
-  const releaseConnection = (conn: number, now: number): void => {
-    const origin = origins[connOrigin[conn]!]!;
-    if (!origin.host.keepAlive || hasWaiting(origin.host)) {
-      closeConnection(conn, now);
-      return;
-    }
-    connIdleSince[conn] = now;
-    origin.idle.push(conn);
-  };
-
-  const connectionReady = (conn: number, now: number): void => {
-    connState[conn] = CONN_OPEN;
-    // The attempt's deadline was set when it was sent.
-    arrive(connRequest[conn]!, connAttempt[conn]!, now);
-  };
-
   const succeed = (request: number, attempt: number, now: number): void => {
     awaiting[request] = 0;
     latencyMs[request] = now - firstSentAtMs[request]!;
@@ -515,8 +550,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     events.push(endMs, SERVICE_END, request, attempt, fault);
   };
 
-  const latencyOf = new Float64Array(n);
-  const faultOf = new Uint8Array(n);
+  // The current attempt's draw, for its request to take to the host once connected.
+  const drawOf = new Array<AttemptDraw>(n);
 
   /**
    * The request reaches its host. Returns whether the client needs a timeout event, for a request
@@ -529,7 +564,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       host.refilledAtMs = now;
       if (host.tokens < 1 - TOKEN_EPSILON) {
         const untilTokenMs = ((1 - host.tokens) * 1000) / host.rps;
-        releaseConnection(connOf[request]!, now);
+        const origin = originOf[request]!;
+        if (origin.free) origin.idleSince.push(now);
+        else connections.release(origin, connOf[request]!, now);
         fail(request, attempt, HTTP_429, now, statedRetryAfterMs(untilTokenMs, host.retryAfter));
         return false;
       }
@@ -537,11 +574,13 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     }
 
     if (host.inService < host.capacity) {
-      beginService(host, request, attempt, latencyOf[request]!, faultOf[request]!, now);
+      const draw = drawOf[request]!;
+      beginService(host, request, attempt, draw.latencyMs, FAULT_CODE[draw.fault], now);
       // Most attempts are answered in time: they need no timeout event.
       return answerAtMs[request]! > now + timeoutMs;
     }
-    host.queue.push({ request, attempt, latencyMs: latencyOf[request]!, fault: faultOf[request]! });
+    const draw = drawOf[request]!;
+    host.queue.push({ request, attempt, latencyMs: draw.latencyMs, fault: FAULT_CODE[draw.fault] });
     return true;
   };
 
@@ -552,11 +591,23 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     if (attempt > 0) retries++;
     const draw = drawAttempt(scenario, plan[request]!.host, request, attempt);
     bodyBytesOf[request] = draw.bodyBytes;
-    latencyOf[request] = draw.latencyMs;
-    faultOf[request] = FAULT_CODE[draw.fault];
-    const conn = connectionFor(request, attempt, now);
+    drawOf[request] = draw;
+    const origin = originOf[request]!;
+    if (origin.free) {
+      // Free connections: reuse the most recent idle one unless the server has closed it, else count a new one.
+      const idleSince = origin.idleSince;
+      const last = idleSince.length - 1;
+      if (last >= 0 && now - idleSince[last]! < idleTimeoutMs) idleSince.length = last;
+      else {
+        idleSince.length = 0;
+        freeConnectionsOpened++;
+      }
+      if (arrive(request, attempt, now)) events.push(now + timeoutMs, CLIENT_TIMEOUT, request, attempt, 0);
+      return;
+    }
+    const conn = connections.take(origin, request, attempt, now);
     connOf[request] = conn;
-    if (connState[conn] !== CONN_OPEN || arrive(request, attempt, now)) events.push(now + timeoutMs, CLIENT_TIMEOUT, request, attempt, 0);
+    if (connections.state[conn] !== CONN_OPEN || arrive(request, attempt, now)) events.push(now + timeoutMs, CLIENT_TIMEOUT, request, attempt, 0);
   };
 
   const startRequest = (request: number, now: number): void => {
@@ -574,8 +625,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     // The server does not notice that a client gave up: it serves the attempt, nobody listens.
     if (awaiting[request] !== 1 || attemptOf[request] !== attempt) return;
     if (fault === FAULT_TIMEOUT) return; // Nothing is sent; the client's own timer ends the attempt.
-    if (fault === FAULT_NONE || fault === FAULT_ERROR) releaseConnection(connOf[request]!, now);
-    else closeConnection(connOf[request]!, now);
+    const origin = originOf[request]!;
+    if (origin.free) {
+      if (fault === FAULT_NONE || fault === FAULT_ERROR) origin.idleSince.push(now);
+    } else if (fault === FAULT_NONE || fault === FAULT_ERROR) connections.release(origin, connOf[request]!, now);
+    else connections.close(connOf[request]!, now);
     if (fault === FAULT_NONE) succeed(request, attempt, now);
     else if (fault === FAULT_ERROR) fail(request, attempt, HTTP_5XX, now, backoffMsAfter(attempt));
     else fail(request, attempt, RESET, now, backoffMsAfter(attempt));
@@ -613,7 +667,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         // An answer due exactly at the deadline counts as in time ("within timeoutMs").
         if (awaiting[request] === 1 && attemptOf[request] === event.attempt && answerAtMs[request]! > now) {
           // Aborting a request destroys its connection, or gives up the one it was waiting for.
-          closeConnection(connOf[request]!, now);
+          if (!originOf[request]!.free) connections.close(connOf[request]!, now);
           fail(request, event.attempt, TIMEOUT, now, backoffMsAfter(event.attempt));
         }
         break;
@@ -627,9 +681,12 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       case CONNECTED: {
         const conn = event.value;
         // Closed meanwhile: the client gave up on the attempt.
-        if (connState[conn] !== CONN_CONNECTING) break;
+        if (connections.state[conn] !== CONN_CONNECTING) break;
         if (connectCpuMs > 0) runOnCpu(now, connectCpuMs, event.request, event.attempt, CONNECT_WORK);
-        else connectionReady(conn, now);
+        else {
+          connections.state[conn] = CONN_OPEN;
+          arrive(event.request, event.attempt, now);
+        }
         break;
       }
     }
@@ -644,6 +701,6 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     requestLatencyMs: Array.from(latencyMs),
     cpuBusyMs,
     rowsWritten,
-    connectionsOpened,
+    connectionsOpened: freeConnectionsOpened + connections.opened,
   };
 }
