@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  fitConnectToCpu,
   fitParseCost,
   meanBodyBytes,
   modelCell,
@@ -81,6 +82,53 @@ describe('modelling a measured cell', () => {
     expect(model.simulatedMs).toBe(560);
     expect(model.timeScaleCorrectionMs).toBe(120);
     expect(model.projectedMs).toBe(420);
+  });
+});
+
+describe('modelling a cell that opened real connections', () => {
+  // Four 100 ms requests over https with a 10 ms round trip: a new connection waits 20 ms.
+  const overHttps = scenarioSchema.parse({
+    name: 'calibrate-connections',
+    seed: 1,
+    requests: [{ host: 'a.example', count: 4 }],
+    hosts: { 'a.example': { latencyMs: fixed(100), bodyBytes: fixed(1000), rttMs: 10 } },
+    sink: { latencyMs: fixed(0), poolSize: 10, batchSize: 1 },
+  });
+  const replay = { timeScale: 1, throttled: false, cores: 2 };
+
+  it('takes the connections\' setup out of the overhead per attempt', () => {
+    // 7 successes parse 2 ms, 4 connections cost 1.5 ms: (50 - 14 - 6) / 10 attempts with the mock, 10 less without.
+    const rep = { cpuMs: 50, mockCpuMs: 10, requests: 8, retries: 2, errors: 1, connectionsOpened: 4 };
+    expect(overheadMsPerAttempt(rep, 2, true, rep.cpuMs, 1.5)).toBeCloseTo(3, 12);
+    expect(overheadMsPerAttempt(rep, 2, false, rep.cpuMs, 1.5)).toBeCloseTo(2, 12);
+  });
+
+  it('simulates the connections\' CPU where the repetitions counted them', () => {
+    const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0, connectionsOpened: 2 }];
+    const model = modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, 5);
+    // Overhead (40 - 2 x 5) / 4 = 7.5 with the mock, (40 - 20 - 10) / 4 = 2.5 without.
+    // As run: r0, r1 connect 0..20, their CPU 20..25 and 25..30, served 25..125 and 30..130;
+    // overheads 125..132.5 and 132.5..140; r2 (132.5) and r3 (140) reuse the connections, answered
+    // at 232.5 and 240, overheads 232.5..240 and 240..247.5.
+    // Production: served 25..125 and 30..130, overheads to 127.5 and 132.5; r2 127.5..227.5 (to
+    // 230), r3 132.5..232.5 (to 235).
+    expect(model).toEqual({ simulatedMs: 247.5, timeScaleCorrectionMs: 0, projectedMs: 235, overheadMs: { withMock: 7.5, clientOnly: 2.5 } });
+  });
+
+  it('leaves a cell that counted no connections as it was, connectCpuMs or not', () => {
+    const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0 }];
+    // Overheads 10 and 5. As run: served 20..120 twice, overheads 120..130 and 130..140; r2
+    // 130..230 (CPU to 240), r3 140..240 (CPU to 250). Production: 120..125, 125..130; r2
+    // 125..225 (to 230), r3 130..230 (to 235).
+    const expected = { simulatedMs: 250, timeScaleCorrectionMs: 0, projectedMs: 235, overheadMs: { withMock: 10, clientOnly: 5 } };
+    expect(modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, 5)).toEqual(expected);
+    expect(modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE)).toEqual(expected);
+  });
+
+  it('scales a connection cost down that alone would exceed the CPU the repetition spent', () => {
+    expect(fitConnectToCpu(5, { cpuMs: 40, connections: 4 })).toBe(5);
+    expect(fitConnectToCpu(5, { cpuMs: 10, connections: 4 })).toBe(2.5);
+    expect(fitConnectToCpu(5, { cpuMs: 10, connections: 0 })).toBe(5);
   });
 });
 

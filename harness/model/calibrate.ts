@@ -20,6 +20,8 @@ export interface CpuModel {
   /** ms of client overhead per attempt that reaches the client (success or failure). */
   overheadMs: number;
   parse: ParseCost;
+  /** ms per new connection (TCP connect, TLS handshake), when the job really connects. */
+  connectMs?: number;
 }
 
 export const NO_PARSE: ParseCost = { fixedMs: 0, msPerByte: 0 };
@@ -67,18 +69,22 @@ export interface RepCpu {
   requests: number;
   retries: number;
   errors: number;
+  /** Connections the hosts accepted, when the replay served over real connections. */
+  connectionsOpened?: number;
 }
 
 /**
  * The client overhead per attempt that explains a repetition's CPU time: what is left of it once
- * the parses (and, unless `withMock`, the mock's own work) are taken out, spread over the
- * attempts. Never negative. `cpuMs` is the CPU time to explain (every thread's, or the loop's).
+ * the parses, the connections' setup (when the repetition counted its connections) and, unless
+ * `withMock`, the mock's own work are taken out, spread over the attempts. Never negative.
+ * `cpuMs` is the CPU time to explain (every thread's, or the loop's).
  */
-export function overheadMsPerAttempt(rep: RepCpu, parseMsPerSuccess: number, withMock: boolean, cpuMs: number = rep.cpuMs): number {
+export function overheadMsPerAttempt(rep: RepCpu, parseMsPerSuccess: number, withMock: boolean, cpuMs: number = rep.cpuMs, connectCpuMs = 0): number {
   const attempts = rep.requests + rep.retries;
   if (attempts === 0) return 0;
   const successes = Math.max(0, rep.requests - rep.errors);
-  const spent = cpuMs - (withMock ? 0 : rep.mockCpuMs) - successes * parseMsPerSuccess;
+  const connecting = (rep.connectionsOpened ?? 0) * connectCpuMs;
+  const spent = cpuMs - (withMock ? 0 : rep.mockCpuMs) - successes * parseMsPerSuccess - connecting;
   return Math.max(0, spent / attempts);
 }
 
@@ -104,6 +110,17 @@ export function fitParseToCpu(parse: ParseCost, parseMsPerSuccess: number, avail
   return { fixedMs: parse.fixedMs * factor, msPerByte: parse.msPerByte * factor };
 }
 
+/**
+ * The connection setup as it can have been: like the parse (fitParseToCpu), timed in isolation it
+ * may come out dearer than all the CPU a repetition spent; scaled down so the connections alone
+ * never exceed it.
+ */
+export function fitConnectToCpu(connectMs: number, available: { cpuMs: number; connections: number }): number {
+  const needed = connectMs * available.connections;
+  if (needed <= available.cpuMs || needed === 0) return connectMs;
+  return (connectMs * Math.max(0, available.cpuMs)) / needed;
+}
+
 /** The simulator with a CPU model, at a CPU share of one core (memory/1769, capped at 1). */
 export function simulateWithCpu(scenario: Scenario, options: { concurrency: number; cpuShare: number; model: CpuModel }): SimulationResult {
   const { model } = options;
@@ -112,6 +129,7 @@ export function simulateWithCpu(scenario: Scenario, options: { concurrency: numb
     cpuShare: options.cpuShare,
     cpuMsPerResponse: (bodyBytes) => responseCpuMs(model, bodyBytes),
     cpuMsPerFailure: model.overheadMs,
+    ...(model.connectMs !== undefined ? { connectCpuMs: model.connectMs } : {}),
   });
 }
 
@@ -172,21 +190,31 @@ export function modelCell(
   cell: { concurrency: number; memoryMb: number; reps: readonly RepCpu[] },
   replay: Omit<ReplayCpu, 'memoryMb'>,
   measuredParse: ParseCost,
+  /** The client's CPU per new connection; used only if the repetitions count their connections. */
+  measuredConnectMs?: number,
 ): CellModel {
   if (cell.reps.length === 0) throw new RangeError('a cell needs at least one repetition to be modelled');
   const meanBytes = meanBodyBytes(scenario);
   const asRun = { ...replay, memoryMb: cell.memoryMb };
   const unscaled = { ...asRun, timeScale: 1 };
   const production = memoryCpuShare(cell.memoryMb);
-  // The model for a process that may use `cores`: the CPU time to explain, the parse fitted into
-  // it, and the overhead per attempt (with or without the mock) that explains the rest.
+  // The model for a process that may use `cores`: the CPU time to explain, the connections' setup
+  // and the parse fitted into it, and the overhead per attempt (with or without the mock) that
+  // explains the rest.
   const calibrate = (cores: number, withMock: boolean): CpuModel => {
     const medianRep = medianBy(cell.reps, (rep) => cpuToModel(rep, cores));
     const cpuMs = cpuToModel(medianRep, cores) - (withMock ? 0 : medianRep.mockCpuMs);
     const successes = Math.max(0, medianRep.requests - medianRep.errors);
-    const parse = fitParseToCpu(measuredParse, parseMs(measuredParse, meanBytes), { cpuMs, successes });
-    const overheadMs = overheadMsPerAttempt({ ...medianRep, mockCpuMs: 0 }, parseMs(parse, meanBytes), true, cpuMs);
-    return { overheadMs, parse };
+    // In-process backends open no connection and count none: their cells stay as they were.
+    const connections = medianRep.connectionsOpened;
+    const connectMs =
+      measuredConnectMs === undefined || connections === undefined
+        ? undefined
+        : fitConnectToCpu(measuredConnectMs, { cpuMs, connections });
+    const connecting = (connectMs ?? 0) * (connections ?? 0);
+    const parse = fitParseToCpu(measuredParse, parseMs(measuredParse, meanBytes), { cpuMs: cpuMs - connecting, successes });
+    const overheadMs = overheadMsPerAttempt({ ...medianRep, mockCpuMs: 0 }, parseMs(parse, meanBytes), true, cpuMs, connectMs ?? 0);
+    return { overheadMs, parse, ...(connectMs !== undefined ? { connectMs } : {}) };
   };
   const run = (share: number, model: CpuModel) =>
     simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model }).makespanMs;
@@ -228,12 +256,18 @@ export interface Calibration {
  */
 export function overheadFromCells(
   scenario: Scenario,
-  cells: ReadonlyArray<{ state: string; reps: ReadonlyArray<{ cpuMs: number; mockCpuMs?: number; requests: number; retries: number; errors: number }> }>,
+  cells: ReadonlyArray<{
+    state: string;
+    reps: ReadonlyArray<{ cpuMs: number; mockCpuMs?: number; requests: number; retries: number; errors: number; connectionsOpened?: number }>;
+  }>,
   parse: ParseCost,
+  connectCpuMs = 0,
 ): number | undefined {
   const parsePerSuccess = parseMs(parse, meanBodyBytes(scenario));
   const values = cells
     .filter((cell) => cell.state === 'completed')
-    .flatMap((cell) => cell.reps.map((rep) => overheadMsPerAttempt({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 }, parsePerSuccess, false)));
+    .flatMap((cell) =>
+      cell.reps.map((rep) => overheadMsPerAttempt({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 }, parsePerSuccess, false, rep.cpuMs, connectCpuMs)),
+    );
   return values.length ? median(values) : undefined;
 }

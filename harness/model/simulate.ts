@@ -1,5 +1,5 @@
 import type { ErrorsByKind } from '../results/schema.ts';
-import { drawAttempt, drawSinkLatency, planRequests, statedRetryAfterMs, type Fault } from '../scenario/plan.ts';
+import { drawAttempt, drawSinkLatency, planRequests, statedRetryAfterMs, type AttemptDraw, type Fault } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
 /**
@@ -16,6 +16,13 @@ export interface SimulationOptions {
   cpuMsPerFailure?: number;
   /** Share of one core the event loop gets (memory/1769, capped at 1). */
   cpuShare?: number;
+  /**
+   * CPU work per new connection on a full core, ms: the client's side of the TCP connect and TLS
+   * handshake (harness/run/connect-cost.ts). 0 for in-process backends, which open no connection.
+   */
+  connectCpuMs?: number;
+  /** An idle keep-alive connection is closed after this long (docs/job-model.md, Connections). */
+  idleTimeoutMs?: number;
 }
 
 export interface SimulationResult {
@@ -31,7 +38,12 @@ export interface SimulationResult {
   /** CPU time consumed: each piece of work divided by the CPU share. */
   cpuBusyMs: number;
   rowsWritten: number;
+  /** Connections the hosts admitted (docs/job-model.md, Connections). */
+  connectionsOpened: number;
 }
+
+/** Node's http.Server keepAliveTimeout by default: the server closes a connection idle this long. */
+export const SERVER_IDLE_TIMEOUT_MS = 5000;
 
 /** The makespan with an infinitely fast client: the best any replay of these draws can do. */
 export function idealMakespanMs(scenario: Scenario, concurrency: number): number {
@@ -44,6 +56,7 @@ const SERVICE_END = 1;
 const CLIENT_TIMEOUT = 2;
 const CPU_DONE = 3;
 const SINK_DONE = 4;
+const CONNECTED = 5;
 
 // Outcomes of an attempt as the client sees them.
 const SUCCESS = 0;
@@ -51,6 +64,8 @@ const HTTP_5XX = 1;
 const HTTP_429 = 2;
 const TIMEOUT = 3;
 const RESET = 4;
+/** Not an outcome: the CPU work of a new connection is done, its request can go. */
+const CONNECT_WORK = 5;
 type FailureKind = typeof HTTP_5XX | typeof HTTP_429 | typeof TIMEOUT | typeof RESET;
 
 // Faults drawn for an attempt, as the server acts on them.
@@ -132,7 +147,44 @@ interface QueuedAttempt {
   fault: number;
 }
 
+// A connection's life. Numbers, in plain arrays indexed by connection id, for the inner loop.
+/** Past the host's maxConnections: waits in its FIFO for a slot. */
+const CONN_WAITING = 0;
+/** Admitted: round trips of the handshake, then its CPU work. */
+const CONN_CONNECTING = 1;
+/** Carrying a request, or idle in its origin's pool. */
+const CONN_OPEN = 2;
+const CONN_CLOSED = 3;
+
+/** The client's pool of connections to one origin (scheme + host). */
+interface Origin {
+  index: number;
+  host: HostState;
+  /** Waiting before a new connection's request is sent: setup round trips x rttMs. */
+  setupMs: number;
+  /** Idle connections; the last is the most recently used, and they became idle in this order. */
+  idle: number[];
+  /**
+   * No round trip, no CPU, no limit, kept alive (every in-process backend): a connection is then
+   * only counted, and its pool needs nothing but the times its idle connections became idle.
+   */
+  free: boolean;
+  /** For a free origin: when each idle connection became idle, in that order. */
+  idleSince: number[];
+}
+
 interface HostState {
+  keepAlive: boolean;
+  maxConnections: number;
+  /** Admitted connections (connecting, busy or idle), of every origin of the host. */
+  openConnections: number;
+  /** Connections waiting for a slot, FIFO; closed ones are skipped when they come up. */
+  connQueue: number[];
+  connQueueHead: number;
+  origins: Origin[];
+  httpOrigin: Origin | undefined;
+  httpsOrigin: Origin | undefined;
+  rttMs: number;
   capacity: number;
   inService: number;
   queue: QueuedAttempt[];
@@ -151,8 +203,138 @@ interface QueuedBatch {
   waiter: number;
 }
 
+function addOrigin(origins: Origin[], host: HostState, https: boolean, connectCpuMs: number): Origin {
+  const setupMs = (https ? 2 : 1) * host.rttMs;
+  const free = setupMs === 0 && connectCpuMs === 0 && host.keepAlive && host.maxConnections === Number.POSITIVE_INFINITY;
+  const origin: Origin = { index: origins.length, host, setupMs, idle: [], free, idleSince: [] };
+  origins.push(origin);
+  host.origins.push(origin);
+  return origin;
+}
+
+/**
+ * The connections of origins that are not free (docs/job-model.md, Connections): admission
+ * against maxConnections, the handshake's CONNECTED event, the pool, closing. A class at module
+ * level rather than closures in simulate(): a simulation of a few hundred requests should not
+ * pay for making them.
+ */
+class Connections {
+  readonly state: number[] = [];
+  private readonly origin: number[] = [];
+  private readonly request: number[] = [];
+  private readonly attempt: number[] = [];
+  private readonly idleSince: number[] = [];
+  /** Connections the hosts admitted. */
+  opened = 0;
+
+  constructor(
+    private readonly events: EventQueue,
+    private readonly origins: readonly Origin[],
+    private readonly idleTimeoutMs: number,
+    private readonly connectCpuMs: number,
+  ) {}
+
+  /** Takes an idle connection of the origin (most recently used first) or opens one for the attempt. */
+  take(origin: Origin, request: number, attempt: number, now: number): number {
+    const idle = origin.idle;
+    if (idle.length > 0) {
+      const conn = idle[idle.length - 1]!;
+      if (now - this.idleSince[conn]! < this.idleTimeoutMs) {
+        idle.pop();
+        return conn;
+      }
+      // The most recently used one has expired, so have all the others.
+      this.expireIdle(origin, now);
+    }
+    const conn = this.state.length;
+    this.state.push(CONN_WAITING);
+    this.origin.push(origin.index);
+    this.request.push(request);
+    this.attempt.push(attempt);
+    this.idleSince.push(0);
+    const host = origin.host;
+    if (host.openConnections < host.maxConnections || this.makeRoom(host, now)) this.admit(conn, now, false);
+    else host.connQueue.push(conn);
+    return conn;
+  }
+
+  /** The answer has reached the client: the connection goes back to the pool, unless the server closes it. */
+  release(origin: Origin, conn: number, now: number): void {
+    if (!origin.host.keepAlive || this.hasWaiting(origin.host)) {
+      this.close(conn, now);
+      return;
+    }
+    this.idleSince[conn] = now;
+    origin.idle.push(conn);
+  }
+
+  close(conn: number, now: number): void {
+    const state = this.state[conn]!;
+    this.state[conn] = CONN_CLOSED;
+    // A waiting connection held no slot; the queue skips it when it comes up.
+    if (state === CONN_WAITING || state === CONN_CLOSED) return;
+    const host = this.origins[this.origin[conn]!]!.host;
+    host.openConnections--;
+    if (host.openConnections < host.maxConnections && this.hasWaiting(host)) this.admit(host.connQueue[host.connQueueHead++]!, now, true);
+  }
+
+  private hasWaiting(host: HostState): boolean {
+    const queue = host.connQueue;
+    while (host.connQueueHead < queue.length && this.state[queue[host.connQueueHead]!] === CONN_CLOSED) host.connQueueHead++;
+    return host.connQueueHead < queue.length;
+  }
+
+  /** The host admits a connection: it holds a slot from now until it closes. */
+  private admit(conn: number, now: number, fromQueue: boolean): void {
+    const origin = this.origins[this.origin[conn]!]!;
+    origin.host.openConnections++;
+    this.opened++;
+    if (!fromQueue && origin.setupMs === 0 && this.connectCpuMs === 0) {
+      // An instant connection for the attempt being sent: its request goes at once, as on a free origin.
+      this.state[conn] = CONN_OPEN;
+      return;
+    }
+    // Through an event even when instant (a connection admitted as another closes), so that nothing recurses.
+    this.state[conn] = CONN_CONNECTING;
+    this.events.push(now + origin.setupMs, CONNECTED, this.request[conn]!, this.attempt[conn]!, conn);
+  }
+
+  /** The server closes the connections of this origin idle for idleTimeoutMs (oldest first in the pool). */
+  private expireIdle(origin: Origin, now: number): void {
+    const idle = origin.idle;
+    let expired = 0;
+    while (expired < idle.length && now - this.idleSince[idle[expired]!]! >= this.idleTimeoutMs) {
+      this.state[idle[expired]!] = CONN_CLOSED;
+      expired++;
+    }
+    if (expired === 0) return;
+    idle.splice(0, expired);
+    // No connection waits while one is idle (one would have been closed for it): nobody to admit.
+    origin.host.openConnections -= expired;
+  }
+
+  /** At maxConnections, the server closes its longest-idle connection for a new one, if it has one. */
+  private makeRoom(host: HostState, now: number): boolean {
+    let oldest: Origin | undefined;
+    for (const origin of host.origins) {
+      this.expireIdle(origin, now);
+      const first = origin.idle[0];
+      if (first !== undefined && (oldest === undefined || this.idleSince[first]! < this.idleSince[oldest.idle[0]!]!)) oldest = origin;
+    }
+    if (host.openConnections < host.maxConnections) return true;
+    if (oldest === undefined) return false;
+    this.state[oldest.idle.shift()!] = CONN_CLOSED;
+    host.openConnections--;
+    return true;
+  }
+}
+
+const EMPTY_INT32 = new Int32Array(0);
+/** Stands for the tracker in a simulation with only free origins, which never call it. */
+const NO_CONNECTIONS = new Connections(new EventQueue(), [], 1, 0);
+
 function checkOptions(options: SimulationOptions): void {
-  const { concurrency, cpuMsPerResponse, cpuMsPerFailure, cpuShare } = options;
+  const { concurrency, cpuMsPerResponse, cpuMsPerFailure, cpuShare, connectCpuMs, idleTimeoutMs } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
@@ -161,6 +343,12 @@ function checkOptions(options: SimulationOptions): void {
   }
   if (cpuMsPerFailure !== undefined && !(Number.isFinite(cpuMsPerFailure) && cpuMsPerFailure >= 0)) {
     throw new RangeError(`cpuMsPerFailure must be a finite number >= 0, got ${cpuMsPerFailure}`);
+  }
+  if (connectCpuMs !== undefined && !(Number.isFinite(connectCpuMs) && connectCpuMs >= 0)) {
+    throw new RangeError(`connectCpuMs must be a finite number >= 0, got ${connectCpuMs}`);
+  }
+  if (idleTimeoutMs !== undefined && !(idleTimeoutMs > 0)) {
+    throw new RangeError(`idleTimeoutMs must be > 0, got ${idleTimeoutMs}`);
   }
   if (cpuShare !== undefined && !(cpuShare > 0 && cpuShare <= 1)) {
     throw new RangeError(`cpuShare must be in (0, 1] (memory / 1769, capped at 1), got ${cpuShare}`);
@@ -171,6 +359,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   checkOptions(options);
   const cpuShare = options.cpuShare ?? 1;
   const cpuMsPerFailure = options.cpuMsPerFailure ?? 0;
+  const connectCpuMs = options.connectCpuMs ?? 0;
+  const idleTimeoutMs = options.idleTimeoutMs ?? SERVER_IDLE_TIMEOUT_MS;
   const perResponse = options.cpuMsPerResponse ?? 0;
   const cpuMsForResponse = (bodyBytes: number): number => {
     if (typeof perResponse === 'number') return perResponse;
@@ -195,6 +385,15 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       const rps = spec.rateLimit?.rps ?? 0;
       const burst = spec.rateLimit ? (spec.rateLimit.burst ?? Math.max(1, rps)) : 0;
       state = {
+        keepAlive: spec.keepAlive ?? true,
+        maxConnections: spec.maxConnections ?? Number.POSITIVE_INFINITY,
+        openConnections: 0,
+        connQueue: [],
+        connQueueHead: 0,
+        origins: [],
+        httpOrigin: undefined,
+        httpsOrigin: undefined,
+        rttMs: spec.rttMs ?? 0,
         capacity: spec.capacity ?? Number.POSITIVE_INFINITY,
         inService: 0,
         queue: [],
@@ -209,6 +408,18 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     }
     return state;
   });
+  // The pool a request's attempts use: one per scheme and host (the port follows the scheme).
+  const origins: Origin[] = [];
+  const originOf: Origin[] = new Array<Origin>(n);
+  let allFree = true;
+  for (let i = 0; i < n; i++) {
+    const host = hostOf[i]!;
+    const origin = plan[i]!.url.startsWith('https:')
+      ? (host.httpsOrigin ??= addOrigin(origins, host, true, connectCpuMs))
+      : (host.httpOrigin ??= addOrigin(origins, host, false, connectCpuMs));
+    allFree &&= origin.free;
+    originOf[i] = origin;
+  }
 
   // Per-request client state. `attemptOf` + `awaiting` tell live events from those of an attempt
   // the client already gave up on (the server still serves those; see docs/job-model.md).
@@ -220,6 +431,10 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   const bodyBytesOf = new Float64Array(n);
   const waitAfterFailureMs = new Float64Array(n);
   const latencyMs = new Float64Array(n);
+  /** The connection the current attempt of each request uses (or waits for), on a pool that is not free. */
+  const connOf = allFree ? EMPTY_INT32 : new Int32Array(n);
+  /** Connections of free origins (counted only). */
+  let freeConnectionsOpened = 0;
 
   const errorsByKind: ErrorsByKind = { http5xx: 0, http429: 0, timeout: 0, reset: 0, other: 0 };
   let errors = 0;
@@ -238,6 +453,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   let makespanMs = 0;
 
   const events = new EventQueue();
+  // Only free origins (in-process backends, no rttMs): nothing to track but the count.
+  const connections = allFree ? NO_CONNECTIONS : new Connections(events, origins, idleTimeoutMs, connectCpuMs);
 
   const finish = (now: number): void => {
     finished = true;
@@ -270,6 +487,15 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   };
 
   const afterCpu = (request: number, attempt: number, outcome: number, now: number): void => {
+    if (outcome === CONNECT_WORK) {
+      // The attempt may have been abandoned (and its connection closed) while the CPU was busy.
+      const conn = connOf[request]!;
+      if (awaiting[request] === 1 && attemptOf[request] === attempt && connections.state[conn] === CONN_CONNECTING) {
+        connections.state[conn] = CONN_OPEN;
+        arrive(request, attempt, now);
+      }
+      return;
+    }
     if (outcome === SUCCESS) {
       bufferedRows++;
       if (bufferedRows >= batchSize) {
@@ -324,6 +550,40 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     events.push(endMs, SERVICE_END, request, attempt, fault);
   };
 
+  // The current attempt's draw, for its request to take to the host once connected.
+  const drawOf = new Array<AttemptDraw>(n);
+
+  /**
+   * The request reaches its host. Returns whether the client needs a timeout event, for a request
+   * sent at `now` (a request that waited for its connection has had one since it was sent).
+   */
+  const arrive = (request: number, attempt: number, now: number): boolean => {
+    const host = hostOf[request]!;
+    if (host.rps > 0) {
+      host.tokens = Math.min(host.burst, host.tokens + ((now - host.refilledAtMs) * host.rps) / 1000);
+      host.refilledAtMs = now;
+      if (host.tokens < 1 - TOKEN_EPSILON) {
+        const untilTokenMs = ((1 - host.tokens) * 1000) / host.rps;
+        const origin = originOf[request]!;
+        if (origin.free) origin.idleSince.push(now);
+        else connections.release(origin, connOf[request]!, now);
+        fail(request, attempt, HTTP_429, now, statedRetryAfterMs(untilTokenMs, host.retryAfter));
+        return false;
+      }
+      host.tokens = Math.max(0, host.tokens - 1);
+    }
+
+    if (host.inService < host.capacity) {
+      const draw = drawOf[request]!;
+      beginService(host, request, attempt, draw.latencyMs, FAULT_CODE[draw.fault], now);
+      // Most attempts are answered in time: they need no timeout event.
+      return answerAtMs[request]! > now + timeoutMs;
+    }
+    const draw = drawOf[request]!;
+    host.queue.push({ request, attempt, latencyMs: draw.latencyMs, fault: FAULT_CODE[draw.fault] });
+    return true;
+  };
+
   const send = (request: number, attempt: number, now: number): void => {
     attemptOf[request] = attempt;
     awaiting[request] = 1;
@@ -331,28 +591,23 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     if (attempt > 0) retries++;
     const draw = drawAttempt(scenario, plan[request]!.host, request, attempt);
     bodyBytesOf[request] = draw.bodyBytes;
-    const host = hostOf[request]!;
-
-    if (host.rps > 0) {
-      host.tokens = Math.min(host.burst, host.tokens + ((now - host.refilledAtMs) * host.rps) / 1000);
-      host.refilledAtMs = now;
-      if (host.tokens < 1 - TOKEN_EPSILON) {
-        const untilTokenMs = ((1 - host.tokens) * 1000) / host.rps;
-        fail(request, attempt, HTTP_429, now, statedRetryAfterMs(untilTokenMs, host.retryAfter));
-        return;
+    drawOf[request] = draw;
+    const origin = originOf[request]!;
+    if (origin.free) {
+      // Free connections: reuse the most recent idle one unless the server has closed it, else count a new one.
+      const idleSince = origin.idleSince;
+      const last = idleSince.length - 1;
+      if (last >= 0 && now - idleSince[last]! < idleTimeoutMs) idleSince.length = last;
+      else {
+        idleSince.length = 0;
+        freeConnectionsOpened++;
       }
-      host.tokens = Math.max(0, host.tokens - 1);
+      if (arrive(request, attempt, now)) events.push(now + timeoutMs, CLIENT_TIMEOUT, request, attempt, 0);
+      return;
     }
-
-    const fault = FAULT_CODE[draw.fault];
-    if (host.inService < host.capacity) {
-      beginService(host, request, attempt, draw.latencyMs, fault, now);
-      // Most attempts are answered in time: they need no timeout event.
-      if (answerAtMs[request]! <= now + timeoutMs) return;
-    } else {
-      host.queue.push({ request, attempt, latencyMs: draw.latencyMs, fault });
-    }
-    events.push(now + timeoutMs, CLIENT_TIMEOUT, request, attempt, 0);
+    const conn = connections.take(origin, request, attempt, now);
+    connOf[request] = conn;
+    if (connections.state[conn] !== CONN_OPEN || arrive(request, attempt, now)) events.push(now + timeoutMs, CLIENT_TIMEOUT, request, attempt, 0);
   };
 
   const startRequest = (request: number, now: number): void => {
@@ -369,10 +624,15 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     }
     // The server does not notice that a client gave up: it serves the attempt, nobody listens.
     if (awaiting[request] !== 1 || attemptOf[request] !== attempt) return;
+    if (fault === FAULT_TIMEOUT) return; // Nothing is sent; the client's own timer ends the attempt.
+    const origin = originOf[request]!;
+    if (origin.free) {
+      if (fault === FAULT_NONE || fault === FAULT_ERROR) origin.idleSince.push(now);
+    } else if (fault === FAULT_NONE || fault === FAULT_ERROR) connections.release(origin, connOf[request]!, now);
+    else connections.close(connOf[request]!, now);
     if (fault === FAULT_NONE) succeed(request, attempt, now);
     else if (fault === FAULT_ERROR) fail(request, attempt, HTTP_5XX, now, backoffMsAfter(attempt));
-    else if (fault !== FAULT_TIMEOUT) fail(request, attempt, RESET, now, backoffMsAfter(attempt));
-    // FAULT_TIMEOUT: nothing is sent; the client's own timer ends the attempt.
+    else fail(request, attempt, RESET, now, backoffMsAfter(attempt));
   };
 
   const endSinkWrite = (waiter: number, rows: number, now: number): void => {
@@ -406,6 +666,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         const request = event.request;
         // An answer due exactly at the deadline counts as in time ("within timeoutMs").
         if (awaiting[request] === 1 && attemptOf[request] === event.attempt && answerAtMs[request]! > now) {
+          // Aborting a request destroys its connection, or gives up the one it was waiting for.
+          if (!originOf[request]!.free) connections.close(connOf[request]!, now);
           fail(request, event.attempt, TIMEOUT, now, backoffMsAfter(event.attempt));
         }
         break;
@@ -416,6 +678,17 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       case SINK_DONE:
         endSinkWrite(event.request, event.value, now);
         break;
+      case CONNECTED: {
+        const conn = event.value;
+        // Closed meanwhile: the client gave up on the attempt.
+        if (connections.state[conn] !== CONN_CONNECTING) break;
+        if (connectCpuMs > 0) runOnCpu(now, connectCpuMs, event.request, event.attempt, CONNECT_WORK);
+        else {
+          connections.state[conn] = CONN_OPEN;
+          arrive(event.request, event.attempt, now);
+        }
+        break;
+      }
     }
   }
 
@@ -428,5 +701,6 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     requestLatencyMs: Array.from(latencyMs),
     cpuBusyMs,
     rowsWritten,
+    connectionsOpened: freeConnectionsOpened + connections.opened,
   };
 }

@@ -17,6 +17,7 @@ export function toRep(measurement: RepMeasurement): Rep {
     cpuMs: measurement.cpuMs,
     ...(measurement.loopCpuMs !== undefined ? { loopCpuMs: measurement.loopCpuMs } : {}),
     ...(measurement.mockCpuMs !== undefined ? { mockCpuMs: measurement.mockCpuMs } : {}),
+    ...(measurement.connectionsOpened !== undefined ? { connectionsOpened: measurement.connectionsOpened } : {}),
     peakRssMb: measurement.peakRssMb,
     ...(measurement.connectionsOpened !== undefined ? { connectionsOpened: measurement.connectionsOpened } : {}),
     ...(measurement.serverCpuMs !== undefined ? { serverCpuMs: measurement.serverCpuMs } : {}),
@@ -48,6 +49,11 @@ export interface CellModelInputs {
   replay: Omit<ReplayCpu, 'memoryMb'>;
   /** The job's parse, timed on the scenario's bodies. */
   parse: ParseCost;
+  /**
+   * The client's CPU per new connection on this machine (harness/run/connect-cost.ts), ms on a
+   * full core. Used for cells whose repetitions count their connections (the net backend).
+   */
+  connectCpuMs?: number;
 }
 
 export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario: Scenario, model?: CellModelInputs): Cell {
@@ -72,6 +78,7 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
         { ...key, reps: reps.map((rep) => ({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 })) },
         model.replay,
         model.parse,
+        model.connectCpuMs,
       )
     : undefined;
   if (modelled && modelled.timeScaleCorrectionMs !== 0) {

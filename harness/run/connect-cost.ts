@@ -1,0 +1,167 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Agent, request } from 'undici';
+import { mainThreadCpuClock, processCpuMs } from './thread-cpu.ts';
+
+/**
+ * The client's CPU per new connection (docs/job-model.md, Connections: `connectCpuMs`), timed on
+ * this machine once per sweep, as harness/run/parse-cost.ts times the parse: what a fresh
+ * connection (TCP connect, TLS handshake on https, and its close) costs the job's event loop beyond
+ * a request on a kept-alive one.
+ */
+
+export interface ConnectCostOptions {
+  library: 'fetch' | 'undici';
+  tls: boolean;
+  /** New connections to time (default 100), against as many requests on a kept-alive connection. */
+  connections?: number;
+  /**
+   * Whether a new TLS connection may resume a session of an earlier one (default true): undici
+   * caches sessions per origin, so the job's new connections to a host after its first mostly do.
+   * false times full handshakes.
+   */
+  resumeSessions?: boolean;
+}
+
+export interface ConnectCost {
+  /** ms of client CPU per new connection, on this machine's core. */
+  connectCpuMs: number;
+  connections: number;
+}
+
+const SERVER_NAME = 'connect.example';
+const WARMUP = 50;
+
+/**
+ * The server runs in a child process so that its CPU (accept, the server's half of the
+ * handshake, the answers) is not in this process's CPU time. `/close` answers with
+ * `Connection: close`, so the next request needs a new connection, as against a host with
+ * keepAlive false; `/keep` keeps the connection. CommonJS in -e: no loader needed.
+ */
+const SERVER_SOURCE = `
+const key = process.env.CONNECT_COST_KEY;
+const cert = process.env.CONNECT_COST_CERT;
+const handler = (req, res) => {
+  if (req.url === '/close') res.setHeader('connection', 'close');
+  res.end('ok');
+};
+const server = key ? require('node:https').createServer({ key, cert }, handler) : require('node:http').createServer(handler);
+// Long enough that the kept-alive connection never idles out between rounds.
+server.keepAliveTimeout = 60000;
+server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n'));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+/** A throwaway self-signed ECDSA P-256 certificate for connect.example, like the net backend's hosts. */
+function selfSignedCertificate(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-connect-'));
+  try {
+    const keyFile = join(dir, 'key.pem');
+    const certFile = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', keyFile, '-out', certFile, '-days', '2',
+        '-subj', `/CN=${SERVER_NAME}`, '-addext', `subjectAltName=DNS:${SERVER_NAME}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function startServer(tls: { key: string; cert: string } | undefined): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', SERVER_SOURCE], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...(tls ? { CONNECT_COST_KEY: tls.key, CONNECT_COST_CERT: tls.cert } : {}) },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the connect-cost server exited (code ${code}) before listening`)));
+      lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    });
+    return { child, port };
+  } catch (error) {
+    child.kill();
+    throw error;
+  } finally {
+    lines.close();
+  }
+}
+
+type Get = (path: '/close' | '/keep') => Promise<void>;
+
+function client(library: ConnectCostOptions['library'], origin: string, dispatcher: Agent): Get {
+  if (library === 'undici') {
+    return async (path) => {
+      const { body } = await request(origin + path, { dispatcher });
+      await body.text();
+    };
+  }
+  return async (path) => {
+    // Node's global fetch takes a dispatcher of the undici package, whose types differ from the
+    // bundled undici's that RequestInit names.
+    const response = await fetch(origin + path, { dispatcher } as unknown as RequestInit);
+    await response.arrayBuffer();
+  };
+}
+
+export async function measureConnectCost(options: ConnectCostOptions): Promise<ConnectCost> {
+  const connections = options.connections ?? 100;
+  if (!Number.isInteger(connections) || connections < 1) throw new RangeError(`connections must be a positive integer, got ${connections}`);
+  const tls = options.tls ? selfSignedCertificate() : undefined;
+  const { child, port } = await startServer(tls);
+  // One pool for both kinds of request, as the job has: with TLS, new connections may resume
+  // the session it caches, as the job's would.
+  const agent = new Agent({
+    keepAliveTimeout: 60_000,
+    ...(tls ? { connect: { ca: tls.cert, servername: SERVER_NAME, ...(options.resumeSessions === false ? { maxCachedSessions: 0 } : {}) } } : {}),
+  });
+  const get = client(options.library, `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, agent);
+  // The event loop's own CPU where Linux tells it: the connection's work is all on it, and V8's
+  // helper threads (concurrent GC) only add noise.
+  const clock = mainThreadCpuClock() ?? processCpuMs;
+  const timed = async (path: '/close' | '/keep'): Promise<number> => {
+    const start = clock();
+    await get(path);
+    return clock() - start;
+  };
+  const extra: number[] = [];
+  try {
+    // One cycle: a timed request on a new connection (the server then closes it), an untimed one
+    // that opens a connection, a timed one on that kept-alive connection, an untimed one that has
+    // it closed. Each timed fresh request thus carries one connect and one close (the previous
+    // connection's, whose end the loop handles during it), each timed kept one neither. Timing
+    // requests one by one, interleaved, lets the machine's drift (other processes, V8 still
+    // tiering up undici's parser) fall on both alike.
+    for (let i = 0; i < WARMUP + connections; i++) {
+      const freshMs = await timed('/close');
+      await get('/keep');
+      const keptMs = await timed('/keep');
+      await get('/close');
+      if (i >= WARMUP) extra.push(freshMs - keptMs);
+    }
+    // The median of the paired differences: one preempted or garbage-collecting request would
+    // otherwise outweigh dozens, and a pair shares the machine's load of the moment.
+    return { connectCpuMs: Math.max(0, median(extra)), connections };
+  } finally {
+    await agent.close();
+    child.stdin!.end();
+    child.kill();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
