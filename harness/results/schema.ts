@@ -32,8 +32,6 @@ export const repSchema = z.object({
   loopCpuMs: ms.optional(),
   /** The mock's own CPU time within cpuMs (serving, building responses; not msw's internals). */
   mockCpuMs: ms.optional(),
-  /** Connections the hosts accepted (the net backend counts them on the server side). */
-  connectionsOpened: z.number().int().nonnegative().optional(),
   peakRssMb: z.number().nonnegative(),
   /** `net` backend: connections the servers accepted (each a TCP, and on https a TLS, handshake the job paid for). */
   connectionsOpened: z.number().int().nonnegative().optional(),

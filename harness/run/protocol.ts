@@ -31,8 +31,6 @@ export interface RepMeasurement {
   loopCpuMs?: number;
   /** The mock's own share of cpuMs (serving and building responses), when the backend measures it. */
   mockCpuMs?: number;
-  /** Connections the hosts accepted, for a backend that serves over real connections (net). */
-  connectionsOpened?: number;
   peakRssMb: number;
   requests: number;
   errors: number;

@@ -19,7 +19,6 @@ export function toRep(measurement: RepMeasurement): Rep {
     ...(measurement.mockCpuMs !== undefined ? { mockCpuMs: measurement.mockCpuMs } : {}),
     ...(measurement.connectionsOpened !== undefined ? { connectionsOpened: measurement.connectionsOpened } : {}),
     peakRssMb: measurement.peakRssMb,
-    ...(measurement.connectionsOpened !== undefined ? { connectionsOpened: measurement.connectionsOpened } : {}),
     ...(measurement.serverCpuMs !== undefined ? { serverCpuMs: measurement.serverCpuMs } : {}),
     requests: measurement.requests,
     errors: measurement.errors,
