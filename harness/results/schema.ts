@@ -145,6 +145,8 @@ export const methodSchema = z.object({
   loopback: z
     .object({ roundTrips: z.number().int().positive(), wallUsPerRoundTrip: z.number().nonnegative(), cpuUsPerRoundTrip: z.number().nonnegative() })
     .optional(),
+  /** `net`: the client's CPU per new connection (TCP, and TLS on https), measured at the sweep's start on a full core. */
+  connectCpuMs: z.number().nonnegative().optional(),
   /** Cells measured at the same time, each in its own process with its share of the cores (1 if absent). */
   parallelCells: z.number().int().positive().optional(),
   /** What the method costs in accuracy, in words. */

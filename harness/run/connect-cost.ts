@@ -1,3 +1,4 @@
+import { percentile, sortSamples } from '../analyze/statistics.ts';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,16 +153,10 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
     }
     // The median of the paired differences: one preempted or garbage-collecting request would
     // otherwise outweigh dozens, and a pair shares the machine's load of the moment.
-    return { connectCpuMs: Math.max(0, median(extra)), connections };
+    return { connectCpuMs: Math.max(0, percentile(sortSamples(extra), 0.5)), connections };
   } finally {
     await agent.close();
     child.stdin!.end();
     child.kill();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -15,6 +15,8 @@ import { openCellSession, type CellRun, type CellSession } from '../run/run-cell
 import type { CellJob } from '../run/protocol.ts';
 import { buildCell, FIDELITY_LIMIT, type CellModelInputs } from './cell.ts';
 import { measureParseCost } from '../run/parse-cost.ts';
+import { measureConnectCost } from '../run/connect-cost.ts';
+import { planRequests } from '../scenario/plan.ts';
 import { modelWarnings } from '../analyze/model-check.ts';
 import { judgedForFidelity } from '../analyze/fidelity.ts';
 import { backendFor } from '../mock/create.ts';
@@ -155,7 +157,7 @@ export function defaultParallelCells(scenario: Scenario, cellCount: number, core
   return Math.max(1, Math.min(cores, cellCount));
 }
 
-function methodOf(plan: SweepPlan, controller: CpuController | undefined, placement: Placement, loopback: LoopbackCost | undefined): Method {
+function methodOf(plan: SweepPlan, controller: CpuController | undefined, placement: Placement, loopback: LoopbackCost | undefined, connectCpuMs: number | undefined): Method {
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
   const processes = cellsShareProcess(plan.scenario)
@@ -202,11 +204,17 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined, placem
     );
   }
   notes.push(...placementNotes(placement, loopback));
+  if (connectCpuMs !== undefined) {
+    notes.push(
+      `Each new connection cost the job's client ${connectCpuMs.toFixed(3)} ms of CPU on a full core (the ${plan.scenario.client.library} client's side of the TCP${usesTls(plan.scenario) ? ' and TLS' : ''} handshake, measured against a loopback server at the sweep's start); the simulator charges it per connection the servers counted, divided by the memory size's CPU share.`,
+    );
+  }
   if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
     // A user's handler may use any client, so every in-process backend serves it; the built-in job uses one.
     backend: placement.backend === 'net' ? 'net' : plan.scenario.workload ? MOCKS_NAME : backendFor(plan.scenario.client.library),
     isolation: placement.fenced ? 'namespace' : 'none',
+    ...(connectCpuMs !== undefined ? { connectCpuMs } : {}),
     ...(loopback ? { loopback } : {}),
     cpuThrottle: controller ? 'cgroup' : plan.cpuThrottle === 'none' ? 'none' : 'model',
     timeScale: plan.timeScale,
@@ -215,6 +223,16 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined, placem
     ...(parallelCells > 1 ? { parallelCells } : {}),
     notes,
   };
+}
+
+function usesTls(scenario: Scenario): boolean {
+  return planRequests(scenario).some((request) => request.url.startsWith('https:'));
+}
+
+/** The scenario as the in-process backends serve it: a connection there costs no round trip. */
+export function withoutRoundTrips(scenario: Scenario): Scenario {
+  const hosts = Object.fromEntries(Object.entries(scenario.hosts).map(([name, { rttMs: _rtt, ...host }]) => [name, host]));
+  return { ...scenario, hosts };
 }
 
 function placementNotes(placement: Placement, loopback: LoopbackCost | undefined): string[] {
@@ -321,6 +339,8 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const cellModel: CellModelInputs = {
     replay: { timeScale: plan.timeScale, throttled: controller !== undefined, cores },
     parse: await measureParseCost(plan.scenario),
+    // Real connections cost the client CPU per handshake; in process there are none.
+    ...(net ? { connectCpuMs: (await measureConnectCost({ library: plan.scenario.client.library, tls: usesTls(plan.scenario) })).connectCpuMs } : {}),
   };
 
   const wanted = new Set(plan.cells.map(cellKeyId));
@@ -334,7 +354,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     env: describeEnvironment(),
     scenario: plan.scenario,
     scenarioHash: hash,
-    method: methodOf(plan, controller, placement, loopback),
+    method: methodOf(plan, controller, placement, loopback, cellModel.connectCpuMs),
     startedAt,
     grid: plan.grid,
     ...(plan.shard ? { shard: plan.shard } : {}),
@@ -347,9 +367,11 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   progress.start(plan.cells.length);
   for (const cell of done.values()) progress.cellFinished(describeCell(cell), `${cell.state} (from the journal)`);
 
+  // In process there is no connection to wait for: the ideal of those backends leaves out the hosts' round trips.
+  const idealScenario = net ? plan.scenario : withoutRoundTrips(plan.scenario);
   const ideals = new Map<number, number>();
   const idealOf = (key: CellKey): number => {
-    if (!ideals.has(key.concurrency)) ideals.set(key.concurrency, idealMakespanMs(plan.scenario, key.concurrency));
+    if (!ideals.has(key.concurrency)) ideals.set(key.concurrency, idealMakespanMs(idealScenario, key.concurrency));
     return ideals.get(key.concurrency)!;
   };
 
