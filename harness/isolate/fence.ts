@@ -109,7 +109,7 @@ export async function openFence(serve?: FenceServe, names: readonly string[] = [
             address: addresses.get(endpoint.host)!,
             port: endpoint.port,
             socketPath: join(dir, 'database.sock'),
-            latencyMs: sink.latencyMs ?? { dist: 'fixed', value: 0 },
+            latencyMs: sink.roundTripMs ?? { dist: 'fixed', value: 0 },
             seed: serve.scenario.seed,
             timeScale: serve.timeScale,
           },

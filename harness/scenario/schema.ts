@@ -132,7 +132,7 @@ export const sinkSchema = z
             .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?:\d{1,5}$/, 'must be host:port, such as db.example:5432')
             .optional()
             .describe('A deployed function: where its own database client connects (host:port, as its environment says); the sweep serves the real server there, inside the cell\'s network namespace'),
-          latencyMs: distributionSchema
+          roundTripMs: distributionSchema
             .optional()
             .describe('A deployed function: latency added to every round trip to the database, as an RDS instance a few milliseconds away adds it'),
         })
