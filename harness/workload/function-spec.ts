@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
-import { readTemplateFunction, TEMPLATE_DEFAULTS, type TemplateFunction, type TemplateValue } from '../deploy/template.ts';
+import { listTemplateFunctions, readTemplateFunction, TEMPLATE_DEFAULTS, type TemplateFunction, type TemplateValue } from '../deploy/template.ts';
 import {
   FUNCTION_RUNTIME_PATTERN,
   FUNCTION_RUNTIMES_TEXT,
@@ -83,6 +83,39 @@ export function concurrencyVariableOf(explicit: string | undefined, names: Itera
   if (explicit !== undefined) return explicit;
   const present = new Set(names);
   return CONCURRENCY_VARIABLES.find((name) => present.has(name));
+}
+
+/**
+ * What `recommend --apply` writes into a deployment file for results of a function workload: the
+ * function to edit (the scenario's template function when no --function is given) and the
+ * variable that holds its concurrency, found as resolveFunction finds it: the scenario's
+ * concurrencyVariable, else the first usual name among the function's variables in the file and
+ * the scenario's environment. `concurrencyVariable` is undefined when the workload is not a
+ * function, or the function has none of the usual names (the caller then writes MAX_WORKERS).
+ */
+export function applyTarget(
+  workload: Workload | undefined,
+  deployment: { text: string; file: string; kind: 'sam' | 'serverless' | 'tfvars' },
+  functionName: string | undefined,
+): { functionName: string | undefined; concurrencyVariable: string | undefined } {
+  if (!isFunctionWorkload(workload) || deployment.kind === 'tfvars') return { functionName, concurrencyVariable: undefined };
+  const name = functionName ?? (isTemplateWorkload(workload) ? workload.function : undefined);
+  const explicit = isTemplateWorkload(workload) ? workload.concurrencyVariable : workload.function.concurrencyVariable;
+  const scenarioNames = Object.keys((isTemplateWorkload(workload) ? workload.environment : workload.function.environment) ?? {});
+  if (explicit !== undefined) return { functionName: name, concurrencyVariable: explicit };
+  const functions = listTemplateFunctions(deployment.text, deployment.file);
+  const which = name ?? (functions.length === 1 ? functions[0] : undefined);
+  // Several functions and none named: applySettings says so.
+  if (which === undefined) return { functionName: name, concurrencyVariable: undefined };
+  let fn: TemplateFunction;
+  try {
+    fn = readTemplateFunction(deployment.text, deployment.file, which, { field: '--function' });
+  } catch (error) {
+    // No such function: applySettings says so, in the words of --apply.
+    if (error instanceof InputError && error.field === '--function') return { functionName: name, concurrencyVariable: undefined };
+    throw error;
+  }
+  return { functionName: name, concurrencyVariable: concurrencyVariableOf(undefined, [...Object.keys(fn.environment), ...scenarioNames]) };
 }
 
 export interface ResolveOptions {
