@@ -6,6 +6,7 @@ import { readDeploymentFile, writeFileAtomic } from '../harness/deploy/files.ts'
 import { deploymentSettings, formatSettings, parseSettingsFormat, SETTINGS_FORMATS, type DeploymentSettings } from '../harness/deploy/settings.ts';
 import { EXIT, InputError } from '../harness/errors.ts';
 import { loadResults } from '../harness/results/io.ts';
+import { applyTarget, CONCURRENCY_VARIABLES, isFunctionWorkload } from '../harness/workload/function-spec.ts';
 
 interface Flags {
   strategy: string;
@@ -43,8 +44,8 @@ async function main(): Promise<number> {
     .option('--max-p95-ms <ms>', 'only settings whose p95 duration is at most this')
     .option('--max-error-rate <rate>', 'only settings whose share of failed requests is at most this (0 to 1)', DEFAULT_MAX_ERROR_RATE)
     .addOption(new Option('--format <format>', 'print the settings as deployment config').choices(SETTINGS_FORMATS))
-    .option('--apply <file>', 'write memory size and MAX_WORKERS into this SAM/CloudFormation template, serverless.yml or .tfvars')
-    .option('--function <name>', 'the function to edit when the file defines several');
+    .option('--apply <file>', 'write memory size and MAX_WORKERS (a function workload\'s own concurrency variable) into this SAM/CloudFormation template, serverless.yml or .tfvars')
+    .option('--function <name>', 'the function to edit when the file defines several (default: the scenario\'s template function)');
   program.parse();
   const [resultsFile] = program.args as [string];
   const flags = program.opts<Flags>();
@@ -74,10 +75,19 @@ async function main(): Promise<number> {
 
   const settings = deploymentSettings(outcome.winner);
   if (target) {
-    const applied = applySettings(target.text, target.kind, settings, { functionName: flags.function, file: target.file });
+    // Results of a function workload: edit its function and the variable it reads its concurrency from.
+    const { functionName, concurrencyVariable } = applyTarget(results.scenario.workload, target, flags.function);
+    const applied = applySettings(target.text, target.kind, settings, {
+      ...(functionName !== undefined ? { functionName } : {}),
+      ...(concurrencyVariable !== undefined ? { concurrencyVariable } : {}),
+      file: target.file,
+    });
     if (applied.text !== target.text) writeFileAtomic(target.file, applied.text);
     process.stdout.write(`${target.file}:\n${applied.changes.map((change) => `  ${change}\n`).join('')}`);
     for (const warning of applied.warnings) process.stderr.write(`warning: ${target.file}: ${warning}\n`);
+    if (isFunctionWorkload(results.scenario.workload) && target.kind !== 'tfvars' && concurrencyVariable === undefined) {
+      process.stderr.write(`warning: ${target.file}: the function has none of ${CONCURRENCY_VARIABLES.join(', ')} and the scenario names no concurrencyVariable; wrote MAX_WORKERS\n`);
+    }
   }
   if (format) process.stdout.write(formatSettings(settings, format, { functionName: flags.function }));
   if (!target && !format) process.stdout.write(summary(outcome, settings));

@@ -5,7 +5,16 @@ import { deploymentSettings, formatSettings, timeoutWithHeadroomS, type Deployme
 import { cloudFormationTags, editYaml } from '../harness/deploy/yaml-edit.ts';
 import { InputError } from '../harness/errors.ts';
 import { bareSamTemplate, samTemplate, serverlessYml, tfvars } from './fixtures/deploy.ts';
-import { completedCell } from './fixtures/results.ts';
+import { completedCell, results, tinyScenario } from './fixtures/results.ts';
+import { globalsTemplate, nodeServerlessYml } from './fixtures/function-template.ts';
+import { readTemplateFunction } from '../harness/deploy/template.ts';
+import { applyTarget } from '../harness/workload/function-spec.ts';
+import { scenarioSchema } from '../harness/scenario/schema.ts';
+import { scenarioHash } from '../harness/scenario/load.ts';
+import { runScript } from './helpers/cli.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const settings: DeploymentSettings = { memoryMb: 1024, architecture: 'x86_64', maxWorkers: 32, timeoutS: 13, p95Ms: 8_100 };
 
@@ -263,5 +272,84 @@ describe('editYaml safety', () => {
     const zip = ['Resources', 'ReportFunction', 'Properties', 'Code', 'ZipFile'];
     expect(after.getIn(zip)).toBe('def handler(event, context):\n    return "ok"   # not a YAML comment\n');
     expect(after.getIn(zip)).toBe(before.getIn(zip));
+  });
+});
+
+describe('applySettings for a function workload', () => {
+  it('sets MemorySize and MAX_WORKERS on the function when only Globals has them, leaving Globals and the other functions alone', () => {
+    const result = applySettings(globalsTemplate, 'sam', settings, { functionName: 'ScraperFunction', concurrencyVariable: 'MAX_WORKERS' });
+    expect(insertedLines(globalsTemplate, result.text)).toEqual(['          MAX_WORKERS: "32"', '      MemorySize: 1024']);
+    expect(comments(result.text)).toEqual(comments(globalsTemplate));
+    expect(result.changes).toEqual([
+      'Resources.ScraperFunction.Properties.MemorySize: (not set; Globals.Function.MemorySize 128) -> 1024',
+      'Resources.ScraperFunction.Properties.Environment.Variables.MAX_WORKERS: (not set; Globals.Function.Environment.Variables.MAX_WORKERS 60) -> 32',
+    ]);
+    const doc = parseDocument(result.text, { customTags: cloudFormationTags });
+    expect(doc.getIn(['Globals', 'Function', 'MemorySize'])).toBe(128);
+    expect(doc.getIn(['Globals', 'Function', 'Environment', 'Variables', 'MAX_WORKERS'])).toBe('60');
+    expect(doc.getIn(['Resources', 'ReportFunction', 'Properties', 'MemorySize'])).toBe(512);
+    // What the function now deploys with, read as resolveFunction reads it.
+    const fn = readTemplateFunction(result.text, 'template.yaml', 'ScraperFunction');
+    expect(fn.memoryMb).toEqual({ path: 'Resources.ScraperFunction.Properties.MemorySize', value: 1024 });
+    expect(fn.environment.MAX_WORKERS).toEqual({ path: 'Resources.ScraperFunction.Properties.Environment.Variables.MAX_WORKERS', value: '32' });
+    expect(fn.environment.LOG_LEVEL).toEqual({ path: 'Globals.Function.Environment.Variables.LOG_LEVEL', value: 'info' });
+  });
+
+  it('writes the function\'s own concurrency variable, in the template and in serverless.yml', () => {
+    const legacy = applySettings(globalsTemplate, 'sam', settings, { functionName: 'LegacyFunction', concurrencyVariable: 'CONCURRENCY' });
+    expect(changedLines(globalsTemplate, legacy.text.replace('      MemorySize: 1024\n', ''))).toEqual([55]);
+    expect(legacy.text.split('\n')[54]).toBe('          CONCURRENCY: 32');
+    expect(legacy.changes).toEqual([
+      'Resources.LegacyFunction.Properties.MemorySize: (not set) -> 1024',
+      'Resources.LegacyFunction.Properties.Environment.Variables.CONCURRENCY: 8 -> 32',
+    ]);
+
+    const scrape = applySettings(nodeServerlessYml, 'serverless', settings, { functionName: 'scrape', concurrencyVariable: 'CONCURRENCY' });
+    expect(insertedLines(nodeServerlessYml.replace('memorySize: 2048', 'memorySize: 1024'), scrape.text)).toEqual(['      CONCURRENCY: "32"']);
+    expect(scrape.changes).toEqual([
+      'functions.scrape.memorySize: 2048 -> 1024',
+      'functions.scrape.environment.CONCURRENCY: (not set; provider.environment.CONCURRENCY 16) -> 32',
+    ]);
+    expect(comments(scrape.text)).toEqual(comments(nodeServerlessYml));
+  });
+
+  it('picks the function and its variable from the results\' workload', () => {
+    const template = { text: globalsTemplate, file: 'template.yaml', kind: 'sam' as const };
+    expect(applyTarget({ template: './template.yaml', function: 'LegacyFunction' }, template, undefined)).toEqual({ functionName: 'LegacyFunction', concurrencyVariable: 'CONCURRENCY' });
+    expect(applyTarget({ template: './template.yaml', function: 'LegacyFunction' }, template, 'ReportFunction')).toEqual({ functionName: 'ReportFunction', concurrencyVariable: 'MAX_WORKERS' });
+    expect(applyTarget({ template: './template.yaml', function: 'ScraperFunction', concurrencyVariable: 'THREADS' }, template, undefined)).toEqual({
+      functionName: 'ScraperFunction',
+      concurrencyVariable: 'THREADS',
+    });
+    expect(applyTarget({ function: { runtime: 'python3.11', handler: 'app.handler', codeUri: '.', environment: { WORKERS: '3' } } }, template, 'InlineFunction')).toEqual({
+      functionName: 'InlineFunction',
+      concurrencyVariable: 'WORKERS',
+    });
+    expect(applyTarget({ module: './handler.ts', export: 'handler' }, template, 'ScraperFunction')).toEqual({ functionName: 'ScraperFunction', concurrencyVariable: undefined });
+  });
+
+  it('recommend --apply round trip: the scenario\'s function by default, its variable, comments kept', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apply-function-'));
+    try {
+      const file = join(dir, 'template.yaml');
+      writeFileSync(file, globalsTemplate);
+      const scenario = scenarioSchema.parse({ ...tinyScenario, workload: { template: './template.yaml', function: 'LegacyFunction', event: {} } });
+      const resultsFile = join(dir, 'results.json');
+      const cells = [completedCell(8, 512, 12_000), completedCell(32, 1024, 8_000)];
+      writeFileSync(resultsFile, JSON.stringify(results(cells, { scenario, scenarioHash: scenarioHash(scenario) })));
+      const run = runScript('recommend', [resultsFile, '--strategy', 'speed', '--apply', file]);
+      expect(run.stderr).toBe(
+        `warning: ${file}: LegacyFunction Timeout (default) is 3 s, below the recommended 13 s (p95 8160 ms with headroom); raise it or invocations will time out\n`,
+      );
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(
+        `${file}:\n  Resources.LegacyFunction.Properties.MemorySize: (not set) -> 1024\n  Resources.LegacyFunction.Properties.Environment.Variables.CONCURRENCY: 8 -> 32\n`,
+      );
+      const after = readFileSync(file, 'utf8');
+      expect(insertedLines(globalsTemplate.replace('CONCURRENCY: 8', 'CONCURRENCY: 32'), after)).toEqual(['      MemorySize: 1024']);
+      expect(comments(after)).toEqual(comments(globalsTemplate));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,7 @@ import { editYaml, parseYaml, pathText, type YamlEdit, type YamlPath } from './y
 
 /**
  * Writes recommended settings into an existing deployment file, changing only the memory size and
- * MAX_WORKERS and keeping comments, order and formatting. Pure: text in, text out; the entry
+ * MAX_WORKERS (or the function's own concurrency variable) and keeping comments, order and formatting. Pure: text in, text out; the entry
  * script does the file I/O.
  */
 
@@ -37,6 +37,8 @@ export interface ApplyResult {
 export interface ApplyOptions {
   /** Which function to edit when the file has several (logical ID, FunctionName, or serverless key). */
   functionName?: string;
+  /** The variable the function reads its concurrency from (default MAX_WORKERS). */
+  concurrencyVariable?: string;
   /** For messages only. */
   file?: string;
 }
@@ -45,9 +47,9 @@ export function applySettings(fileText: string, fileKind: FileKind, settings: De
   const file = options.file ?? `the ${fileKind} file`;
   switch (fileKind) {
     case 'sam':
-      return applyToTemplate(fileText, settings, options.functionName, file);
+      return applyToTemplate(fileText, settings, options.functionName, file, options.concurrencyVariable ?? 'MAX_WORKERS');
     case 'serverless':
-      return applyToServerless(fileText, settings, options.functionName, file);
+      return applyToServerless(fileText, settings, options.functionName, file, options.concurrencyVariable ?? 'MAX_WORKERS');
     case 'tfvars':
       if (options.functionName !== undefined) {
         throw new InputError({ field: '--function', problem: `does not apply to a .tfvars file (${file})`, fix: 'drop --function' });
@@ -67,8 +69,10 @@ function describeValue(value: unknown): string {
   return value === undefined || value === null ? '(not set)' : String(value);
 }
 
-function describeChange(name: string, before: unknown, after: number | string): string {
-  return String(before) === String(after) ? `${name}: ${after} (unchanged)` : `${name}: ${describeValue(before)} -> ${after}`;
+function describeChange(name: string, before: unknown, after: number | string, inherited?: string): string {
+  if (String(before) === String(after)) return `${name}: ${after} (unchanged)`;
+  const was = before === undefined && inherited !== undefined ? `(not set; ${inherited})` : describeValue(before);
+  return `${name}: ${was} -> ${after}`;
 }
 
 function pickFunction(names: string[], aliases: Map<string, string>, wanted: string | undefined, file: string, what: string): string {
@@ -93,8 +97,19 @@ function pickFunction(names: string[], aliases: Map<string, string>, wanted: str
   return names[0]!;
 }
 
-function applyEdits(text: string, doc: Document, edits: YamlEdit[], file: string): { text: string; changes: string[] } {
-  const changes = edits.map((edit) => describeChange(pathText(edit.path), scalarValue(doc, edit.path), edit.value));
+/** `inherited` says where a value the function does not set comes from (SAM Globals, serverless provider). */
+function applyEdits(
+  text: string,
+  doc: Document,
+  edits: YamlEdit[],
+  file: string,
+  inherited: (path: YamlPath) => YamlPath | undefined = () => undefined,
+): { text: string; changes: string[] } {
+  const changes = edits.map((edit) => {
+    const from = inherited(edit.path);
+    const value = from === undefined ? undefined : scalarValue(doc, from);
+    return describeChange(pathText(edit.path), scalarValue(doc, edit.path), edit.value, from && value !== undefined ? `${pathText(from)} ${String(value)}` : undefined);
+  });
   return { text: editYaml(text, edits, file), changes };
 }
 
@@ -119,7 +134,7 @@ function firstOfList(doc: Document, path: YamlPath): unknown {
 
 const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
 
-function applyToTemplate(text: string, settings: DeploymentSettings, functionName: string | undefined, file: string): ApplyResult {
+function applyToTemplate(text: string, settings: DeploymentSettings, functionName: string | undefined, file: string, concurrencyVariable: string): ApplyResult {
   const doc = parseYaml(text, file);
   const resources = doc.get('Resources', true) as Node | undefined;
   if (!isMap(resources)) {
@@ -158,14 +173,16 @@ function applyToTemplate(text: string, settings: DeploymentSettings, functionNam
     doc,
     [
       { path: [...properties, 'MemorySize'], value: settings.memoryMb },
-      { path: [...properties, 'Environment', 'Variables', 'MAX_WORKERS'], value: String(settings.maxWorkers) },
+      { path: [...properties, 'Environment', 'Variables', concurrencyVariable], value: String(settings.maxWorkers) },
     ],
     file,
+    // Globals stay as they are: the function's own value overrides them, and other functions keep theirs.
+    (path) => (serverless ? ['Globals', 'Function', ...path.slice(properties.length)] : undefined),
   );
   return { text: edited, changes, warnings };
 }
 
-function applyToServerless(text: string, settings: DeploymentSettings, functionName: string | undefined, file: string): ApplyResult {
+function applyToServerless(text: string, settings: DeploymentSettings, functionName: string | undefined, file: string, concurrencyVariable: string): ApplyResult {
   const doc = parseYaml(text, file);
   const functions = doc.get('functions', true) as Node | undefined;
   if (!isMap(functions)) {
@@ -194,9 +211,10 @@ function applyToServerless(text: string, settings: DeploymentSettings, functionN
     doc,
     [
       { path: [...fn, 'memorySize'], value: settings.memoryMb },
-      { path: [...fn, 'environment', 'MAX_WORKERS'], value: String(settings.maxWorkers) },
+      { path: [...fn, 'environment', concurrencyVariable], value: String(settings.maxWorkers) },
     ],
     file,
+    (path) => ['provider', ...path.slice(fn.length)],
   );
   return { text: edited, changes, warnings };
 }

@@ -33,9 +33,11 @@ export function describeSink(sink: Scenario['sink']): string {
 
 /** The job that ran: the user's handler or the built-in scraper. */
 export function describeJob(scenario: Scenario): string {
-  return scenario.workload
-    ? `your handler: export "${scenario.workload.export}" of ${scenario.workload.module}`
-    : 'the built-in scraper (fetch, p-limit)';
+  const workload = scenario.workload;
+  if (!workload) return 'the built-in scraper (fetch, p-limit)';
+  if ('module' in workload) return `your handler: export "${workload.export}" of ${workload.module}`;
+  if ('template' in workload) return `your function: ${workload.function} of ${workload.template}`;
+  return `your function: ${workload.function.handler} (${workload.function.runtime}) in ${workload.function.codeUri}`;
 }
 
 /** "100 requests to news.example" or the URL itself, one line per group. */

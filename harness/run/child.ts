@@ -104,6 +104,8 @@ async function prepare(job: CellJob): Promise<Prepared> {
     let invoke: Invoke = (sink, run) => runScraper(job.scenario, { ...run, sink, ...(pool ? { pool } : {}) });
     const workload = job.scenario.workload;
     if (workload) {
+      // Function workloads are refused by the preflight until the runtime that runs them exists.
+      if (!('module' in workload)) throw new Error('a function workload cannot run in a cell yet');
       // Set before the module loads: a handler may read its configuration at load time.
       process.env.MAX_WORKERS = String(job.concurrency);
       const load = await importHandler(resolveFromScenario(scenarioDir, workload.module), workload.export);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import { ZodError, type z } from 'zod';
 import { InputError } from '../errors.ts';
-import { scenarioSchema, type Scenario } from './schema.ts';
+import { scenarioSchema, workloadFormIndex, type Scenario } from './schema.ts';
 
 export const DEFAULT_SCENARIO = 'scenarios/seed-case-study.json';
 
@@ -50,10 +50,28 @@ export function issueToInputError(file: string, error: z.ZodError, fixHint: stri
   });
 }
 
+/**
+ * `workload` is a union of three forms, and a union that fails says only that no form matched.
+ * When the object's keys tell which form it meant ("template", "function", "module"), the
+ * problems of that form are the useful ones: workload.function.runtime rather than "must be one of".
+ */
+function narrowWorkloadIssues(error: z.ZodError, raw: unknown): z.ZodError {
+  const workload = raw && typeof raw === 'object' ? (raw as { workload?: unknown }).workload : undefined;
+  const form = workloadFormIndex(workload);
+  if (form === undefined) return error;
+  const issues = error.issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || issue.path.length !== 1 || issue.path[0] !== 'workload') return [issue];
+    const meant = issue.errors[form];
+    if (!meant?.length) return [issue];
+    return meant.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+  });
+  return new ZodError(issues as z.core.$ZodIssue[]);
+}
+
 export function parseScenario(raw: unknown, file: string): Scenario {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    throw issueToInputError(file, parsed.error, 'see schema/scenario.schema.json for the allowed fields and values');
+    throw issueToInputError(file, narrowWorkloadIssues(parsed.error, raw), 'see schema/scenario.schema.json for the allowed fields and values');
   }
   return parsed.data;
 }

@@ -157,7 +157,7 @@ export const sinkSchema = z
 
 export type SinkSpec = z.infer<typeof sinkSchema>;
 
-export const workloadSchema = z
+export const moduleWorkloadSchema = z
   .object({
     module: z
       .string()
@@ -171,6 +171,94 @@ export const workloadSchema = z
   })
   .strict()
   .describe('Your own handler, run instead of the built-in scraper: called with { urls, concurrency, sink } per invocation, MAX_WORKERS set');
+
+/** Lambda runtimes a function workload may name: Python 3, Node.js 18/20/22, or a custom runtime's ./bootstrap. */
+export const FUNCTION_RUNTIME_PATTERN = /^(python3\.\d+|nodejs(18|20|22)\.x|provided\.al2|provided\.al2023)$/;
+export const FUNCTION_RUNTIMES_TEXT = 'python3.x, nodejs18.x, nodejs20.x, nodejs22.x, provided.al2023 or provided.al2';
+
+const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as MAX_WORKERS');
+const environmentSchema = z
+  .record(environmentName, z.string())
+  .describe('Environment variables of the function, as strings (Lambda passes only strings)');
+const eventSchema = z
+  .union([z.record(z.string(), z.unknown()), z.string().min(1)])
+  .describe('The invocation payload: a JSON object, or the path of a JSON file relative to the scenario file; default {}');
+const concurrencyVariableSchema = environmentName.describe(
+  'The environment variable the function reads its concurrency from; default the first of MAX_WORKERS, CONCURRENCY, WORKERS, MAX_CONCURRENCY in its environment',
+);
+const pythonSchema = z
+  .string()
+  .min(1)
+  .describe('Python interpreter: a path relative to the scenario file (such as ./.venv/bin/python) or a command on PATH; default python3.x of the runtime');
+
+export const inlineFunctionWorkloadSchema = z
+  .object({
+    function: z
+      .object({
+        runtime: z
+          .string()
+          .regex(FUNCTION_RUNTIME_PATTERN, `must be ${FUNCTION_RUNTIMES_TEXT}`)
+          .describe(`The Lambda runtime: ${FUNCTION_RUNTIMES_TEXT}`),
+        handler: z
+          .string()
+          .min(1)
+          .describe('The handler as Lambda reads it: module path relative to codeUri, a dot, the function (app.lambda_handler)'),
+        codeUri: z.string().min(1).describe('The directory of the function code, relative to the scenario file'),
+        event: eventSchema.optional(),
+        environment: environmentSchema.optional(),
+        concurrencyVariable: concurrencyVariableSchema.optional(),
+        python: pythonSchema.optional(),
+      })
+      .strict(),
+  })
+  .strict()
+  .describe('A Lambda function (Python, Node.js or a custom runtime) run unchanged with the event you give it');
+
+export const templateWorkloadSchema = z
+  .object({
+    template: z
+      .string({ error: 'must be the path of the SAM/CloudFormation template or serverless.yml, relative to the scenario file' })
+      .min(1)
+      .describe('SAM/CloudFormation template (YAML) or serverless.yml that deploys the function, relative to the scenario file'),
+    function: z
+      .string({ error: 'must name the function in the template: its logical ID, FunctionName or serverless key' })
+      .min(1)
+      .describe('The function in it: logical ID (SAM/CloudFormation), FunctionName, or key under functions (serverless.yml)'),
+    event: eventSchema.optional(),
+    environment: environmentSchema
+      .optional()
+      .describe('Variables set on top of the template\'s (key by key): the values of variables the template computes (!Ref, !Sub, ${ssm:...})'),
+    concurrencyVariable: concurrencyVariableSchema.optional(),
+    python: pythonSchema.optional(),
+  })
+  .strict()
+  .describe('The function as deployed: runtime, handler, code, memory size and environment read from its template');
+
+export const WORKLOAD_FORMS_TEXT =
+  'must be one of { "module": "./handler.ts" }, { "function": { "runtime", "handler", "codeUri", ... } } or { "template": "./template.yaml", "function": "LogicalId" }';
+
+export const workloadSchema = z
+  .union([moduleWorkloadSchema, inlineFunctionWorkloadSchema, templateWorkloadSchema], {
+    error: (issue) => (issue.code === 'invalid_union' ? WORKLOAD_FORMS_TEXT : undefined),
+  })
+  .describe('The job to run instead of the built-in scraper: your own handler module, a Lambda function, or a function from its template');
+
+export type ModuleWorkload = z.output<typeof moduleWorkloadSchema>;
+export type InlineFunctionWorkload = z.output<typeof inlineFunctionWorkloadSchema>;
+export type TemplateWorkload = z.output<typeof templateWorkloadSchema>;
+export type Workload = z.output<typeof workloadSchema>;
+
+/** The three forms' keys, in the order of the union: which form an object meant, by its keys. */
+export function workloadFormIndex(input: unknown): 0 | 1 | 2 | undefined {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return undefined;
+  if ('template' in input) return 2;
+  if ('module' in input) return 0;
+  if ('function' in input) {
+    const fn = (input as { function: unknown }).function;
+    return typeof fn === 'string' ? 2 : 1;
+  }
+  return undefined;
+}
 
 const memoryMb = z.number().int().min(128).max(10_240);
 

@@ -189,7 +189,7 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined, placem
   }
   if (plan.scenario.workload) {
     notes.push(
-      `The job is your handler (${plan.scenario.workload.module}); its requests, retries and errors were counted on the mock servers' side. The ideal makespan assumes the built-in client's timeouts and retries (scenario "client"), so a fidelity ratio far from 1 may mean your handler retries differently, not that the harness was slow.`,
+      `The job is your handler (${'module' in plan.scenario.workload ? plan.scenario.workload.module : 'a Lambda function'}); its requests, retries and errors were counted on the mock servers' side. The ideal makespan assumes the built-in client's timeouts and retries (scenario "client"), so a fidelity ratio far from 1 may mean your handler retries differently, not that the harness was slow.`,
     );
     if (plan.timeScale > 1) notes.push('Your handler\'s own timeouts and waits do not shrink with the time scale; run it at time scale 1 for durations you can trust.');
   }

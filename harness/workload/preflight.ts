@@ -7,6 +7,7 @@ import { InputError } from '../errors.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { createTableSql, missingVariableMessage, resolveConnectionString, resolveFromScenario } from './database.ts';
 import { NO_MODULE_FIX } from './load-handler.ts';
+import { resolveFunction } from './function-spec.ts';
 import type { ProbeReply, ProbeRequest } from './probe-child.ts';
 
 /**
@@ -35,6 +36,16 @@ export async function preflight(scenario: Scenario, scenarioFile: string, option
  */
 export async function checkWorkload(scenario: Scenario, scenarioFile: string, options: { fenced?: boolean } = {}): Promise<void> {
   if (!scenario.workload) return;
+  if (!('module' in scenario.workload)) {
+    // Resolve it all (template, handler, interpreter, event), so bad input says what to fix.
+    const spec = resolveFunction(scenario, scenarioFile);
+    throw new InputError({
+      file: scenarioFile,
+      field: 'workload',
+      problem: `running a Lambda function (${spec.runtime} ${spec.handler}) is not yet supported; its settings resolved fine`,
+      fix: 'use a workload.module handler for now',
+    });
+  }
   const modulePath = resolveFromScenario(scenarioDirOf(scenarioFile), scenario.workload.module);
   if (!existsSync(modulePath)) {
     throw new InputError({ file: scenarioFile, field: 'workload.module', problem: `no such module ${modulePath}`, fix: NO_MODULE_FIX });
