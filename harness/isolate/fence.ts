@@ -1,4 +1,4 @@
-import { fork, spawn, spawnSync, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,6 +67,8 @@ export interface Fence {
   readonly controlSocket: string | undefined;
   /** `fork`, inside the namespaces. */
   fork(modulePath: string, args: readonly string[], options: ForkOptions): ChildProcess;
+  /** `spawn`, inside the namespaces: a process of any runtime (a deployed function's). */
+  spawn(command: string, args: readonly string[], options: SpawnOptions): ChildProcess;
   /** Ends the host; the namespace goes with the last of its processes. */
   close(): Promise<void>;
 }
@@ -170,6 +172,10 @@ export async function openFence(serve?: FenceServe, names: readonly string[] = [
         execPath: 'nsenter',
         execArgv: [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, `--wd=${cwd}`, '--', process.execPath, ...nodeArgs],
       });
+    },
+    spawn(command, args, options) {
+      const cwd = options.cwd === undefined ? process.cwd() : String(options.cwd);
+      return spawn('nsenter', [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, `--wd=${cwd}`, '--', command, ...args], options);
     },
     async close() {
       cancelCleanUp();

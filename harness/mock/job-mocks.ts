@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { callFence } from '../isolate/fence-control.ts';
 import type { FenceTally } from '../isolate/fence-protocol.ts';
 import type { BackendOptions } from './backend.ts';
 import { startMocks } from './mocks.ts';
@@ -52,10 +52,10 @@ export function fencedServerMocks(controlSocket: string): JobMocks {
   return {
     name: 'net',
     begin: async (timeScale) => {
-      await control(controlSocket, 'POST', `/begin?timeScale=${timeScale}`);
+      await callFence(controlSocket, 'POST', `/begin?timeScale=${timeScale}`);
     },
     end: async () => {
-      const tally = JSON.parse(await control(controlSocket, 'GET', '/tally')) as FenceTally;
+      const tally = JSON.parse(await callFence(controlSocket, 'GET', '/tally')) as FenceTally;
       return {
         served: tally.served,
         unmocked: tally.unmocked,
@@ -68,17 +68,4 @@ export function fencedServerMocks(controlSocket: string): JobMocks {
     },
     stop: () => {},
   };
-}
-
-function control(socketPath: string, method: string, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const call = request({ socketPath, method, path }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => (response.statusCode && response.statusCode < 300 ? resolve(body) : reject(new Error(`fence control ${path}: ${response.statusCode}`))));
-    });
-    call.on('error', reject);
-    call.end();
-  });
 }
