@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { detectFunctionGroupController, memoryLimitBytes } from '../harness/run/cgroup.ts';
 import { RuntimeApi, type InvocationResult } from '../harness/runtime/runtime-api.ts';
 import { withFunction } from './helpers/lambda-function.ts';
 
@@ -150,6 +152,38 @@ describe('the Node runtime client against the Runtime API', () => {
       expect((await child.exited).exitCode).toBe(1);
     });
   });
+});
+
+const groups = detectFunctionGroupController();
+const requireCgroup = process.env.FANOUT_REQUIRE_CGROUP === '1';
+if (!groups && !requireCgroup) console.log('skipping the out-of-memory tests: no writable cgroup memory controller here (run as root on Linux; CI sets FANOUT_REQUIRE_CGROUP=1)');
+
+describe('a function that needs more memory than its size', () => {
+  for (const language of ['python', 'node'] as const) {
+    it.runIf(groups || requireCgroup)(`${language}: fits at 64 MB of 128, then is OOM-killed allocating 300 MB, reported as Lambda reports it and counted by the cgroup`, async () => {
+      expect(groups, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup memory controller was found').toBeDefined();
+      const group = groups!.create({ memoryMb: 128 });
+      try {
+        const fixture = language === 'python' ? { dir: 'python', handler: 'app.allocates' } : { dir: 'node-esm', handler: 'app.allocates' };
+        await withFunction({ language, ...fixture, memoryMb: 128, group }, async (api, child) => {
+          expect(await api.invoke({ mb: 64 }, { timeoutMs: 10_000 })).toMatchObject({ state: 'completed', response: language === 'python' ? 64 * 1024 * 1024 : 64 });
+          const peak = group.usage().peakMemoryBytes!;
+          expect(peak).toBeGreaterThan(64 * 1024 * 1024);
+          expect(peak).toBeLessThanOrEqual(memoryLimitBytes(128));
+          const result = await api.invoke({ mb: 300 }, { timeoutMs: 10_000 });
+          expect(result).toMatchObject({ state: 'errored', errorType: 'Runtime.OutOfMemory' });
+          expect(result.state === 'errored' && result.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: signal: killed$/);
+          expect(await child.exited).toEqual({ exitCode: null, signal: 'SIGKILL', outOfMemory: true });
+          const usage = group.usage();
+          if (usage.oomKills !== undefined) expect(usage.oomKills).toBeGreaterThanOrEqual(1);
+          expect(usage.cpuUs).toBeGreaterThan(0);
+        });
+      } finally {
+        group.remove();
+      }
+      for (const path of group.paths) expect(existsSync(path)).toBe(false);
+    }, 30_000);
+  }
 });
 
 describe('the Runtime API itself', () => {

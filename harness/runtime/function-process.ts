@@ -171,8 +171,11 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
   // Its own process group, so that whatever the function starts ends with it.
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const pid = child.pid;
+  let running = pid !== undefined;
   const killAll = () => {
-    if (pid !== undefined) {
+    // Once the runtime has exited (and its leftovers were ended with it) its pid may be another
+    // process's: then only the members of our own groups are signalled.
+    if (running && pid !== undefined) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
@@ -199,6 +202,9 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
       if (done) return;
       done = true;
+      // Whatever the function started goes with it, as Lambda ends the whole environment.
+      killAll();
+      running = false;
       forget();
       const exit: FunctionExit = { exitCode, signal, outOfMemory: options.group?.outOfMemory() ?? false };
       options.runtimeApi?.runtimeExited(exit);
