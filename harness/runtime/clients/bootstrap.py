@@ -127,6 +127,8 @@ def error_body(error_type, message, stack_trace):
 
 
 def main():
+    # Lambda's code directory is read-only: no bytecode is written beside the function's modules.
+    sys.dont_write_bytecode = True
     # The function's prints reach the log as they happen, as in Lambda, not when a buffer fills.
     for stream in (sys.stdout, sys.stderr):
         try:
