@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onExit } from './on-exit.ts';
 
@@ -10,6 +10,8 @@ import { onExit } from './on-exit.ts';
 
 const PREFIX = 'fanout-tuner-';
 const V1_ROOT = '/sys/fs/cgroup/cpu';
+const V1_MEMORY_ROOT = '/sys/fs/cgroup/memory';
+const V1_CPUACCT_ROOT = '/sys/fs/cgroup/cpuacct';
 const V2_ROOT = '/sys/fs/cgroup';
 const PERIOD_US = 10_000;
 /** The kernel refuses a quota below 1 ms per period. */
@@ -40,7 +42,8 @@ export interface CpuController {
   create(cpus: number): CpuGroup;
 }
 
-const live = new Set<CpuGroup>();
+/** Every group of ours still on disk: a CPU group, or one directory of a function's groups. */
+const live = new Set<{ readonly path: string; remove(): void }>();
 let sequence = 0;
 let cleanupInstalled = false;
 
@@ -161,7 +164,7 @@ export function detectCpuController(): CpuController | undefined {
 /** Removes groups left behind by sweeps that were killed before they could clean up. */
 export function removeStaleGroups(): number {
   let removed = 0;
-  for (const root of [V1_ROOT, V2_ROOT]) {
+  for (const root of [V1_ROOT, V1_MEMORY_ROOT, V1_CPUACCT_ROOT, V2_ROOT]) {
     let entries: string[];
     try {
       entries = readdirSync(root);
@@ -189,4 +192,264 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A function's memory as Lambda limits it, for a process of any runtime: a memory cgroup whose
+ * limit is the memory size (no swap, as Lambda has none), so that a function that needs more is
+ * killed by the kernel's OOM killer, as Lambda's is; with the CPU quota of the size, and the
+ * counters Lambda reports from: the peak memory of the process tree ("Max Memory Used"), its CPU
+ * time, and whether the OOM killer struck.
+ */
+export interface FunctionGroupUsage {
+  /** Peak memory charged to the group, bytes; undefined where the kernel keeps no peak (cgroup v2 before Linux 5.19). */
+  peakMemoryBytes: number | undefined;
+  /** CPU time of the group's processes, µs (user + system); undefined where no CPU accounting group could be made. */
+  cpuUs: number | undefined;
+  /** Processes the OOM killer ended in the group; undefined where the kernel does not count them (cgroup v1 before Linux 4.13). */
+  oomKills: number | undefined;
+  /**
+   * Times the group's usage hit its limit (v1 memory.failcnt + memory.memsw.failcnt, v2
+   * memory.events max); reclaim that succeeded counts too, and v1 with a memory+swap limit may
+   * count nothing even as the OOM killer strikes: `oomKills` is the evidence, this the fallback.
+   */
+  limitHits: number;
+}
+
+export interface FunctionGroup {
+  readonly kind: 'cgroup-v1' | 'cgroup-v2';
+  readonly memoryBytes: number;
+  /** CPUs the quota allows, or undefined for no quota. */
+  readonly cpus: number | undefined;
+  /** The group directories (one per v1 hierarchy; one under v2). */
+  readonly paths: readonly string[];
+  /** The cgroup.procs files a process is written to to join every group, e.g. before it execs. */
+  readonly procsFiles: readonly string[];
+  attach(pid: number): void;
+  usage(): FunctionGroupUsage;
+  /** Whether the OOM killer ended a process of the group (by its count, else by the limit having been hit). */
+  outOfMemory(): boolean;
+  remove(): void;
+}
+
+export interface FunctionGroupController {
+  readonly kind: 'cgroup-v1' | 'cgroup-v2';
+  create(limits: { memoryMb: number; cpus?: number }): FunctionGroup;
+}
+
+/** Lambda's MB are MiB: 128 MB is 134,217,728 bytes. */
+export function memoryLimitBytes(memoryMb: number): number {
+  return memoryMb * 1024 * 1024;
+}
+
+function readNumber(file: string): number | undefined {
+  try {
+    const value = Number(readFileSync(file, 'utf8').trim());
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `key value` line of a flat-keyed cgroup file (memory.oom_control, memory.events, cpu.stat). */
+export function readKey(text: string, key: string): number | undefined {
+  const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+function readKeyOf(file: string, key: string): number | undefined {
+  try {
+    return readKey(readFileSync(file, 'utf8'), key);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameDirectory(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/** Makes a directory per root (skipping roots that are one hierarchy), tracked for clean-up, and configures it; removes what it made if that fails. */
+function makeFunctionGroup(
+  kind: FunctionGroup['kind'],
+  roots: string[],
+  memoryBytes: number,
+  cpus: number | undefined,
+  configure: (dirs: string[]) => void,
+  usage: (dirs: string[]) => FunctionGroupUsage,
+): FunctionGroup {
+  installCleanup();
+  const name = `${PREFIX}${process.pid}-${sequence++}`;
+  const dirs: string[] = [];
+  const parts: { path: string; remove(): void }[] = [];
+  const remove = () => {
+    let failure: unknown;
+    for (const part of parts.splice(0).reverse()) {
+      try {
+        part.remove();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure) throw failure;
+  };
+  try {
+    for (const root of roots) {
+      if (roots.some((other, index) => index < roots.indexOf(root) && sameDirectory(other, root))) continue;
+      const path = join(root, name);
+      mkdirSync(path);
+      const part = {
+        path,
+        remove() {
+          live.delete(part);
+          removeDirectory(path);
+        },
+      };
+      live.add(part);
+      parts.push(part);
+      dirs.push(path);
+    }
+    configure(dirs);
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  const procsFiles = dirs.map((dir) => join(dir, 'cgroup.procs'));
+  const group: FunctionGroup = {
+    kind,
+    memoryBytes,
+    cpus,
+    paths: dirs,
+    procsFiles,
+    attach(pid) {
+      for (const file of procsFiles) writeFileSync(file, String(pid));
+    },
+    usage: () => usage(dirs),
+    outOfMemory() {
+      const { oomKills, limitHits } = usage(dirs);
+      return oomKills === undefined ? limitHits > 0 : oomKills > 0;
+    },
+    remove,
+  };
+  return group;
+}
+
+const functionV1: FunctionGroupController = {
+  kind: 'cgroup-v1',
+  create({ memoryMb, cpus }) {
+    const memoryBytes = memoryLimitBytes(memoryMb);
+    // memory first: usage() finds each counter by the directory's position.
+    // CPU accounting where its hierarchy is mounted (alone, or with cpu as cpu,cpuacct).
+    const roots = [V1_MEMORY_ROOT, ...(existsSync(V1_CPUACCT_ROOT) ? [V1_CPUACCT_ROOT] : []), ...(cpus === undefined ? [] : [V1_ROOT])];
+    const find = (dirs: string[], file: string) => dirs.find((dir) => existsSync(join(dir, file)));
+    return makeFunctionGroup(
+      'cgroup-v1',
+      roots,
+      memoryBytes,
+      cpus,
+      (dirs) => {
+        const memory = dirs[0]!;
+        writeFileSync(join(memory, 'memory.limit_in_bytes'), String(memoryBytes));
+        // No swap, as in Lambda: memory+swap may not exceed memory (where swap accounting is on).
+        if (existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) writeFileSync(join(memory, 'memory.memsw.limit_in_bytes'), String(memoryBytes));
+        if (existsSync(join(memory, 'memory.swappiness'))) {
+          try {
+            writeFileSync(join(memory, 'memory.swappiness'), '0');
+          } catch {
+            // refused under some hierarchies; the memsw limit already keeps the group off swap
+          }
+        }
+        if (cpus !== undefined) {
+          const cpu = find(dirs, 'cpu.cfs_quota_us')!;
+          const { periodUs, quotaUs } = quotaFor(cpus);
+          writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(periodUs));
+          writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quotaUs));
+        }
+      },
+      (dirs) => {
+        const memory = dirs[0]!;
+        const cpuacct = find(dirs, 'cpuacct.usage');
+        const cpuNs = cpuacct ? readNumber(join(cpuacct, 'cpuacct.usage')) : undefined;
+        return {
+          peakMemoryBytes: readNumber(join(memory, 'memory.max_usage_in_bytes')),
+          cpuUs: cpuNs === undefined ? undefined : Math.round(cpuNs / 1000),
+          oomKills: readKeyOf(join(memory, 'memory.oom_control'), 'oom_kill'),
+          // With swap accounting on, the memory+swap limit (set to the same size) is the one hit.
+          limitHits: (readNumber(join(memory, 'memory.failcnt')) ?? 0) + (readNumber(join(memory, 'memory.memsw.failcnt')) ?? 0),
+        };
+      },
+    );
+  },
+};
+
+const functionV2: FunctionGroupController = {
+  kind: 'cgroup-v2',
+  create({ memoryMb, cpus }) {
+    const memoryBytes = memoryLimitBytes(memoryMb);
+    return makeFunctionGroup(
+      'cgroup-v2',
+      [V2_ROOT],
+      memoryBytes,
+      cpus,
+      ([dir]) => {
+        writeFileSync(join(dir!, 'memory.max'), String(memoryBytes));
+        if (existsSync(join(dir!, 'memory.swap.max'))) writeFileSync(join(dir!, 'memory.swap.max'), '0');
+        // One OOM kill ends the whole process tree, as Lambda ends the whole environment.
+        if (existsSync(join(dir!, 'memory.oom.group'))) writeFileSync(join(dir!, 'memory.oom.group'), '1');
+        if (cpus !== undefined) {
+          const { periodUs, quotaUs } = quotaFor(cpus);
+          writeFileSync(join(dir!, 'cpu.max'), `${quotaUs} ${periodUs}`);
+        }
+      },
+      ([dir]) => {
+        const events = join(dir!, 'memory.events');
+        return {
+          peakMemoryBytes: readNumber(join(dir!, 'memory.peak')),
+          cpuUs: readKeyOf(join(dir!, 'cpu.stat'), 'usage_usec'),
+          oomKills: readKeyOf(events, 'oom_kill'),
+          limitHits: readKeyOf(events, 'max') ?? 0,
+        };
+      },
+    );
+  },
+};
+
+/** Enables the controllers for the root's children under cgroup v2, where they are not yet. */
+function enableV2Controllers(names: string[]): void {
+  try {
+    const enabled = readFileSync(join(V2_ROOT, 'cgroup.subtree_control'), 'utf8');
+    const missing = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(enabled));
+    if (missing.length > 0) writeFileSync(join(V2_ROOT, 'cgroup.subtree_control'), missing.map((name) => `+${name}`).join(' '));
+  } catch {
+    // not ours to change here: creating the group will tell
+  }
+}
+
+/**
+ * The writable memory controller of this machine (with CPU accounting and quotas), or undefined
+ * (not Linux, not root, no memory controller).
+ */
+export function detectFunctionGroupController(): FunctionGroupController | undefined {
+  const candidates: FunctionGroupController[] = [];
+  if (existsSync(join(V1_MEMORY_ROOT, 'memory.limit_in_bytes'))) candidates.push(functionV1);
+  if (existsSync(join(V2_ROOT, 'cgroup.controllers'))) {
+    const controllers = readFileSync(join(V2_ROOT, 'cgroup.controllers'), 'utf8');
+    if (/\bmemory\b/.test(controllers)) {
+      enableV2Controllers(['memory', 'cpu']);
+      candidates.push(functionV2);
+    }
+  }
+  for (const controller of candidates) {
+    try {
+      controller.create({ memoryMb: 128, cpus: 1 }).remove();
+      return controller;
+    } catch {
+      // not writable here: try the next
+    }
+  }
+  return undefined;
 }
