@@ -102,7 +102,10 @@ await runCli(async () => {
   const current = typeof options.current === 'string' ? parseSetting(options.current) : undefined;
   const placement = simulated ? undefined : choosePlacement({ scenario, ...(backend ? { backend } : {}), isolation: options.isolation as IsolationMode });
   if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
-  await preflight(scenario, file, { fenced: placement?.fenced === true });
+  const functionSpec = await preflight(scenario, file, { fenced: placement?.fenced === true });
+  if (functionSpec && timeScale !== 1) {
+    throw new InputError({ file, field: typeof options.timeScale === 'string' ? '--time-scale' : 'sweep.timeScale', problem: 'a deployed function runs in real time: its own timeouts, waits and retries do not shrink with the scenario\'s latencies', fix: 'set sweep.timeScale to 1, or pass --time-scale 1' });
+  }
 
   const cells = shard ? selectShard(grid, shard, { weight: (cell) => 1 / cell.concurrency }) : grid;
   const parallelCells =
@@ -126,6 +129,7 @@ await runCli(async () => {
           toolVersion: toolVersion(),
           scenarioDir: scenarioDirOf(file),
           placement: placement!,
+          ...(functionSpec ? { functionSpec } : {}),
         },
         createProgress(),
       );

@@ -103,6 +103,21 @@ export class DatabaseProxy {
   }
 }
 
+/**
+ * Inside the namespace: each connection to address:port is passed to a Unix socket served in the
+ * sweep's process (the Lambda Runtime API, which lives with the sweep and its cgroups).
+ */
+export function startRelay(address: string, port: number, socketPath: string): Promise<Server> {
+  const server = createServer((inside) => pipeBoth(inside, connect(socketPath)));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
 function pipeBoth(a: Socket, b: Socket): void {
   a.pipe(b);
   b.pipe(a);

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { NetReplay } from '../mock/net-backend.ts';
-import { DatabaseProxy } from './database-bridge.ts';
+import { DatabaseProxy, startRelay } from './database-bridge.ts';
 import { RefusingNameServer } from './dns.ts';
 import type { FenceSetup, FenceHostMessage, FenceTally } from './fence-protocol.ts';
 
@@ -34,6 +34,7 @@ async function setUp(setup: FenceSetup): Promise<void> {
   if (existsSync('/etc/resolv.conf')) run('mount', ['--bind', setup.resolvFile, '/etc/resolv.conf']);
   const names = await RefusingNameServer.start();
   const database = setup.database ? await DatabaseProxy.start(setup.database) : undefined;
+  if (setup.runtimeApi) await startRelay(setup.runtimeApi.address, setup.runtimeApi.port, setup.runtimeApi.socketPath);
   const serve = setup.serve;
   if (!serve) return;
   const leaves = new Map(serve.leaves);

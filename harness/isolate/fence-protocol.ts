@@ -14,6 +14,8 @@ export interface FenceSetup {
     leaves: Array<[string, { certFile: string; keyFile: string }]>;
     controlSocket: string;
   };
+  /** A deployed function's Lambda Runtime API: relayed from address:port inside to the sweep's Unix socket. */
+  runtimeApi?: { address: string; port: number; socketPath: string };
   /** A deployed function's database: where it connects inside, and the machine side's socket. */
   database?: {
     address: string;

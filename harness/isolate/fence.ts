@@ -58,7 +58,12 @@ export interface FenceServe {
   certificates: Certificates;
   /** A deployed function's database: served at the sink's `endpoint`, forwarded to this real server. */
   database?: { host: string; port: number };
+  /** A deployed function's Runtime API, listening on this Unix socket in the sweep: reached inside at RUNTIME_API_ADDRESS. */
+  runtimeApiSocket?: string;
 }
+
+/** Where a function's runtime finds the Lambda Runtime API inside its namespace (AWS_LAMBDA_RUNTIME_API). */
+export const RUNTIME_API_ADDRESS = { address: '127.0.0.1', port: 9001 } as const;
 
 export interface Fence {
   /** The host process, whose namespaces the cell joins. */
@@ -69,6 +74,8 @@ export interface Fence {
   fork(modulePath: string, args: readonly string[], options: ForkOptions): ChildProcess;
   /** `spawn`, inside the namespaces: a process of any runtime (a deployed function's). */
   spawn(command: string, args: readonly string[], options: SpawnOptions): ChildProcess;
+  /** The command and arguments that run `command` inside the namespaces, for those who spawn it themselves. */
+  enter(command: { command: string; args: string[] }, cwd: string): { command: string; args: string[] };
   /** Ends the host; the namespace goes with the last of its processes. */
   close(): Promise<void>;
 }
@@ -118,6 +125,7 @@ export async function openFence(serve?: FenceServe, names: readonly string[] = [
         }
       : {}),
   };
+  if (serve?.runtimeApiSocket) setup.runtimeApi = { ...RUNTIME_API_ADDRESS, socketPath: serve.runtimeApiSocket };
   writeFileSync(setup.hostsFile, hostsFileText(addresses));
   const forwarder = setup.database && serve?.database ? await startDatabaseForwarder(setup.database.socketPath, serve.database) : undefined;
   // Every name the hosts file does not know goes to the fence host's refusing name server.
@@ -160,6 +168,10 @@ export async function openFence(serve?: FenceServe, names: readonly string[] = [
   }
 
   const pid = host.pid!;
+  const enter = (command: { command: string; args: string[] }, cwd: string) => ({
+    command: 'nsenter',
+    args: [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, `--wd=${cwd}`, '--', command.command, ...command.args],
+  });
   return {
     pid,
     controlSocket: setup.serve?.controlSocket,
@@ -174,9 +186,10 @@ export async function openFence(serve?: FenceServe, names: readonly string[] = [
       });
     },
     spawn(command, args, options) {
-      const cwd = options.cwd === undefined ? process.cwd() : String(options.cwd);
-      return spawn('nsenter', [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, `--wd=${cwd}`, '--', command, ...args], options);
+      const entered = enter({ command, args: [...args] }, options.cwd === undefined ? process.cwd() : String(options.cwd));
+      return spawn(entered.command, entered.args, options);
     },
+    enter,
     async close() {
       cancelCleanUp();
       if (host.connected) host.disconnect();

@@ -37,6 +37,8 @@ export const repSchema = z.object({
   connectionsOpened: z.number().int().nonnegative().optional(),
   /** `net` backend: CPU the servers spent, in their own process outside the job's quota. */
   serverCpuMs: ms.optional(),
+  /** A deployed function: rows that appeared in the sink's table during the invocation. */
+  rowsWritten: z.number().int().nonnegative().optional(),
   requests: z.number().int().nonnegative(),
   /** Requests that failed for good, after their retries. */
   errors: z.number().int().nonnegative(),

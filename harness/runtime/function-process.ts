@@ -145,6 +145,8 @@ export interface FunctionProcessOptions {
   group?: FunctionGroup;
   /** Starts INIT's clock at the spawn, and hears of the process's exit (failing its invocation as Lambda would). */
   runtimeApi?: RuntimeApi;
+  /** Runs the final command somewhere else: inside the cell's namespaces (`Fence.enter`). The pid stays the runtime's. */
+  wrap?: (command: BootstrapCommand) => BootstrapCommand;
 }
 
 export interface FunctionProcess {
@@ -166,7 +168,8 @@ function joinGroupsFirst(command: BootstrapCommand, procsFiles: readonly string[
 
 export function startFunctionProcess(options: FunctionProcessOptions): FunctionProcess {
   const resolved = { command: resolveExecutable(options.command.command), args: options.command.args };
-  const { command, args } = options.group ? joinGroupsFirst(resolved, options.group.procsFiles) : resolved;
+  const joined = options.group ? joinGroupsFirst(resolved, options.group.procsFiles) : resolved;
+  const { command, args } = options.wrap ? options.wrap(joined) : joined;
   options.runtimeApi?.beginInit();
   // Its own process group, so that whatever the function starts ends with it.
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -28,6 +28,12 @@ export interface RuntimeApiOptions {
   host: string;
   /** 0 picks a free port; read it back from `port`. */
   port: number;
+  /**
+   * Listen on this Unix socket instead: the runtime then reaches the API at host:port through a
+   * relay in its network namespace, which cannot reach this machine's loopback. `host` and
+   * `port` are still what the runtime is told.
+   */
+  socketPath?: string;
   /** Name and region of the function the invoked ARN names. */
   functionName?: string;
   region?: string;
@@ -134,7 +140,8 @@ export class RuntimeApi {
   private constructor(server: Server, options: RuntimeApiOptions) {
     this.server = server;
     this.host = options.host;
-    this.port = (server.address() as AddressInfo).port;
+    const bound = server.address();
+    this.port = typeof bound === 'object' && bound ? (bound as AddressInfo).port : options.port;
     const region = options.region ?? 'us-east-1';
     this.functionArn = `arn:aws:lambda:${region}:${options.accountId ?? '123456789012'}:function:${options.functionName ?? 'function'}`;
     this.init = new Promise((resolve) => {
@@ -150,10 +157,12 @@ export class RuntimeApi {
     server.keepAliveTimeout = 0;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port, options.host, () => {
+      const listening = () => {
         server.off('error', reject);
         resolve();
-      });
+      };
+      if (options.socketPath) server.listen(options.socketPath, listening);
+      else server.listen(options.port, options.host, listening);
     });
     const api = new RuntimeApi(server, options);
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {

@@ -20,6 +20,7 @@ export function toRep(measurement: RepMeasurement): Rep {
     ...(measurement.connectionsOpened !== undefined ? { connectionsOpened: measurement.connectionsOpened } : {}),
     peakRssMb: measurement.peakRssMb,
     ...(measurement.serverCpuMs !== undefined ? { serverCpuMs: measurement.serverCpuMs } : {}),
+    ...(measurement.rowsWritten !== undefined ? { rowsWritten: measurement.rowsWritten } : {}),
     requests: measurement.requests,
     errors: measurement.errors,
     retries: measurement.retries,

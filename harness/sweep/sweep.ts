@@ -10,7 +10,9 @@ import type { Shard } from './shard.ts';
 import { writeJsonAtomic } from '../results/io.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { detectCpuController, removeStaleGroups, type CpuController } from '../run/cgroup.ts';
+import { detectCpuController, detectFunctionGroupController, removeStaleGroups, type CpuController, type FunctionGroupController } from '../run/cgroup.ts';
+import { openFunctionSession } from '../run/function-cell.ts';
+import type { FunctionSpec } from '../workload/function-spec.ts';
 import { openCellSession, type CellRun, type CellSession } from '../run/run-cell.ts';
 import type { CellJob } from '../run/protocol.ts';
 import { buildCell, FIDELITY_LIMIT, type CellModelInputs } from './cell.ts';
@@ -56,6 +58,8 @@ export interface SweepPlan {
   isolation?: IsolationMode;
   /** Decided before the sweep (so a fallback can be said at once); from backend and isolation if absent. */
   placement?: Placement;
+  /** A deployed function (workload.function or .template), resolved by the preflight. */
+  functionSpec?: FunctionSpec;
 }
 
 /** How the cells will be served and fenced, decided once per sweep from what this machine allows. */
@@ -68,6 +72,20 @@ export interface Placement {
 
 export function choosePlacement(plan: Pick<SweepPlan, 'scenario' | 'backend' | 'isolation'>, support: NamespaceSupport = namespaceSupport()): Placement {
   const isolation = plan.isolation ?? 'auto';
+  if (plan.scenario.workload && !('module' in plan.scenario.workload)) {
+    // A deployed function opens its own sockets in its own runtime: only real servers in a fence can answer it.
+    if (plan.backend && plan.backend !== 'net') {
+      throw new InputError({ field: '--backend', problem: `a deployed function is served over real sockets; ${plan.backend} intercepts only Node clients in process`, fix: 'leave out --backend, or pass --backend net' });
+    }
+    if (isolation === 'none' || !support.available) {
+      throw new InputError({
+        field: isolation === 'none' ? '--isolation' : 'workload',
+        problem: `a deployed function runs in a network namespace of its own, ${support.available ? 'and --isolation none turns those off' : `but ${support.reason}`}`,
+        fix: isolation === 'none' ? 'leave out --isolation none' : 'run the sweep as root on Linux',
+      });
+    }
+    return { backend: 'net', fenced: true };
+  }
   const wanted = plan.backend ?? backendFor(plan.scenario.client.library);
   if (isolation === 'none') {
     if (wanted === 'net') {
@@ -136,6 +154,19 @@ function chooseController(mode: ThrottleMode): CpuController | undefined {
       field: '--cpu-throttle',
       problem: 'cgroup was asked for, but no writable CPU controller was found (needs Linux, root and the cpu controller)',
       fix: 'run as root on Linux, or leave out --cpu-throttle',
+    });
+  }
+  return controller;
+}
+
+/** A deployed function's limits are cgroups (memory and CPU), the only ones every runtime obeys. */
+function chooseFunctionGroups(mode: ThrottleMode): FunctionGroupController {
+  const controller = mode === 'none' || mode === 'model' ? undefined : detectFunctionGroupController();
+  if (!controller) {
+    throw new InputError({
+      field: mode === 'auto' || mode === 'cgroup' ? 'workload' : '--cpu-throttle',
+      problem: 'a deployed function needs cgroups for its memory and CPU limits (Linux, root, the memory and cpu controllers)',
+      fix: mode === 'auto' || mode === 'cgroup' ? 'run the sweep as root on Linux' : 'leave out --cpu-throttle',
     });
   }
   return controller;
@@ -327,8 +358,9 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const journal = journalPath(plan.outFile);
   const resumed = plan.resume ? readJournal(journal, hash) : undefined;
   const startedAt = resumed?.startedAt ?? new Date().toISOString();
-  const controller = chooseController(plan.cpuThrottle);
-  if (controller) removeStaleGroups();
+  const functionGroups = plan.functionSpec ? chooseFunctionGroups(plan.cpuThrottle) : undefined;
+  const controller = plan.functionSpec ? undefined : chooseController(plan.cpuThrottle);
+  if (controller || functionGroups) removeStaleGroups();
   const placement = plan.placement ?? choosePlacement(plan);
   const net = placement.backend === 'net';
   const loopback = net ? await measureLoopbackCost() : undefined;
@@ -354,7 +386,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     env: describeEnvironment(),
     scenario: plan.scenario,
     scenarioHash: hash,
-    method: methodOf(plan, controller, placement, loopback, cellModel.connectCpuMs),
+    method: { ...methodOf(plan, controller, placement, loopback, cellModel.connectCpuMs), ...(functionGroups ? { cpuThrottle: 'cgroup' as const } : {}) },
     startedAt,
     grid: plan.grid,
     ...(plan.shard ? { shard: plan.shard } : {}),
@@ -398,8 +430,20 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     onCell?.(cell);
   };
 
+  /** A deployed function's cell: its own runtime process, fenced, under its memory and CPU limits. */
+  const openFunctionCell = async (key: CellKey, spec: FunctionSpec): Promise<{ cells: CellSession; release: () => Promise<void> }> => {
+    const cells = await openFunctionSession(spec, jobFor(key), {
+      controller: functionGroups!,
+      cpus: Math.min(cores, cpuShare(key.memoryMb) * plan.timeScale),
+      certificates: certificates!,
+      region: plan.scenario.lambda.region,
+    });
+    return { cells, release: async () => {} };
+  };
+
   /** A cell process for `key`'s memory size: fenced (with the servers, on `net`) and under its quota. */
   const openSession = async (key: CellKey): Promise<{ cells: CellSession; release: () => Promise<void> }> => {
+    if (plan.functionSpec) return openFunctionCell(key, plan.functionSpec);
     const fence: Fence | undefined = placement.fenced
       ? await openFence(certificates ? { scenario: plan.scenario, timeScale: plan.timeScale, certificates } : undefined)
       : undefined;

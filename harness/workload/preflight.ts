@@ -7,7 +7,7 @@ import { InputError } from '../errors.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { createTableSql, missingVariableMessage, resolveConnectionString, resolveFromScenario } from './database.ts';
 import { NO_MODULE_FIX } from './load-handler.ts';
-import { resolveFunction } from './function-spec.ts';
+import { resolveFunction, type FunctionSpec } from './function-spec.ts';
 import type { ProbeReply, ProbeRequest } from './probe-child.ts';
 
 /**
@@ -25,27 +25,21 @@ export function scenarioDirOf(scenarioFile: string): string {
   return dirname(scenarioFile);
 }
 
-export async function preflight(scenario: Scenario, scenarioFile: string, options: { fenced?: boolean } = {}): Promise<void> {
-  await checkWorkload(scenario, scenarioFile, options);
+/** Checks what the cells will need; for a deployed function, returns it resolved (template, handler, interpreter, event). */
+export async function preflight(scenario: Scenario, scenarioFile: string, options: { fenced?: boolean } = {}): Promise<FunctionSpec | undefined> {
+  const spec = await checkWorkload(scenario, scenarioFile, options);
   await checkSink(scenario, scenarioFile);
+  return spec;
 }
 
 /**
  * Loads the handler module in a throwaway process with the mocks on and checks its export; in a
  * fence of its own when the cells will be fenced, since loading a module runs its code.
  */
-export async function checkWorkload(scenario: Scenario, scenarioFile: string, options: { fenced?: boolean } = {}): Promise<void> {
-  if (!scenario.workload) return;
-  if (!('module' in scenario.workload)) {
-    // Resolve it all (template, handler, interpreter, event), so bad input says what to fix.
-    const spec = resolveFunction(scenario, scenarioFile);
-    throw new InputError({
-      file: scenarioFile,
-      field: 'workload',
-      problem: `running a Lambda function (${spec.runtime} ${spec.handler}) is not yet supported; its settings resolved fine`,
-      fix: 'use a workload.module handler for now',
-    });
-  }
+export async function checkWorkload(scenario: Scenario, scenarioFile: string, options: { fenced?: boolean } = {}): Promise<FunctionSpec | undefined> {
+  if (!scenario.workload) return undefined;
+  // Resolve it all (template, handler, interpreter, event), so bad input says what to fix.
+  if (!('module' in scenario.workload)) return resolveFunction(scenario, scenarioFile);
   const modulePath = resolveFromScenario(scenarioDirOf(scenarioFile), scenario.workload.module);
   if (!existsSync(modulePath)) {
     throw new InputError({ file: scenarioFile, field: 'workload.module', problem: `no such module ${modulePath}`, fix: NO_MODULE_FIX });
@@ -58,6 +52,7 @@ export async function checkWorkload(scenario: Scenario, scenarioFile: string, op
     await fence?.close();
   }
   if (!reply.ok) throw new InputError({ file: scenarioFile, field: reply.field, problem: reply.problem, fix: reply.fix });
+  return undefined;
 }
 
 function probe(request: ProbeRequest, fence: Fence | undefined): Promise<ProbeReply> {

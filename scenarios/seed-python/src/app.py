@@ -7,6 +7,7 @@ context) through the Lambda Runtime API, the pages come from the scenario's host
 and the database is a real PostgreSQL behind a proxy with RDS-like latency.
 """
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +18,10 @@ from bs4 import BeautifulSoup
 
 RETRIES = 2
 TIMEOUT_S = 10
+DB_CONNECTIONS = 5
+
+# psycopg2's pool raises when all its connections are out; workers wait for one instead.
+_free_connections = threading.BoundedSemaphore(DB_CONNECTIONS)
 
 # Opened once per container, outside the handler, as the Lambda documentation advises.
 _pool = None
@@ -27,7 +32,7 @@ def _connections():
     if _pool is None:
         _pool = psycopg2.pool.ThreadedConnectionPool(
             1,
-            5,
+            DB_CONNECTIONS,
             host=os.environ["DB_HOST"],
             port=int(os.environ.get("DB_PORT", "5432")),
             dbname=os.environ["DB_NAME"],
@@ -68,26 +73,27 @@ def _fetch(url):
     return None
 
 
-def _scrape(url):
+def _scrape(pool, url):
     html = _fetch(url)
     if html is None:
         return False
     page = BeautifulSoup(html, "html.parser")
     title = page.title.get_text(strip=True) if page.title else ""
     links = len(page.find_all("a", href=True))
-    pool = _connections()
-    conn = pool.getconn()
-    try:
-        with conn.cursor() as cur:
-            cur.execute("INSERT INTO pages (url, title, links) VALUES (%s, %s, %s)", (url, title, links))
-        conn.commit()
-    finally:
-        pool.putconn(conn)
+    with _free_connections:
+        conn = pool.getconn()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO pages (url, title, links) VALUES (%s, %s, %s)", (url, title, links))
+            conn.commit()
+        finally:
+            pool.putconn(conn)
     return True
 
 
 def lambda_handler(event, context):
     urls = event["urls"]
+    pool = _connections()
     with ThreadPoolExecutor(max_workers=int(os.environ["MAX_WORKERS"])) as executor:
-        written = sum(executor.map(_scrape, urls))
+        written = sum(executor.map(lambda url: _scrape(pool, url), urls))
     return {"pages": len(urls), "rows": written}
