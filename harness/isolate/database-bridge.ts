@@ -15,19 +15,25 @@ import type { Distribution } from '../scenario/schema.ts';
  * them, a Unix socket in the fence's directory, which both can see.
  */
 
-/** The machine side: forwards each connection on `socketPath` to the real server. */
-export function startDatabaseForwarder(socketPath: string, target: { host: string; port: number }): Promise<Server> {
-  const server = createServer((inside) => {
-    const outside = connect(target.port, target.host);
-    pipeBoth(inside, outside);
-  });
+/** Resolves once `server` listens on a Unix socket path or on port + address; rejects if it cannot. */
+function listening(server: Server, at: string | { port: number; address: string }): Promise<Server> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => {
+    const ready = () => {
       server.off('error', reject);
       resolve(server);
-    });
+    };
+    if (typeof at === 'string') server.listen(at, ready);
+    else server.listen(at.port, at.address, ready);
   });
+}
+
+/** The machine side: forwards each connection on `socketPath` to the real server. */
+export function startDatabaseForwarder(socketPath: string, target: { host: string; port: number }): Promise<Server> {
+  return listening(
+    createServer((inside) => pipeBoth(inside, connect(target.port, target.host))),
+    socketPath,
+  );
 }
 
 export interface DatabaseProxyOptions {
@@ -82,13 +88,7 @@ export class DatabaseProxy {
       database.on('close', () => client.end());
     });
     proxy = new DatabaseProxy(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.address, () => {
-        server.off('error', reject);
-        resolve(proxy!);
-      });
-    });
+    return listening(server, options).then(() => proxy!);
   }
 
   /** Round trips since the last call. */
@@ -108,14 +108,10 @@ export class DatabaseProxy {
  * sweep's process (the Lambda Runtime API, which lives with the sweep and its cgroups).
  */
 export function startRelay(address: string, port: number, socketPath: string): Promise<Server> {
-  const server = createServer((inside) => pipeBoth(inside, connect(socketPath)));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+  return listening(
+    createServer((inside) => pipeBoth(inside, connect(socketPath))),
+    { port, address },
+  );
 }
 
 function pipeBoth(a: Socket, b: Socket): void {

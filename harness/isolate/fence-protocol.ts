@@ -1,5 +1,6 @@
 import type { NetTally } from '../mock/net-backend.ts';
-import type { Distribution, Scenario } from '../scenario/schema.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import type { DatabaseProxyOptions } from './database-bridge.ts';
 
 /** What the sweep tells a fence host to set up in its namespace. */
 export interface FenceSetup {
@@ -17,14 +18,7 @@ export interface FenceSetup {
   /** A deployed function's Lambda Runtime API: relayed from address:port inside to the sweep's Unix socket. */
   runtimeApi?: { address: string; port: number; socketPath: string };
   /** A deployed function's database: where it connects inside, and the machine side's socket. */
-  database?: {
-    address: string;
-    port: number;
-    socketPath: string;
-    latencyMs: Distribution;
-    seed: number;
-    timeScale: number;
-  };
+  database?: DatabaseProxyOptions;
 }
 
 export type FenceHostMessage = { type: 'ready' } | { type: 'failed'; error: string };
