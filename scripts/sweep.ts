@@ -39,7 +39,7 @@ const program = newCommand('sweep')
   .option('--parallel <n>', 'cells measured at once, each in its own process with its share of the cores (default: one per core; 1 when rows go to a real database or parsing uses worker threads)')
   .option('--resume', 'continue a sweep that was interrupted, from its journal beside --out')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
-  .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report')
+  .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report (default for a function read from its template: its MemorySize and concurrency variable)')
   .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
   .addOption(
     new Option(
@@ -152,7 +152,10 @@ await runCli(async () => {
   console.log(`results: ${outFile}`);
   if (options.report !== false) {
     const reportFile = typeof options.report === 'string' ? options.report : simulated ? `reports/${scenario.name}.simulated.html` : undefined;
-    const written = await writeReport(results, { outFile: reportFile, current });
+    // A function read from its template: today's MemorySize and concurrency variable are the report's baseline.
+    const deployed = functionSpec?.current;
+    const baseline = current ?? (deployed?.memoryMb && deployed.concurrency ? { memoryMb: deployed.memoryMb, concurrency: deployed.concurrency } : undefined);
+    const written = await writeReport(results, { outFile: reportFile, ...(baseline ? { current: baseline } : {}) });
     console.log(`report:  ${written.htmlFile}`);
   }
 });
