@@ -318,7 +318,7 @@ describe('sweep of a function workload', () => {
     ]);
   });
 
-  it('exits 2 for a function the template lacks, and refuses a valid function as not yet runnable', () => {
+  it('exits 2 for a function the template lacks, before and whatever --isolation says; a valid function only for --isolation none', () => {
     const bad = project.scenario({ template: './template.yaml', function: 'Scraper' });
     const run = runScript('sweep', [bad, '--isolation', 'none', '--out', join(dir, 'out.json'), '--no-report']);
     expect(run.code).toBe(2);
@@ -330,7 +330,7 @@ describe('sweep of a function workload', () => {
     const refused = runScript('sweep', [good, '--isolation', 'none', '--out', join(dir, 'out.json'), '--no-report']);
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toBe(
-      `error: ${good}: workload: running a Lambda function (nodejs20.x lib/index.handler) is not yet supported; its settings resolved fine. Fix: use a workload.module handler for now`,
+      'error: --isolation: a deployed function runs in a network namespace of its own, and --isolation none turns those off. Fix: leave out --isolation none',
     );
   });
 });
