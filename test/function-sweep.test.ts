@@ -10,6 +10,7 @@ import { detectFunctionGroupController } from '../harness/run/cgroup.ts';
 import type { ScenarioInput } from '../harness/scenario/schema.ts';
 import { runScriptAsync, type CliRun } from './helpers/cli.ts';
 import { assertNamespaces, runFenced, skipNote } from './helpers/namespace.ts';
+import { withFunction } from './helpers/lambda-function.ts';
 import { startSentinel, type Sentinel } from './helpers/sentinel.ts';
 import { writeScenario } from './helpers/scenario-files.ts';
 
@@ -232,5 +233,27 @@ describe.runIf(runFunctions)('a Python function\'s own sockets and requests outs
       expect(swept.reps[0]?.requests).toBe(1);
     }
     expect(results.cells).toHaveLength(2);
+  });
+
+  it('would have reached the sentinel: the same function outside a fence connects and sends to it', { timeout: SWEEP_TIMEOUT_MS }, async () => {
+    sentinel.reset();
+    // Every target is on this machine: the undefined host is the sentinel by name, the page a closed port.
+    const event = { port: sentinel.port, undefinedHost: `localhost:${sentinel.port}`, url: 'http://127.0.0.1:1/' };
+    await withFunction({ language: 'python', dir: 'python-sweep', handler: 'app.escapes', concurrency: 1 }, async (api) => {
+      const result = await api.invoke(event, { timeoutMs: 10_000 });
+      expect(result.state).toBe('completed');
+      expect(result.state === 'completed' ? result.response : undefined).toEqual({
+        tcp: 'sent',
+        udp: 'sent',
+        // The sentinel takes the request and hangs up without an answer.
+        'loopback-http': 'ConnectionError',
+        'undefined-host': 'ConnectionError',
+        'scenario-host': 'ConnectionError',
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(sentinel.datagrams).toBe(1);
+    expect(sentinel.connections).toBe(3);
+    expect(sentinel.tags()).toEqual(['hole-python-dns', 'hole-python-http', 'hole-python-tcp', 'hole-python-udp']);
   });
 });
