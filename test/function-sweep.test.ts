@@ -166,6 +166,19 @@ describe.runIf(runFunctions)('a Python function that fails in one cell: the cell
     expect(Date.now() - began).toBeLessThan(25_000);
   });
 
+  it('finds a handler function its module lacks only at INIT: the sweep exits 0 with every cell errored by Runtime.HandlerNotFound', { timeout: SWEEP_TIMEOUT_MS }, async () => {
+    assertSupport();
+    // The preflight checks that app.py exists, not that it defines the function (that takes running
+    // the module); so this bad input is not refused with exit 2 but costs a runtime start per cell.
+    const { cell, results } = await sweep(pythonScenario('fn-no-handler', { handler: 'app.no_such_function' }), 256);
+    expect(results.cells).toHaveLength(2);
+    for (const concurrency of [1, 4]) {
+      const failed = cell(concurrency);
+      expect(failed.state).toBe('errored');
+      expect('error' in failed ? failed.error : '').toMatch(/^INIT failed: Runtime\.HandlerNotFound: Handler 'no_such_function' missing on module 'app'/);
+    }
+  });
+
   it.runIf(databaseUrl || requirePostgres)('counts the rows a completed cell wrote to PostgreSQL through the scenario\'s database endpoint', { timeout: SWEEP_TIMEOUT_MS }, async () => {
     assertSupport();
     expect(databaseUrl, 'FANOUT_REQUIRE_POSTGRES=1 but DATABASE_URL is not set').toBeDefined();
