@@ -24,6 +24,7 @@ import { writeReport } from '../harness/report/write.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import { toolVersion } from '../harness/version.ts';
 import { preflight, scenarioDirOf } from '../harness/workload/preflight.ts';
+import { isFunctionWorkload, resolveFunction } from '../harness/workload/function-spec.ts';
 import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/create.ts';
 
 const program = newCommand('sweep')
@@ -100,6 +101,9 @@ await runCli(async () => {
   recommend([], recommendOptions);
   regionPrices(scenario.lambda.region);
   const current = typeof options.current === 'string' ? parseSetting(options.current) : undefined;
+  // The function's own files first: a wrong handler or template names its field on any machine,
+  // before whether this one can fence and limit a function at all.
+  if (isFunctionWorkload(scenario.workload)) resolveFunction(scenario, file);
   const placement = simulated ? undefined : choosePlacement({ scenario, ...(backend ? { backend } : {}), isolation: options.isolation as IsolationMode });
   if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
   const functionSpec = await preflight(scenario, file, { fenced: placement?.fenced === true });

@@ -318,7 +318,31 @@ describe('sweep of a function workload', () => {
     ]);
   });
 
-  it('exits 2 for a function the template lacks, and refuses a valid function as not yet runnable', () => {
+  it('exits 2 with one line naming workload.function.python for a runtime whose Python is not installed', () => {
+    const file = project.scenario({ function: { runtime: 'python3.99', handler: 'app.lambda_handler', codeUri: './src' } });
+    // PATH has only the project's python3.11: no python3.99, no python3.
+    const run = runScript('sweep', [file, '--out', join(dir, 'out.json'), '--no-report'], { env: { PATH: join(dir, 'bin') } });
+    expect(run.code).toBe(2);
+    expect(hasStackTrace(run.stderr)).toBe(false);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `error: ${file}: workload.function.python: python3.99 not found: no python3.99 on PATH. ` +
+        'Fix: set workload.function.python to a Python 3.99 interpreter (such as ./.venv/bin/python), or install Python 3.99',
+    ]);
+  });
+
+  it('exits 2 with one line naming the template\'s Handler for a Python module the code directory lacks', () => {
+    project.write('missing-module.yaml', globalsTemplate.replace('Handler: app.lambda_handler # src/app.py', 'Handler: scraper.lambda_handler'));
+    const file = project.scenario({ template: './missing-module.yaml', function: 'ScraperFunction', environment: { TABLE: 'pages' } });
+    const run = runScript('sweep', [file, '--out', join(dir, 'out.json'), '--no-report'], { env: { PATH: join(dir, 'bin') } });
+    expect(run.code).toBe(2);
+    expect(hasStackTrace(run.stderr)).toBe(false);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `error: ${dir}/missing-module.yaml: Resources.ScraperFunction.Properties.Handler: no scraper.py in src/ (${dir}/src) for the handler "scraper.lambda_handler"; it has app.py. ` +
+        'Fix: set the handler to module.function of a module in the code directory, or correct the code directory',
+    ]);
+  });
+
+  it('exits 2 for a function the template lacks, before and whatever --isolation says; a valid function only for --isolation none', () => {
     const bad = project.scenario({ template: './template.yaml', function: 'Scraper' });
     const run = runScript('sweep', [bad, '--isolation', 'none', '--out', join(dir, 'out.json'), '--no-report']);
     expect(run.code).toBe(2);
@@ -330,7 +354,7 @@ describe('sweep of a function workload', () => {
     const refused = runScript('sweep', [good, '--isolation', 'none', '--out', join(dir, 'out.json'), '--no-report']);
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toBe(
-      `error: ${good}: workload: running a Lambda function (nodejs20.x lib/index.handler) is not yet supported; its settings resolved fine. Fix: use a workload.module handler for now`,
+      'error: --isolation: a deployed function runs in a network namespace of its own, and --isolation none turns those off. Fix: leave out --isolation none',
     );
   });
 });

@@ -7,7 +7,7 @@ import { InputError } from '../errors.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { createTableSql, missingVariableMessage, resolveConnectionString, resolveFromScenario } from './database.ts';
 import { NO_MODULE_FIX } from './load-handler.ts';
-import { resolveFunction, type FunctionSpec } from './function-spec.ts';
+import { isFunctionWorkload, resolveFunction, type FunctionSpec } from './function-spec.ts';
 import type { ProbeReply, ProbeRequest } from './probe-child.ts';
 
 /**
@@ -86,6 +86,8 @@ function probe(request: ProbeRequest, fence: Fence | undefined): Promise<ProbeRe
 /**
  * A PostgreSQL sink needs its variable set and its server reachable; the table is created here
  * once, so the cells only find it. The variable's value is read again in each cell's process.
+ * A deployed function writes its own table with its own columns (and creates it, if it does):
+ * the server is only checked to answer, and the table is left alone.
  */
 export async function checkSink(scenario: Scenario, scenarioFile: string): Promise<void> {
   const sink = scenario.sink;
@@ -104,7 +106,7 @@ export async function checkSink(scenario: Scenario, scenarioFile: string): Promi
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.query(createTableSql(sink.table));
+    await client.query(isFunctionWorkload(scenario.workload) ? 'SELECT 1' : createTableSql(sink.table));
   } catch (error) {
     throw new InputError({
       file: scenarioFile,
