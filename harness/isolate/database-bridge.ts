@@ -1,7 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { sample } from '../scenario/distributions.ts';
 import { STREAM, uniformAt } from '../scenario/random.ts';
-import type { Distribution } from '../scenario/schema.ts';
+import type { Distribution, Scenario } from '../scenario/schema.ts';
+import { resolveConnectionString } from '../workload/database.ts';
 
 /**
  * The scenario's database for a deployed function: a real PostgreSQL, reached from inside the
@@ -14,6 +15,34 @@ import type { Distribution } from '../scenario/schema.ts';
  * client sends; the machine side (in the sweep) forwards each one to the real server. Between
  * them, a Unix socket in the fence's directory, which both can see.
  */
+
+/**
+ * How a cell reaches the scenario's real PostgreSQL from inside its namespace: where its client
+ * connects (a deployed function's `endpoint`, else the host and port of the connection string
+ * the cell itself uses), the real server, and the latency added per round trip.
+ */
+export interface DatabaseRoute {
+  inside: { host: string; port: number };
+  target: { host: string; port: number };
+  roundTripMs?: Distribution;
+  seed: number;
+  timeScale: number;
+}
+
+export function databaseRoute(scenario: Scenario, env: NodeJS.ProcessEnv, timeScale: number): DatabaseRoute | undefined {
+  const sink = scenario.sink;
+  if (sink.kind !== 'postgres') return undefined;
+  const connectionString = resolveConnectionString(sink.url, env);
+  if (!connectionString) return undefined;
+  const url = new URL(connectionString);
+  const target = { host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) };
+  let inside = target;
+  if (sink.endpoint) {
+    const split = sink.endpoint.lastIndexOf(':');
+    inside = { host: sink.endpoint.slice(0, split), port: Number(sink.endpoint.slice(split + 1)) };
+  }
+  return { inside, target, ...(sink.roundTripMs ? { roundTripMs: sink.roundTripMs } : {}), seed: scenario.seed, timeScale };
+}
 
 /** Resolves once `server` listens on a Unix socket path or on port + address; rejects if it cannot. */
 function listening(server: Server, at: string | { port: number; address: string }): Promise<Server> {

@@ -2,6 +2,7 @@ import { fork, spawn, spawnSync, type ChildProcess, type ForkOptions, type Spawn
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { bundleEntry } from '../run/child-entry.ts';
 import { onExit } from '../run/on-exit.ts';
@@ -9,12 +10,9 @@ import type { Scenario } from '../scenario/schema.ts';
 import { hostsFileText, loopbackAddresses } from './addresses.ts';
 import type { FenceHostMessage, FenceSetup } from './fence-protocol.ts';
 import type { Certificates } from './tls.ts';
-import { startDatabaseForwarder } from './database-bridge.ts';
+import { startDatabaseForwarder, type DatabaseRoute } from './database-bridge.ts';
 
-function parseEndpoint(endpoint: string): { host: string; port: number } {
-  const split = endpoint.lastIndexOf(':');
-  return { host: endpoint.slice(0, split), port: Number(endpoint.slice(split + 1)) };
-}
+
 
 /**
  * The fence: each cell process runs in a network namespace of its own where only loopback
@@ -56,8 +54,6 @@ export interface FenceServe {
   scenario: Scenario;
   timeScale: number;
   certificates: Certificates;
-  /** A deployed function's database: served at the sink's `endpoint`, forwarded to this real server. */
-  database?: { host: string; port: number };
   /** A deployed function's Runtime API, listening on this Unix socket in the sweep: reached inside at RUNTIME_API_ADDRESS. */
   runtimeApiSocket?: string;
 }
@@ -90,14 +86,14 @@ const STDERR_TAIL_BYTES = 2048;
  * loopback addresses, as it would the scenario's, for servers started in the fence by other
  * means (the bench's bare-server floor).
  */
-export async function openFence(serve?: FenceServe, names: readonly string[] = []): Promise<Fence> {
+export async function openFence(serve?: FenceServe, names: readonly string[] = [], database?: DatabaseRoute): Promise<Fence> {
   const entry = await bundleEntry(HOST_SOURCE, 'fence-host');
   const dir = mkdtempSync(join(tmpdir(), 'fanout-tuner-fence-'));
   const hostNames = serve ? Object.keys(serve.scenario.hosts) : [...names];
-  const sink = serve?.scenario.sink;
-  const endpoint = serve?.database && sink?.kind === 'postgres' && sink.endpoint ? parseEndpoint(sink.endpoint) : undefined;
-  // The database's name resolves like the scenario's hosts, to an address of its own.
-  const addresses = loopbackAddresses(endpoint && !hostNames.includes(endpoint.host) ? [...hostNames, endpoint.host] : hostNames);
+  // A database reached by name resolves like the scenario's hosts, to an address of its own; one
+  // reached at a loopback address is served there.
+  const databaseName = database && !isIP(database.inside.host) && database.inside.host !== 'localhost' ? database.inside.host : undefined;
+  const addresses = loopbackAddresses(databaseName && !hostNames.includes(databaseName) ? [...hostNames, databaseName] : hostNames);
   const setup: FenceSetup = {
     hostsFile: join(dir, 'hosts'),
     resolvFile: join(dir, 'resolv.conf'),
@@ -112,22 +108,22 @@ export async function openFence(serve?: FenceServe, names: readonly string[] = [
           },
         }
       : {}),
-    ...(endpoint && serve && sink?.kind === 'postgres'
+    ...(database
       ? {
           database: {
-            address: addresses.get(endpoint.host)!,
-            port: endpoint.port,
+            address: databaseName ? addresses.get(databaseName)! : database.inside.host === 'localhost' ? '127.0.0.1' : database.inside.host,
+            port: database.inside.port,
             socketPath: join(dir, 'database.sock'),
-            latencyMs: sink.roundTripMs ?? { dist: 'fixed', value: 0 },
-            seed: serve.scenario.seed,
-            timeScale: serve.timeScale,
+            latencyMs: database.roundTripMs ?? { dist: 'fixed', value: 0 },
+            seed: database.seed,
+            timeScale: database.timeScale,
           },
         }
       : {}),
   };
   if (serve?.runtimeApiSocket) setup.runtimeApi = { ...RUNTIME_API_ADDRESS, socketPath: serve.runtimeApiSocket };
   writeFileSync(setup.hostsFile, hostsFileText(addresses));
-  const forwarder = setup.database && serve?.database ? await startDatabaseForwarder(setup.database.socketPath, serve.database) : undefined;
+  const forwarder = setup.database && database ? await startDatabaseForwarder(setup.database.socketPath, database.target) : undefined;
   // Every name the hosts file does not know goes to the fence host's refusing name server.
   writeFileSync(setup.resolvFile, 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
 

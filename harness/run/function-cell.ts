@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callFence } from '../isolate/fence-control.ts';
 import { openFence, RUNTIME_API_ADDRESS, type Fence } from '../isolate/fence.ts';
+import { databaseRoute } from '../isolate/database-bridge.ts';
 import type { FenceTally } from '../isolate/fence-protocol.ts';
 import { trustEnvironment, type Certificates } from '../isolate/tls.ts';
 import { RuntimeApi, type InvocationResult } from '../runtime/runtime-api.ts';
@@ -64,15 +65,14 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
 
   try {
     api = await RuntimeApi.start({ ...RUNTIME_API_ADDRESS, host: RUNTIME_API_ADDRESS.address, socketPath: join(socketDir, 'runtime.sock'), functionName, region: place.region });
-    const database = databaseTarget(scenario);
-    fence = await openFence({
-      scenario,
-      timeScale: job.timeScale,
-      certificates: place.certificates,
-      runtimeApiSocket: join(socketDir, 'runtime.sock'),
-      ...(database ? { database: database.target } : {}),
-    });
-    rows = database ? await RowCounter.open(database.connectionString, database.table) : undefined;
+    fence = await openFence(
+      { scenario, timeScale: job.timeScale, certificates: place.certificates, runtimeApiSocket: join(socketDir, 'runtime.sock') },
+      [],
+      databaseRoute(scenario, process.env, job.timeScale),
+    );
+    const sink = scenario.sink;
+    const connectionString = sink.kind === 'postgres' ? resolveConnectionString(sink.url, process.env) : undefined;
+    rows = sink.kind === 'postgres' && connectionString ? await RowCounter.open(connectionString, sink.table) : undefined;
     group = place.controller.create({ memoryMb: job.memoryMb, cpus: place.cpus });
     const env = {
       ...buildLambdaEnvironment({
@@ -197,16 +197,6 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
     },
     close: finish,
   };
-}
-
-/** The real database behind a function's sink: where to forward, and how to count its rows. */
-function databaseTarget(scenario: CellJob['scenario']): { target: { host: string; port: number }; connectionString: string; table: string } | undefined {
-  const sink = scenario.sink;
-  if (sink.kind !== 'postgres' || !sink.endpoint) return undefined;
-  const connectionString = resolveConnectionString(sink.url, process.env);
-  if (!connectionString) throw new Error(`sink.url: ${sink.url} is not set`);
-  const url = new URL(connectionString);
-  return { target: { host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) }, connectionString, table: sink.table };
 }
 
 /** Counts the rows of the sink's table from the sweep's side (the function writes them with its own client). */

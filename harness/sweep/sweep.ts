@@ -26,6 +26,7 @@ import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { MOCKS_NAME } from '../mock/mocks.ts';
 import { namespaceSupport, openFence, type Fence, type IsolationMode, type NamespaceSupport } from '../isolate/fence.ts';
 import { createCertificates, trustEnvironment, type Certificates } from '../isolate/tls.ts';
+import { databaseRoute } from '../isolate/database-bridge.ts';
 import type { BackendName } from '../mock/create.ts';
 import { measureLoopbackCost, type LoopbackCost } from '../run/loopback-cost.ts';
 import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from './journal.ts';
@@ -444,8 +445,9 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   /** A cell process for `key`'s memory size: fenced (with the servers, on `net`) and under its quota. */
   const openSession = async (key: CellKey): Promise<{ cells: CellSession; release: () => Promise<void> }> => {
     if (plan.functionSpec) return openFunctionCell(key, plan.functionSpec);
+    // A real database is reached from inside the fence at the address its connection string names.
     const fence: Fence | undefined = placement.fenced
-      ? await openFence(certificates ? { scenario: plan.scenario, timeScale: plan.timeScale, certificates } : undefined)
+      ? await openFence(certificates ? { scenario: plan.scenario, timeScale: plan.timeScale, certificates } : undefined, [], databaseRoute(plan.scenario, process.env, plan.timeScale))
       : undefined;
     const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * plan.timeScale));
     const release = async () => {
