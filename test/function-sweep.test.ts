@@ -132,6 +132,21 @@ describe.runIf(runFunctions)('a Node.js function from its SAM template (scenario
 });
 
 describe.runIf(runFunctions)('a Python function that fails in one cell: the cell ends in Lambda\'s words and the sweep goes on', () => {
+  it('takes the duration the cgroup gave the function at 128 MB as it is, without stretching its CPU a second time', { timeout: SWEEP_TIMEOUT_MS }, async () => {
+    assertSupport();
+    // 250 ms of CPU at 7.2% of a core take about 3.5 s under the quota. Projecting that again with
+    // the model for machines without cgroups (the CPU time x 1769/128) would add another 3.2 s.
+    const { results, cell } = await sweep(pythonScenario('fn-burns', { handler: 'app.burns', event: { cpuMs: 250 } }), 128);
+    expect(results.method.cpuThrottle).toBe('cgroup');
+    expect(results.method.notes.join(' ')).not.toMatch(/first-order model/);
+    for (const concurrency of [1, 4]) {
+      const burned = cell(concurrency);
+      if (burned.state !== 'completed') throw new Error(`${burned.state}: ${'error' in burned ? burned.error : ''}`);
+      expect(burned.durationMs.median).toBeGreaterThan(3000);
+      expect(burned.durationMs.median).toBeLessThan(6000);
+    }
+  });
+
   it('ends as oom when the function holds 300 MB at 128 MB, and completes the other cell', { timeout: SWEEP_TIMEOUT_MS }, async () => {
     assertSupport();
     const { cell, results } = await sweep(pythonScenario('fn-oom', { handler: 'app.allocates', event: { mb: 300 } }), 128);

@@ -189,7 +189,7 @@ export function defaultParallelCells(scenario: Scenario, cellCount: number, core
   return Math.max(1, Math.min(cores, cellCount));
 }
 
-function methodOf(plan: SweepPlan, controller: CpuController | undefined, placement: Placement, loopback: LoopbackCost | undefined, connectCpuMs: number | undefined): Method {
+function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | undefined, placement: Placement, loopback: LoopbackCost | undefined, connectCpuMs: number | undefined): Method {
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
   const processes = cellsShareProcess(plan.scenario)
@@ -201,7 +201,7 @@ function methodOf(plan: SweepPlan, controller: CpuController | undefined, placem
   ];
   if (controller) {
     notes.push(
-      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and a V8 heap limit of the memory size less 40 MB.`,
+      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and ${plan.functionSpec ? 'a memory cgroup limit of the memory size for the function\'s whole process tree' : 'a V8 heap limit of the memory size less 40 MB'}.`,
     );
   } else if (plan.cpuThrottle === 'none') {
     notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price.');
@@ -361,7 +361,9 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const startedAt = resumed?.startedAt ?? new Date().toISOString();
   const functionGroups = plan.functionSpec ? chooseFunctionGroups(plan.cpuThrottle) : undefined;
   const controller = plan.functionSpec ? undefined : chooseController(plan.cpuThrottle);
-  if (controller || functionGroups) removeStaleGroups();
+  // Whichever groups apply the memory size's CPU share: a cell's quota, or a function's groups.
+  const cpuLimit = controller ?? functionGroups;
+  if (cpuLimit) removeStaleGroups();
   const placement = plan.placement ?? choosePlacement(plan);
   const net = placement.backend === 'net';
   const loopback = net ? await measureLoopbackCost() : undefined;
@@ -370,7 +372,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
   const cellModel: CellModelInputs = {
-    replay: { timeScale: plan.timeScale, throttled: controller !== undefined, cores },
+    replay: { timeScale: plan.timeScale, throttled: cpuLimit !== undefined, cores },
     parse: await measureParseCost(plan.scenario),
     // Real connections cost the client CPU per handshake; in process there are none.
     ...(net ? { connectCpuMs: (await measureConnectCost({ library: plan.scenario.client.library, tls: usesTls(plan.scenario) })).connectCpuMs } : {}),
@@ -387,7 +389,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     env: describeEnvironment(),
     scenario: plan.scenario,
     scenarioHash: hash,
-    method: { ...methodOf(plan, controller, placement, loopback, cellModel.connectCpuMs), ...(functionGroups ? { cpuThrottle: 'cgroup' as const } : {}) },
+    method: methodOf(plan, cpuLimit, placement, loopback, cellModel.connectCpuMs),
     startedAt,
     grid: plan.grid,
     ...(plan.shard ? { shard: plan.shard } : {}),
@@ -421,7 +423,8 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   });
 
   const record = (key: CellKey, run: CellRun) => {
-    const projected = !controller && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
+    // Only where no cgroup applied the CPU share does the model stretch the measured CPU time.
+    const projected = !cpuLimit && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
     const cell = buildCell(key, projected, idealOf(key), plan.scenario, cellModel);
     done.set(cellKeyId(key), cell);
     appendCell(journal, cell);
