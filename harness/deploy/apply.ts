@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { isMap, isScalar, isSeq, type Document, type Node, type YAMLMap } from 'yaml';
 import { InputError } from '../errors.ts';
 import type { DeploymentSettings } from './settings.ts';
-import { editYaml, parseYaml, pathText, type YamlEdit, type YamlPath } from './yaml-edit.ts';
+import { editYaml, parseYaml, pathText, templateResources, type YamlEdit, type YamlPath } from './yaml-edit.ts';
 
 /**
  * Writes recommended settings into an existing deployment file, changing only the memory size and
@@ -136,18 +136,10 @@ const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Funct
 
 function applyToTemplate(text: string, settings: DeploymentSettings, functionName: string | undefined, file: string, concurrencyVariable: string): ApplyResult {
   const doc = parseYaml(text, file);
-  const resources = doc.get('Resources', true) as Node | undefined;
-  if (!isMap(resources)) {
-    throw new InputError({
-      file,
-      field: 'Resources',
-      problem: 'missing: this is not a SAM/CloudFormation template',
-      fix: 'pass the template that defines the function, or name a Serverless Framework file serverless.yml',
-    });
-  }
+  const resources = templateResources(doc, file, 'pass the template that defines the function, or name a Serverless Framework file serverless.yml');
   const names: string[] = [];
   const aliases = new Map<string, string>();
-  for (const pair of (resources as YAMLMap).items) {
+  for (const pair of resources.items) {
     const id = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     if (!isMap(pair.value) || !FUNCTION_TYPES.has(String(scalarValue(doc, ['Resources', id, 'Type'])))) continue;
     names.push(id);

@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, type Document, type Node, type YAMLMap } from 'yaml';
 import { InputError } from '../errors.ts';
 import { inferFileKind } from './apply.ts';
-import { parseYaml } from './yaml-edit.ts';
+import { parseYaml, templateResources } from './yaml-edit.ts';
 
 /**
  * Reads one function's settings out of a SAM/CloudFormation template or a serverless.yml, as the
@@ -117,16 +117,8 @@ function functionNames(doc: Document, file: string, kind: TemplateKind): { names
     }
     return { names, aliases };
   }
-  const resources = doc.get('Resources', true) as Node | undefined;
-  if (!isMap(resources)) {
-    throw new InputError({
-      file,
-      field: 'Resources',
-      problem: 'missing: this is not a SAM/CloudFormation template',
-      fix: 'point workload.template at the template that defines the function (or name a Serverless Framework file serverless.yml)',
-    });
-  }
-  for (const pair of (resources as YAMLMap).items) {
+  const resources = templateResources(doc, file, 'point workload.template at the template that defines the function (or name a Serverless Framework file serverless.yml)');
+  for (const pair of resources.items) {
     const id = keyText(pair.key);
     if (!FUNCTION_TYPES.has(String(doc.getIn(['Resources', id, 'Type'])))) continue;
     names.push(id);

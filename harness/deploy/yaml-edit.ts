@@ -236,3 +236,12 @@ export function editYaml(text: string, edits: readonly YamlEdit[], file: string)
   }
   return edited;
 }
+
+/** The template's Resources map; refused, naming the fix, when the file is no SAM/CloudFormation template. */
+export function templateResources(doc: Document, file: string, fix: string): YAMLMap {
+  const resources = doc.get('Resources', true) as Node | undefined;
+  if (!isMap(resources)) {
+    throw new InputError({ file, field: 'Resources', problem: 'missing: this is not a SAM/CloudFormation template', fix });
+  }
+  return resources;
+}
