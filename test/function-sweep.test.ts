@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,18 +181,22 @@ describe.runIf(runFunctions)('a Python function that fails in one cell: the cell
     expect(Date.now() - began).toBeLessThan(25_000);
   });
 
-  it('finds a handler function its module lacks only at INIT: the sweep exits 0 with every cell errored by Runtime.HandlerNotFound', { timeout: SWEEP_TIMEOUT_MS }, async () => {
+  it('refuses a handler function its module does not define before any cell starts: exit 2, one line naming the field', { timeout: SWEEP_TIMEOUT_MS }, async () => {
     assertSupport();
-    // The preflight checks that app.py exists, not that it defines the function (that takes running
-    // the module); so this bad input is not refused with exit 2 but costs a runtime start per cell.
-    const { cell, results } = await sweep(pythonScenario('fn-no-handler', { handler: 'app.no_such_function' }), 256);
-    expect(results.cells).toHaveLength(2);
-    for (const concurrency of [1, 4]) {
-      const failed = cell(concurrency);
-      expect(failed.state).toBe('errored');
-      expect('error' in failed ? failed.error : '').toMatch(/^INIT failed: Runtime\.HandlerNotFound: Handler 'no_such_function' missing on module 'app'/);
+    // The module is read with Python's own parser, not run: its code must not run before the fence is up.
+    const { file, dir } = writeScenario(pythonScenario('fn-no-handler', { handler: 'app.no_such_function' }));
+    try {
+      const run = await runScriptAsync('sweep', [file, '--concurrency', '1', '--memory', '256', '--reps', '1', '--out', join(dir, 'out.json'), '--no-report'], { timeoutMs: SWEEP_TIMEOUT_MS });
+      expect(run.code).toBe(2);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/workload\.function\.handler: .*app\.py has no no_such_function \(it defines .*allocates.*\), so Lambda would fail at INIT/);
+      expect(existsSync(join(dir, 'out.json'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
+
 
   it.runIf(databaseUrl || requirePostgres)('counts the rows a completed cell wrote to PostgreSQL through the scenario\'s database endpoint', { timeout: SWEEP_TIMEOUT_MS }, async () => {
     assertSupport();

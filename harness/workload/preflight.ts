@@ -8,6 +8,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { createTableSql, missingVariableMessage, resolveConnectionString, resolveFromScenario } from './database.ts';
 import { NO_MODULE_FIX } from './load-handler.ts';
 import { isFunctionWorkload, resolveFunction, type FunctionSpec } from './function-spec.ts';
+import { checkHandlerDefined } from './handler-defined.ts';
 import type { ProbeReply, ProbeRequest } from './probe-child.ts';
 
 /**
@@ -39,7 +40,14 @@ export async function preflight(scenario: Scenario, scenarioFile: string, option
 export async function checkWorkload(scenario: Scenario, scenarioFile: string, options: { fenced?: boolean } = {}): Promise<FunctionSpec | undefined> {
   if (!scenario.workload) return undefined;
   // Resolve it all (template, handler, interpreter, event), so bad input says what to fix.
-  if (!('module' in scenario.workload)) return resolveFunction(scenario, scenarioFile);
+  if (!('module' in scenario.workload)) {
+    const spec = resolveFunction(scenario, scenarioFile);
+    const where = spec.source.template && spec.source.logicalId
+      ? { file: spec.source.template, field: `${spec.source.logicalId}: Handler` }
+      : { file: scenarioFile, field: 'workload.function.handler' };
+    await checkHandlerDefined(spec, where);
+    return spec;
+  }
   const modulePath = resolveFromScenario(scenarioDirOf(scenarioFile), scenario.workload.module);
   if (!existsSync(modulePath)) {
     throw new InputError({ file: scenarioFile, field: 'workload.module', problem: `no such module ${modulePath}`, fix: NO_MODULE_FIX });
