@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockedLookupMessage } from '../harness/mock/backend.ts';
 import type { Cell, Results } from '../harness/results/schema.ts';
 import { detectFunctionGroupController } from '../harness/run/cgroup.ts';
-import type { ScenarioInput } from '../harness/scenario/schema.ts';
+import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
+import { planRequests } from '../harness/scenario/plan.ts';
+import { idealMakespanMs } from '../harness/model/simulate.ts';
 import { runScriptAsync, type CliRun } from './helpers/cli.ts';
 import { assertNamespaces, runFenced, skipNote } from './helpers/namespace.ts';
 import { withFunction } from './helpers/lambda-function.ts';
@@ -144,6 +146,31 @@ describe.runIf(runFunctions)('a Python function that fails in one cell: the cell
       if (burned.state !== 'completed') throw new Error(`${burned.state}: ${'error' in burned ? burned.error : ''}`);
       expect(burned.durationMs.median).toBeGreaterThan(3000);
       expect(burned.durationMs.median).toBeLessThan(6000);
+    }
+  });
+
+  it('takes its ideal makespan from the requests the warm-up saw the function make, not from the scenario\'s whole list', { timeout: SWEEP_TIMEOUT_MS }, async () => {
+    assertSupport();
+    // The scenario lists 4 pages of 5 ms, plus a slow one of 400 ms the function never asks for;
+    // it fetches pages 2 and 0, in that order, one after the other.
+    const scenario = pythonScenario('fn-records', { handler: 'app.fetches', event: { urls: [PAGES[2], PAGES[0]] } }, {
+      requests: [{ host: 'site.example', count: 4 }, { url: 'https://slow.example/report' }],
+      hosts: {
+        'site.example': { latencyMs: { dist: 'fixed', value: 5 }, bodyBytes: { dist: 'fixed', value: 1500 } },
+        'slow.example': { latencyMs: { dist: 'fixed', value: 400 } },
+      },
+    });
+    const { cell } = await sweep(scenario, 1769);
+    const parsed = scenarioSchema.parse(scenario);
+    const byUrl = new Map(planRequests(parsed).map((request) => [request.url, request]));
+    const seen = [byUrl.get(PAGES[2]!)!, byUrl.get(PAGES[0]!)!];
+    for (const concurrency of [1, 4]) {
+      const fetched = cell(concurrency);
+      if (fetched.state !== 'completed') throw new Error(`${fetched.state}: ${'error' in fetched ? fetched.error : ''}`);
+      expect(fetched.idealMs).toBeCloseTo(idealMakespanMs(parsed, concurrency, seen), 6);
+      // Two pages of 5 ms, not the 400 ms page the whole list would wait for.
+      expect(fetched.idealMs).toBeLessThan(50);
+      expect(idealMakespanMs(parsed, concurrency)).toBeGreaterThan(400);
     }
   });
 

@@ -411,3 +411,29 @@ describe('simulateGrid', () => {
     expect(cells.map((c) => c.idealMs)).toEqual([200, 200, 200, 100, 100, 100]);
   });
 });
+
+describe('simulate: the requests a job was seen to make', () => {
+  const seen = scenarioSchema.parse({
+    name: 'seen',
+    seed: 9,
+    requests: [{ host: 'a.example', count: 6 }],
+    hosts: { 'a.example': { latencyMs: { dist: 'uniform', min: 10, max: 90 } } },
+    work: { parse: 'none' },
+    sink: { latencyMs: { dist: 'fixed', value: 0 } },
+  });
+  const plan = planRequests(seen);
+
+  it('gives exactly the scenario\'s own result when given its whole plan', () => {
+    expect(simulate(seen, { concurrency: 2, requests: plan })).toEqual(simulate(seen, { concurrency: 2 }));
+  });
+
+  it('serves a subset in the order given, each request with its own index\'s draws', () => {
+    const subset = [plan[4]!, plan[1]!];
+    const latency = (index: number) => drawAttempt(seen, 'a.example', index, 0).latencyMs;
+    // One worker: request 4, then request 1, each for its own drawn latency.
+    expect(idealMakespanMs(seen, 1, subset)).toBeCloseTo(latency(4) + latency(1), 9);
+    // Two workers: both at once, the slower bounds the run.
+    expect(idealMakespanMs(seen, 2, subset)).toBeCloseTo(Math.max(latency(4), latency(1)), 9);
+    expect(simulate(seen, { concurrency: 1, requests: subset }).requests).toBe(2);
+  });
+});

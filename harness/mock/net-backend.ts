@@ -42,6 +42,8 @@ export interface NetTally {
   serverCpuMs: number;
   /** Connections accepted since begin(), all hosts. */
   connectionsOpened: number;
+  /** The URLs served since begin(), in the order their first attempt arrived. */
+  requestOrder: string[];
 }
 
 interface Endpoint {
@@ -209,6 +211,7 @@ export class NetReplay {
     const cpu = process.cpuUsage(this.cpuAtBegin);
     return {
       served: this.replay.servedCounts(),
+      requestOrder: this.replay.requestOrder(),
       unmocked: [...this.replay.unmockedRequests()],
       failures: [...this.replay.mockFailures()],
       serverCpuMs: (cpu.user + cpu.system) / 1000,

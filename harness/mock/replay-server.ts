@@ -153,6 +153,11 @@ export class ReplayServer {
     return this.tallied(url, started, outcome, client);
   }
 
+  /** The URLs requested since the last beginInvocation, in the order they first arrived. */
+  requestOrder(): string[] {
+    return this.served.order();
+  }
+
   /** What was served since the last beginInvocation: the counts of a job that reports none. */
   servedCounts(): ServedCounts {
     return this.served.counts();

@@ -61,6 +61,11 @@ export class ServedTally {
     }
   }
 
+  /** The URLs served, in the order their first attempt arrived: the order the job issued them. */
+  order(): string[] {
+    return [...this.byUrl].sort((a, b) => a[1].firstSentAt - b[1].firstSentAt).map(([url]) => url);
+  }
+
   counts(): ServedCounts {
     const records = [...this.byUrl.values()];
     return {

@@ -1,4 +1,4 @@
-import { planRequests, drawAttempt } from '../scenario/plan.ts';
+import { planRequests, drawAttempt, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { cpuShare as memoryCpuShare, singleThreadShare } from './lambda.ts';
 import { simulate, type SimulationResult } from './simulate.ts';
@@ -122,10 +122,14 @@ export function fitConnectToCpu(connectMs: number, available: { cpuMs: number; c
 }
 
 /** The simulator with a CPU model, at a CPU share of one core (memory/1769, capped at 1). */
-export function simulateWithCpu(scenario: Scenario, options: { concurrency: number; cpuShare: number; model: CpuModel }): SimulationResult {
+export function simulateWithCpu(
+  scenario: Scenario,
+  options: { concurrency: number; cpuShare: number; model: CpuModel; requests?: readonly PlannedRequest[] },
+): SimulationResult {
   const { model } = options;
   return simulate(scenario, {
     concurrency: options.concurrency,
+    ...(options.requests ? { requests: options.requests } : {}),
     cpuShare: options.cpuShare,
     cpuMsPerResponse: (bodyBytes) => responseCpuMs(model, bodyBytes),
     cpuMsPerFailure: model.overheadMs,
@@ -192,6 +196,8 @@ export function modelCell(
   measuredParse: ParseCost,
   /** The client's CPU per new connection; used only if the repetitions count their connections. */
   measuredConnectMs?: number,
+  /** The requests the job was seen to make (a deployed function's warm-up), when not the scenario's plan. */
+  requests?: readonly PlannedRequest[],
 ): CellModel {
   if (cell.reps.length === 0) throw new RangeError('a cell needs at least one repetition to be modelled');
   const meanBytes = meanBodyBytes(scenario);
@@ -217,7 +223,7 @@ export function modelCell(
     return { overheadMs, parse, ...(connectMs !== undefined ? { connectMs } : {}) };
   };
   const run = (share: number, model: CpuModel) =>
-    simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model }).makespanMs;
+    simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model, ...(requests ? { requests } : {}) }).makespanMs;
   const asRunModel = calibrate(replayQuota(asRun), true);
   const simulatedMs = run(replayCpuShare(asRun), asRunModel);
   const unscaledMs = replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), calibrate(replayQuota(unscaled), true));

@@ -1,5 +1,5 @@
 import type { ErrorsByKind } from '../results/schema.ts';
-import { drawAttempt, drawSinkLatency, planRequests, statedRetryAfterMs, type AttemptDraw, type Fault } from '../scenario/plan.ts';
+import { drawAttempt, drawSinkLatency, planRequests, statedRetryAfterMs, type AttemptDraw, type Fault, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
 /**
@@ -10,6 +10,12 @@ import type { Scenario } from '../scenario/schema.ts';
 
 export interface SimulationOptions {
   concurrency: number;
+  /**
+   * The requests the job makes, in the order it makes them: a deployed function's, as its warm-up
+   * showed them. Each keeps its index in the scenario's plan, so its draws are the replay's.
+   * Absent: the scenario's own plan.
+   */
+  requests?: readonly PlannedRequest[];
   /** CPU work per successful response on one full core, ms (client overhead + parse). */
   cpuMsPerResponse?: number | ((bodyBytes: number) => number);
   /** CPU work per failed attempt (429/5xx/reset/timeout handling), ms on a full core. */
@@ -46,8 +52,8 @@ export interface SimulationResult {
 export const SERVER_IDLE_TIMEOUT_MS = 5000;
 
 /** The makespan with an infinitely fast client: the best any replay of these draws can do. */
-export function idealMakespanMs(scenario: Scenario, concurrency: number): number {
-  return simulate(scenario, { concurrency }).makespanMs;
+export function idealMakespanMs(scenario: Scenario, concurrency: number, requests?: readonly PlannedRequest[]): number {
+  return simulate(scenario, { concurrency, ...(requests ? { requests } : {}) }).makespanMs;
 }
 
 // Event kinds. Numbers rather than strings: the inner loop runs millions of times in a sweep.
@@ -371,7 +377,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     return ms;
   };
 
-  const plan = planRequests(scenario);
+  const plan = options.requests ?? planRequests(scenario);
   const n = plan.length;
   const { timeoutMs, retries: maxRetries, backoffMs } = scenario.client;
   const { batchSize, poolSize } = scenario.sink;
@@ -589,7 +595,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     awaiting[request] = 1;
     answerAtMs[request] = Number.POSITIVE_INFINITY;
     if (attempt > 0) retries++;
-    const draw = drawAttempt(scenario, plan[request]!.host, request, attempt);
+    const draw = drawAttempt(scenario, plan[request]!.host, plan[request]!.index, attempt);
     bodyBytesOf[request] = draw.bodyBytes;
     drawOf[request] = draw;
     const origin = originOf[request]!;

@@ -12,6 +12,7 @@ import type { FunctionGroup, FunctionGroupController } from './cgroup.ts';
 import { resolveConnectionString } from '../workload/database.ts';
 import type { FunctionSpec } from '../workload/function-spec.ts';
 import type { CellJob, RepMeasurement } from './protocol.ts';
+import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
 import type { CellRun, CellSession } from './run-cell.ts';
 
 /**
@@ -128,18 +129,24 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
     return { state: 'errored', reps, error: `${where}: ${result.errorType}: ${result.errorMessage}${log && result.state === 'init-error' ? ` (log: ${log})` : ''}` };
   };
 
+  // The warm-up's record of what the function requested, in its order, as the scenario's requests.
+  const planned = new Map(planRequests(scenario).flatMap((request) => [[request.url, request] as const, [normalized(request.url), request] as const]));
+  let recorded: PlannedRequest[] | undefined;
+
   /** One invocation, with the servers' tally and the cgroup's counters around it. */
-  const invoke = async (): Promise<{ result: InvocationResult; rep?: RepMeasurement }> => {
+  const invoke = async (): Promise<{ result: InvocationResult; rep?: RepMeasurement; order: string[] }> => {
     await callFence(controlSocket, 'POST', `/begin?timeScale=${job.timeScale}`);
     const rowsBefore = await rows?.count();
     const cpuBefore = group!.usage().cpuUs ?? 0;
     const result = await api!.invoke(spec.event, { timeoutMs });
     const usage = group!.usage();
     const tally = JSON.parse(await callFence(controlSocket, 'GET', '/tally')) as FenceTally;
-    if (result.state !== 'completed') return { result };
+    const order = tally.requestOrder;
+    if (result.state !== 'completed') return { result, order };
     const rowsAfter = await rows?.count();
     return {
       result,
+      order,
       rep: {
         durationMs: result.durationMs,
         cpuMs: ((usage.cpuUs ?? 0) - cpuBefore) / 1000,
@@ -165,8 +172,10 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
     const init = await api!.init;
     if (init.state === 'init-error') return failure({ state: 'init-error', errorType: init.errorType, errorMessage: init.errorMessage }, []);
     for (let i = 0; i < job.warmupInvocations; i++) {
-      const { result } = await invoke();
+      const { result, order } = await invoke();
       if (result.state !== 'completed') return failure(result, []);
+      // URLs outside the plan are refused by the servers and named by the cell; the rest are kept.
+      recorded = order.flatMap((url) => planned.get(url) ?? planned.get(normalized(url)) ?? []);
     }
     return undefined;
   })();
@@ -193,10 +202,18 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
         reps.push(rep);
         onRep?.(rep);
       }
-      return { state: 'completed', reps };
+      return { state: 'completed', reps, ...(recorded && recorded.length > 0 ? { requests: recorded } : {}) };
     },
     close: finish,
   };
+}
+
+function normalized(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
 }
 
 /** Counts the rows of the sink's table from the sweep's side (the function writes them with its own client). */

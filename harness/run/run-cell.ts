@@ -1,5 +1,6 @@
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import type { Fence } from '../isolate/fence.ts';
+import type { PlannedRequest } from '../scenario/plan.ts';
 import { onExit } from './on-exit.ts';
 import { bundledEntry, typeScriptEntry } from './child-entry.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
@@ -13,7 +14,12 @@ export interface CellLimits {
 }
 
 export type CellRun =
-  | { state: 'completed'; reps: RepMeasurement[] }
+  | {
+      state: 'completed';
+      reps: RepMeasurement[];
+      /** The requests a deployed function made in its warm-up, in its order: its ideal and its simulation use them. */
+      requests?: PlannedRequest[];
+    }
   | { state: 'errored' | 'oom' | 'timeout'; reps: RepMeasurement[]; error: string };
 
 /**

@@ -79,6 +79,7 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
         model.replay,
         model.parse,
         model.connectCpuMs,
+        run.requests,
       )
     : undefined;
   if (modelled && modelled.timeScaleCorrectionMs !== 0) {

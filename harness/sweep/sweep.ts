@@ -425,7 +425,9 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const record = (key: CellKey, run: CellRun) => {
     // Only where no cgroup applied the CPU share does the model stretch the measured CPU time.
     const projected = !cpuLimit && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
-    const cell = buildCell(key, projected, idealOf(key), plan.scenario, cellModel);
+    // A deployed function's ideal is that of the requests its warm-up was seen to make.
+    const ideal = run.state === 'completed' && run.requests ? idealMakespanMs(idealScenario, key.concurrency, run.requests) : idealOf(key);
+    const cell = buildCell(key, projected, ideal, plan.scenario, cellModel);
     done.set(cellKeyId(key), cell);
     appendCell(journal, cell);
     results.cells = inOrder();
