@@ -187,13 +187,14 @@ export async function openFence(serve?: FenceServe, names: readonly string[] = [
     },
     enter,
     async close() {
-      cancelCleanUp();
       if (host.connected) host.disconnect();
       const killer = setTimeout(() => host.kill('SIGKILL'), 2000);
       await exited;
       clearTimeout(killer);
       forwarder?.close();
       rmSync(dir, { recursive: true, force: true });
+      // Only now: a process that ends while the host is still going must still remove the directory.
+      cancelCleanUp();
     },
   };
 }
