@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, InputError } from './errors.ts';
 
 /**
- * Runs a command's main function with the exit-code contract of DESIGN.md: bad input is one
+ * Runs a command's main function with the exit-code contract of the README's commands table: bad input is one
  * line on stderr and exit 2, never a stack trace; anything else unexpected is a bug and shows
  * its stack.
  */

@@ -18,5 +18,5 @@ export class InputError extends Error {
   }
 }
 
-/** Exit codes shared by every command (DESIGN.md). */
+/** Exit codes shared by every command (README.md, Commands). */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;

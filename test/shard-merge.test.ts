@@ -44,7 +44,7 @@ describe('selectShard', () => {
   });
 
   it('with a weight, evens out the shards where round-robin lines up with the grid', () => {
-    // DESIGN.md's grid: 9 concurrencies x 6 memory sizes; a cell's cost taken as 1 / concurrency.
+    // The seed's grid: 9 concurrencies x 6 memory sizes; a cell's cost taken as 1 / concurrency.
     const designGrid = gridCells({
       concurrency: [1, 2, 4, 8, 16, 32, 60, 64, 128],
       memoryMb: [128, 256, 512, 1024, 1769, 3008],

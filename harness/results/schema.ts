@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { scenarioSchema } from '../scenario/schema.ts';
 
 /**
- * The results contract of DESIGN.md (schemaVersion 1). Other tools read these files, so the
+ * The results contract (schemaVersion 1), documented field by field here. Other tools read these files, so the
  * reader validates them with this schema and a field changes only with a version bump.
  */
 
