@@ -1,6 +1,6 @@
+import { makeTempDir } from '../run/temp-dirs.ts';
 import { fork, spawn, spawnSync, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -88,7 +88,7 @@ const STDERR_TAIL_BYTES = 2048;
  */
 export async function openFence(serve?: FenceServe, names: readonly string[] = [], database?: DatabaseRoute): Promise<Fence> {
   const entry = await bundleEntry(HOST_SOURCE, 'fence-host');
-  const dir = mkdtempSync(join(tmpdir(), 'fanout-tuner-fence-'));
+  const dir = makeTempDir('fence');
   const hostNames = serve ? Object.keys(serve.scenario.hosts) : [...names];
   // A database reached by name resolves like the scenario's hosts, to an address of its own; one
   // reached at a loopback address is served there.

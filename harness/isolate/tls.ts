@@ -1,6 +1,6 @@
+import { makeTempDir } from '../run/temp-dirs.ts';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { onExit } from '../run/on-exit.ts';
 
@@ -35,7 +35,7 @@ function openssl(args: string[]): void {
 
 /** A CA and one certificate per host, in a fresh temporary directory. */
 export function createCertificates(hosts: readonly string[]): Certificates {
-  const dir = mkdtempSync(join(tmpdir(), 'fanout-tuner-tls-'));
+  const dir = makeTempDir('tls');
   const cancel = onExit(() => rmSync(dir, { recursive: true, force: true }));
   const caFile = join(dir, 'ca.pem');
   const caKey = join(dir, 'ca.key');

@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from './temp-dirs.ts';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { callFence } from '../isolate/fence-control.ts';
 import { openFence, RUNTIME_API_ADDRESS, type Fence } from '../isolate/fence.ts';
@@ -48,7 +48,7 @@ const FUNCTION_NAME_FALLBACK = 'function';
 
 export async function openFunctionSession(spec: FunctionSpec, job: CellJob, place: FunctionCellPlace): Promise<CellSession> {
   const scenario = job.scenario;
-  const socketDir = mkdtempSync(join(tmpdir(), 'fanout-tuner-runtime-'));
+  const socketDir = makeTempDir('runtime');
   const functionName = spec.source.logicalId ?? FUNCTION_NAME_FALLBACK;
   let api: RuntimeApi | undefined;
   let fence: Fence | undefined;
