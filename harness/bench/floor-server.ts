@@ -15,6 +15,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { closeConnections } from '../mock/close-connections.ts';
+import { LISTEN_BACKLOG } from '../mock/listen-backlog.ts';
 import type { FloorStart, FloorTally } from './net-spec.ts';
 
 function start(setup: FloorStart): Promise<void> {
@@ -67,7 +68,7 @@ function start(setup: FloorStart): Promise<void> {
       target();
     });
   return Promise.all([
-    listen(() => server.listen(setup.port, setup.address), server),
+    listen(() => server.listen({ port: setup.port, host: setup.address, backlog: LISTEN_BACKLOG }), server),
     listen(() => control.listen(setup.controlSocket), control),
   ]).then(() => undefined);
 }

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { planRequests } from '../scenario/plan.ts';
 import { closeConnections } from './close-connections.ts';
+import { LISTEN_BACKLOG } from './listen-backlog.ts';
 import type { HostSpec, Scenario } from '../scenario/schema.ts';
 import { ReplayServer, type ServeOutcome, type WaitingClient } from './replay-server.ts';
 import type { ServedCounts } from './tally.ts';
@@ -172,7 +173,7 @@ export class NetReplay {
       listener.on('error', (error) => this.replay.recordFailure(`listener ${endpoint.host}:${endpoint.port}: ${error.message}`));
       await new Promise<void>((resolve, reject) => {
         listener.once('error', reject);
-        listener.listen(endpoint.port, this.options.addresses.get(endpoint.host)!, () => {
+        listener.listen({ port: endpoint.port, host: this.options.addresses.get(endpoint.host)!, backlog: LISTEN_BACKLOG }, () => {
           listener.off('error', reject);
           resolve();
         });
