@@ -8,6 +8,7 @@ import {
   overheadMsPerAttempt,
   replayCpuShare,
   responseCpuMs,
+  serverMsPerAttempt,
   simulateWithCpu,
 } from '../harness/model/calibrate.ts';
 import { ReplayServer, MOCK_SPAN_LIMIT_MS } from '../harness/mock/replay-server.ts';
@@ -82,6 +83,49 @@ describe('modelling a measured cell', () => {
     expect(model.simulatedMs).toBe(560);
     expect(model.timeScaleCorrectionMs).toBe(120);
     expect(model.projectedMs).toBe(420);
+  });
+});
+
+describe("modelling a cell whose servers ran in a process of their own (net)", () => {
+  // 8 ms of the servers' CPU over 4 attempts: 2 ms each, read one after another.
+  const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0, serverCpuMs: 8 }];
+
+  it('adds the servers\' time to the replay as it ran, and leaves production without it', () => {
+    // As run: 4 x (2 + 100 + 10). Production: 4 x (100 + 5), as without the servers.
+    const model = modelCell(fourSerial, { concurrency: 1, memoryMb: 1769, reps }, { timeScale: 1, throttled: false, cores: 2 }, NO_PARSE);
+    expect(model).toEqual({ simulatedMs: 448, timeScaleCorrectionMs: 0, projectedMs: 420, overheadMs: { withMock: 10, clientOnly: 5 } });
+  });
+
+  it('counts the servers\' real time stretched by the time scale in what scaling added', () => {
+    // Time scale 4: the servers' 2 ms look 8, the client's 10 ms of CPU 40: 4 x (8 + 100 + 40) = 592,
+    // against 4 x (2 + 100 + 10) = 448 at time scale 1.
+    const model = modelCell(fourSerial, { concurrency: 1, memoryMb: 1769, reps }, { timeScale: 4, throttled: false, cores: 2 }, NO_PARSE);
+    expect(model.simulatedMs).toBe(592);
+    expect(model.timeScaleCorrectionMs).toBe(144);
+    expect(model.projectedMs).toBe(420);
+  });
+
+  it('lets idle connections expire when the replay\'s did, in real time', () => {
+    // https with 10 ms round trips, one worker: a (20 + 100), b (20 + 4000), a again. Its connection
+    // idled 4020 ms: past a 3000 ms timeout it needs a new one (20 ms more); production (5000 ms) reuses it.
+    const gap = scenarioSchema.parse({
+      name: 'calibrate-idle',
+      seed: 1,
+      requests: [{ url: 'https://a.example/1' }, { url: 'https://b.example/1' }, { url: 'https://a.example/2' }],
+      hosts: { 'a.example': { latencyMs: fixed(100), rttMs: 10 }, 'b.example': { latencyMs: fixed(4000), rttMs: 10 } },
+      sink: { latencyMs: fixed(0), poolSize: 10, batchSize: 1 },
+    });
+    const idle = [{ cpuMs: 0, mockCpuMs: 0, requests: 3, retries: 0, errors: 0, connectionsOpened: 3 }];
+    const replay = { timeScale: 1, throttled: false, cores: 2 };
+    expect(modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, { ...replay, idleTimeoutMs: 3000 }, NO_PARSE, 0).simulatedMs).toBe(4260);
+    expect(modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, { ...replay, idleTimeoutMs: 3000 }, NO_PARSE, 0).projectedMs).toBe(4240);
+    expect(modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, replay, NO_PARSE, 0).simulatedMs).toBe(4240);
+  });
+
+  it('takes the median over the repetitions of the servers\' CPU per attempt, retries counted', () => {
+    const rep = (serverCpuMs: number | undefined, retries = 0) => ({ cpuMs: 1, mockCpuMs: 0, requests: 4, retries, errors: 0, ...(serverCpuMs === undefined ? {} : { serverCpuMs }) });
+    expect(serverMsPerAttempt([rep(8), rep(12, 2), rep(40)])).toBe(2);
+    expect(serverMsPerAttempt([rep(undefined)])).toBe(0);
   });
 });
 

@@ -199,3 +199,42 @@ describe('connections: closing', () => {
     expect(() => simulate(fourHttps, { concurrency: 1, connectCpuMs: -1 })).toThrow(/connectCpuMs/);
   });
 });
+
+describe("the replay's servers as one more resource (serverMsPerAttempt)", () => {
+  const plain = scenario({ hosts: { 'a.example': { latencyMs: fixed(100) } } });
+
+  it('reads the attempts one after another before the host acts on them', () => {
+    // Four workers send at 0; the servers read them at 10, 20, 30, 40; each answered 100 ms later.
+    const result = simulate(plain, { concurrency: 4, serverMsPerAttempt: 10 });
+    expect(result.makespanMs).toBe(140);
+    expect(result.requestLatencyMs).toEqual([110, 120, 130, 140]);
+  });
+
+  it('costs a serial job its delay on every attempt, with nothing to wait behind', () => {
+    // 4 x (10 + 100).
+    expect(simulate(plain, { concurrency: 1, serverMsPerAttempt: 10 }).makespanMs).toBe(440);
+  });
+
+  it('reads after the connection is set up, and acts on the host then (its rate limit included)', () => {
+    // https, 10 ms round trips: both connect 0..20, read at 30 and 40. One token a second (burst 1):
+    // r0 takes it at 30; r1, read at 40, gets a 429 with Retry-After 990 ms and its single retry
+    // (kept-alive connection) is read at 1030 + 10 and served from 1040 to 1140.
+    const limited = scenario({
+      requests: [{ host: 'a.example', count: 2 }],
+      hosts: { 'a.example': { latencyMs: fixed(100), rttMs: 10, rateLimit: { rps: 1, burst: 1 } } },
+      client: { retries: 1 },
+    });
+    const result = simulate(limited, { concurrency: 2, serverMsPerAttempt: 10 });
+    expect(result.errorsByKind.http429).toBe(1);
+    expect(result.makespanMs).toBe(1140);
+  });
+
+  it('changes nothing at 0', () => {
+    expect(simulate(fourHttps, { concurrency: 2, serverMsPerAttempt: 0 })).toEqual(simulate(fourHttps, { concurrency: 2 }));
+  });
+
+  it('refuses a negative or infinite cost', () => {
+    expect(() => simulate(plain, { concurrency: 1, serverMsPerAttempt: -1 })).toThrow(/serverMsPerAttempt/);
+    expect(() => simulate(plain, { concurrency: 1, serverMsPerAttempt: Number.POSITIVE_INFINITY })).toThrow(/serverMsPerAttempt/);
+  });
+});

@@ -24,6 +24,18 @@ import type { ServedCounts } from './tally.ts';
 
 /** Node's own default idle timeout for kept-alive connections (docs/job-model.md). */
 export const KEEP_ALIVE_IDLE_MS = 5000;
+/** undici (and Node's fetch, built on it) stops reusing a connection this long before the server's announced timeout. */
+const UNDICI_KEEP_ALIVE_THRESHOLD_MS = 2000;
+
+/**
+ * How long, in real ms, an idle connection to the net backend's servers stays in use: until the
+ * server's timeout, or for undici-based clients (a Node job's undici.request and fetch) until 2 s
+ * before the timeout the server announces in whole seconds. Python's requests and most other
+ * clients keep a connection until the server closes it.
+ */
+export function replayIdleTimeoutMs(undiciClient: boolean): number {
+  return undiciClient ? Math.floor(KEEP_ALIVE_IDLE_MS / 1000) * 1000 - UNDICI_KEEP_ALIVE_THRESHOLD_MS : KEEP_ALIVE_IDLE_MS;
+}
 
 export interface NetReplayOptions {
   scenario: Scenario;

@@ -71,6 +71,8 @@ export interface RepCpu {
   errors: number;
   /** Connections the hosts accepted, when the replay served over real connections. */
   connectionsOpened?: number;
+  /** CPU time of the replay's servers over the repetition, when they ran in a process of their own (net). */
+  serverCpuMs?: number;
 }
 
 /**
@@ -124,11 +126,13 @@ export function fitConnectToCpu(connectMs: number, available: { cpuMs: number; c
 /** The simulator with a CPU model, at a CPU share of one core (memory/1769, capped at 1). */
 export function simulateWithCpu(
   scenario: Scenario,
-  options: { concurrency: number; cpuShare: number; model: CpuModel; requests?: readonly PlannedRequest[] },
+  options: { concurrency: number; cpuShare: number; model: CpuModel; requests?: readonly PlannedRequest[]; serverMsPerAttempt?: number; idleTimeoutMs?: number },
 ): SimulationResult {
   const { model } = options;
   return simulate(scenario, {
     concurrency: options.concurrency,
+    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    ...(options.serverMsPerAttempt ? { serverMsPerAttempt: options.serverMsPerAttempt } : {}),
     ...(options.requests ? { requests: options.requests } : {}),
     cpuShare: options.cpuShare,
     cpuMsPerResponse: (bodyBytes) => responseCpuMs(model, bodyBytes),
@@ -145,6 +149,11 @@ export interface ReplayCpu {
   /** A cgroup quota of memory/1769 of a core times the time scale, capped at `cores`, was applied. */
   throttled: boolean;
   cores: number;
+  /**
+   * Real ms an idle connection of the replay stays in use (net: harness/mock/net-backend.ts), not
+   * scaled with the latencies; absent, the production default in scenario time.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** Cores the replay's process could use: its cgroup quota, or the whole machine. */
@@ -222,11 +231,19 @@ export function modelCell(
     const overheadMs = overheadMsPerAttempt({ ...medianRep, mockCpuMs: 0 }, parseMs(parse, meanBytes), true, cpuMs, connectMs ?? 0);
     return { overheadMs, parse, ...(connectMs !== undefined ? { connectMs } : {}) };
   };
-  const run = (share: number, model: CpuModel) =>
-    simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model, ...(requests ? { requests } : {}) }).makespanMs;
+  // The replay's servers, when they ran in a process of their own: their real CPU per attempt,
+  // which a time-scaled replay stretches like any real-time cost. Production has no such servers.
+  const serverRealMs = serverMsPerAttempt(cell.reps);
+  // As the replay ran, real-time costs look `timeScale` times larger in scenario time.
+  const replayed = (timeScale: number) => ({
+    serverMsPerAttempt: serverRealMs * timeScale,
+    ...(replay.idleTimeoutMs !== undefined ? { idleTimeoutMs: replay.idleTimeoutMs * timeScale } : {}),
+  });
+  const run = (share: number, model: CpuModel, options: { serverMsPerAttempt?: number; idleTimeoutMs?: number } = {}) =>
+    simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model, ...options, ...(requests ? { requests } : {}) }).makespanMs;
   const asRunModel = calibrate(replayQuota(asRun), true);
-  const simulatedMs = run(replayCpuShare(asRun), asRunModel);
-  const unscaledMs = replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), calibrate(replayQuota(unscaled), true));
+  const simulatedMs = run(replayCpuShare(asRun), asRunModel, replayed(replay.timeScale));
+  const unscaledMs = replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), calibrate(replayQuota(unscaled), true), replayed(1));
   const productionModel = calibrate(production, false);
   return {
     simulatedMs,
@@ -234,6 +251,15 @@ export function modelCell(
     projectedMs: run(singleThreadShare(cell.memoryMb), productionModel),
     overheadMs: { withMock: asRunModel.overheadMs, clientOnly: productionModel.overheadMs },
   };
+}
+
+/** The servers' CPU per attempt over the repetitions (their median), ms; 0 when they were not measured apart. */
+export function serverMsPerAttempt(reps: readonly RepCpu[]): number {
+  const perAttempt = reps.flatMap((rep) => {
+    const attempts = rep.requests + rep.retries;
+    return rep.serverCpuMs !== undefined && attempts > 0 ? [rep.serverCpuMs / attempts] : [];
+  });
+  return perAttempt.length ? median(perAttempt) : 0;
 }
 
 /** The element whose key is the median (the lower middle one for an even count). */

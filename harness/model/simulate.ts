@@ -29,6 +29,13 @@ export interface SimulationOptions {
   connectCpuMs?: number;
   /** An idle keep-alive connection is closed after this long (docs/job-model.md, Connections). */
   idleTimeoutMs?: number;
+  /**
+   * The replay's own servers as one more resource, for simulating a replay as it ran rather than
+   * the job in production: ms of scenario time the servers' single event loop spends on each
+   * attempt before the host can act on it. Attempts wait for it in arrival order. A real-time cost
+   * looks `timeScale` times larger in a time-scaled replay (docs/job-model.md, The replay's servers).
+   */
+  serverMsPerAttempt?: number;
 }
 
 export interface SimulationResult {
@@ -63,6 +70,8 @@ const CLIENT_TIMEOUT = 2;
 const CPU_DONE = 3;
 const SINK_DONE = 4;
 const CONNECTED = 5;
+/** The replay's server loop has read the attempt: the host acts on it now. */
+const SERVER_READ = 6;
 
 // Outcomes of an attempt as the client sees them.
 const SUCCESS = 0;
@@ -340,7 +349,7 @@ const EMPTY_INT32 = new Int32Array(0);
 const NO_CONNECTIONS = new Connections(new EventQueue(), [], 1, 0);
 
 function checkOptions(options: SimulationOptions): void {
-  const { concurrency, cpuMsPerResponse, cpuMsPerFailure, cpuShare, connectCpuMs, idleTimeoutMs } = options;
+  const { concurrency, cpuMsPerResponse, cpuMsPerFailure, cpuShare, connectCpuMs, idleTimeoutMs, serverMsPerAttempt } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
@@ -352,6 +361,9 @@ function checkOptions(options: SimulationOptions): void {
   }
   if (connectCpuMs !== undefined && !(Number.isFinite(connectCpuMs) && connectCpuMs >= 0)) {
     throw new RangeError(`connectCpuMs must be a finite number >= 0, got ${connectCpuMs}`);
+  }
+  if (serverMsPerAttempt !== undefined && !(Number.isFinite(serverMsPerAttempt) && serverMsPerAttempt >= 0)) {
+    throw new RangeError(`serverMsPerAttempt must be a finite number >= 0, got ${serverMsPerAttempt}`);
   }
   if (idleTimeoutMs !== undefined && !(idleTimeoutMs > 0)) {
     throw new RangeError(`idleTimeoutMs must be > 0, got ${idleTimeoutMs}`);
@@ -366,6 +378,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   const cpuShare = options.cpuShare ?? 1;
   const cpuMsPerFailure = options.cpuMsPerFailure ?? 0;
   const connectCpuMs = options.connectCpuMs ?? 0;
+  const serverMsPerAttempt = options.serverMsPerAttempt ?? 0;
   const idleTimeoutMs = options.idleTimeoutMs ?? SERVER_IDLE_TIMEOUT_MS;
   const perResponse = options.cpuMsPerResponse ?? 0;
   const cpuMsForResponse = (bodyBytes: number): number => {
@@ -447,6 +460,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   let retries = 0;
   let cpuBusyMs = 0;
   let cpuFreeAtMs = 0;
+  let serverFreeAtMs = 0;
   let rowsWritten = 0;
   let bufferedRows = 0;
   let batchesStarted = 0;
@@ -563,7 +577,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
    * The request reaches its host. Returns whether the client needs a timeout event, for a request
    * sent at `now` (a request that waited for its connection has had one since it was sent).
    */
-  const arrive = (request: number, attempt: number, now: number): boolean => {
+  const atHost = (request: number, attempt: number, now: number): boolean => {
     const host = hostOf[request]!;
     if (host.rps > 0) {
       host.tokens = Math.min(host.burst, host.tokens + ((now - host.refilledAtMs) * host.rps) / 1000);
@@ -587,6 +601,17 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     }
     const draw = drawOf[request]!;
     host.queue.push({ request, attempt, latencyMs: draw.latencyMs, fault: FAULT_CODE[draw.fault] });
+    return true;
+  };
+
+  /**
+   * The attempt reaches the servers. Without a server cost the host acts on it at once; with one,
+   * once the servers' loop has read it (SERVER_READ), and the client's timeout is always needed.
+   */
+  const arrive = (request: number, attempt: number, now: number): boolean => {
+    if (serverMsPerAttempt === 0) return atHost(request, attempt, now);
+    serverFreeAtMs = Math.max(now, serverFreeAtMs) + serverMsPerAttempt;
+    events.push(serverFreeAtMs, SERVER_READ, request, attempt, 0);
     return true;
   };
 
@@ -680,6 +705,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
       }
       case CPU_DONE:
         afterCpu(event.request, event.attempt, event.value, now);
+        break;
+      case SERVER_READ:
+        // An attempt the client gave up on while it waited to be read is left out: its timeout (seconds)
+        // rarely falls within the servers' delay (a millisecond or so).
+        if (awaiting[event.request] === 1 && attemptOf[event.request] === event.attempt) atHost(event.request, event.attempt, now);
         break;
       case SINK_DONE:
         endSinkWrite(event.request, event.value, now);

@@ -17,7 +17,7 @@ import { mainThreadCpuClock, processCpuMs } from './thread-cpu.ts';
 export interface ConnectCostOptions {
   library: 'fetch' | 'undici';
   tls: boolean;
-  /** New connections to time (default 100), against as many requests on a kept-alive connection. */
+  /** New connections to time (default 100, rounded up to whole blocks of 20), against as many requests on a kept-alive connection. */
   connections?: number;
   /**
    * Whether a new TLS connection may resume a session of an earlier one (default true): undici
@@ -35,6 +35,8 @@ export interface ConnectCost {
 
 const SERVER_NAME = 'connect.example';
 const WARMUP = 50;
+/** Requests timed together (see timedBlock). */
+const BLOCK = 20;
 
 /**
  * The server runs in a child process so that its CPU (accept, the server's half of the
@@ -131,29 +133,38 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
   // The event loop's own CPU where Linux tells it: the connection's work is all on it, and V8's
   // helper threads (concurrent GC) only add noise.
   const clock = mainThreadCpuClock() ?? processCpuMs;
-  const timed = async (path: '/close' | '/keep'): Promise<number> => {
+  // A block of requests of one kind, timed together: a thread's CPU clock moves in steps of a
+  // millisecond or more on some kernels (gVisor's), coarser than one request; a block of them is not.
+  const timedBlock = async (kind: 'fresh' | 'kept'): Promise<number> => {
     const start = clock();
-    await get(path);
+    for (let i = 0; i < BLOCK; i++) {
+      if (kind === 'fresh') {
+        await get('/close');
+      } else {
+        await get('/keep');
+      }
+    }
     return clock() - start;
   };
   const extra: number[] = [];
   try {
-    // One cycle: a timed request on a new connection (the server then closes it), an untimed one
-    // that opens a connection, a timed one on that kept-alive connection, an untimed one that has
-    // it closed. Each timed fresh request thus carries one connect and one close (the previous
-    // connection's, whose end the loop handles during it), each timed kept one neither. Timing
-    // requests one by one, interleaved, lets the machine's drift (other processes, V8 still
-    // tiering up undici's parser) fall on both alike.
-    for (let i = 0; i < WARMUP + connections; i++) {
-      const freshMs = await timed('/close');
-      await get('/keep');
-      const keptMs = await timed('/keep');
-      await get('/close');
-      if (i >= WARMUP) extra.push(freshMs - keptMs);
+    // Warm both paths (V8 tiers up undici's parser and the TLS code), and leave one kept-alive
+    // connection idle in the pool for the kept blocks. Every `/close` request finds no idle
+    // connection (the last one's was closed by the server), so it opens one; every `/keep`
+    // request after the first reuses the same one.
+    for (let i = 0; i < WARMUP; i++) await get('/close');
+    await get('/keep');
+    for (let i = 0; i < WARMUP; i++) await get('/keep');
+    // Fresh and kept blocks alternate, so the machine's drift (other processes) falls on both alike.
+    for (let block = 0; block < Math.ceil(connections / BLOCK); block++) {
+      const freshMs = await timedBlock('fresh');
+      // The fresh block's last connection is closed; the kept one still waits idle.
+      const keptMs = await timedBlock('kept');
+      extra.push((freshMs - keptMs) / BLOCK);
     }
-    // The median of the paired differences: one preempted or garbage-collecting request would
-    // otherwise outweigh dozens, and a pair shares the machine's load of the moment.
-    return { connectCpuMs: Math.max(0, percentile(sortSamples(extra), 0.5)), connections };
+    // The median over blocks: one block that a preemption or a garbage collection hit would
+    // otherwise outweigh the others.
+    return { connectCpuMs: Math.max(0, percentile(sortSamples(extra), 0.5)), connections: Math.ceil(connections / BLOCK) * BLOCK };
   } finally {
     await agent.close();
     child.stdin!.end();

@@ -24,6 +24,7 @@ import { judgedForFidelity } from '../analyze/fidelity.ts';
 import { backendFor } from '../mock/create.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { MOCKS_NAME } from '../mock/mocks.ts';
+import { replayIdleTimeoutMs } from '../mock/net-backend.ts';
 import { namespaceSupport, openFence, type Fence, type IsolationMode, type NamespaceSupport } from '../isolate/fence.ts';
 import { createCertificates, trustEnvironment, type Certificates } from '../isolate/tls.ts';
 import { databaseRoute } from '../isolate/database-bridge.ts';
@@ -216,7 +217,7 @@ function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | und
   );
   if (plan.timeScale > 1) {
     notes.push(
-      `Latencies ran ${plan.timeScale}x shorter and durations were scaled back. CPU work does not shrink with them: where the quota cannot grow ${plan.timeScale}x (${controller ? `above ${Math.round(1769 / plan.timeScale)} MB, where one thread would need more than a core` : 'at every size: no quota was applied'}) the CPU looked slower than it is; each cell's timeScaleCorrectionMs, the simulator's estimate of the time that added, is subtracted from its durations.`,
+      `Latencies ran ${plan.timeScale}x shorter and durations were scaled back. CPU work does not shrink with them: where the quota cannot grow ${plan.timeScale}x (${controller ? `above ${Math.round(1769 / plan.timeScale)} MB, where one thread would need more than a core` : 'at every size: no quota was applied'}) the CPU looked slower than it is${placement.backend === 'net' ? `, and the loopback servers' own real-time work (their CPU per attempt, recorded as serverCpuMs) looked ${plan.timeScale}x larger` : ''}; each cell's timeScaleCorrectionMs, the simulator's estimate of the time that added, is subtracted from its durations.`,
     );
   }
   if (plan.scenario.workload) {
@@ -372,7 +373,13 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
   const cellModel: CellModelInputs = {
-    replay: { timeScale: plan.timeScale, throttled: cpuLimit !== undefined, cores },
+    replay: {
+      timeScale: plan.timeScale,
+      throttled: cpuLimit !== undefined,
+      cores,
+      // A deployed function brings its own client; a Node job uses undici or fetch, which give up idle connections early.
+      ...(net ? { idleTimeoutMs: replayIdleTimeoutMs(plan.functionSpec === undefined) } : {}),
+    },
     parse: await measureParseCost(plan.scenario),
     // Real connections cost the client CPU per handshake; in process there are none.
     ...(net ? { connectCpuMs: (await measureConnectCost({ library: plan.scenario.client.library, tls: usesTls(plan.scenario) })).connectCpuMs } : {}),
