@@ -23,6 +23,7 @@ import { regionPrices } from '../harness/model/pricing.ts';
 import { writeReport } from '../harness/report/write.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import { toolVersion } from '../harness/version.ts';
+import { decide, DEFAULT_BUDGET_S, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
 import { preflight, scenarioDirOf } from '../harness/workload/preflight.ts';
 import { isFunctionWorkload, resolveFunction } from '../harness/workload/function-spec.ts';
 import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/create.ts';
@@ -32,7 +33,9 @@ const program = newCommand('sweep')
   .argument('[scenario]', 'scenario file', DEFAULT_SCENARIO)
   .option('--concurrency <list>', 'concurrency levels (max_workers), e.g. 1,2,4,8 (default: the scenario\'s sweep.concurrency)')
   .option('--memory <list>', 'Lambda memory sizes in MB, 128 to 10240 (default: the scenario\'s sweep.memoryMb)')
-  .option('--reps <n>', 'timed repetitions per cell (default: the scenario\'s sweep.reps)')
+  .option('--reps <n|auto>', 'timed repetitions per cell, or auto: one each, then more only for the contenders until the pick is decided or --budget is spent (default: auto; with --shard, the scenario\'s sweep.reps)')
+  .option('--budget <s>', 'with --reps auto: wall seconds after which no further race round starts', String(DEFAULT_BUDGET_S))
+  .option('--equivalence <share>', 'with --reps auto: settings closer than this on the strategy\'s metric are equivalent, e.g. 2% or 0.02', `${DEFAULT_EQUIVALENCE * 100}%`)
   .option('--time-scale <s>', 'run latencies s times shorter and scale durations back (default: the scenario\'s sweep.timeScale)')
   .option('--seed <n>', 'override the scenario seed')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
@@ -79,7 +82,15 @@ await runCli(async () => {
   const throttle = options.cpuThrottle as ThrottleMode;
   const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000) : scenario.sweep.concurrency;
   const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240) : scenario.sweep.memoryMb;
-  const reps = typeof options.reps === 'string' ? parseNumber('--reps', options.reps, 1, 1000, true) : scenario.sweep.reps;
+  const fixedReps = typeof options.reps === 'string' && options.reps !== 'auto' ? parseNumber('--reps', options.reps, 1, 1000, true) : undefined;
+  // A shard cannot see the cells of the others it would race against: it keeps a fixed count.
+  const racing = fixedReps === undefined && !(typeof options.shard === 'string' && options.reps !== 'auto');
+  if (options.reps === 'auto' && typeof options.shard === 'string') {
+    throw new InputError({ field: '--reps', problem: 'auto races the cells of the whole grid, which a shard does not see', fix: 'give a number of repetitions with --shard, e.g. --reps 3' });
+  }
+  const reps = fixedReps ?? (racing ? 1 : scenario.sweep.reps);
+  const budgetS = parseNumber('--budget', String(options.budget), 1, 86_400);
+  const equivalence = parseShare('--equivalence', String(options.equivalence));
   const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, 1000) : scenario.sweep.timeScale;
   const simulated = options.simulate === true;
   if (!simulated && typeof options.calibrateFrom === 'string') {
@@ -134,10 +145,11 @@ await runCli(async () => {
           scenarioDir: scenarioDirOf(file),
           placement: placement!,
           ...(functionSpec ? { functionSpec } : {}),
+          ...(racing ? { race: { budgetS, equivalence, recommend: recommendOptions } } : {}),
         },
         createProgress(),
       );
-  const outcome = recommend(results.cells, recommendOptions);
+  const outcome = decide(results.cells, recommendOptions, { equivalence, ...(racing ? { budgetS } : {}) });
   results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
   if (outcome.kind === 'none') results.warnings.push(`No recommendation: ${outcome.message}`);
   const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined);
@@ -208,6 +220,13 @@ async function simulateCli(
     `simulated ${options.cells.length} cells in ${Math.round(done - calibrated)} ms (calibration ${Math.round(calibrated - began)} ms)\n`,
   );
   return results;
+}
+
+/** A share given as a percentage (2%) or a fraction (0.02), in [0, 0.5]. */
+function parseShare(flag: string, raw: string): number {
+  const percent = raw.trim().endsWith('%');
+  const value = parseNumber(flag, percent ? raw.trim().slice(0, -1) : raw, 0, percent ? 50 : 0.5);
+  return percent ? value / 100 : value;
 }
 
 /** JSON has no undefined: leave such fields out, as the results schema's optional fields expect. */

@@ -10,7 +10,7 @@ import { gridCells } from '../harness/sweep/shard.ts';
 import { runSweep } from '../harness/sweep/sweep.ts';
 
 const scenario = loadScenario('scenarios/small-fast.json');
-const silent: Progress = { start() {}, cellStarted() {}, cellFinished() {}, stop() {} };
+const silent: Progress = { start() {}, cellStarted() {}, cellFinished() {}, addRound() {}, stop() {} };
 
 function job(overrides: Partial<CellJob> = {}): CellJob {
   return {

@@ -39,6 +39,8 @@ export interface RecommendOptions {
   lambdaTimeoutS?: number;
   /** The knee is the lowest concurrency within this share of the fastest at the chosen memory; default 0.05. */
   kneeMargin?: number;
+  /** A race's verdict in words (race.ts), said in place of the comparison of confidence intervals. */
+  verdict?: string;
 }
 
 export interface Knee {
@@ -98,6 +100,7 @@ interface ValidOptions {
   maxErrorRate: number | undefined;
   lambdaTimeoutS: number;
   kneeMargin: number;
+  verdict: string | undefined;
 }
 
 function validate(options: RecommendOptions): ValidOptions {
@@ -127,7 +130,7 @@ function validate(options: RecommendOptions): ValidOptions {
   if (!(Number.isFinite(kneeMargin) && kneeMargin >= 0)) {
     throw new InputError({ field: 'kneeMargin', problem: `must be a non-negative share, got ${kneeMargin}`, fix: 'e.g. 0.05 for 5%' });
   }
-  return { strategy: strategy as Strategy, weight: options.weight ?? 0.5, maxP95Ms: options.maxP95Ms, maxErrorRate: options.maxErrorRate, lambdaTimeoutS, kneeMargin };
+  return { strategy: strategy as Strategy, weight: options.weight ?? 0.5, maxP95Ms: options.maxP95Ms, maxErrorRate: options.maxErrorRate, lambdaTimeoutS, kneeMargin, verdict: options.verdict };
 }
 
 /** Every constraint the cell breaks (empty: feasible). */
@@ -192,6 +195,27 @@ export function recommend(cells: readonly Cell[], options: RecommendOptions = {}
   };
 }
 
+/**
+ * The strategy's metric per repetition of each feasible cell, for racing (race.ts): a repetition's
+ * duration, its cost (the cell's cost scaled by the repetition's duration, as the intervals are),
+ * or their balanced score, normalised over the feasible cells' medians.
+ */
+export function metricSamples(cells: readonly Cell[], options: RecommendOptions): { feasible: CompletedCell[]; samples: (cell: CompletedCell) => number[] } {
+  const valid = validate(options);
+  const feasible = cells.filter((cell): cell is CompletedCell => isCompleted(cell) && violations(cell, valid).length === 0);
+  const costOfRep = (cell: CompletedCell, durationMs: number): number => (cell.durationMs.median > 0 ? (cell.costUsd.perMonth * durationMs) / cell.durationMs.median : cell.costUsd.perMonth);
+  if (valid.strategy === 'cost') return { feasible, samples: (cell) => cell.reps.map((rep) => costOfRep(cell, rep.durationMs)) };
+  if (valid.strategy === 'speed') return { feasible, samples: (cell) => cell.reps.map((rep) => rep.durationMs) };
+  const score = balancedScore(feasible, valid.weight);
+  return { feasible, samples: (cell) => cell.reps.map((rep) => score(costOfRep(cell, rep.durationMs), rep.durationMs)) };
+}
+
+function balancedScore(feasible: CompletedCell[], weight: number): (costUsd: number, durationMs: number) => number {
+  const normCost = minMax(feasible.map(cost));
+  const normDuration = minMax(feasible.map(median));
+  return (costUsd, durationMs) => weight * normCost(costUsd) + (1 - weight) * normDuration(durationMs);
+}
+
 interface StrategyMetric {
   compare: (a: CompletedCell, b: CompletedCell) => number;
   /** [low, high] of the metric the strategy minimises. */
@@ -242,10 +266,7 @@ function strategyMetric(feasible: CompletedCell[], options: ValidOptions): Strat
       compare: byKeys([median, cost, concurrency, memory, architecture]),
     };
   }
-  const normCost = minMax(feasible.map(cost));
-  const normDuration = minMax(feasible.map(median));
-  const w = options.weight;
-  const score = (costUsd: number, durationMs: number): number => w * normCost(costUsd) + (1 - w) * normDuration(durationMs);
+  const score = balancedScore(feasible, options.weight);
   const value = (cell: CompletedCell): number => score(cost(cell), median(cell));
   return {
     value,
@@ -374,7 +395,9 @@ function compareWithRunnerUp(picked: Omit<Picked, 'recommendation'>, runnerUp: C
     lead = `Against the runner-up (${other}: ${runnerFacts}) it is ${signedPercent(costGain, 'cheaper', 'dearer')} and ${signedPercent(speedGain, 'faster', 'slower')}`;
   }
   let certainty: string;
-  if (winner.reps.length < 2 || runnerUp.reps.length < 2) {
+  if (options.verdict !== undefined) {
+    return `${lead}. ${options.verdict}`;
+  } else if (winner.reps.length < 2 || runnerUp.reps.length < 2) {
     certainty = 'with a single repetition there is no confidence interval, so run the sweep with --reps 3 or more before trusting the difference';
   } else if (picked.beatsRunnerUp) {
     certainty = 'and their 95% confidence intervals do not overlap';

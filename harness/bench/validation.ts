@@ -42,7 +42,7 @@ export interface Validation {
   cells: ValidatedCell[];
 }
 
-const silent: Progress = { start() {}, cellStarted() {}, cellFinished() {}, stop() {} };
+const silent: Progress = { start() {}, cellStarted() {}, cellFinished() {}, addRound() {}, stop() {} };
 
 /**
  * Sweeps the given part of the grid for real, one cell at a time (the most faithful way: no cell

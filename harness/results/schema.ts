@@ -120,6 +120,32 @@ export const cellSchema = z.discriminatedUnion('state', [completedCellSchema, fa
 export type Cell = z.infer<typeof cellSchema>;
 export type CellState = Cell['state'];
 
+const settingSchema = z.object({ concurrency: z.number().int().positive(), memoryMb: z.number().int(), architecture: z.enum(['x86_64', 'arm64']) });
+
+/** How sure the pick is (harness/analyze/race.ts): the winner against each rival it was raced with. */
+export const decisionSchema = z.object({
+  outcome: z.enum(['separated', 'equivalent', 'undecided']),
+  /** Two settings within this share of each other on the strategy's metric are equivalent. */
+  equivalence: z.number().nonnegative(),
+  /** The repetitions the winner got. */
+  winnerReps: z.number().int().nonnegative(),
+  compared: z.array(
+    settingSchema.extend({
+      reps: z.number().int().nonnegative(),
+      verdict: z.enum(['separated', 'equivalent', 'open']),
+      /** median(rival) / median(winner) of the strategy's metric, and its interval (95% for separation, 90% for equivalence). */
+      ratio: z.number(),
+      interval: z.tuple([z.number(), z.number()]),
+      pValue: z.number(),
+    }),
+  ),
+  /** The equivalent settings, the pick among them first (lower cost, then lower concurrency). */
+  equivalentSet: z.array(settingSchema).optional(),
+  /** The race's time budget, s, when the sweep raced (--reps auto). */
+  budgetS: z.number().positive().optional(),
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
 export const recommendationSchema = z.object({
   strategy: z.enum(['cost', 'speed', 'balanced']),
   concurrency: z.number().int().positive(),
@@ -128,6 +154,7 @@ export const recommendationSchema = z.object({
   durationMs: ms,
   costUsdPerMonth: z.number().nonnegative(),
   why: z.string(),
+  decision: decisionSchema.optional(),
 });
 export type Recommendation = z.infer<typeof recommendationSchema>;
 
@@ -138,7 +165,10 @@ export const methodSchema = z.object({
   cpuThrottle: z.enum(['cgroup', 'model', 'none']),
   /** Latencies ran this many times shorter; durations are scaled back. */
   timeScale: z.number().min(1),
+  /** Repetitions per cell; with a race, the screening repetitions (contenders got more). */
   reps: z.number().int().positive(),
+  /** --reps auto: the race's time budget, s, and equivalence margin. */
+  race: z.object({ budgetS: z.number().positive(), equivalence: z.number().nonnegative() }).optional(),
   /** Untimed invocations in each cell process before the timed ones (module loading, JIT, pools). */
   warmupInvocations: z.number().int().nonnegative(),
   /** Whether each cell ran in a network namespace of its own where only the scenario exists (absent: files written before the fence). */

@@ -144,11 +144,11 @@ async function prepareAndWarmUp(job: CellJob): Promise<Prepared | undefined> {
 }
 
 /** One cell: its timed invocations at `concurrency`. False if it failed (the process then ends). */
-async function measureCell(job: CellJob, prepared: Prepared, concurrency: number): Promise<boolean> {
+async function measureCell(job: CellJob, prepared: Prepared, concurrency: number, reps: number): Promise<boolean> {
   // Each cell's peak memory is its own, not the highest of the cells before it in this process.
   resetPeakRss();
   try {
-    for (let i = 0; i < job.reps; i++) {
+    for (let i = 0; i < reps; i++) {
       const loopBefore = loopCpu?.();
       const cpuBefore = process.cpuUsage();
       const invoked = await invokeWithin(job, prepared, concurrency);
@@ -222,7 +222,7 @@ process.on('message', (message: ParentMessage) => {
         .catch(crash);
       break;
     case 'cell':
-      measureCell(job!, prepared!, message.concurrency).then((ok) => {
+      measureCell(job!, prepared!, message.concurrency, message.reps ?? job!.reps).then((ok) => {
         if (!ok) exit(0);
       }, crash);
       break;

@@ -184,7 +184,7 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
     get open() {
       return open;
     },
-    async measure(concurrency, onRep) {
+    async measure(concurrency, onRep, timedReps = job.reps) {
       if (concurrency !== job.concurrency) throw new Error(`a function's process serves one concurrency (${job.concurrency}), asked for ${concurrency}`);
       const early = await warmedUp;
       if (early) {
@@ -192,7 +192,7 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
         return early;
       }
       const reps: RepMeasurement[] = [];
-      for (let i = 0; i < job.reps; i++) {
+      for (let i = 0; i < timedReps; i++) {
         const { result, rep } = await invoke();
         if (!rep) {
           const run = await failure(result as Exclude<InvocationResult, { state: 'completed' }>, reps);

@@ -28,7 +28,8 @@ export type CellRun =
  * invocation after another. A cell that fails ends the process; `open` then turns false.
  */
 export interface CellSession {
-  measure(concurrency: number, onRep?: (rep: RepMeasurement) => void): Promise<CellRun>;
+  /** `reps` timed invocations at `concurrency` (default: the job's reps). */
+  measure(concurrency: number, onRep?: (rep: RepMeasurement) => void, reps?: number): Promise<CellRun>;
   /** Lets the process close its sink and exit; kills it if it does not within a few seconds. */
   close(): Promise<void>;
   readonly open: boolean;
@@ -151,7 +152,7 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
     get open() {
       return open;
     },
-    async measure(concurrency, onRep) {
+    async measure(concurrency, onRep, reps = job.reps) {
       await prepared;
       if (preparationFailure) return preparationFailure;
       if (!open) return { state: 'errored', reps: [], error: 'the cell process had already ended' };
@@ -166,8 +167,8 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
       }
       return new Promise<CellRun>((resolve) => {
         current = { reps: [], onRep, outcome: undefined, resolve };
-        armWatchdog(invocationBudgetMs * job.reps + STARTUP_ALLOWANCE_MS, 'the cell');
-        child.send({ type: 'cell', concurrency } satisfies ParentMessage);
+        armWatchdog(invocationBudgetMs * reps + STARTUP_ALLOWANCE_MS, 'the cell');
+        child.send({ type: 'cell', concurrency, reps } satisfies ParentMessage);
       });
     },
     async close() {

@@ -5,6 +5,8 @@ export interface Progress {
   start(total: number): void;
   cellStarted(label: string): void;
   cellFinished(label: string, outcome: string): void;
+  /** A race round: `cells` more cells to measure, and why, in words. */
+  addRound(cells: number, note: string): void;
   stop(): void;
 }
 
@@ -35,6 +37,10 @@ class BarProgress implements Progress {
   cellFinished(label: string, outcome: string): void {
     this.bar.increment(1, { cell: `${label}: ${outcome}` });
   }
+  addRound(cells: number, note: string): void {
+    this.bar.setTotal(this.bar.getTotal() + cells);
+    this.bar.update({ cell: note });
+  }
   stop(): void {
     this.bar.stop();
   }
@@ -56,6 +62,10 @@ class LineProgress implements Progress {
     const elapsed = performance.now() - this.startedAt;
     const etaS = Math.round(((elapsed / this.done) * (this.total - this.done)) / 1000);
     this.stream.write(`[${this.done}/${this.total}] ${label}: ${outcome} (ETA ${etaS} s)\n`);
+  }
+  addRound(cells: number, note: string): void {
+    this.total += cells;
+    this.stream.write(`${note}\n`);
   }
   stop(): void {}
 }

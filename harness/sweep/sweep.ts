@@ -32,6 +32,8 @@ import type { BackendName } from '../mock/create.ts';
 import { measureLoopbackCost, type LoopbackCost } from '../run/loopback-cost.ts';
 import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from './journal.ts';
 import type { Progress } from './progress.ts';
+import { CONTENDER_MARGIN, raceState, ROUND_REPS } from '../analyze/race.ts';
+import type { RecommendOptions } from '../analyze/recommend.ts';
 
 export interface SweepPlan {
   scenario: Scenario;
@@ -62,6 +64,19 @@ export interface SweepPlan {
   placement?: Placement;
   /** A deployed function (workload.function or .template), resolved by the preflight. */
   functionSpec?: FunctionSpec;
+  /**
+   * Race the contenders (harness/analyze/race.ts): `reps` is then the screening repetitions, and
+   * further rounds measure the winner and its open rivals until decided or the budget is spent.
+   */
+  race?: SweepRace;
+}
+
+export interface SweepRace {
+  /** Wall seconds from the sweep's start after which no new round starts. */
+  budgetS: number;
+  equivalence: number;
+  /** What the recommendation minimises and its limits, as the command will recommend. */
+  recommend: RecommendOptions;
 }
 
 /** How the cells will be served and fenced, decided once per sweep from what this machine allows. */
@@ -242,7 +257,11 @@ function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | und
       `Each new connection cost the job's client ${connectCpuMs.toFixed(3)} ms of CPU on a full core (the ${plan.scenario.client.library} client's side of the TCP${usesTls(plan.scenario) ? ' and TLS' : ''} handshake, measured against a loopback server at the sweep's start); the simulator charges it per connection the servers counted, divided by the memory size's CPU share.`,
     );
   }
-  if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
+  if (plan.race) {
+    notes.push(
+      `Raced (--reps auto): every cell was measured ${plan.reps} time(s) to screen the grid; then, in rounds of ${ROUND_REPS}, more repetitions went to the winner and to the settings within ${CONTENDER_MARGIN * 100}% of it until each was worse at 95% confidence, or equivalent within ${plan.race.equivalence * 100}%, or ${plan.race.budgetS} s had passed. The other cells keep their screening repetition: their intervals are absent, and they were not candidates. recommendation.decision says how it ended.`,
+    );
+  } else if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
     // A user's handler may use any client, so every in-process backend serves it; the built-in job uses one.
     backend: placement.backend === 'net' ? 'net' : plan.scenario.workload ? MOCKS_NAME : backendFor(plan.scenario.client.library),
@@ -252,6 +271,7 @@ function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | und
     cpuThrottle: controller ? 'cgroup' : plan.cpuThrottle === 'none' ? 'none' : 'model',
     timeScale: plan.timeScale,
     reps: plan.reps,
+    ...(plan.race ? { race: { budgetS: plan.race.budgetS, equivalence: plan.race.equivalence } } : {}),
     warmupInvocations: WARMUP_INVOCATIONS,
     ...(parallelCells > 1 ? { parallelCells } : {}),
     notes,
@@ -355,6 +375,7 @@ export function failureWarnings(cells: readonly Cell[]): string[] {
  * results file after every cell.
  */
 export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (cell: Cell) => void): Promise<Results> {
+  const sweepStarted = performance.now();
   checkWritable(plan.outFile);
   const hash = scenarioHash(plan.scenario);
   const journal = journalPath(plan.outFile);
@@ -429,7 +450,19 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     ...(plan.scenarioDir ? { scenarioDir: plan.scenarioDir } : {}),
   });
 
-  const record = (key: CellKey, run: CellRun) => {
+  // Each cell's measurements so far, as measured in this process: a race adds repetitions to them.
+  const runs = new Map<string, CellRun>();
+  const record = (key: CellKey, measured: CellRun) => {
+    const id = cellKeyId(key);
+    const earlier = runs.get(id);
+    // More repetitions of a completed cell join its earlier ones; a failure among them fails the cell.
+    const run: CellRun =
+      earlier?.state === 'completed'
+        ? measured.state === 'completed'
+          ? { ...earlier, reps: [...earlier.reps, ...measured.reps] }
+          : { ...measured, reps: [...earlier.reps, ...measured.reps] }
+        : measured;
+    runs.set(id, run);
     // Only where no cgroup applied the CPU share does the model stretch the measured CPU time.
     const projected = !cpuLimit && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
     // A deployed function's ideal is that of the requests its warm-up was seen to make.
@@ -481,7 +514,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   };
 
   /** Measures a process's cells in turn; a cell that fails ends its process, and the next cell gets a new one. */
-  const measureCells = async (keys: readonly CellKey[]): Promise<void> => {
+  const measureCells = async (keys: readonly CellKey[], reps: number = plan.reps): Promise<void> => {
     let session: { cells: CellSession; release: () => Promise<void> } | undefined;
     try {
       for (const key of keys) {
@@ -491,7 +524,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
           session = await openSession(key);
         }
         progress.cellStarted(describeCell(key));
-        record(key, await session.cells.measure(key.concurrency));
+        record(key, await session.cells.measure(key.concurrency, undefined, reps));
       }
     } finally {
       await session?.cells.close();
@@ -500,8 +533,22 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   };
 
   const remaining = plan.cells.filter((key) => !done.has(cellKeyId(key)));
+  const share = cellsShareProcess(plan.scenario);
   try {
-    await runPool(planProcesses(remaining, parallelCells, idealOf, cellsShareProcess(plan.scenario)), parallelCells, measureCells);
+    await runPool(planProcesses(remaining, parallelCells, idealOf, share), parallelCells, (keys) => measureCells(keys));
+    if (plan.race) {
+      const race = plan.race;
+      for (;;) {
+        const state = raceState(inOrder(), race.recommend, race);
+        // Only cells measured by this process can take more repetitions (a resumed cell's raw measurements are gone).
+        const toMeasure = state?.toMeasure.filter((key) => runs.has(cellKeyId(key))) ?? [];
+        if (toMeasure.length === 0 || toMeasure.length < (state?.toMeasure.length ?? 0)) break;
+        const elapsedS = (performance.now() - sweepStarted) / 1000;
+        if (elapsedS + roundEstimateS(toMeasure, (key) => done.get(cellKeyId(key)), plan.timeScale, parallelCells) > race.budgetS) break;
+        progress.addRound(toMeasure.length, `race: ${toMeasure.length} contenders, ${ROUND_REPS} more repetitions each (${Math.round(elapsedS)} s of the ${race.budgetS} s budget)`);
+        await runPool(planProcesses(toMeasure, parallelCells, idealOf, share), parallelCells, (keys) => measureCells(keys, ROUND_REPS));
+      }
+    }
   } finally {
     progress.stop();
     certificates?.remove();
@@ -510,6 +557,23 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   results.warnings = [...fidelityWarnings(results.cells), ...modelWarnings(results.cells), ...failureWarnings(results.cells)];
   results.finishedAt = new Date().toISOString();
   return results;
+}
+
+/** Process start and warm-up of a round's cell process, s: a rough allowance on this project's machine. */
+const ROUND_PROCESS_S = 1.5;
+
+/**
+ * How long a race round will take, s: each cell's median duration in real time (scenario time
+ * divided by the time scale) for ROUND_REPS invocations, plus a process start for each, spread
+ * over the lanes.
+ */
+export function roundEstimateS(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, timeScale: number, lanes: number): number {
+  const perCell = keys.map((key) => {
+    const cell = cellOf(key);
+    const medianMs = cell && isCompleted(cell) ? cell.durationMs.median : 0;
+    return (medianMs / timeScale / 1000) * ROUND_REPS + ROUND_PROCESS_S;
+  });
+  return perCell.reduce((sum, s) => sum + s, 0) / Math.max(1, Math.min(lanes, keys.length));
 }
 
 /**
