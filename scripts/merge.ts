@@ -2,7 +2,8 @@ import { newCommand, runCli } from '../harness/cli.ts';
 import { InputError } from '../harness/errors.ts';
 import { loadResults, writeJsonAtomic } from '../harness/results/io.ts';
 import { mergeResults } from '../harness/results/merge.ts';
-import { DEFAULT_MAX_ERROR_RATE, recommend } from '../harness/analyze/recommend.ts';
+import { DEFAULT_MAX_ERROR_RATE } from '../harness/analyze/recommend.ts';
+import { decide, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
 
 await runCli(() => {
   const program = newCommand('merge')
@@ -20,10 +21,11 @@ await runCli(() => {
   }
   const merged = mergeResults(files.map((file) => ({ file, results: loadResults(file) })));
   // A shard's recommendation saw only its own cells: pick again from the whole grid.
-  const outcome = recommend(merged.cells, {
-    maxErrorRate: Number(DEFAULT_MAX_ERROR_RATE),
-    lambdaTimeoutS: merged.scenario.lambda.timeoutS,
-  });
+  const outcome = decide(
+    merged.cells,
+    { maxErrorRate: Number(DEFAULT_MAX_ERROR_RATE), lambdaTimeoutS: merged.scenario.lambda.timeoutS },
+    { equivalence: merged.method.race?.equivalence ?? DEFAULT_EQUIVALENCE },
+  );
   merged.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
   writeJsonAtomic(out, merged);
   process.stdout.write(`Merged ${files.length} file${files.length === 1 ? '' : 's'}, ${merged.cells.length} cells, into ${out}\n`);

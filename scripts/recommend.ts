@@ -1,5 +1,6 @@
 import { Option } from 'commander';
-import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES, type Picked } from '../harness/analyze/recommend.ts';
+import { DEFAULT_MAX_ERROR_RATE, STRATEGIES, type Picked } from '../harness/analyze/recommend.ts';
+import { decide, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
 import { newCommand, runCli } from '../harness/cli.ts';
 import { applySettings, inferFileKind } from '../harness/deploy/apply.ts';
 import { readDeploymentFile, writeFileAtomic } from '../harness/deploy/files.ts';
@@ -58,13 +59,18 @@ async function main(): Promise<number> {
   const target = flags.apply === undefined ? undefined : { file: flags.apply, kind: inferFileKind(flags.apply), text: readDeploymentFile(flags.apply) };
 
   const results = loadResults(resultsFile);
-  const outcome = recommend(results.cells, {
-    strategy: flags.strategy,
-    weight: numberFlag('--weight', flags.weight),
-    maxP95Ms: numberFlag('--max-p95-ms', flags.maxP95Ms),
-    maxErrorRate: numberFlag('--max-error-rate', flags.maxErrorRate),
-    lambdaTimeoutS: results.scenario.lambda.timeoutS,
-  });
+  const race = results.method.race;
+  const outcome = decide(
+    results.cells,
+    {
+      strategy: flags.strategy,
+      weight: numberFlag('--weight', flags.weight),
+      maxP95Ms: numberFlag('--max-p95-ms', flags.maxP95Ms),
+      maxErrorRate: numberFlag('--max-error-rate', flags.maxErrorRate),
+      lambdaTimeoutS: results.scenario.lambda.timeoutS,
+    },
+    { equivalence: race?.equivalence ?? DEFAULT_EQUIVALENCE, ...(race ? { budgetS: race.budgetS } : {}) },
+  );
   if (results.finishedAt === undefined) {
     process.stderr.write(`warning: ${resultsFile}: the sweep has not finished; this covers the ${results.cells.length} cells measured so far\n`);
   }

@@ -51,7 +51,7 @@ describe('npm run recommend', () => {
     expect(stdout).toBe(
       'Recommended (cost): MAX_WORKERS=32, 512 MB x86_64, timeout 14 s\n' +
         '32 workers at 512 MB (x86_64): median 9.0 s, p95 9.2 s, $0.70/month, the cheapest of 4 feasible settings (1 of 5 excluded: 1 ran out of memory). ' +
-        '22% cheaper than the runner-up (8 workers at 512 MB: 12.0 s, $0.90/month), and their 95% confidence intervals do not overlap. ' +
+        '22% cheaper than the runner-up (8 workers at 512 MB: 12.0 s, $0.90/month). No other feasible setting came within 10% of it. ' +
         'At 512 MB, 32 workers is the fastest (9.0 s) and every lower concurrency is more than 5% slower.\n',
     );
   });
