@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectCpuController, detectFunctionGroupController, removeStaleGroups } from '../harness/run/cgroup.ts';
 import { loadResults } from '../harness/results/io.ts';
-import { runFenced, namespaces } from './helpers/namespace.ts';
+import { assertNamespaces, runFenced, namespaces } from './helpers/namespace.ts';
 import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
 
 /**
@@ -105,7 +105,7 @@ function startProcess(command: string, args: string[], extraEnv: Record<string, 
 }
 
 /** A sweep of one cell of `fixture`'s handler, through the bin (`viaBin`) or the script itself. */
-function startSweep(fixture: string, flags: string[], viaBin: boolean): Started {
+function startSweep(fixture: string, flags: string[], viaBin: boolean, extraEnv: Record<string, string> = {}): Started {
   const work = mkdtempSync(join(tmpdir(), 'fanout-hygiene-scenario-'));
   const { file } = writeScenario(
     quickScenario({
@@ -120,7 +120,7 @@ function startSweep(fixture: string, flags: string[], viaBin: boolean): Started 
   );
   const entry = viaBin ? ['bin/fanout-tuner.js', 'sweep'] : ['--import', 'tsx', 'scripts/sweep.ts'];
   const args = [...entry, file, '--memory', '1769', '--reps', '1', '--concurrency', '2', '--no-report', '--out', join(work, 'results.json'), ...flags];
-  return startProcess(process.execPath, args, {}, work);
+  return startProcess(process.execPath, args, extraEnv, work);
 }
 
 function markerPids(run: Started, prefix: string): number[] {
@@ -180,6 +180,26 @@ describe('a stopped sweep leaves no process behind', () => {
     sweep.child.kill('SIGKILL');
     expect(await sweep.exited).toEqual({ code: null, signal: 'SIGKILL' });
     expect(await leftAfterSettling(sweep.id)).toEqual([]);
+  }, 30_000);
+
+  it.runIf(runFenced)('SIGKILL to a fenced sweep (under cgroups where there are): its fence host and cell stop on their own, and the next run removes its group', async () => {
+    assertNamespaces();
+    const stateDir = mkdtempSync(join(tmpdir(), 'fanout-hygiene-state-'));
+    try {
+      const sweep = startSweep('spawns-and-hangs.ts', ['--isolation', 'namespace'], false, { FANOUT_TUNER_STATE_DIR: stateDir });
+      await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => (markerPids(sweep, 'started-').length > 0 ? true : undefined));
+      const groups = () => (cgroups ? readdirSync(CPU_ROOT).filter((name) => name.startsWith(`fanout-tuner-${sweep.child.pid}-`)) : []);
+      groupsToRemove.push(...groups().map((name) => join(CPU_ROOT, name)));
+      expect(groups().length).toBe(cgroups ? 1 : 0);
+      sweep.child.kill('SIGKILL');
+      expect(await sweep.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(await leftAfterSettling(sweep.id)).toEqual([]);
+      // A killed sweep cannot remove its group: the next one does.
+      expect(removeStaleGroups(stateDir)).toBe(cgroups ? 1 : 0);
+      expect(groups()).toEqual([]);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   }, 30_000);
 });
 
