@@ -204,6 +204,24 @@ describe('a stopped sweep leaves no process behind', () => {
 });
 
 describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes the job left in them', () => {
+  it('SIGTERM to a sweep under a CPU quota: the cell, and the process its job started before the cell joined its group, end', async () => {
+    expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
+    const sweep = startSweep('spawns-and-hangs.ts', ['--isolation', 'none', '--cpu-throttle', 'cgroup'], false, { FANOUT_TEST_SPAWN_IN_WARMUP: '1' });
+    const [cell] = await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => {
+      const cells = markerPids(sweep, 'started-');
+      return cells.length > 0 ? cells : undefined;
+    });
+    const [sleeper] = markerPids(sweep, 'child-');
+    const group = readdirSync(CPU_ROOT).find((name) => name.startsWith(`fanout-tuner-${sweep.child.pid}-`));
+    groupsToRemove.push(join(CPU_ROOT, group!));
+    const members = readFileSync(join(CPU_ROOT, group!, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    expect([members.includes(cell!), members.includes(sleeper!), alive(sleeper!)]).toEqual([true, false, true]);
+    sweep.child.kill('SIGTERM');
+    expect(await sweep.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await leftAfterSettling(sweep.id)).toEqual([]);
+    expect(existsSync(join(CPU_ROOT, group!))).toBe(false);
+  }, 30_000);
+
   it('a CPU group and a function\'s memory groups with a `sleep 1000` in them: removed, and the process killed', async () => {
     expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
     const functionGroups = detectFunctionGroupController();

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { onExit } from './on-exit.ts';
+import { killProcessTree } from './process-tree.ts';
 
 /**
  * CPU quotas through Linux control groups: the way a cell gets the CPU share Lambda would give
@@ -90,13 +91,9 @@ function killMembers(path: string): void {
   } catch {
     // v1, or an older kernel: one by one
   }
-  for (const pid of membersOf(path)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  // With the processes each started: a cell joins its CPU group only after its warm-up, so what
+  // its job started before then is not in the group, and once the cell is dead nothing leads to it.
+  for (const pid of membersOf(path)) killProcessTree(pid);
 }
 
 /**
