@@ -153,7 +153,8 @@ afterEach(() => {
   }
 });
 
-describe('a stopped sweep leaves no process behind', () => {
+// The processes a job starts are found through /proc: Linux only.
+describe.runIf(process.platform === 'linux')('a stopped sweep leaves no process behind', () => {
   for (const viaBin of [true, false]) {
     it(`SIGTERM to ${viaBin ? 'bin/fanout-tuner.js' : 'the sweep script'}, without cgroups or fence: the cell and the process its job started end, and so does the sweep, by SIGTERM`, async () => {
       const sweep = startSweep('spawns-and-hangs.ts', ['--isolation', 'none', '--cpu-throttle', 'none'], viaBin);
