@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The `fanout-tuner <command>` entry: runs the command's script with the TypeScript loader.
-import { spawnSync } from 'node:child_process';
+// The `fanout-tuner <command>` entry: loads the TypeScript loader into this process and runs the
+// command's script here. No second process: a signal sent to this pid (`timeout`, a CI runner
+// cancelling the job, `kill`) reaches the command itself, whose handlers end its cells, and the
+// exit status (or the signal it ends by) is the command's own.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const COMMANDS = ['sweep', 'report', 'recommend', 'compare', 'merge', 'import-har', 'bench'];
 const [command, ...args] = process.argv.slice(2);
@@ -16,5 +18,8 @@ if (!COMMANDS.includes(command) || !existsSync(script)) {
   console.error(`error: unknown command "${command}". Fix: use one of ${COMMANDS.join(', ')}`);
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), script, ...args], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+// What `node --import tsx` does, done here: TypeScript modules load from now on.
+await import('tsx');
+// The script reads its arguments as if it had been started itself: `node scripts/<command>.ts ...`.
+process.argv = [process.argv[0], script, ...args];
+await import(pathToFileURL(script).href);

@@ -66,6 +66,9 @@ async function measure({ spec, controlSocket }: NetJobStart): Promise<NetMeasure
   return { spec, idealMs: idealOverheadMs(spec), reps, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
+// The bench is gone (even killed with SIGKILL): nobody will read the measurement.
+process.on('disconnect', () => process.exit(1));
+
 process.once('message', (start: NetJobStart) => {
   measure(start).then(
     (measurement) => process.send!(measurement, () => process.exit(0)),

@@ -71,6 +71,9 @@ async function naive(spec: OverheadSpec): Promise<OverheadRep[]> {
   return reps;
 }
 
+// The bench is gone (even killed with SIGKILL): nobody will read the measurement.
+process.on('disconnect', () => process.exit(1));
+
 process.once('message', (spec: OverheadSpec) => {
   (spec.harness === 'naive' ? naive(spec) : builtIn(spec)).then(
     (reps) => {

@@ -1,6 +1,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bundleEntry } from '../run/child-entry.ts';
+import { onExit } from '../run/on-exit.ts';
+import { killProcessTree } from '../run/process-tree.ts';
 import type { OverheadMeasurement, OverheadSpec } from './overhead-spec.ts';
 
 const CHILD = fileURLToPath(new URL('./overhead-child.ts', import.meta.url));
@@ -13,6 +15,8 @@ export async function measureOverhead(spec: OverheadSpec): Promise<OverheadMeasu
   const entry = await bundleEntry(CHILD, 'overhead', { splitting: true });
   return new Promise((resolve, reject) => {
     const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
+    // Killed if the bench is stopped first (Ctrl-C, SIGTERM), like a sweep's cells.
+    const forget = onExit(() => killProcessTree(child.pid));
     let stderr = '';
     let result: OverheadMeasurement | undefined;
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -22,6 +26,7 @@ export async function measureOverhead(spec: OverheadSpec): Promise<OverheadMeasu
       result = message;
     });
     child.on('exit', (code) => {
+      forget();
       if (result) resolve(result);
       else reject(new Error(`the ${spec.harness} measurement at concurrency ${spec.concurrency} failed (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`));
     });

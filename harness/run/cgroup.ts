@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { onExit } from './on-exit.ts';
+import { killProcessTree } from './process-tree.ts';
 
 /**
  * CPU quotas through Linux control groups: the way a cell gets the CPU share Lambda would give
@@ -13,6 +14,8 @@ const V1_ROOT = '/sys/fs/cgroup/cpu';
 const V1_MEMORY_ROOT = '/sys/fs/cgroup/memory';
 const V1_CPUACCT_ROOT = '/sys/fs/cgroup/cpuacct';
 const V2_ROOT = '/sys/fs/cgroup';
+/** Where groups are made, and so the only directories a run's record may name groups under. */
+const ROOTS = [V1_ROOT, V1_MEMORY_ROOT, V1_CPUACCT_ROOT, V2_ROOT];
 const PERIOD_US = 10_000;
 /** The kernel refuses a quota below 1 ms per period. */
 const MIN_QUOTA_US = 1000;
@@ -53,16 +56,9 @@ function installCleanup(): void {
   onExit(removeAllGroups);
 }
 
-/** Ends the cell processes still in our groups, then removes the groups; never throws, it runs on the way out. */
+/** Ends the processes still in our groups and removes the groups; never throws, it runs on the way out. */
 export function removeAllGroups(): void {
   for (const group of [...live]) {
-    try {
-      for (const pid of readFileSync(join(group.path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-        process.kill(Number(pid), 'SIGKILL');
-      }
-    } catch {
-      // the group or its processes are already gone
-    }
     try {
       group.remove();
     } catch (error) {
@@ -71,25 +67,164 @@ export function removeAllGroups(): void {
   }
 }
 
+/** How long a group's processes may take to die and leave it before its removal gives up. */
+const REMOVE_WITHIN_MS = 3000;
+const RETRY_EVERY_MS = 20;
+
+/** The processes (and, under v1, the threads) of a group, as this process's PID namespace numbers them. */
+function membersOf(path: string): number[] {
+  const members = new Set<number>();
+  for (const file of ['cgroup.procs', 'tasks']) {
+    try {
+      for (const line of readFileSync(join(path, file), 'utf8').split('\n')) if (line) members.add(Number(line));
+    } catch {
+      // v2 has no tasks file; or the group is gone
+    }
+  }
+  return [...members];
+}
+
+function killMembers(path: string): void {
+  // cgroup v2 (Linux 5.14+) kills the whole group at once, members of other PID namespaces too.
+  try {
+    writeFileSync(join(path, 'cgroup.kill'), '1');
+  } catch {
+    // v1, or an older kernel: one by one
+  }
+  // With the processes each started: a cell joins its CPU group only after its warm-up, so what
+  // its job started before then is not in the group, and once the cell is dead nothing leads to it.
+  for (const pid of membersOf(path)) killProcessTree(pid);
+}
+
+/**
+ * Removes a group of ours. A group can be removed only once its last process has left: a job's
+ * own child processes (a handler's `sleep`, a runtime's helpers) stay in it after the cell's
+ * process has ended, and a killed process takes a moment to leave. So every member is killed,
+ * again at each try, until the directory goes, for at most REMOVE_WITHIN_MS; then it throws, and
+ * the group stays in the run's record for the next sweep to remove.
+ */
 function removeDirectory(path: string): void {
-  // A group can be removed only once its last process has left; that takes a moment after exit.
-  for (let attempt = 0; attempt < 50; attempt++) {
+  const deadline = Date.now() + REMOVE_WITHIN_MS;
+  for (;;) {
+    killMembers(path);
     try {
       rmdirSync(path);
+      forgetGroup(path);
       return;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
+      if (code === 'ENOENT') {
+        forgetGroup(path);
+        return;
+      }
       if (code !== 'EBUSY') throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      if (Date.now() > deadline) {
+        throw new Error(`processes ${membersOf(path).join(', ') || '(of another PID namespace)'} did not leave it within ${REMOVE_WITHIN_MS / 1000} s`);
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, RETRY_EVERY_MS);
     }
   }
 }
 
+/**
+ * The record of the groups a run made, so that the next run can tell a killed run's groups from
+ * anything else under the same roots: a group is removed as stale only if it is listed in the
+ * record of a run that has ended, never by its name alone (another tool, or a user, may name a
+ * group alike). A run is identified by its pid, its start time (the pid of an ended run may be
+ * another process's now) and its PID namespace (a pid names nothing across namespaces, so a run
+ * in another namespace is never judged ended). One file per run, the header line first, then each
+ * group's path as it is made; deleted once the run has removed all of them.
+ */
+export const STATE_DIR_VARIABLE = 'FANOUT_TUNER_STATE_DIR';
+const DEFAULT_STATE_DIR = '/run/fanout-tuner';
+const RECORD_NAME = /^cgroups-(\d+)-(\d+)\.txt$/;
+
+interface RunIdentity {
+  pid: number;
+  startTicks: string;
+  pidNamespace: string;
+}
+
+function stateDir(): string {
+  return process.env[STATE_DIR_VARIABLE] || DEFAULT_STATE_DIR;
+}
+
+/** The start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined if there is no such process. */
+function startTicksOf(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function pidNamespaceOf(pid: number | 'self'): string {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return 'unknown';
+  }
+}
+
+function procIsOurs(): boolean {
+  try {
+    return readlinkSync('/proc/self') === String(process.pid);
+  } catch {
+    return false;
+  }
+}
+
+let self: RunIdentity | undefined;
+function selfIdentity(): RunIdentity {
+  self ??= { pid: process.pid, startTicks: startTicksOf('self') ?? '0', pidNamespace: pidNamespaceOf('self') };
+  return self;
+}
+
+/** This run's groups still on disk, as its record lists them. */
+const recorded = new Set<string>();
+let recordFile: string | undefined;
+let recordWarned = false;
+
+function recordGroup(path: string): void {
+  const me = selfIdentity();
+  try {
+    if (!recordFile) {
+      const dir = stateDir();
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      recordFile = join(dir, `cgroups-${me.pid}-${me.startTicks}.txt`);
+      writeFileSync(recordFile, `${JSON.stringify(me)}\n`);
+    }
+    appendFileSync(recordFile, `${path}\n`);
+    recorded.add(path);
+  } catch (error) {
+    // Removed at exit all the same; only a run killed with SIGKILL would leave it for good.
+    if (!recordWarned) process.stderr.write(`fanout-tuner: could not record ${path} in ${stateDir()} (${(error as Error).message}): if this sweep is killed, remove it by hand\n`);
+    recordWarned = true;
+  }
+}
+
+function forgetGroup(path: string): void {
+  if (!recorded.delete(path) || recorded.size > 0 || !recordFile) return;
+  try {
+    unlinkSync(recordFile);
+  } catch {
+    // gone already
+  }
+  recordFile = undefined;
+}
+
+/** The next name for a group of this run: the tool's prefix, the run's pid and start time, a sequence number. */
+function nextGroupName(): string {
+  const me = selfIdentity();
+  return `${PREFIX}${me.pid}-${me.startTicks}-${sequence++}`;
+}
+
 function makeGroup(root: string, cpus: number, writeQuota: (dir: string) => void, procsFile: string): CpuGroup {
   installCleanup();
-  const path = join(root, `${PREFIX}${process.pid}-${sequence++}`);
+  const path = join(root, nextGroupName());
   mkdirSync(path);
+  recordGroup(path);
   const group: CpuGroup = {
     path,
     cpus,
@@ -161,37 +296,56 @@ export function detectCpuController(): CpuController | undefined {
   return undefined;
 }
 
-/** Removes groups left behind by sweeps that were killed before they could clean up. */
-export function removeStaleGroups(): number {
+/**
+ * Removes the groups of runs that were killed before they could (with SIGKILL, or by a crash of
+ * Node itself): only groups a run's record lists, and only of runs that have ended; processes
+ * still in them (a cell that outlived its sweep) are killed. Returns how many were removed.
+ */
+export function removeStaleGroups(dir: string = stateDir()): number {
   let removed = 0;
-  for (const root of [V1_ROOT, V1_MEMORY_ROOT, V1_CPUACCT_ROOT, V2_ROOT]) {
-    let entries: string[];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  const me = selfIdentity();
+  for (const entry of entries) {
+    if (!RECORD_NAME.test(entry)) continue;
+    const file = join(dir, entry);
+    let lines: string[];
+    let run: RunIdentity;
     try {
-      entries = readdirSync(root);
+      lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      run = JSON.parse(lines[0] ?? '') as RunIdentity;
     } catch {
-      continue;
+      continue; // being written, or not a record of ours: left alone
     }
-    for (const name of entries) {
-      const match = new RegExp(`^${PREFIX}(\\d+)-\\d+$`).exec(name);
-      if (!match || isAlive(Number(match[1]))) continue;
+    if (!hasEnded(run, me)) continue;
+    let left = 0;
+    for (const path of lines.slice(1)) {
+      // A line that is not a group of that run under one of our roots is no work of ours.
+      const root = dirname(path);
+      if (!ROOTS.includes(root) || !basename(path).startsWith(`${PREFIX}${run.pid}-${run.startTicks}-`) || !existsSync(path)) continue;
       try {
-        removeDirectory(join(root, name));
+        removeDirectory(path);
         removed++;
       } catch {
-        // still has processes: leave it
+        left++;
       }
     }
+    if (left === 0) rmSync(file, { force: true });
   }
   return removed;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether a run is known to have ended: one of this PID namespace whose pid is gone or is another process now. */
+function hasEnded(run: RunIdentity, me: RunIdentity): boolean {
+  if (run.pidNamespace !== me.pidNamespace || run.pidNamespace === 'unknown') return false;
+  // A /proc mounted for another PID namespace (unshare --pid without --mount-proc) describes other processes.
+  if (!procIsOurs()) return false;
+  if (run.pid === me.pid && run.startTicks === me.startTicks) return false;
+  return startTicksOf(run.pid) !== run.startTicks;
 }
 
 /**
@@ -283,7 +437,7 @@ function makeFunctionGroup(
   usage: (dirs: string[]) => FunctionGroupUsage,
 ): FunctionGroup {
   installCleanup();
-  const name = `${PREFIX}${process.pid}-${sequence++}`;
+  const name = nextGroupName();
   const dirs: string[] = [];
   const parts: { path: string; remove(): void }[] = [];
   const remove = () => {
@@ -302,6 +456,7 @@ function makeFunctionGroup(
       if (roots.some((other, index) => index < roots.indexOf(root) && sameDirectory(other, root))) continue;
       const path = join(root, name);
       mkdirSync(path);
+      recordGroup(path);
       const part = {
         path,
         remove() {

@@ -17,6 +17,7 @@ import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './pro
 import { mainThreadCpuClock } from './thread-cpu.ts';
 import { peakRssMb, resetPeakRss } from './peak-rss.ts';
 import { createParsePool, type ParsePool } from '../workload/parse-pool.ts';
+import { killDescendants } from './process-tree.ts';
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve())));
@@ -206,6 +207,13 @@ function crash(error: unknown): never {
   process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 }
+
+// Whatever the job started (a handler's child processes) ends with the cell, as Lambda ends the
+// whole environment; Node runs 'exit' listeners on process.exit, a handler's included.
+process.on('exit', () => killDescendants(process.pid));
+// The sweep is gone (killed, even with SIGKILL, which runs no handler of its): nobody will read
+// what this process measures, so it stops at once instead of running on unowned.
+process.on('disconnect', () => exit(1));
 
 let job: CellJob | undefined;
 let prepared: Prepared | undefined;

@@ -3,6 +3,7 @@ import type { Fence } from '../isolate/fence.ts';
 import type { PlannedRequest } from '../scenario/plan.ts';
 import { onExit } from './on-exit.ts';
 import { bundledEntry, typeScriptEntry } from './child-entry.ts';
+import { killProcessTree } from './process-tree.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
 
 /** How a cell's process is confined, decided by the sweep from the memory size. */
@@ -68,8 +69,10 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
     ...(place.env ? { env: { ...process.env, ...place.env } } : {}),
   };
   const child = place.fence ? place.fence.fork(entry.file, [], options) : fork(entry.file, [], options);
-  // Killed if the sweep itself ends first, so that no cell outlives it.
-  const forget = onExit(() => child.kill('SIGKILL'));
+  // Killed if the sweep itself ends first, so that no cell outlives it; with whatever processes
+  // the job started, which a cell killed alone would leave behind, orphaned.
+  const kill = () => killProcessTree(child.pid);
+  const forget = onExit(kill);
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL_BYTES);
@@ -97,7 +100,7 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
     clearTimeout(watchdog);
     watchdog = setTimeout(() => {
       fail({ state: 'timeout', reps: [], error: `${what} did not finish within ${Math.round(budgetMs / 1000)} s` });
-      child.kill('SIGKILL');
+      kill();
     }, budgetMs);
   };
   armWatchdog(invocationBudgetMs * job.warmupInvocations + STARTUP_ALLOWANCE_MS, 'the cell process\'s start and warm-up');
@@ -161,7 +164,7 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
           limits.confine?.(child.pid!);
           confined = true;
         } catch (error) {
-          child.kill('SIGKILL');
+          kill();
           return { state: 'errored', reps: [], error: `could not confine the cell: ${(error as Error).message}` };
         }
       }
@@ -173,7 +176,7 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
     },
     async close() {
       if (!open) return;
-      const killer = setTimeout(() => child.kill('SIGKILL'), CLOSE_ALLOWANCE_MS);
+      const killer = setTimeout(() => kill(), CLOSE_ALLOWANCE_MS);
       child.send({ type: 'finish' } satisfies ParentMessage);
       await exited;
       clearTimeout(killer);

@@ -166,9 +166,29 @@ function joinGroupsFirst(command: BootstrapCommand, procsFiles: readonly string[
   return { command: '/bin/sh', args: ['-c', `${writes} && shift ${procsFiles.length} && exec "$@"`, 'fanout-tuner-join', ...procsFiles, command.command, ...command.args] };
 }
 
+let setpriv: string | null | undefined;
+
+/**
+ * The runtime killed by the kernel if the sweep dies first (PR_SET_PDEATHSIG, through util-linux's
+ * `setpriv`, which then execs it): a runtime has no IPC channel to notice, and one in the middle of
+ * an invocation would run on, unowned, until it ended. Where there is no setpriv the command is
+ * unchanged; the next sweep then kills what is left in the function's groups.
+ */
+function killedWithSweep(command: BootstrapCommand): BootstrapCommand {
+  if (setpriv === undefined) {
+    try {
+      setpriv = process.platform === 'linux' ? resolveExecutable('setpriv') : null;
+    } catch {
+      setpriv = null;
+    }
+  }
+  return setpriv ? { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command.command, ...command.args] } : command;
+}
+
 export function startFunctionProcess(options: FunctionProcessOptions): FunctionProcess {
   const resolved = { command: resolveExecutable(options.command.command), args: options.command.args };
-  const joined = options.group ? joinGroupsFirst(resolved, options.group.procsFiles) : resolved;
+  const guarded = killedWithSweep(resolved);
+  const joined = options.group ? joinGroupsFirst(guarded, options.group.procsFiles) : guarded;
   const { command, args } = options.wrap ? options.wrap(joined) : joined;
   options.runtimeApi?.beginInit();
   // Its own process group, so that whatever the function starts ends with it.

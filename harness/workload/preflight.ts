@@ -10,6 +10,8 @@ import { NO_MODULE_FIX } from './load-handler.ts';
 import { isFunctionWorkload, resolveFunction, type FunctionSpec } from './function-spec.ts';
 import { checkHandlerDefined } from './handler-defined.ts';
 import type { ProbeReply, ProbeRequest } from './probe-child.ts';
+import { onExit } from '../run/on-exit.ts';
+import { killProcessTree } from '../run/process-tree.ts';
 
 /**
  * What the cells will need from outside the scenario file, checked before the sweep starts, so
@@ -66,18 +68,22 @@ export async function checkWorkload(scenario: Scenario, scenarioFile: string, op
 function probe(request: ProbeRequest, fence: Fence | undefined): Promise<ProbeReply> {
   const options: ForkOptions = { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' };
   const child = fence ? fence.fork(PROBE_CHILD, [], options) : fork(PROBE_CHILD, [], options);
+  // A module that hangs as it loads must not outlive a sweep stopped meanwhile (Ctrl-C, SIGTERM).
+  const kill = () => killProcessTree(child.pid);
+  const forget = onExit(kill);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2048);
   });
   return new Promise((resolve) => {
     let reply: ProbeReply | undefined;
-    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
+    const timer = setTimeout(kill, PROBE_TIMEOUT_MS);
     child.on('message', (message: ProbeReply) => {
       reply = message;
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      forget();
       resolve(
         reply ?? {
           ok: false,

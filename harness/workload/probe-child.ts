@@ -15,6 +15,10 @@ export interface ProbeRequest {
 
 export type ProbeReply = Exclude<HandlerLoad, { ok: true }> | { ok: true };
 
+// The sweep is gone (even killed with SIGKILL): a module that keeps the event loop busy as it
+// loads must not keep this process running unowned.
+process.on('disconnect', () => process.exit(1));
+
 process.once('message', (request: ProbeRequest) => {
   const mocks = startMocks({ scenario: request.scenario, timeScale: 1 });
   // A module may read its configuration when it loads; the cells set the concurrency itself.
