@@ -152,7 +152,7 @@ await runCli(async () => {
   const outcome = decide(results.cells, recommendOptions, { equivalence, ...(racing ? { budgetS } : {}) });
   results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
   if (outcome.kind === 'none') results.warnings.push(`No recommendation: ${outcome.message}`);
-  const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined);
+  const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined, { maxErrorRate: recommendOptions.maxErrorRate });
   if (classification) results.classification = withoutUndefined(classification);
   finishSweep(outFile, results);
 

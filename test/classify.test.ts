@@ -54,3 +54,32 @@ describe('classifying the job', () => {
     expect(classifyJob([failedCell(1, 128, 'timeout', 'too slow')], 0)).toBeUndefined();
   });
 });
+
+describe('advice that counts failures', () => {
+  /** A cell that lost `errorRate` of its requests, `kind` the most. */
+  function failing(concurrency: number, durationMs: number, errorRate: number, kind: 'http429' | 'timeout') {
+    const errorsByKind = { http5xx: 1, http429: 0, timeout: 0, reset: 0, other: 0, [kind]: 40 };
+    return completedCell(concurrency, 512, durationMs, { errorRate, errorsByKind, cpuMs: { median: 100, mean: 100, p95: 100, ci95: [100, 100] } });
+  }
+
+  it('leaves cells over the error-rate limit out, and names what the higher concurrencies bought', () => {
+    const cells = [cell(2, 512, 7000, 100), cell(4, 512, 4000, 100), failing(16, 1200, 0.5, 'http429'), failing(64, 900, 0.62, 'timeout')];
+    const job = classifyJob(cells, 0, { concurrency: 4, memoryMb: 512 });
+    expect(job).toMatchObject({ concurrency: 4, bestIsHighest: false });
+    expect(job?.concurrencyGain).toBeCloseTo(1 - 4000 / 7000, 12);
+    expect(job?.advice).toBe(
+      'I/O-bound: at 4 workers, 512 MB the CPU is busy 9% of the time it could use; the job waits on the network. More memory (more CPU) would buy little; only one memory size was measured. ' +
+        'More concurrency does not help beyond 4 workers. Above 4 workers the job fails: 16 workers lose 50% of requests, mostly to 429s (rate limited); 64 workers lose 62% of requests, mostly to timeouts, over the 1% error-rate limit, so their speed is work not done.',
+    );
+  });
+
+  it('takes the limit it is given', () => {
+    const cells = [cell(4, 512, 4000, 100), failing(16, 1200, 0.5, 'http429')];
+    expect(classifyJob(cells, 0, undefined, { maxErrorRate: 0.6 })).toMatchObject({ concurrency: 16 });
+    expect(classifyJob(cells, 0)).toMatchObject({ concurrency: 4 });
+  });
+
+  it('reads nothing when every cell failed too often', () => {
+    expect(classifyJob([failing(16, 1200, 0.5, 'http429')], 0)).toBeUndefined();
+  });
+});

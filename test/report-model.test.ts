@@ -17,8 +17,9 @@ describe('the modelled fixtures', () => {
     for (const fixture of [modelledSmallSweep(), modelledSweepResults()]) expect(resultsSchema.safeParse(fixture).success).toBe(true);
     const small = modelledSmallSweep();
     expect(modelWarnings(small.cells)).toEqual(small.warnings);
-    expect(classifyJob(small.cells, 0, { concurrency: 60, memoryMb: 1024 })).toEqual({ ...small.classification, memoryGain: 0.09999999999999998 });
-    expect(classifyJob(modelledSweepResults().cells, 0, { concurrency: 60, memoryMb: 1024 })).toEqual(modelledSweepResults().classification);
+    // Some of the fixtures' cells fail more than 1% of their requests; their stored classification counts them all.
+    expect(classifyJob(small.cells, 0, { concurrency: 60, memoryMb: 1024 }, { maxErrorRate: 1 })).toEqual({ ...small.classification, memoryGain: 0.09999999999999998 });
+    expect(classifyJob(modelledSweepResults().cells, 0, { concurrency: 60, memoryMb: 1024 }, { maxErrorRate: 1 })).toEqual(modelledSweepResults().classification);
   });
 });
 

@@ -49,12 +49,39 @@ export interface JobClassification {
 
 const percent = (x: number) => `${Math.round(x * 100)}%`;
 
+/** The commands' default limit on failed requests (recommend.ts's DEFAULT_MAX_ERROR_RATE). */
+const DEFAULT_ERROR_LIMIT = 0.01;
+
+const FAILURE_WORDS: Record<keyof CompletedCell['errorsByKind'], string> = {
+  http429: '429s (rate limited)',
+  timeout: 'timeouts',
+  http5xx: '5xx answers',
+  reset: 'reset connections',
+  other: 'other errors',
+};
+
+/** The kind of failure a cell saw most of, in words. */
+function mostlyFailing(cell: CompletedCell): string {
+  const kinds = Object.entries(cell.errorsByKind) as Array<[keyof CompletedCell['errorsByKind'], number]>;
+  const [kind] = kinds.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return FAILURE_WORDS[kind];
+}
+
 /**
  * Classifies the job from its completed cells. `at` names the cell to read (the recommendation);
- * without it, or when it is not among the completed cells, the fastest cell is read.
+ * without it, or when it is not among the completed cells, the fastest cell is read. Cells that
+ * failed more requests than `maxErrorRate` (default 1%) are left out of every comparison: they are
+ * faster only because they did less work. The advice says so when they are the higher concurrencies.
  */
-export function classifyJob(cells: readonly Cell[], threads: number, at?: { concurrency: number; memoryMb: number }): JobClassification | undefined {
-  const completed = cells.filter(isCompleted);
+export function classifyJob(
+  cells: readonly Cell[],
+  threads: number,
+  at?: { concurrency: number; memoryMb: number },
+  options: { maxErrorRate?: number } = {},
+): JobClassification | undefined {
+  const limit = options.maxErrorRate ?? DEFAULT_ERROR_LIMIT;
+  const all = cells.filter(isCompleted);
+  const completed = all.filter((cell) => cell.errorRate <= limit);
   if (completed.length === 0) return undefined;
   const fastest = completed.reduce((a, b) => (b.durationMs.median < a.durationMs.median ? b : a));
   const reference = (at && completed.find((c) => c.concurrency === at.concurrency && c.memoryMb === at.memoryMb)) || fastest;
@@ -70,7 +97,8 @@ export function classifyJob(cells: readonly Cell[], threads: number, at?: { conc
   const best = sameMemory.reduce((a, b) => (b.durationMs.median < a.durationMs.median ? b : a));
   const lower = sameMemory.filter((c) => c.concurrency < best.concurrency).at(-1);
   const concurrencyGain = lower ? 1 - best.durationMs.median / lower.durationMs.median : undefined;
-  const bestIsHighest = best.concurrency === sameMemory[sameMemory.length - 1]!.concurrency;
+  // Against every concurrency measured here, the failing ones too: more workers were tried.
+  const bestIsHighest = all.every((c) => c.memoryMb !== reference.memoryMb || c.concurrency <= best.concurrency);
 
   const where = `${reference.concurrency} workers, ${reference.memoryMb} MB`;
   const lead =
@@ -88,13 +116,23 @@ export function classifyJob(cells: readonly Cell[], threads: number, at?: { conc
         ? `More memory helps: ${largest.memoryMb} MB is ${percent(memoryGain)} faster than ${smallest.memoryMb} MB at ${reference.concurrency} workers.`
         : `More memory does not help: ${largest.memoryMb} MB is ${memoryGain >= 0 ? 'only ' : ''}${percent(Math.abs(memoryGain))} ${memoryGain >= 0 ? 'faster' : 'slower'} than ${smallest.memoryMb} MB at ${reference.concurrency} workers.`;
   const concurrency =
-    sameMemory.length === 1
+    sameMemory.length === 1 && bestIsHighest
       ? 'Only one concurrency was measured at this size.'
       : bestIsHighest && concurrencyGain !== undefined && concurrencyGain >= HELPS_MIN_GAIN
         ? kind === 'cpu-bound'
           ? `More concurrency still shortened the run (${best.concurrency} workers are ${percent(concurrencyGain)} faster than ${lower!.concurrency}), but with the CPU this busy, expect little more from it.`
           : `More concurrency still helps: ${best.concurrency} workers, the most measured, are ${percent(concurrencyGain)} faster than ${lower!.concurrency}; sweep higher.`
         : `More concurrency does not help beyond ${best.concurrency} workers${kind === 'cpu-bound' ? ': the CPU, not the workers, limits the job' : ''}.`;
+  // Higher concurrencies at this size that only bought failures.
+  const failing = all
+    .filter((c) => c.memoryMb === reference.memoryMb && c.errorRate > limit && c.concurrency > best.concurrency)
+    .sort((a, b) => a.concurrency - b.concurrency);
+  const failures =
+    failing.length === 0
+      ? ''
+      : ` Above ${best.concurrency} workers the job fails: ${failing
+          .map((c) => `${c.concurrency} workers lose ${percent(c.errorRate)} of requests, mostly to ${mostlyFailing(c)}`)
+          .join('; ')}, over the ${percent(limit)} error-rate limit, so their speed is work not done.`;
   const threadsHint =
     kind !== 'io-bound' && threads === 0 ? ' Parsing on a worker pool (work.threads) with more than 1769 MB (more than one vCPU) takes the parse off the event loop.' : '';
   return {
@@ -105,6 +143,6 @@ export function classifyJob(cells: readonly Cell[], threads: number, at?: { conc
     memoryGain,
     concurrencyGain,
     bestIsHighest,
-    advice: `${lead} ${memory} ${concurrency}${threadsHint}`,
+    advice: `${lead} ${memory} ${concurrency}${failures}${threadsHint}`,
   };
 }
