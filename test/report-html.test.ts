@@ -43,7 +43,7 @@ describe('escaping helpers', () => {
 
   it('makes Markdown text literal: pipes, emphasis, code, links, HTML, mentions and line breaks', () => {
     expect(escapeMarkdown('a|b *c* `d` [e](f) <g> & @team\nnext $x$')).toBe(
-      'a\\|b \\*c\\* \\`d\\` \\[e\\](f) &lt;g&gt; &amp; \\@team next \\$x\\$',
+      'a\\|b \\*c\\* \\`d\\` \\[e\\](f) &lt;g&gt; &amp; @\u200dteam next \\$x\\$',
     );
   });
 });
