@@ -23,10 +23,16 @@ export function jsonForScript(value: unknown): string {
 
 /**
  * A library's source made safe to inline in <script>: source maps are dropped (a viewer would
- * try to fetch them) and a `</script` inside a string literal cannot close the element early.
+ * try to fetch them), a `</script` inside a string literal cannot close the element early, and
+ * line breaks are LF and NULs U+FFFD, as the HTML parser makes them: the page's policy allows a script by the
+ * hash of its text as the browser reads it, so the text written must be that text.
  */
 export function scriptSource(source: string): string {
-  return source.replace(/^\/\/# sourceMappingURL=.*$/gm, '').replace(/<\/(script)/gi, '<\\/$1');
+  return source
+    .replace(/\r\n?/g, '\n')
+    .replace(/\0/g, '\ufffd')
+    .replace(/^\/\/# sourceMappingURL=.*$/gm, '')
+    .replace(/<\/(script)/gi, '<\\/$1');
 }
 
 /** U+200D ZERO WIDTH JOINER: invisible, and not a character a GitHub @mention can start with. */
