@@ -140,3 +140,22 @@ describe('npm run ci-sweep', () => {
     expect(() => readFileSync(notes)).toThrow();
   });
 });
+
+describe('the side a sweep names in its results', () => {
+  it('is FANOUT_TUNER_COMMIT and FANOUT_TUNER_BRANCH when set, before GITHUB_SHA, which CI shares between base and head', async () => {
+    const { describeEnvironment } = await import('../harness/sweep/sweep.ts');
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { GITHUB_SHA: 'merge', GITHUB_HEAD_REF: 'feature', FANOUT_TUNER_COMMIT: 'base-sha', FANOUT_TUNER_BRANCH: 'main' });
+      expect(describeEnvironment()).toMatchObject({ commit: 'base-sha', branch: 'main' });
+      delete process.env.FANOUT_TUNER_COMMIT;
+      delete process.env.FANOUT_TUNER_BRANCH;
+      expect(describeEnvironment()).toMatchObject({ commit: 'merge', branch: 'feature' });
+    } finally {
+      for (const key of ['GITHUB_SHA', 'GITHUB_HEAD_REF', 'FANOUT_TUNER_COMMIT', 'FANOUT_TUNER_BRANCH']) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  });
+});

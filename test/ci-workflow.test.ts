@@ -59,6 +59,10 @@ describe('the fanout-compare workflow', () => {
     expect(commands.filter((c) => c === 'npm ci')).toHaveLength(3);
   });
 
+  it('passes names from the pull request to the shell as variables, never pasted into a script', () => {
+    for (const s of allSteps.filter((s) => s.run)) expect(s.run, s.name).not.toMatch(/\$\{\{\s*(github|inputs|steps)\./);
+  });
+
   it('has as many matrix shards as SHARD_COUNT says', () => {
     expect(workflow.jobs.sweep!.strategy!.matrix.shard).toEqual([1, 2, 3]);
     expect(workflow.env.SHARD_COUNT).toBe(3);
@@ -87,7 +91,16 @@ describe('the fanout-compare workflow', () => {
     }
     // The base sweeps the copy of the head's scenario the plan made, falling back to its own.
     const baseSweep = step(sweepSteps, 'Sweep base, shard ${{ matrix.shard }}');
-    expect(baseSweep.env).toEqual({ BASE_SCENARIO: '${{ steps.plan.outputs.base-scenario }}' });
+    expect(baseSweep.env).toEqual({
+      BASE_SCENARIO: '${{ steps.plan.outputs.base-scenario }}',
+      FANOUT_TUNER_COMMIT: '${{ github.event.pull_request.base.sha }}',
+      FANOUT_TUNER_BRANCH: '${{ github.event.pull_request.base.ref }}',
+    });
+    // Each side names itself in its results; GITHUB_SHA is the merge commit for both.
+    expect(step(sweepSteps, 'Sweep head, shard ${{ matrix.shard }}').env).toEqual({
+      FANOUT_TUNER_COMMIT: '${{ github.event.pull_request.head.sha }}',
+      FANOUT_TUNER_BRANCH: '${{ github.head_ref }}',
+    });
     expect(baseSweep.run).toContain('npm run ci-sweep -- --dir ../base --scenario "$BASE_SCENARIO" --fallback-scenario "$SCENARIO"');
     // The cache key cannot name the base's lockfile: the first pull request's base has none.
     const setupNode = sweepSteps.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
@@ -173,6 +186,10 @@ describe('the composite action', () => {
     const sweep = step(steps, 'Sweep base and head').run!;
     expect(sweep).toContain('if [ "$BASE_READY" = ready ]; then');
     expect(sweep.indexOf('"$BASE_SCENARIO"')).toBeLessThan(sweep.indexOf('"$HEAD_SCENARIO"'));
+    expect(sweep).toContain('FANOUT_TUNER_COMMIT="$BASE_COMMIT" FANOUT_TUNER_BRANCH="$BASE_BRANCH"');
+    expect(sweep).toContain('FANOUT_TUNER_COMMIT="$HEAD_COMMIT" FANOUT_TUNER_BRANCH="$HEAD_BRANCH"');
+    // Names from the pull request reach the shell as variables, never pasted into the script.
+    for (const s of steps.filter((s) => s.run)) expect(s.run, s.name).not.toMatch(/\$\{\{\s*(github|inputs)\./);
     const compare = step(steps, 'Compare').run!;
     expect(compare).toContain('--max-error-rate "$MAX_ERROR_RATE" --allow-scenario-change');
     expect(compare.indexOf('>> "$GITHUB_STEP_SUMMARY"')).toBeLessThan(compare.indexOf('if [ "$status" -ge 2 ]'));
