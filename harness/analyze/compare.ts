@@ -10,7 +10,7 @@ import { percentile, sortSamples } from './statistics.ts';
  * Compares the results of two branches, cell by cell, for CI. Pure: the bootstrap is seeded, so
  * the same two files and seed give the same verdicts everywhere.
  *
- * The rule (documented in README "Comparing branches in CI"):
+ * The rule (documented in docs/ci.md, "Exit codes and the rule"):
  * - the change of a cell is the ratio median(head durations) / median(base durations);
  * - it is significant when the seeded bootstrap 95% interval of that ratio excludes 1 AND the
  *   Mann-Whitney U test agrees (p < 0.05): the percentile bootstrap alone is optimistic with the
