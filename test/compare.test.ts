@@ -3,6 +3,7 @@ import {
   compareResults,
   errorRateRises,
   parseThresholdPct,
+  scenarioFieldChanges,
   repetitionsFromInterval,
   repetitionsNeeded,
   type MeasuredCellComparison,
@@ -144,7 +145,22 @@ describe('compareResults', () => {
     const comparison = compareResults(gridResults(1), head, { ...options, allowScenarioChange: true });
     expect(comparison.scenarioChanged).toBe(true);
     expect(comparison.cells).toHaveLength(6);
-    expect(comparison.warnings[0]).toContain('The scenario changed ("tiny"');
+    expect(comparison.warnings[0]).toBe(
+      `The scenario changed ("tiny" ${comparison.base.scenarioHash} -> "tiny-other" ${otherScenarioHash}; ` +
+        'name "tiny" -> "tiny-other", seed 1 -> 2): differences may come from the scenario, not from the code.',
+    );
+  });
+
+  it('names the scenario fields that differ, such as a default the head fills in differently', () => {
+    const base = { client: { timeoutMs: 5000, retries: 1 }, requests: [{ host: 'a', count: 10 }], sweep: { reps: 3 } };
+    const head = { client: { timeoutMs: 10000, retries: 1 }, requests: [{ host: 'a', count: 12 }], sweep: { reps: 3, timeScale: 1 } };
+    expect(scenarioFieldChanges(base, head)).toEqual([
+      'client.timeoutMs 5000 -> 10000',
+      'requests[0].count 10 -> 12',
+      'sweep.timeScale absent -> 1',
+    ]);
+    expect(scenarioFieldChanges({ requests: [1] }, { requests: [1, 2] })).toEqual(['requests [1] -> [1,2]']);
+    expect(scenarioFieldChanges({ $schema: 'a', x: 1 }, { $schema: 'b', x: 1 })).toEqual([]);
   });
 
   it('lists the cells found on one side only', () => {

@@ -174,9 +174,13 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
 
   const warnings: string[] = [];
   if (scenarioChanged) {
+    // Where both sides swept one file (CI does), the fields that differ are defaults the tools fill in differently.
+    const changes = scenarioFieldChanges(base.scenario, head.scenario);
+    const shown = changes.slice(0, MAX_FIELD_CHANGES_SHOWN).join(', ');
+    const more = changes.length > MAX_FIELD_CHANGES_SHOWN ? ` and ${changes.length - MAX_FIELD_CHANGES_SHOWN} more` : '';
     warnings.push(
-      `The scenario changed ("${baseSide.scenarioName}" ${baseSide.scenarioHash} -> "${headSide.scenarioName}" ${headSide.scenarioHash}): ` +
-        'differences may come from the scenario, not from the code.',
+      `The scenario changed ("${baseSide.scenarioName}" ${baseSide.scenarioHash} -> "${headSide.scenarioName}" ${headSide.scenarioHash}` +
+        `${changes.length ? `; ${shown}${more}` : ''}): differences may come from the scenario, not from the code.`,
     );
   }
   warnings.push(...measurementDifferences(base, head));
@@ -244,6 +248,30 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
     headMeasuredNothing,
     hasRegression: regressions.length > 0 || headMeasuredNothing !== null,
   };
+}
+
+const MAX_FIELD_CHANGES_SHOWN = 5;
+
+/**
+ * The fields two scenarios (as the results record them, defaults filled in) differ in, as
+ * `path base -> head`, in key order: what a pull request changed, or which schema default.
+ */
+export function scenarioFieldChanges(base: unknown, head: unknown, path = ''): string[] {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (isObject(base) && isObject(head)) {
+    const keys = [...new Set([...Object.keys(base), ...Object.keys(head)])].filter((key) => key !== '$schema').sort();
+    return keys.flatMap((key) => scenarioFieldChanges(base[key], head[key], path ? `${path}.${key}` : key));
+  }
+  if (Array.isArray(base) && Array.isArray(head) && base.length === head.length) {
+    return base.flatMap((item, i) => scenarioFieldChanges(item, head[i], `${path}[${i}]`));
+  }
+  return JSON.stringify(base) === JSON.stringify(head) ? [] : [`${path} ${fieldValue(base)} -> ${fieldValue(head)}`];
+}
+
+function fieldValue(value: unknown): string {
+  if (value === undefined) return 'absent';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 function sideSummary(results: Results, file: string): SideSummary {
