@@ -7,7 +7,7 @@
 # Usage: scripts/ci-sequence.sh [SCENARIO] [OUT_DIR]
 #   SCENARIO  defaults to scenarios/seed-case-study.json; OUT_DIR to .tmp/ci-sequence (emptied first)
 #   Settings, as in the workflow: SHARD_COUNT (3), REPS (7), CONCURRENCY (1,2,4,8,16,32,60,64),
-#   MEMORY (1769), THRESHOLD (5%).
+#   MEMORY (1769), THRESHOLD (5%), MAX_ERROR_RATE (0.01).
 # Exit code: that of `npm run compare` (0 no regression, 1 regression, 2 bad input), or the first
 # failing step's.
 set -euo pipefail
@@ -20,6 +20,7 @@ reps="${REPS:-7}"
 concurrency="${CONCURRENCY:-1,2,4,8,16,32,60,64}"
 memory="${MEMORY:-1769}"
 threshold="${THRESHOLD:-5%}"
+max_error_rate="${MAX_ERROR_RATE:-0.01}"
 
 rm -rf "$out"
 mkdir -p "$out/shards" "$out/results" "$out/reports"
@@ -38,7 +39,7 @@ npm run --silent merge -- "$out"/shards/base-*.json --out "$out/results/base.jso
 npm run --silent merge -- "$out"/shards/head-*.json --out "$out/results/head.json"
 set +e
 npm run --silent compare -- "$out/results/base.json" "$out/results/head.json" --threshold "$threshold" \
-  --markdown "$out/summary.md"
+  --max-error-rate "$max_error_rate" --markdown "$out/summary.md"
 status=$?
 set -e
 if [ "$status" -ge 2 ]; then exit "$status"; fi

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gridResults, otherScenario, otherScenarioHash, QUIET } from './fixtures/compare.ts';
+import { allFailedResults, gridResults, otherScenario, otherScenarioHash, QUIET, withFailedRequests } from './fixtures/compare.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fanout-compare-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,6 +22,9 @@ function compare(...args: string[]) {
 const base = write('base.json', gridResults(1));
 const same = write('same.json', gridResults(1));
 const slower = write('slower.json', gridResults(1.3));
+const halfFailingFaster = write('half-failing.json', withFailedRequests(gridResults(0.8), 5));
+const allErrored = write('all-errored.json', allFailedResults());
+const allTimedOut = write('all-timed-out.json', allFailedResults('timeout', 'over 30 s'));
 const otherScenarioFile = write('other.json', gridResults(1, QUIET, { scenario: otherScenario, scenarioHash: otherScenarioHash }));
 
 describe('npm run compare', () => {
@@ -40,6 +43,35 @@ describe('npm run compare', () => {
     const text = readFileSync(markdown, 'utf8');
     expect(text).toContain('**❌ 6 regressions** beyond the 5% threshold:');
     expect(text).toContain('- **concurrency 4, 1024 MB, x86\\_64**: +30.0%');
+  });
+
+  it('exits 1 for a head that fails half its requests while finishing 20% sooner, and 0 when the limit allows it', () => {
+    const run = compare(base, halfFailingFaster);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('REGRESSION in 6 cells beyond 5%:');
+    expect(run.stdout).toContain(
+      '  concurrency 1, 512 MB, x86_64: more failed requests 0% -> 50%, beyond the limit of 1.0%; duration -20.0%',
+    );
+    const allowed = compare(base, halfFailingFaster, '--max-error-rate', '0.6');
+    expect(allowed.status).toBe(0);
+    expect(allowed.stdout).toContain('No regression beyond 5%.');
+  });
+
+  it('exits 1, not 2, for a head whose every cell failed, whether or not base completed', () => {
+    const fromCompleted = compare(base, allErrored);
+    expect(fromCompleted.status).toBe(1);
+    expect(fromCompleted.stdout).toContain('FAILED: no cell completed on head (6 errored): head measured nothing.');
+    expect(fromCompleted.stdout).toContain('REGRESSION in 6 cells beyond 5%:');
+    const bothFailed = compare(allTimedOut, allErrored);
+    expect(bothFailed.status).toBe(1);
+    expect(bothFailed.stderr).toBe('');
+    expect(bothFailed.stdout).toContain('FAILED: no cell completed on head (6 errored): head measured nothing.');
+  });
+
+  it('exits 2 for a --max-error-rate that is not a share', () => {
+    const run = compare(base, same, '--max-error-rate', '5%');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe('error: --max-error-rate: "5%" is not a number from 0 to 1. Fix: pass for example --max-error-rate 1\n');
   });
 
   it('exits 2 with one line naming both scenarios for results of different scenarios', () => {

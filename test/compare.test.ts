@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   compareResults,
+  errorRateRises,
   parseThresholdPct,
+  scenarioFieldChanges,
   repetitionsFromInterval,
   repetitionsNeeded,
   type MeasuredCellComparison,
@@ -9,7 +11,16 @@ import {
 import { InputError } from '../harness/errors.ts';
 import type { Recommendation } from '../harness/results/schema.ts';
 import { completedCell, failedCell, results, tinyScenario } from './fixtures/results.ts';
-import { cellWithFactors, gridResults, NOISY, otherScenario, otherScenarioHash, QUIET } from './fixtures/compare.ts';
+import {
+  allFailedResults,
+  cellWithFactors,
+  gridResults,
+  NOISY,
+  otherScenario,
+  otherScenarioHash,
+  QUIET,
+  withFailedRequests,
+} from './fixtures/compare.ts';
 
 const options = { thresholdPct: 5, allowScenarioChange: false };
 
@@ -134,7 +145,22 @@ describe('compareResults', () => {
     const comparison = compareResults(gridResults(1), head, { ...options, allowScenarioChange: true });
     expect(comparison.scenarioChanged).toBe(true);
     expect(comparison.cells).toHaveLength(6);
-    expect(comparison.warnings[0]).toContain('The scenario changed ("tiny"');
+    expect(comparison.warnings[0]).toBe(
+      `The scenario changed ("tiny" ${comparison.base.scenarioHash} -> "tiny-other" ${otherScenarioHash}; ` +
+        'name "tiny" -> "tiny-other", seed 1 -> 2): differences may come from the scenario, not from the code.',
+    );
+  });
+
+  it('names the scenario fields that differ, such as a default the head fills in differently', () => {
+    const base = { client: { timeoutMs: 5000, retries: 1 }, requests: [{ host: 'a', count: 10 }], sweep: { reps: 3 } };
+    const head = { client: { timeoutMs: 10000, retries: 1 }, requests: [{ host: 'a', count: 12 }], sweep: { reps: 3, timeScale: 1 } };
+    expect(scenarioFieldChanges(base, head)).toEqual([
+      'client.timeoutMs 5000 -> 10000',
+      'requests[0].count 10 -> 12',
+      'sweep.timeScale absent -> 1',
+    ]);
+    expect(scenarioFieldChanges({ requests: [1] }, { requests: [1, 2] })).toEqual(['requests [1] -> [1,2]']);
+    expect(scenarioFieldChanges({ $schema: 'a', x: 1 }, { $schema: 'b', x: 1 })).toEqual([]);
   });
 
   it('lists the cells found on one side only', () => {
@@ -227,6 +253,84 @@ describe('compareResults', () => {
 
   it('refuses a threshold that is not positive', () => {
     expect(() => compareResults(gridResults(1), gridResults(1), { ...options, thresholdPct: 0 })).toThrow(RangeError);
+  });
+
+  it('calls a head that fails half its requests while finishing 20% sooner a regression, not an improvement', () => {
+    const comparison = compareResults(gridResults(1), withFailedRequests(gridResults(0.8), 5), options);
+    expect(comparison.hasRegression).toBe(true);
+    expect(comparison.regressions).toHaveLength(6);
+    expect(comparison.improvements).toEqual([]);
+    const first = measured(comparison);
+    expect(first.verdict).toBe('more-errors');
+    expect(first.durationVerdict).toBe('improvement');
+    expect(first.changePct).toBeCloseTo(-20, 10);
+    expect(first.errorRate).toEqual({ base: 0, head: 0.5, limit: 0.01 });
+  });
+
+  it('calls a rise of the error rate beyond --max-error-rate a regression whatever the duration does', () => {
+    // 2 of 10 requests fail: 20%. Slower by 30%, the same, or faster by 30%: the verdict is the errors.
+    for (const slowdown of [1.3, 1, 0.7]) {
+      const comparison = compareResults(gridResults(1), withFailedRequests(gridResults(slowdown), 2), { ...options, maxErrorRate: 0.1 });
+      expect(comparison.cells.map((c) => c.verdict)).toEqual(Array(6).fill('more-errors'));
+      expect(measured(comparison).errorRate).toEqual({ base: 0, head: 0.2, limit: 0.1 });
+    }
+    // Below the limit the durations decide again: 20% of failed requests under a limit of 30%.
+    const within = compareResults(gridResults(1), withFailedRequests(gridResults(0.7), 2), { ...options, maxErrorRate: 0.3 });
+    expect(within.hasRegression).toBe(false);
+    expect(within.cells.map((c) => c.verdict)).toEqual(Array(6).fill('improvement'));
+  });
+
+  it('counts a rise from at most the limit to above it, or by more than the limit above it', () => {
+    expect(errorRateRises(0, 0.5, 0.01)).toBe(true);
+    expect(errorRateRises(0.005, 0.012, 0.01)).toBe(true);
+    expect(errorRateRises(0, 0.01, 0.01)).toBe(false);
+    // Base already fails 5%: a request more or less is not a change, 2 points more is.
+    expect(errorRateRises(0.05, 0.055, 0.01)).toBe(false);
+    expect(errorRateRises(0.05, 0.07, 0.01)).toBe(true);
+    expect(errorRateRises(0.5, 0.3, 0.01)).toBe(false);
+    expect(errorRateRises(0, 1, 1)).toBe(false);
+  });
+
+  it('keeps a head that fails as often as base out of the regressions', () => {
+    const comparison = compareResults(withFailedRequests(gridResults(1), 5), withFailedRequests(gridResults(1), 5), options);
+    expect(comparison.hasRegression).toBe(false);
+    expect(measured(comparison).errorRate).toEqual({ base: 0.5, head: 0.5, limit: 0.01 });
+  });
+
+  it('refuses a --max-error-rate outside [0, 1]', () => {
+    expect(() => compareResults(gridResults(1), gridResults(1), { ...options, maxErrorRate: 1.5 })).toThrow(RangeError);
+  });
+
+  it('fails a head whose every cell failed, also where base failed too, saying head measured nothing', () => {
+    const fromCompleted = compareResults(gridResults(1), allFailedResults(), options);
+    expect(fromCompleted.hasRegression).toBe(true);
+    expect(fromCompleted.regressions).toHaveLength(6);
+    expect(fromCompleted.headMeasuredNothing).toBe('no cell completed on head (6 errored): head measured nothing');
+
+    const bothFailed = compareResults(allFailedResults('timeout', 'over 30 s'), allFailedResults('oom', 'above 512 MB'), options);
+    expect(bothFailed.cells.map((c) => c.verdict)).toEqual(Array(6).fill('both-failed'));
+    expect(bothFailed.regressions).toEqual([]);
+    expect(bothFailed.hasRegression).toBe(true);
+    expect(bothFailed.headMeasuredNothing).toBe('no cell completed on head (6 oom): head measured nothing');
+
+    const empty = compareResults(gridResults(1), results([]), { ...options, files: { base: 'b.json', head: 'h.json' } });
+    expect(empty.hasRegression).toBe(true);
+    expect(empty.headMeasuredNothing).toBe('h.json holds no cell: head measured nothing');
+    expect(empty.onlyInBase).toHaveLength(6);
+  });
+
+  it('refuses two files that share no cell, naming the cells of each', () => {
+    const base = results([cellWithFactors(1, 512, 1000, QUIET)]);
+    const head = results([cellWithFactors(2, 512, 500, QUIET)]);
+    expect(() => compareResults(base, head, { ...options, files: { base: 'b.json', head: 'h.json' } })).toThrow(
+      new InputError({
+        file: 'b.json, h.json',
+        field: 'cells',
+        problem:
+          'the two results share no cell (base: concurrency 1, 512 MB, x86_64; head: concurrency 2, 512 MB, x86_64), so nothing can be compared',
+        fix: 'sweep base and head over the same --concurrency and --memory',
+      }),
+    );
   });
 
   it('keeps the fixture scenario the one whose grid the fixtures fill', () => {

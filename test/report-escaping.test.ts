@@ -74,7 +74,7 @@ describe('strings from a results file cannot inject markup', () => {
     expect(markdown).toContain(`- Warning ${escapeMarkdown(PAYLOAD)}`);
     expect(markdown).toContain(`**Job:** Advice ${escapeMarkdown(PAYLOAD)}\n`);
     expect(escapeMarkdown(PAYLOAD)).toBe(
-      '&lt;script&gt;alert(1)&lt;/script&gt; "&gt;&lt;img src=x onerror=alert(1)&gt; &lt;/script&gt; \\| \\`code\\` \\*bold\\* \\@team',
+      '&lt;script&gt;alert(1)&lt;/script&gt; "&gt;&lt;img src=x onerror=alert(1)&gt; &lt;/script&gt; \\| \\`code\\` \\*bold\\* @\u200dteam',
     );
     const rows = markdown.split('\n').filter((l) => l.startsWith('| '));
     expect(rows.map((r) => r.split(/(?<!\\)\|/).length)).toEqual([12, 12, 12, 12]);

@@ -3,7 +3,8 @@ import type { Element } from 'domhandler';
 import { describe, expect, it } from 'vitest';
 import { buildCharts } from '../harness/report/charts/index.ts';
 import { escapeHtml, escapeMarkdown, html, jsonForScript, scriptSource } from '../harness/report/escape.ts';
-import { buildHtml, CONTENT_SECURITY_POLICY, type LibrarySources } from '../harness/report/html.ts';
+import { createHash } from 'node:crypto';
+import { buildHtml, contentSecurityPolicy, type LibrarySources } from '../harness/report/html.ts';
 import { buildMarkdown } from '../harness/report/markdown.ts';
 import { modelledSmallSweep, smallSweep, sweepResults } from './fixtures/sweep-results.ts';
 
@@ -16,6 +17,10 @@ const libraries: LibrarySources = {
 
 function elements(document: ReturnType<typeof parseDocument>, name: string): Element[] {
   return DomUtils.getElementsByTagName(name, document, true);
+}
+
+function policyOf(document: ReturnType<typeof parseDocument>): string {
+  return DomUtils.findOne((el) => el.attribs['http-equiv'] === 'Content-Security-Policy', document.children)!.attribs.content!;
 }
 
 describe('escaping helpers', () => {
@@ -43,7 +48,7 @@ describe('escaping helpers', () => {
 
   it('makes Markdown text literal: pipes, emphasis, code, links, HTML, mentions and line breaks', () => {
     expect(escapeMarkdown('a|b *c* `d` [e](f) <g> & @team\nnext $x$')).toBe(
-      'a\\|b \\*c\\* \\`d\\` \\[e\\](f) &lt;g&gt; &amp; \\@team next \\$x\\$',
+      'a\\|b \\*c\\* \\`d\\` \\[e\\](f) &lt;g&gt; &amp; @\u200dteam next \\$x\\$',
     );
   });
 });
@@ -56,13 +61,36 @@ describe('the HTML report', () => {
   const document = parseDocument(page);
 
   it('forbids every remote load with a Content-Security-Policy set before any script', () => {
-    expect(CONTENT_SECURITY_POLICY).toBe(
-      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; form-action 'none'",
-    );
     const head = page.slice(0, page.indexOf('</head>'));
     expect(head.indexOf('http-equiv="Content-Security-Policy"')).toBeGreaterThan(0);
     expect(head.indexOf('http-equiv="Content-Security-Policy"')).toBeLessThan(head.indexOf('<script'));
     expect(page).not.toContain('unsafe-eval');
+  });
+
+  it('lets a script run only by the sha256 of its exact text, never by unsafe-inline', () => {
+    const policy = policyOf(document);
+    const directives = Object.fromEntries(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    expect(Object.keys(directives)).toEqual(['default-src', 'script-src', 'style-src', 'img-src', 'base-uri', 'form-action']);
+    expect(directives['default-src']).toEqual(["'none'"]);
+    // What the browser hashes: the text of each script element that runs (not the JSON data block).
+    const running = elements(document, 'script').filter((s) => s.attribs.type === undefined);
+    expect(running).toHaveLength(5);
+    const hashes = running.map((s) => `'sha256-${createHash('sha256').update(DomUtils.textContent(s), 'utf8').digest('base64')}'`);
+    expect(directives['script-src']).toEqual(hashes);
+    expect(policy).not.toContain("script-src 'unsafe-inline'");
+    // The hash of the first script, `document.documentElement.className = 'js';`, by hand.
+    expect(hashes[0]).toBe(`'sha256-${createHash('sha256').update("document.documentElement.className = 'js';").digest('base64')}'`);
+  });
+
+  it('hashes the library text the page holds: line breaks as LF, as the browser reads them', () => {
+    const crlf = buildHtml(results, { libraries: { ...libraries, vega: 'window.vega = {};\r\n/* a */\r' }, charts, staticSvgs });
+    const crlfDocument = parseDocument(crlf);
+    const vega = elements(crlfDocument, 'script')[2]!;
+    expect(DomUtils.textContent(vega)).toBe('window.vega = {};\n/* a */\n');
+    expect(policyOf(crlfDocument)).toContain(`'sha256-${createHash('sha256').update('window.vega = {};\n/* a */\n').digest('base64')}'`);
+    expect(contentSecurityPolicy(['a', 'a'])).toBe(
+      `default-src 'none'; script-src 'sha256-ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs='; style-src 'unsafe-inline'; img-src data: blob:; base-uri 'none'; form-action 'none'`,
+    );
   });
 
   it('loads nothing from elsewhere: no src or href but data: images and in-page anchors', () => {

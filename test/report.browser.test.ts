@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -126,6 +126,22 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
     await tooltip.waitFor({ state: 'visible' });
     expect(await tooltip.textContent()).toMatch(/^3008 MB, 128 workers: projected 8\.6 s in production, 1% faster than the measured 8\.7 s \(model error \+2\.5%\)$/);
     await page.close();
+  });
+
+  it('runs only the scripts whose hashes its policy lists: a script added to the file is refused, the charts still drawn', async () => {
+    const tampered = join(scratch, 'tampered.html');
+    const page = readFileSync(sweepFile, 'utf8');
+    expect(page).toMatch(/script-src &#39;sha256-/);
+    // Before the page's own closing tag, the last one (the libraries hold the string too).
+    const end = page.lastIndexOf('</body>');
+    writeFileSync(tampered, `${page.slice(0, end)}<script>document.body.setAttribute('data-injected', 'ran');</script>\n${page.slice(end)}`);
+    const { page: opened, log } = await open(tampered);
+    expect(await opened.getAttribute('body', 'data-injected')).toBeNull();
+    expect(await opened.getAttribute('body', 'data-charts-done')).toBe('10');
+    expect(await opened.$$eval('figure.chart-card.rendered', (figures) => figures.length)).toBe(10);
+    expect(log.problems).toHaveLength(1);
+    expect(log.problems[0]).toMatch(/^error: Executing inline script violates the following Content Security Policy directive 'script-src 'sha256-/);
+    await opened.close();
   });
 
   it('runs nothing injected through the results file and shows it as text', async () => {

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.ts';
+import { DEFAULT_MAX_ERROR_RATE } from './recommend.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import type { Cell, CellState, Recommendation, Results } from '../results/schema.ts';
 import { STREAM, uniformAt } from '../scenario/random.ts';
@@ -9,7 +10,7 @@ import { percentile, sortSamples } from './statistics.ts';
  * Compares the results of two branches, cell by cell, for CI. Pure: the bootstrap is seeded, so
  * the same two files and seed give the same verdicts everywhere.
  *
- * The rule (documented in README "Comparing branches in CI"):
+ * The rule (documented in docs/ci.md, "Exit codes and the rule"):
  * - the change of a cell is the ratio median(head durations) / median(base durations);
  * - it is significant when the seeded bootstrap 95% interval of that ratio excludes 1 AND the
  *   Mann-Whitney U test agrees (p < 0.05): the percentile bootstrap alone is optimistic with the
@@ -17,7 +18,11 @@ import { percentile, sortSamples } from './statistics.ts';
  * - a regression is a significant slowdown whose point estimate exceeds 1 + threshold; an
  *   improvement a significant speed-up below 1 - threshold. Significant changes smaller than the
  *   threshold are reported as "within threshold" and do not fail the build;
- * - a cell that completed on base and fails on head (errored, oom, timeout) is a regression too.
+ * - a cell that completed on base and fails on head (errored, oom, timeout) is a regression too;
+ * - so is a cell whose share of failed requests rises beyond `maxErrorRate`, whatever its duration:
+ *   a head that fails half its requests may well finish sooner;
+ * - a head with no completed cell at all measured nothing and fails the gate, and two files that
+ *   share no cell are bad input: in both cases nothing would have been compared.
  */
 
 export { cellKeyId, describeCell, type CellKey };
@@ -33,10 +38,16 @@ export interface CompareOptions {
   resamples?: number;
   /** Names of the two files, for messages. */
   files?: { base: string; head: string };
+  /**
+   * The share of failed requests a cell may reach on head (default 0.01, as `recommend`'s); see
+   * `errorRateRises` for when a rise counts.
+   */
+  maxErrorRate?: number;
 }
 
 export const DEFAULT_COMPARE_SEED = 1;
 export const DEFAULT_RESAMPLES = 4000;
+export const DEFAULT_COMPARE_MAX_ERROR_RATE = Number(DEFAULT_MAX_ERROR_RATE);
 
 /**
  * Repetitions per side so that the interval of the ratio is no wider than the threshold:
@@ -47,7 +58,10 @@ export const DEFAULT_RESAMPLES = 4000;
  */
 export const REPS_RULE_FACTOR = 7.5;
 
-export type MeasuredVerdict = 'regression' | 'improvement' | 'within-threshold' | 'no-significant-change' | 'too-few-reps';
+/** What the durations say, before the error rates are looked at. */
+export type DurationVerdict = 'regression' | 'improvement' | 'within-threshold' | 'no-significant-change' | 'too-few-reps';
+/** `more-errors`: the error rate rose beyond the limit, which overrides any duration verdict. */
+export type MeasuredVerdict = DurationVerdict | 'more-errors';
 export type StateVerdict = 'newly-failing' | 'fixed' | 'both-failed';
 export type Verdict = MeasuredVerdict | StateVerdict;
 
@@ -66,6 +80,9 @@ export interface MeasuredCellComparison {
   mannWhitneyP: number | null;
   significant: boolean;
   verdict: MeasuredVerdict;
+  durationVerdict: DurationVerdict;
+  /** Failed requests / requests over all repetitions, on each side, and the limit (`maxErrorRate`). */
+  errorRate: { base: number; head: number; limit: number };
   /** The interval is wider than the threshold, or the repetitions cannot reach significance. */
   underpowered: boolean;
   /** Coefficient of variation of the durations, pooled over both sides. */
@@ -113,6 +130,7 @@ export interface Comparison {
   seed: number;
   resamples: number;
   scenarioChanged: boolean;
+  maxErrorRate: number;
   /** Cells present on both sides, in the base file's order. */
   cells: CellComparison[];
   onlyInBase: CellKey[];
@@ -121,6 +139,8 @@ export interface Comparison {
   improvements: CellComparison[];
   recommendation: RecommendationComparison;
   warnings: string[];
+  /** Set when no cell completed on head: the gate fails, since head measured nothing. */
+  headMeasuredNothing: string | null;
   hasRegression: boolean;
 }
 
@@ -133,6 +153,10 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
   const seed = options.seed ?? DEFAULT_COMPARE_SEED;
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const files = options.files ?? { base: 'base', head: 'head' };
+  const maxErrorRate = options.maxErrorRate ?? DEFAULT_COMPARE_MAX_ERROR_RATE;
+  if (!(Number.isFinite(maxErrorRate) && maxErrorRate >= 0 && maxErrorRate <= 1)) {
+    throw new RangeError(`maxErrorRate must be a share in [0, 1], got ${maxErrorRate}`);
+  }
   const baseSide = sideSummary(base, files.base);
   const headSide = sideSummary(head, files.head);
 
@@ -150,9 +174,13 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
 
   const warnings: string[] = [];
   if (scenarioChanged) {
+    // Where both sides swept one file (CI does), the fields that differ are defaults the tools fill in differently.
+    const changes = scenarioFieldChanges(base.scenario, head.scenario);
+    const shown = changes.slice(0, MAX_FIELD_CHANGES_SHOWN).join(', ');
+    const more = changes.length > MAX_FIELD_CHANGES_SHOWN ? ` and ${changes.length - MAX_FIELD_CHANGES_SHOWN} more` : '';
     warnings.push(
-      `The scenario changed ("${baseSide.scenarioName}" ${baseSide.scenarioHash} -> "${headSide.scenarioName}" ${headSide.scenarioHash}): ` +
-        'differences may come from the scenario, not from the code.',
+      `The scenario changed ("${baseSide.scenarioName}" ${baseSide.scenarioHash} -> "${headSide.scenarioName}" ${headSide.scenarioHash}` +
+        `${changes.length ? `; ${shown}${more}` : ''}): differences may come from the scenario, not from the code.`,
     );
   }
   warnings.push(...measurementDifferences(base, head));
@@ -164,13 +192,30 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
   for (const [id, baseCell] of baseCells) {
     const headCell = headCells.get(id);
     if (!headCell) onlyInBase.push(keyOf(baseCell));
-    else cells.push(compareCell(baseCell, headCell, { thresholdPct, confidence, seed, resamples }));
+    else cells.push(compareCell(baseCell, headCell, { thresholdPct, confidence, seed, resamples, maxErrorRate }));
   }
   const onlyInHead = [...headCells].filter(([id]) => !baseCells.has(id)).map(([, cell]) => keyOf(cell));
+  const headCompleted = head.cells.filter((cell) => cell.state === 'completed').length;
+  const headMeasuredNothing =
+    headCompleted > 0
+      ? null
+      : head.cells.length === 0
+        ? `${files.head} holds no cell: head measured nothing`
+        : `no cell completed on head (${countStates(head.cells)}): head measured nothing`;
+  if (!headMeasuredNothing && cells.length === 0) {
+    throw new InputError({
+      file: `${files.base}, ${files.head}`,
+      field: 'cells',
+      problem:
+        `the two results share no cell (base: ${base.cells.map(describeCell).join('; ') || 'none'}; ` +
+        `head: ${head.cells.map(describeCell).join('; ')}), so nothing can be compared`,
+      fix: 'sweep base and head over the same --concurrency and --memory',
+    });
+  }
   if (onlyInBase.length) warnings.push(`Only in ${files.base} (not compared): ${onlyInBase.map(describeCell).join('; ')}.`);
   if (onlyInHead.length) warnings.push(`Only in ${files.head} (not compared): ${onlyInHead.map(describeCell).join('; ')}.`);
 
-  const tooFew = cells.filter((c) => c.kind === 'measured' && c.verdict === 'too-few-reps');
+  const tooFew = cells.filter((c) => c.kind === 'measured' && c.durationVerdict === 'too-few-reps');
   if (tooFew.length) {
     warnings.push(
       `${tooFew.length} cell${tooFew.length === 1 ? ' has' : 's have'} fewer than 2 repetitions (or a zero median) on a side, so no interval can be formed ` +
@@ -178,11 +223,11 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
     );
   }
   const underpowered = cells.filter(
-    (c): c is MeasuredCellComparison => c.kind === 'measured' && c.underpowered && c.verdict !== 'too-few-reps',
+    (c): c is MeasuredCellComparison => c.kind === 'measured' && c.underpowered && c.durationVerdict !== 'too-few-reps',
   );
   if (underpowered.length) warnings.push(underpoweredWarning(underpowered, cells.length, thresholdPct, confidence));
 
-  const regressions = cells.filter((c) => c.verdict === 'regression' || c.verdict === 'newly-failing');
+  const regressions = cells.filter((c) => c.verdict === 'regression' || c.verdict === 'more-errors' || c.verdict === 'newly-failing');
   const improvements = cells.filter((c) => c.verdict === 'improvement' || c.verdict === 'fixed');
   return {
     base: baseSide,
@@ -192,6 +237,7 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
     seed,
     resamples,
     scenarioChanged,
+    maxErrorRate,
     cells,
     onlyInBase,
     onlyInHead,
@@ -199,8 +245,33 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
     improvements,
     recommendation: compareRecommendations(base.recommendation ?? null, head.recommendation ?? null),
     warnings,
-    hasRegression: regressions.length > 0,
+    headMeasuredNothing,
+    hasRegression: regressions.length > 0 || headMeasuredNothing !== null,
   };
+}
+
+const MAX_FIELD_CHANGES_SHOWN = 5;
+
+/**
+ * The fields two scenarios (as the results record them, defaults filled in) differ in, as
+ * `path base -> head`, in key order: what a pull request changed, or which schema default.
+ */
+export function scenarioFieldChanges(base: unknown, head: unknown, path = ''): string[] {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (isObject(base) && isObject(head)) {
+    const keys = [...new Set([...Object.keys(base), ...Object.keys(head)])].filter((key) => key !== '$schema').sort();
+    return keys.flatMap((key) => scenarioFieldChanges(base[key], head[key], path ? `${path}.${key}` : key));
+  }
+  if (Array.isArray(base) && Array.isArray(head) && base.length === head.length) {
+    return base.flatMap((item, i) => scenarioFieldChanges(item, head[i], `${path}[${i}]`));
+  }
+  return JSON.stringify(base) === JSON.stringify(head) ? [] : [`${path} ${fieldValue(base)} -> ${fieldValue(head)}`];
+}
+
+function fieldValue(value: unknown): string {
+  if (value === undefined) return 'absent';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 function sideSummary(results: Results, file: string): SideSummary {
@@ -211,6 +282,24 @@ function sideSummary(results: Results, file: string): SideSummary {
     commit: results.env.commit,
     branch: results.env.branch,
   };
+}
+
+/** "4 errored, 2 oom": the states of failed cells, for messages. */
+function countStates(cells: readonly Cell[]): string {
+  const counts = new Map<string, number>();
+  for (const cell of cells) counts.set(cell.state, (counts.get(cell.state) ?? 0) + 1);
+  return [...counts].map(([state, n]) => `${n} ${state}`).join(', ');
+}
+
+/**
+ * Whether a cell's error rate rose beyond the limit: from at most the limit to above it, or,
+ * where base was already above it, by more than the limit again. The second arm keeps a cell
+ * that always fails some requests (a scenario with 5% faults) from flapping on a change of a
+ * request or two, while a head failing half its requests is caught wherever base stood.
+ */
+export function errorRateRises(base: number, head: number, maxErrorRate: number): boolean {
+  if (!(head > maxErrorRate)) return false;
+  return base <= maxErrorRate || head - base > maxErrorRate;
 }
 
 function keyOf(cell: CellKey): CellKey {
@@ -252,6 +341,7 @@ function measurementDifferences(base: Results, head: Results): string[] {
 
 interface CellTestOptions {
   thresholdPct: number;
+  maxErrorRate: number;
   confidence: number;
   seed: number;
   resamples: number;
@@ -282,6 +372,12 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
     head: headCell.costUsd.perMonth,
     changePct: baseCell.costUsd.perMonth > 0 ? (headCell.costUsd.perMonth / baseCell.costUsd.perMonth - 1) * 100 : null,
   };
+  const errorRate = { base: baseCell.errorRate, head: headCell.errorRate, limit: options.maxErrorRate };
+  const moreErrors = errorRateRises(errorRate.base, errorRate.head, options.maxErrorRate);
+  const withErrors = (durationVerdict: DurationVerdict): { verdict: MeasuredVerdict; durationVerdict: DurationVerdict } => ({
+    verdict: moreErrors ? 'more-errors' : durationVerdict,
+    durationVerdict,
+  });
   const pooledCv = Math.sqrt((coefficientOfVariation(baseDurations) ** 2 + coefficientOfVariation(headDurations) ** 2) / 2);
   const common = {
     kind: 'measured' as const,
@@ -292,6 +388,7 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
     headMedianMs,
     pooledCv,
     costPerMonthUsd,
+    errorRate,
   };
 
   if (baseDurations.length < 2 || headDurations.length < 2 || !(baseMedianMs > 0)) {
@@ -303,7 +400,7 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
       ratioInterval: null,
       mannWhitneyP: null,
       significant: false,
-      verdict: 'too-few-reps',
+      ...withErrors('too-few-reps'),
       underpowered: true,
       repsNeeded: repetitionsNeeded(pooledCv, options.thresholdPct, 1 - options.confidence),
     };
@@ -318,7 +415,7 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
   const mannWhitneyP = mannWhitneyU(baseDurations, headDurations).pValue;
   const excludesOne = interval.lower > 1 || interval.upper < 1;
   const significant = excludesOne && mannWhitneyP < alpha;
-  let verdict: MeasuredVerdict = 'no-significant-change';
+  let verdict: DurationVerdict = 'no-significant-change';
   if (significant) {
     if (interval.lower > 1 && interval.ratio > 1 + threshold) verdict = 'regression';
     else if (interval.upper < 1 && interval.ratio < 1 - threshold) verdict = 'improvement';
@@ -334,7 +431,7 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
     ratioInterval: [interval.lower, interval.upper],
     mannWhitneyP,
     significant,
-    verdict,
+    ...withErrors(verdict),
     underpowered,
     repsNeeded: underpowered
       ? Math.max(

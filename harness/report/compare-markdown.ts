@@ -1,28 +1,35 @@
 import {
   describeCell,
   type CellComparison,
+  type MeasuredCellComparison,
   type Comparison,
   type RecommendationComparison,
 } from '../analyze/compare.ts';
+import type { CellKey } from '../results/cell-key.ts';
 import type { Recommendation } from '../results/schema.ts';
+import { escapeMarkdown } from './escape.ts';
+import { formatRate } from './format.ts';
 
 /**
  * The comparison of two branches as GitHub-flavoured Markdown, for a pull request's job summary.
  * Pure: comparison in, text out. Every string that comes from a results file (branch, commit,
- * file names, error messages, warnings) is escaped, so a branch named `x|<img>` cannot break the
- * table or inject HTML.
+ * file names, error messages, warnings) goes through the report's one escapeMarkdown, so a branch
+ * named `x|<img>` cannot break the table or inject HTML, nor `@team` notify anyone.
  */
 export function compareMarkdown(comparison: Comparison): string {
   const lines: string[] = [];
   const { regressions, thresholdPct } = comparison;
   lines.push('## fanout-tuner: head vs base', '');
+  if (comparison.headMeasuredNothing) {
+    lines.push(`**❌ ${escapeMarkdown(capitalize(comparison.headMeasuredNothing))}.**`, '');
+  }
   if (regressions.length) {
     lines.push(
       `**❌ ${regressions.length} regression${regressions.length === 1 ? '' : 's'}** beyond the ${thresholdPct}% threshold:`,
       '',
       ...regressions.map((cell) => `- **${escapeMarkdown(describeCell(cell.key))}**: ${regressionText(cell)}`),
     );
-  } else {
+  } else if (!comparison.headMeasuredNothing) {
     lines.push(`**✅ No regression** beyond the ${thresholdPct}% threshold.`);
   }
   if (comparison.improvements.length) {
@@ -33,7 +40,8 @@ export function compareMarkdown(comparison: Comparison): string {
     `Base: ${side(comparison.base)}. Head: ${side(comparison.head)}. ` +
       `Scenario: ${escapeMarkdown(comparison.head.scenarioName)}. ` +
       `A cell regresses when the ${percent(comparison.confidence)} bootstrap interval of head/base (medians, seed ${comparison.seed}) ` +
-      `lies above 1, the Mann-Whitney test agrees, and the slowdown exceeds ${thresholdPct}%.`,
+      `lies above 1, the Mann-Whitney test agrees, and the slowdown exceeds ${thresholdPct}%, ` +
+      `or when its share of failed requests rises beyond ${formatRate(comparison.maxErrorRate)}, whatever its duration.`,
   );
 
   lines.push('', '### Recommendation', '', ...recommendationLines(comparison.recommendation));
@@ -42,9 +50,11 @@ export function compareMarkdown(comparison: Comparison): string {
     '',
     '### Cells',
     '',
-    `| concurrency | memory (MB) | architecture | base median (ms) | head median (ms) | change | ${percent(comparison.confidence)} interval of head/base | cost per month (USD) | verdict |`,
-    '|---:|---:|---|---:|---:|---:|---|---|---|',
+    `| concurrency | memory (MB) | architecture | base median (ms) | head median (ms) | change | ${percent(comparison.confidence)} interval of head/base | failed requests | cost per month (USD) | verdict |`,
+    '|---:|---:|---|---:|---:|---:|---|---|---|---|',
     ...comparison.cells.map(cellRow),
+    ...comparison.onlyInBase.map((key) => unmatchedRow(key, 'base')),
+    ...comparison.onlyInHead.map((key) => unmatchedRow(key, 'head')),
   );
   if (comparison.cells.length === 0) lines.push('', 'No cell is present in both files.');
 
@@ -52,20 +62,6 @@ export function compareMarkdown(comparison: Comparison): string {
     lines.push('', '### Warnings', '', ...comparison.warnings.map((w) => `- ${escapeMarkdown(w)}`));
   }
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * Escapes text for inline Markdown: ASCII punctuation that Markdown reads gets a backslash, `<`,
- * `>` and `&` become entities (GitHub renders raw HTML), and line breaks become spaces so a value
- * cannot end a table row.
- */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/\r\n|\r|\n/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`);
 }
 
 function side(summary: Comparison['base']): string {
@@ -76,21 +72,37 @@ function regressionText(cell: CellComparison): string {
   if (cell.kind === 'state') {
     return `completed on base, ${cell.headState} on head${cell.headError ? `: ${escapeMarkdown(cell.headError)}` : ''}`;
   }
+  if (cell.verdict === 'more-errors') return `failed requests ${errorRateChange(cell)}; duration ${formatChangePct(cell.changePct)}`;
   return `${formatChangePct(cell.changePct)} (${formatMs(cell.baseMedianMs)} ms -> ${formatMs(cell.headMedianMs)} ms, interval of head/base ${formatInterval(cell.ratioInterval)})`;
 }
 
 function cellRow(cell: CellComparison): string {
   const { concurrency, memoryMb, architecture } = cell.key;
   if (cell.kind === 'state') {
-    return `| ${concurrency} | ${memoryMb} | ${architecture} | ${cell.baseState} | ${cell.headState} | | | | ${verdictLabel(cell)} |`;
+    return `| ${concurrency} | ${memoryMb} | ${architecture} | ${cell.baseState} | ${cell.headState} | | | | | ${verdictLabel(cell)} |`;
   }
   const cost = `${formatUsd(cell.costPerMonthUsd.base)} -> ${formatUsd(cell.costPerMonthUsd.head)}${
     cell.costPerMonthUsd.changePct === null ? '' : ` (${formatChangePct(cell.costPerMonthUsd.changePct)})`
   }`;
   return (
     `| ${concurrency} | ${memoryMb} | ${architecture} | ${formatMs(cell.baseMedianMs)} | ${formatMs(cell.headMedianMs)} | ` +
-    `${formatChangePct(cell.changePct)} | ${formatInterval(cell.ratioInterval)} | ${cost} | ${verdictLabel(cell)} |`
+    `${formatChangePct(cell.changePct)} | ${formatInterval(cell.ratioInterval)} | ${formatErrorRates(cell)} | ${cost} | ${verdictLabel(cell)} |`
   );
+}
+
+/** A cell of one file only: named in the table, so a cell missing from a side is seen, not dropped. */
+function unmatchedRow(key: CellKey, side: 'base' | 'head'): string {
+  return `| ${key.concurrency} | ${key.memoryMb} | ${key.architecture} | | | | | | | only in ${side}, not compared |`;
+}
+
+/** "0% -> 50%": the share of failed requests on each side. */
+export function formatErrorRates(cell: MeasuredCellComparison): string {
+  return `${formatRate(cell.errorRate.base)} -> ${formatRate(cell.errorRate.head)}`;
+}
+
+/** Why a cell failed on its error rate: both rates and the limit they crossed. */
+export function errorRateChange(cell: MeasuredCellComparison): string {
+  return `${formatErrorRates(cell)}, beyond the limit of ${formatRate(cell.errorRate.limit)}`;
 }
 
 /** The verdict in words; a warning sign marks a cell whose interval cannot resolve the threshold. */
@@ -98,6 +110,8 @@ export function verdictLabel(cell: CellComparison): string {
   switch (cell.verdict) {
     case 'regression':
       return '❌ regression';
+    case 'more-errors':
+      return '❌ more failed requests';
     case 'improvement':
       return `✅ improvement${cell.kind === 'measured' && cell.underpowered ? ' ⚠' : ''}`;
     case 'within-threshold':
@@ -156,6 +170,10 @@ export function formatInterval(interval: readonly [number, number] | null): stri
 /** Dollars with cents, or three significant digits below a dollar (monthly costs can be cents). */
 export function formatUsd(usd: number): string {
   return usd >= 1 || usd === 0 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(3)}`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function percent(fraction: number): string {

@@ -23,24 +23,36 @@ export function jsonForScript(value: unknown): string {
 
 /**
  * A library's source made safe to inline in <script>: source maps are dropped (a viewer would
- * try to fetch them) and a `</script` inside a string literal cannot close the element early.
+ * try to fetch them), a `</script` inside a string literal cannot close the element early, and
+ * line breaks are LF and NULs U+FFFD, as the HTML parser makes them: the page's policy allows a script by the
+ * hash of its text as the browser reads it, so the text written must be that text.
  */
 export function scriptSource(source: string): string {
-  return source.replace(/^\/\/# sourceMappingURL=.*$/gm, '').replace(/<\/(script)/gi, '<\\/$1');
+  return source
+    .replace(/\r\n?/g, '\n')
+    .replace(/\0/g, '\ufffd')
+    .replace(/^\/\/# sourceMappingURL=.*$/gm, '')
+    .replace(/<\/(script)/gi, '<\\/$1');
 }
 
+/** U+200D ZERO WIDTH JOINER: invisible, and not a character a GitHub @mention can start with. */
+const MENTION_BREAK = '\u200d';
+
 /**
- * Text that renders literally in GitHub Markdown, also inside a table cell: one line, pipes and
- * Markdown punctuation backslash-escaped, HTML special characters as entities, and `@` escaped
- * so a description cannot mention (and notify) people in a PR comment.
+ * Text that renders literally in GitHub Markdown, also inside a table cell: one line, Markdown
+ * punctuation and pipes backslash-escaped, HTML special characters as entities. Every `@` is
+ * followed by a zero-width joiner: GitHub finds mentions in the rendered text, where a backslash
+ * escape is gone, so `\@team` would still notify the team; `@<ZWJ>team` reads the same and
+ * notifies nobody. The one escaper of every Markdown writer (report summary, branch comparison).
  */
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/\r\n|\r|\n/g, ' ')
-    .replace(/[\\`*_{}[\]|~#!@$]/g, '\\$&')
+    .replace(/[\\`*_{}[\]|~#!$]/g, '\\$&')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
+    .replace(/>/g, '&gt;')
+    .replace(/@/g, `@${MENTION_BREAK}`);
 }
 
 /** Markup that is already safe; only `html` and `trustedHtml` make one. */

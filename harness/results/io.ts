@@ -1,20 +1,13 @@
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InputError } from '../errors.ts';
 import { issueToInputError, readJsonFile } from '../scenario/load.ts';
-import { resultsSchema, SCHEMA_VERSION, type Results } from './schema.ts';
+import { resultsSchema, type Results } from './schema.ts';
+import { upgradeResults } from './versions.ts';
 
 /** Reads and validates a results file; every problem is an InputError naming the file and field. */
 export function loadResults(file: string): Results {
-  const raw = readJsonFile(file, 'results file');
-  if (raw && typeof raw === 'object' && 'schemaVersion' in raw && raw.schemaVersion !== SCHEMA_VERSION) {
-    throw new InputError({
-      file,
-      field: 'schemaVersion',
-      problem: `is ${JSON.stringify(raw.schemaVersion)}, this version of fanout-tuner reads ${SCHEMA_VERSION}`,
-      fix: 'produce the file again with this version of fanout-tuner',
-    });
-  }
+  // Older versions are upgraded: the head's tool reads the base's results in CI.
+  const raw = upgradeResults(readJsonFile(file, 'results file'), file);
   const parsed = resultsSchema.safeParse(raw);
   if (!parsed.success) {
     throw issueToInputError(file, parsed.error, 'pass a results file written by `npm run sweep` (or `npm run merge`)');

@@ -150,13 +150,19 @@ function git(args: string[]): string {
   }
 }
 
+/**
+ * Where the results come from. FANOUT_TUNER_COMMIT and FANOUT_TUNER_BRANCH name the side being
+ * swept in CI, where GITHUB_SHA is the same merge commit for base and head, and where the
+ * composite action's tool runs from its own checkout, not the job's.
+ */
 export function describeEnvironment(): Results['env'] {
+  const env = process.env;
   return {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     cpus: availableParallelism(),
-    commit: process.env.GITHUB_SHA ?? git(['rev-parse', 'HEAD']),
-    branch: process.env.GITHUB_HEAD_REF || process.env.GITHUB_REF_NAME || git(['rev-parse', '--abbrev-ref', 'HEAD']),
+    commit: env.FANOUT_TUNER_COMMIT || env.GITHUB_SHA || git(['rev-parse', 'HEAD']),
+    branch: env.FANOUT_TUNER_BRANCH || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || git(['rev-parse', '--abbrev-ref', 'HEAD']),
   };
 }
 
