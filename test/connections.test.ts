@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idealMakespanMs, SERVER_IDLE_TIMEOUT_MS, simulate } from '../harness/model/simulate.ts';
+import { criticalPath, idealMakespanMs, SERVER_IDLE_TIMEOUT_MS, simulate } from '../harness/model/simulate.ts';
 import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
 
 /**
@@ -236,5 +236,29 @@ describe("the replay's servers as one more resource (serverMsPerAttempt)", () =>
   it('refuses a negative or infinite cost', () => {
     expect(() => simulate(plain, { concurrency: 1, serverMsPerAttempt: -1 })).toThrow(/serverMsPerAttempt/);
     expect(() => simulate(plain, { concurrency: 1, serverMsPerAttempt: Number.POSITIVE_INFINITY })).toThrow(/serverMsPerAttempt/);
+  });
+});
+
+describe('the timeline of an invocation and its critical path', () => {
+  const twoHosts = (slowMs: number) =>
+    scenario({
+      requests: [{ url: 'http://a.example/1' }, { url: 'http://b.example/1' }, { url: 'http://a.example/2' }, { url: 'http://a.example/3' }],
+      hosts: { 'a.example': { latencyMs: fixed(100) }, 'b.example': { latencyMs: fixed(slowMs) } },
+    });
+
+  it('records when each request started and was done, and which request started it', () => {
+    // Two workers: a1 0..100, b1 0..250; a2 started by a1 at 100..200; a3 by a2 at 200..300.
+    const { timeline } = simulate(twoHosts(250), { concurrency: 2, timeline: true });
+    expect(timeline).toEqual({ startMs: [0, 0, 100, 200], doneMs: [100, 250, 200, 300], startedBy: [-1, -1, 0, 2] });
+    expect(criticalPath(timeline!)).toEqual([0, 2, 3]);
+  });
+
+  it('is the slow request alone when it is done last', () => {
+    const { timeline } = simulate(twoHosts(350), { concurrency: 2, timeline: true });
+    expect(criticalPath(timeline!)).toEqual([1]);
+  });
+
+  it('is left out unless asked for', () => {
+    expect(simulate(twoHosts(350), { concurrency: 2 }).timeline).toBeUndefined();
   });
 });

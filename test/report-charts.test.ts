@@ -46,7 +46,7 @@ describe('the charts of a full sweep', () => {
     expect(sweep.cells.map((c) => c.state).filter((s) => s !== 'completed')).toEqual(['oom', 'oom', 'errored']);
   });
 
-  it('are the nine charts of the report, in reading order', () => {
+  it('are the ten charts of the report, in reading order', () => {
     expect(charts.map((c) => c.id)).toEqual([
       'duration',
       'cost',
@@ -56,6 +56,7 @@ describe('the charts of a full sweep', () => {
       'errors',
       'memory',
       'latency',
+      'waterfall',
       'fidelity',
     ]);
   });
@@ -242,9 +243,9 @@ describe('chart data of a small sweep', () => {
 });
 
 describe('the chart of measured vs projected production duration', () => {
-  it('follows the nine charts of a modelled sweep, valid and without a Vega-Lite warning', () => {
+  it('follows the ten charts of a modelled sweep, valid and without a Vega-Lite warning', () => {
     const charts = buildCharts(modelledSweepResults());
-    expect(charts.map((c) => c.id)).toEqual(['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'fidelity', 'projection']);
+    expect(charts.map((c) => c.id)).toEqual(['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'waterfall', 'fidelity', 'projection']);
     const spec = charts.at(-1)!.spec;
     expect(validateSpec(spec)).toBe(true);
     expect(compileWarnings(spec)).toEqual([]);

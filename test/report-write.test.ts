@@ -38,9 +38,9 @@ describe('report files', () => {
     expect(written.htmlFile).toBe(outFile);
     expect(written.markdownFile).toBe(join(scratch, 'written', 'small.md'));
     expect(readdirSync(join(scratch, 'written', 'small')).sort()).toEqual(
-      ['cost', 'duration', 'errors', 'fidelity', 'heatmap-cost', 'heatmap-duration', 'latency', 'memory', 'pareto'].map((id) => `${id}.svg`),
+      ['cost', 'duration', 'errors', 'fidelity', 'heatmap-cost', 'heatmap-duration', 'latency', 'memory', 'pareto', 'waterfall'].map((id) => `${id}.svg`),
     );
-    expect(written.svgFiles).toHaveLength(9);
+    expect(written.svgFiles).toHaveLength(10);
     expect(readFileSync(written.svgFiles[0]!, 'utf8')).toMatch(/^<svg [^>]*class="marks"/);
     const html = readFileSync(outFile, 'utf8');
     expect(html).toContain('your current 60 workers at 512 MB');

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../harness/report/write.ts';
 import { injectionResults, PAYLOAD } from './fixtures/injection-results.ts';
 import { modelledSweepResults } from './fixtures/sweep-results.ts';
+import { results as resultsOf, completedCell } from './fixtures/results.ts';
+import { loadScenario } from '../harness/scenario/load.ts';
 
 /**
  * The report as a reader gets it: opened from disk in a real Chromium, offline. CI sets
@@ -23,6 +25,16 @@ if (!available && !required) {
 }
 
 const SCREENSHOT = 'test-artifacts/report.png';
+
+/** The seed scenario with one recommended cell at 60 workers: what the waterfall needs. */
+function seedResults() {
+  const scenario = loadScenario('scenarios/seed-case-study.json');
+  const cell = completedCell(60, 128, 7600, { costUsd: { perInvocation: 0.00001, perMonth: 0.14 } });
+  return resultsOf([cell], {
+    scenario,
+    recommendation: { strategy: 'cost', concurrency: 60, memoryMb: 128, architecture: 'x86_64', durationMs: 7600, costUsdPerMonth: 0.14, why: 'the only cell' },
+  });
+}
 
 interface PageLog {
   problems: string[];
@@ -89,7 +101,7 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
       })),
     );
     expect(marksPerChart.map((c) => c.id)).toEqual(
-      ['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'fidelity', 'projection'].map((id) => `figure-${id}`),
+      ['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'waterfall', 'fidelity', 'projection'].map((id) => `figure-${id}`),
     );
     for (const chart of marksPerChart) {
       expect(chart.rendered, chart.id).toBe(true);
@@ -128,6 +140,20 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
     await page.close();
   });
 
+  it('opens the waterfall and finds the seed\'s slowest request on the critical path', async () => {
+    const seedFile = (await writeReport(seedResults(), { outFile: join(scratch, 'seed.html') })).htmlFile;
+    const { page } = await open(seedFile);
+    // The critical path's bars are outlined in red; the widest of them is the slowest request.
+    const critical = page.locator('#chart-waterfall g.role-mark path[stroke="#d62728"]');
+    expect(await critical.count()).toBeGreaterThan(0);
+    const widths = await critical.evaluateAll((bars) => bars.map((bar) => bar.getBoundingClientRect().width));
+    await critical.nth(widths.indexOf(Math.max(...widths))).hover({ force: true });
+    const tooltip = page.locator('#vg-tooltip-element');
+    await tooltip.waitFor({ state: 'visible' });
+    expect(await tooltip.textContent()).toMatch(/^https:\/\/archive\.example\/old\/\d+: .+, on the critical path$/);
+    await page.close();
+  });
+
   it('runs only the scripts whose hashes its policy lists: a script added to the file is refused, the charts still drawn', async () => {
     const tampered = join(scratch, 'tampered.html');
     const page = readFileSync(sweepFile, 'utf8');
@@ -137,8 +163,8 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
     writeFileSync(tampered, `${page.slice(0, end)}<script>document.body.setAttribute('data-injected', 'ran');</script>\n${page.slice(end)}`);
     const { page: opened, log } = await open(tampered);
     expect(await opened.getAttribute('body', 'data-injected')).toBeNull();
-    expect(await opened.getAttribute('body', 'data-charts-done')).toBe('10');
-    expect(await opened.$$eval('figure.chart-card.rendered', (figures) => figures.length)).toBe(10);
+    expect(await opened.getAttribute('body', 'data-charts-done')).toBe('11');
+    expect(await opened.$$eval('figure.chart-card.rendered', (figures) => figures.length)).toBe(11);
     expect(log.problems).toHaveLength(1);
     expect(log.problems[0]).toMatch(/^error: Executing inline script violates the following Content Security Policy directive 'script-src 'sha256-/);
     await opened.close();

@@ -36,6 +36,18 @@ export interface SimulationOptions {
    * looks `timeScale` times larger in a time-scaled replay (docs/job-model.md, The replay's servers).
    */
   serverMsPerAttempt?: number;
+  /** Also return each request's timeline (for the report's waterfall); off in the sweep's inner loops. */
+  timeline?: boolean;
+}
+
+/** When each request ran, per request in plan order (ms from the invocation's start). */
+export interface RequestTimeline {
+  /** Its first attempt was sent. */
+  startMs: number[];
+  /** Its worker was free again: answered, parsed, its row handed to the sink (and written, if it filled a batch). */
+  doneMs: number[];
+  /** The request whose end freed the worker that started this one; -1 for those started at time 0. */
+  startedBy: number[];
 }
 
 export interface SimulationResult {
@@ -53,6 +65,22 @@ export interface SimulationResult {
   rowsWritten: number;
   /** Connections the hosts admitted (docs/job-model.md, Connections). */
   connectionsOpened: number;
+  timeline?: RequestTimeline;
+}
+
+/**
+ * The requests the makespan waited on: from the last request to be done, back through the request
+ * whose end started it, to one started at time 0. Shortening any other request does not shorten
+ * the invocation; shortening one of these may.
+ */
+export function criticalPath(timeline: RequestTimeline): number[] {
+  const { doneMs, startedBy } = timeline;
+  if (doneMs.length === 0) return [];
+  let last = 0;
+  for (let i = 1; i < doneMs.length; i++) if (doneMs[i]! > doneMs[last]!) last = i;
+  const path: number[] = [];
+  for (let request = last; request >= 0; request = startedBy[request]!) path.push(request);
+  return path.reverse();
 }
 
 /** Node's http.Server keepAliveTimeout by default: the server closes a connection idle this long. */
@@ -472,6 +500,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   let finished = false;
   let makespanMs = 0;
 
+  const timeline: RequestTimeline | undefined = options.timeline
+    ? { startMs: new Array<number>(n).fill(0), doneMs: new Array<number>(n).fill(0), startedBy: new Array<number>(n).fill(-1) }
+    : undefined;
   const events = new EventQueue();
   // Only free origins (in-process backends, no rttMs): nothing to track but the count.
   const connections = allFree ? NO_CONNECTIONS : new Connections(events, origins, idleTimeoutMs, connectCpuMs);
@@ -492,9 +523,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     }
   };
 
-  const taskDone = (now: number): void => {
+  const taskDone = (request: number, now: number): void => {
     tasksDone++;
+    if (timeline) timeline.doneMs[request] = now;
     if (nextRequest < n) {
+      if (timeline) timeline.startedBy[nextRequest] = request;
       startRequest(nextRequest++, now);
     } else if (tasksDone === n) {
       if (bufferedRows > 0) {
@@ -522,14 +555,14 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         startBatch(now, bufferedRows, request);
         bufferedRows = 0;
       } else {
-        taskDone(now);
+        taskDone(request, now);
       }
     } else if (attempt < maxRetries) {
       // Always through the queue, even for a zero wait, so that retries never recurse.
       events.push(now + waitAfterFailureMs[request]!, SEND, request, attempt + 1, 0);
     } else {
       errors++;
-      taskDone(now);
+      taskDone(request, now);
     }
   };
 
@@ -643,6 +676,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
 
   const startRequest = (request: number, now: number): void => {
     firstSentAtMs[request] = now;
+    if (timeline) timeline.startMs[request] = now;
     send(request, 0, now);
   };
 
@@ -674,7 +708,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     } else {
       freeConnections++;
     }
-    if (waiter >= 0) taskDone(now);
+    if (waiter >= 0) taskDone(waiter, now);
     else finish(now);
   };
 
@@ -738,5 +772,6 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     cpuBusyMs,
     rowsWritten,
     connectionsOpened: freeConnectionsOpened + connections.opened,
+    ...(timeline ? { timeline } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { latencyChart } from './latency.ts';
 import { memoryChart } from './memory.ts';
 import { paretoChart } from './pareto.ts';
 import { projectionChart } from './projection.ts';
+import { waterfallChart } from './waterfall.ts';
 
 export type { ReportChart } from './common.ts';
 
@@ -32,6 +33,7 @@ export function buildCharts(results: Results, cells: ReportCells = reportCells(r
   // A cell whose requests all failed before any was timed has no latency to show.
   if (cells.recommended && cells.recommended.requestLatencyMs.histogram.counts.length > 0) {
     charts.push(latencyChart(cells.recommended, 'recommended'));
+    charts.push(waterfallChart(results.scenario, cells.recommended.concurrency, cells.recommended.memoryMb));
   }
   charts.push(fidelityChart(cells));
   if (cells.views.some((v) => v.cell.state === 'completed' && v.cell.projectedMs !== undefined)) charts.push(projectionChart(cells));
