@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectCpuController, quotaFor, type CpuController } from '../harness/run/cgroup.ts';
+import { detectCpuController, LAMBDA_PERIOD_US, quotaFor, type CpuController } from '../harness/run/cgroup.ts';
 import { runCell } from '../harness/run/run-cell.ts';
 import { cpuShare, heapLimitMb } from '../harness/model/lambda.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
@@ -102,5 +102,10 @@ describe('the CPU quota of a memory size', () => {
     const small = quotaFor(cpuShare(128));
     expect(small).toEqual({ periodUs: 13_820, quotaUs: 1000 });
     expect(small.quotaUs / small.periodUs).toBeCloseTo(128 / 1769, 4);
+  });
+
+  it('is throttled in Lambda\'s 20 ms periods when asked: 1.45 ms of every 20 at 128 MB', () => {
+    expect(quotaFor(cpuShare(128), LAMBDA_PERIOD_US)).toEqual({ periodUs: 20_000, quotaUs: 1447 });
+    expect(quotaFor(cpuShare(1769), LAMBDA_PERIOD_US)).toEqual({ periodUs: 20_000, quotaUs: 20_000 });
   });
 });

@@ -17,6 +17,13 @@ const V2_ROOT = '/sys/fs/cgroup';
 /** Where groups are made, and so the only directories a run's record may name groups under. */
 const ROOTS = [V1_ROOT, V1_MEMORY_ROOT, V1_CPUACCT_ROOT, V2_ROOT];
 const PERIOD_US = 10_000;
+/**
+ * Lambda's own throttling period, about 20 ms (docs/method.md, How memory becomes CPU): at 128 MB
+ * a spinning function runs about 1.4 ms, then is paused for the rest of each 20 ms. Real-time
+ * cells (time scale 1, and every deployed function) are throttled in the same steps, so short
+ * bursts of CPU get through as they would on Lambda.
+ */
+export const LAMBDA_PERIOD_US = 20_000;
 /** The kernel refuses a quota below 1 ms per period. */
 const MIN_QUOTA_US = 1000;
 
@@ -26,9 +33,9 @@ const MIN_QUOTA_US = 1000;
  * the kernel's 1 ms minimum, so there the period grows instead (13.8 ms at 128 MB), rather than the
  * quota rounding up to 1 ms and giving 128 MB 38% more CPU than its share.
  */
-export function quotaFor(cpus: number): { periodUs: number; quotaUs: number } {
-  const quotaUs = Math.round(cpus * PERIOD_US);
-  if (quotaUs >= MIN_QUOTA_US) return { periodUs: PERIOD_US, quotaUs };
+export function quotaFor(cpus: number, periodUs: number = PERIOD_US): { periodUs: number; quotaUs: number } {
+  const quotaUs = Math.round(cpus * periodUs);
+  if (quotaUs >= MIN_QUOTA_US) return { periodUs, quotaUs };
   return { periodUs: Math.round(MIN_QUOTA_US / cpus), quotaUs: MIN_QUOTA_US };
 }
 
@@ -42,7 +49,8 @@ export interface CpuGroup {
 
 export interface CpuController {
   readonly kind: 'cgroup-v1' | 'cgroup-v2';
-  create(cpus: number): CpuGroup;
+  /** A group with `cpus` of CPU time, throttled in periods of `periodUs` (default 10 ms). */
+  create(cpus: number, periodUs?: number): CpuGroup;
 }
 
 /** Every group of ours still on disk: a CPU group, or one directory of a function's groups. */
@@ -248,12 +256,12 @@ function makeGroup(root: string, cpus: number, writeQuota: (dir: string) => void
 
 const v1: CpuController = {
   kind: 'cgroup-v1',
-  create(cpus) {
+  create(cpus, period) {
     return makeGroup(
       V1_ROOT,
       cpus,
       (dir) => {
-        const { periodUs, quotaUs } = quotaFor(cpus);
+        const { periodUs, quotaUs } = quotaFor(cpus, period);
         writeFileSync(join(dir, 'cpu.cfs_period_us'), String(periodUs));
         writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quotaUs));
       },
@@ -264,12 +272,12 @@ const v1: CpuController = {
 
 const v2: CpuController = {
   kind: 'cgroup-v2',
-  create(cpus) {
+  create(cpus, period) {
     return makeGroup(
       V2_ROOT,
       cpus,
       (dir) => {
-        const { periodUs, quotaUs } = quotaFor(cpus);
+        const { periodUs, quotaUs } = quotaFor(cpus, period);
         writeFileSync(join(dir, 'cpu.max'), `${quotaUs} ${periodUs}`);
       },
       'cgroup.procs',
@@ -520,7 +528,7 @@ const functionV1: FunctionGroupController = {
         }
         if (cpus !== undefined) {
           const cpu = find(dirs, 'cpu.cfs_quota_us')!;
-          const { periodUs, quotaUs } = quotaFor(cpus);
+          const { periodUs, quotaUs } = quotaFor(cpus, LAMBDA_PERIOD_US);
           writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(periodUs));
           writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quotaUs));
         }
@@ -556,7 +564,7 @@ const functionV2: FunctionGroupController = {
         // One OOM kill ends the whole process tree, as Lambda ends the whole environment.
         if (existsSync(join(dir!, 'memory.oom.group'))) writeFileSync(join(dir!, 'memory.oom.group'), '1');
         if (cpus !== undefined) {
-          const { periodUs, quotaUs } = quotaFor(cpus);
+          const { periodUs, quotaUs } = quotaFor(cpus, LAMBDA_PERIOD_US);
           writeFileSync(join(dir!, 'cpu.max'), `${quotaUs} ${periodUs}`);
         }
       },

@@ -10,7 +10,7 @@ import type { Shard } from './shard.ts';
 import { writeJsonAtomic } from '../results/io.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { detectCpuController, detectFunctionGroupController, removeStaleGroups, type CpuController, type FunctionGroupController } from '../run/cgroup.ts';
+import { detectCpuController, detectFunctionGroupController, LAMBDA_PERIOD_US, removeStaleGroups, type CpuController, type FunctionGroupController } from '../run/cgroup.ts';
 import { openFunctionSession } from '../run/function-cell.ts';
 import type { FunctionSpec } from '../workload/function-spec.ts';
 import { openCellSession, type CellRun, type CellSession } from '../run/run-cell.ts';
@@ -223,7 +223,7 @@ function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | und
   ];
   if (controller) {
     notes.push(
-      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and ${plan.functionSpec ? 'a memory cgroup limit of the memory size for the function\'s whole process tree' : 'a V8 heap limit of the memory size less 40 MB'}.`,
+      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, ${plan.timeScale === 1 || plan.functionSpec ? 'throttled in 20 ms periods as Lambda throttles' : 'throttled in 10 ms periods (longer below 177 MB x the time scale, where the quota would fall under the kernel\'s 1 ms)'}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and ${plan.functionSpec ? 'a memory cgroup limit of the memory size for the function\'s whole process tree' : 'a V8 heap limit of the memory size less 40 MB'}.`,
     );
   } else if (plan.cpuThrottle === 'none') {
     notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price.');
@@ -500,7 +500,8 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     const fence: Fence | undefined = placement.fenced
       ? await openFence(certificates ? { scenario: plan.scenario, timeScale: plan.timeScale, certificates } : undefined, [], databaseRoute(plan.scenario, process.env, plan.timeScale))
       : undefined;
-    const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * plan.timeScale));
+    // In real time, throttled as Lambda throttles; time-scaled, in shorter periods (docs/method.md).
+    const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * plan.timeScale), plan.timeScale === 1 ? LAMBDA_PERIOD_US : undefined);
     const release = async () => {
       quota?.remove();
       await fence?.close();
