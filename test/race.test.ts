@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide, judgeRival, MAX_RACE_REPS, pickAmongEquivalent, raceState } from '../harness/analyze/race.ts';
 import type { CompletedCell } from '../harness/results/schema.ts';
-import { roundEstimateS } from '../harness/sweep/sweep.ts';
+import { confirmationWarnings, confirmEstimateS, finalistsOf, roundEstimateS } from '../harness/sweep/sweep.ts';
 import { completedCell, rep } from './fixtures/results.ts';
 
 /** A cell whose repetitions are these durations (ms), median as given, and its monthly cost. */
@@ -141,5 +141,32 @@ describe('the time a race round takes', () => {
     // Time scale 16: 0.5 s and 1 s per invocation; (2 x 0.5 + 1.5) + (2 x 1 + 1.5) = 6 s, over 2 lanes.
     expect(roundEstimateS(keys, (key) => cells.get(key.concurrency), 16, 2)).toBe(3);
     expect(roundEstimateS(keys, (key) => cells.get(key.concurrency), 16, 1)).toBe(6);
+  });
+});
+
+describe('confirming the finalists in real time', () => {
+  it('takes the winner and its equivalents, at most two', () => {
+    const winner = raced(60, 128, [100, 101, 102, 103]);
+    const twin = raced(128, 128, [100.5, 101.5, 102.5, 102.8]);
+    const worse = raced(64, 128, [110, 111, 112, 113]);
+    expect(finalistsOf(raceState([winner, twin, worse], speed, margin)).map((key) => key.concurrency)).toEqual([60, 128]);
+    expect(finalistsOf(raceState([winner, worse], speed, margin)).map((key) => key.concurrency)).toEqual([60]);
+    expect(finalistsOf(undefined)).toEqual([]);
+  });
+
+  it('estimates a warm-up and one invocation in real time per finalist, plus a process start, over the lanes', () => {
+    const cell = raced(60, 128, [7600]);
+    const key = { concurrency: 60, memoryMb: 128, architecture: 'x86_64' as const };
+    // 2 x 7.6 s + 1.5 s.
+    expect(confirmEstimateS([key], () => cell, 2)).toBeCloseTo(16.7, 12);
+    expect(confirmEstimateS([key, key], () => cell, 1)).toBeCloseTo(33.4, 12);
+  });
+
+  it('warns when the real-time run strays more than 5% from the time-scaled median, and not otherwise', () => {
+    const confirmedAt = (deviation: number) => ({ ...raced(60, 128, [7600]), confirmed: { reps: 1, durationMs: 7600 * (1 + deviation), deviation } });
+    expect(confirmationWarnings([confirmedAt(0.049), raced(8, 128, [9000])])).toEqual([]);
+    expect(confirmationWarnings([confirmedAt(0.08)])).toEqual([
+      'Confirmation: at concurrency 60, 128 MB, x86_64 a real-time run, throttled as Lambda throttles, took 8.21 s against the time-scaled 7.60 s (+8.0%): time scaling distorts this job here; sweep the contenders again with --time-scale 1 (and --concurrency/--memory narrowed to them) for durations to deploy on.',
+    ]);
   });
 });

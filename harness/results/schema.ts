@@ -101,6 +101,11 @@ export const completedCellSchema = z.object({
   timeScaleCorrectionMs: z.number().optional(),
   /** The simulator's duration in production: the client's CPU only (the mock's left out) at this memory size's CPU share. */
   projectedMs: ms.optional(),
+  /**
+   * A race's finalist measured again in real time (time scale 1), throttled in Lambda's 20 ms
+   * periods: the median of those repetitions and its deviation from the time-scaled durationMs.median.
+   */
+  confirmed: z.object({ reps: z.number().int().positive(), durationMs: ms, deviation: z.number() }).optional(),
   billedMs: z.number().int().nonnegative(),
   costUsd: z.object({ perInvocation: z.number().nonnegative(), perMonth: z.number().nonnegative() }),
 });

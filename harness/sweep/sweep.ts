@@ -33,6 +33,7 @@ import { measureLoopbackCost, type LoopbackCost } from '../run/loopback-cost.ts'
 import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from './journal.ts';
 import type { Progress } from './progress.ts';
 import { CONTENDER_MARGIN, raceState, ROUND_REPS } from '../analyze/race.ts';
+import { percentile, sortSamples } from '../analyze/statistics.ts';
 import type { RecommendOptions } from '../analyze/recommend.ts';
 
 export interface SweepPlan {
@@ -444,14 +445,14 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     return ideals.get(key.concurrency)!;
   };
 
-  const jobFor = (first: CellKey): CellJob => ({
+  const jobFor = (first: CellKey, timeScale = plan.timeScale): CellJob => ({
     scenario: plan.scenario,
     concurrency: first.concurrency,
     memoryMb: first.memoryMb,
     reps: plan.reps,
     warmupInvocations: WARMUP_INVOCATIONS,
     warmupConcurrency: Math.max(first.concurrency, WARMUP_CONCURRENCY),
-    timeScale: plan.timeScale,
+    timeScale,
     invocationTimeoutMs: plan.scenario.lambda.timeoutS * 1000,
     ...(plan.scenarioDir ? { scenarioDir: plan.scenarioDir } : {}),
   });
@@ -494,20 +495,20 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   };
 
   /** A cell process for `key`'s memory size: fenced (with the servers, on `net`) and under its quota. */
-  const openSession = async (key: CellKey): Promise<{ cells: CellSession; release: () => Promise<void> }> => {
+  const openSession = async (key: CellKey, timeScale = plan.timeScale): Promise<{ cells: CellSession; release: () => Promise<void> }> => {
     if (plan.functionSpec) return openFunctionCell(key, plan.functionSpec);
     // A real database is reached from inside the fence at the address its connection string names.
     const fence: Fence | undefined = placement.fenced
-      ? await openFence(certificates ? { scenario: plan.scenario, timeScale: plan.timeScale, certificates } : undefined, [], databaseRoute(plan.scenario, process.env, plan.timeScale))
+      ? await openFence(certificates ? { scenario: plan.scenario, timeScale, certificates } : undefined, [], databaseRoute(plan.scenario, process.env, timeScale))
       : undefined;
     // In real time, throttled as Lambda throttles; time-scaled, in shorter periods (docs/method.md).
-    const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * plan.timeScale), plan.timeScale === 1 ? LAMBDA_PERIOD_US : undefined);
+    const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * timeScale), timeScale === 1 ? LAMBDA_PERIOD_US : undefined);
     const release = async () => {
       quota?.remove();
       await fence?.close();
     };
     try {
-      const job: CellJob = { ...jobFor(key), ...(fence?.controlSocket ? { serversAt: fence.controlSocket } : {}) };
+      const job: CellJob = { ...jobFor(key, timeScale), ...(fence?.controlSocket ? { serversAt: fence.controlSocket } : {}) };
       const cells = await openCellSession(
         job,
         { heapMb: heapLimitMb(key.memoryMb), ...(quota ? { confine: (pid) => quota.attach(pid) } : {}) },
@@ -521,17 +522,19 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   };
 
   /** Measures a process's cells in turn; a cell that fails ends its process, and the next cell gets a new one. */
-  const measureCells = async (keys: readonly CellKey[], reps: number = plan.reps): Promise<void> => {
+  const measureCells = async (keys: readonly CellKey[], reps: number = plan.reps, confirming = false): Promise<void> => {
     let session: { cells: CellSession; release: () => Promise<void> } | undefined;
     try {
       for (const key of keys) {
         if (!session?.cells.open) {
           if (session) await session.release();
           session = undefined;
-          session = await openSession(key);
+          session = await openSession(key, confirming ? 1 : plan.timeScale);
         }
         progress.cellStarted(describeCell(key));
-        record(key, await session.cells.measure(key.concurrency, undefined, reps));
+        const run = await session.cells.measure(key.concurrency, undefined, reps);
+        if (confirming) confirm(key, run);
+        else record(key, run);
       }
     } finally {
       await session?.cells.close();
@@ -539,6 +542,19 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     }
   };
 
+  /** A finalist measured again in real time, throttled as Lambda throttles: kept beside its raced durations. */
+  const confirm = (key: CellKey, run: CellRun) => {
+    const cell = done.get(cellKeyId(key));
+    progress.cellFinished(describeCell(key), run.state === 'completed' ? `confirmed in real time` : `not confirmed: ${run.state}`);
+    if (!cell || !isCompleted(cell) || run.state !== 'completed' || run.reps.length === 0) return;
+    const confirmedMs = percentile(sortSamples(run.reps.map((rep) => rep.durationMs)), 0.5);
+    const confirmed = { reps: run.reps.length, durationMs: confirmedMs, deviation: confirmedMs / cell.durationMs.median - 1 };
+    done.set(cellKeyId(key), { ...cell, confirmed });
+    results.cells = inOrder();
+    writeJsonAtomic(plan.outFile, results);
+  };
+
+  let unconfirmedNote: string | undefined;
   const remaining = plan.cells.filter((key) => !done.has(cellKeyId(key)));
   const share = cellsShareProcess(plan.scenario);
   try {
@@ -555,16 +571,67 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
         progress.addRound(toMeasure.length, `race: ${toMeasure.length} contenders, ${ROUND_REPS} more repetitions each (${Math.round(elapsedS)} s of the ${race.budgetS} s budget)`);
         await runPool(planProcesses(toMeasure, parallelCells, idealOf, share), parallelCells, (keys) => measureCells(keys, ROUND_REPS));
       }
+      // The finalists once more in real time, in Lambda's 20 ms throttling periods, where time scaling applied.
+      const finalists = plan.timeScale > 1 && controller ? finalistsOf(raceState(inOrder(), race.recommend, race)) : [];
+      const elapsedS = (performance.now() - sweepStarted) / 1000;
+      const confirmS = confirmEstimateS(finalists, (key) => done.get(cellKeyId(key)), parallelCells);
+      if (finalists.length > 0 && elapsedS + confirmS <= race.budgetS) {
+        progress.addRound(finalists.length, `confirming ${finalists.length} finalist(s) in real time, throttled in 20 ms periods as on Lambda`);
+        await runPool(finalists.map((key) => [key]), parallelCells, (keys) => measureCells(keys, 1, true));
+      } else if (finalists.length > 0) {
+        unconfirmedNote = `The finalists were not confirmed in real time: that would have taken about ${Math.round(confirmS)} s more than the ${race.budgetS} s budget left; raise --budget to confirm them.`;
+      }
     }
   } finally {
     progress.stop();
     certificates?.remove();
   }
   results.cells = inOrder();
-  results.warnings = [...fidelityWarnings(results.cells), ...modelWarnings(results.cells), ...failureWarnings(results.cells)];
+  results.warnings = [...fidelityWarnings(results.cells), ...modelWarnings(results.cells), ...failureWarnings(results.cells), ...confirmationWarnings(results.cells)];
+  const confirmedCells = results.cells.filter((cell) => isCompleted(cell) && cell.confirmed);
+  if (confirmedCells.length > 0) {
+    results.method.notes.push(
+      `Confirmed in real time (time scale 1, throttled in 20 ms periods as Lambda throttles, 1 repetition after a warm-up): ${confirmedCells.map((cell) => describeCell(cell)).join('; ')}. Each cell's \`confirmed\` holds that duration and its deviation from the time-scaled median.`,
+    );
+  }
+  if (unconfirmedNote) results.method.notes.push(unconfirmedNote);
   results.finishedAt = new Date().toISOString();
   return results;
 }
+
+/** The cells to confirm in real time: the winner, and its equivalents (at most 2 in all). */
+export function finalistsOf(state: ReturnType<typeof raceState>): CellKey[] {
+  if (!state) return [];
+  const { winner } = state.picked;
+  const equivalents = state.rivals.filter((rival) => rival.verdict === 'equivalent').map((rival) => rival.key);
+  return [{ concurrency: winner.concurrency, memoryMb: winner.memoryMb, architecture: winner.architecture }, ...equivalents].slice(0, MAX_FINALISTS);
+}
+
+const MAX_FINALISTS = 2;
+
+/** Confirming takes a warm-up and one invocation in real time per finalist, plus the process start. */
+export function confirmEstimateS(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, lanes: number): number {
+  const perCell = keys.map((key) => {
+    const cell = cellOf(key);
+    const medianMs = cell && isCompleted(cell) ? cell.durationMs.median : 0;
+    return (2 * medianMs) / 1000 + ROUND_PROCESS_S;
+  });
+  return perCell.reduce((sum, s) => sum + s, 0) / Math.max(1, Math.min(lanes, keys.length));
+}
+
+/** A confirmed cell whose real-time duration is off its time-scaled median by more than 5%. */
+export function confirmationWarnings(cells: readonly Cell[]): string[] {
+  return cells.flatMap((cell) => {
+    if (!isCompleted(cell) || !cell.confirmed || Math.abs(cell.confirmed.deviation) <= CONFIRMATION_TOLERANCE) return [];
+    const { durationMs, deviation } = cell.confirmed;
+    return [
+      `Confirmation: at ${describeCell(cell)} a real-time run, throttled as Lambda throttles, took ${(durationMs / 1000).toFixed(2)} s against the time-scaled ${(cell.durationMs.median / 1000).toFixed(2)} s (${deviation > 0 ? '+' : ''}${(deviation * 100).toFixed(1)}%): time scaling distorts this job here; sweep the contenders again with --time-scale 1 (and --concurrency/--memory narrowed to them) for durations to deploy on.`,
+    ];
+  });
+}
+
+/** How far a confirmation may stray from the raced median before the sweep warns. */
+export const CONFIRMATION_TOLERANCE = 0.05;
 
 /** Process start and warm-up of a round's cell process, s: a rough allowance on this project's machine. */
 const ROUND_PROCESS_S = 1.5;
