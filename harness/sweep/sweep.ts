@@ -579,7 +579,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
         progress.addRound(finalists.length, `confirming ${finalists.length} finalist(s) in real time, throttled in 20 ms periods as on Lambda`);
         await runPool(finalists.map((key) => [key]), parallelCells, (keys) => measureCells(keys, 1, true));
       } else if (finalists.length > 0) {
-        unconfirmedNote = `The finalists were not confirmed in real time: that would have taken about ${Math.round(confirmS)} s more than the ${race.budgetS} s budget left; raise --budget to confirm them.`;
+        unconfirmedNote = `The finalists were not confirmed in real time: that takes about ${Math.round(confirmS)} s, and ${Math.max(0, Math.round(race.budgetS - elapsedS))} s of the ${race.budgetS} s budget were left; raise --budget to confirm them.`;
       }
     }
   } finally {
