@@ -611,12 +611,16 @@ const MAX_FINALISTS = 2;
 
 /** Confirming takes a warm-up and one invocation in real time per finalist, plus the process start. */
 export function confirmEstimateS(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, lanes: number): number {
-  const perCell = keys.map((key) => {
+  return spreadOverLanes(keys, cellOf, lanes, (medianMs) => (2 * medianMs) / 1000 + ROUND_PROCESS_S);
+}
+
+/** Seconds of the cells' work (from each one's median duration, 0 if unknown) shared out over the lanes. */
+function spreadOverLanes(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, lanes: number, secondsFor: (medianMs: number) => number): number {
+  const total = keys.reduce((sum, key) => {
     const cell = cellOf(key);
-    const medianMs = cell && isCompleted(cell) ? cell.durationMs.median : 0;
-    return (2 * medianMs) / 1000 + ROUND_PROCESS_S;
-  });
-  return perCell.reduce((sum, s) => sum + s, 0) / Math.max(1, Math.min(lanes, keys.length));
+    return sum + secondsFor(cell && isCompleted(cell) ? cell.durationMs.median : 0);
+  }, 0);
+  return total / Math.max(1, Math.min(lanes, keys.length));
 }
 
 /** A confirmed cell whose real-time duration is off its time-scaled median by more than 5%. */
@@ -642,12 +646,7 @@ const ROUND_PROCESS_S = 1.5;
  * over the lanes.
  */
 export function roundEstimateS(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, timeScale: number, lanes: number): number {
-  const perCell = keys.map((key) => {
-    const cell = cellOf(key);
-    const medianMs = cell && isCompleted(cell) ? cell.durationMs.median : 0;
-    return (medianMs / timeScale / 1000) * ROUND_REPS + ROUND_PROCESS_S;
-  });
-  return perCell.reduce((sum, s) => sum + s, 0) / Math.max(1, Math.min(lanes, keys.length));
+  return spreadOverLanes(keys, cellOf, lanes, (medianMs) => (medianMs / timeScale / 1000) * ROUND_REPS + ROUND_PROCESS_S);
 }
 
 /**
