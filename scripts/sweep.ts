@@ -149,7 +149,8 @@ await runCli(async () => {
         },
         createProgress(),
       );
-  const outcome = decide(results.cells, recommendOptions, { equivalence, ...(racing ? { budgetS } : {}) });
+  // The simulator's cells have no repetitions to judge: there is nothing to race.
+  const outcome = simulated ? recommend(results.cells, recommendOptions) : decide(results.cells, recommendOptions, { equivalence, ...(racing ? { budgetS } : {}) });
   results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
   if (outcome.kind === 'none') results.warnings.push(`No recommendation: ${outcome.message}`);
   const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined, { maxErrorRate: recommendOptions.maxErrorRate });
