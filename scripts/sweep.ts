@@ -153,7 +153,10 @@ await runCli(async () => {
   const outcome = simulated ? recommend(results.cells, recommendOptions) : decide(results.cells, recommendOptions, { equivalence, ...(racing ? { budgetS } : {}) });
   results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
   if (outcome.kind === 'none') results.warnings.push(`No recommendation: ${outcome.message}`);
-  const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined, { maxErrorRate: recommendOptions.maxErrorRate });
+  const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined, {
+    maxErrorRate: recommendOptions.maxErrorRate,
+    deployedFunction: isFunctionWorkload(scenario.workload),
+  });
   if (classification) results.classification = withoutUndefined(classification);
   finishSweep(outFile, results);
 

@@ -83,3 +83,11 @@ describe('advice that counts failures', () => {
     expect(classifyJob([failing(16, 1200, 0.5, 'http429')], 0)).toBeUndefined();
   });
 });
+
+describe('advice for a deployed function', () => {
+  it('does not suggest the built-in job\'s worker pool, which a deployed function does not have', () => {
+    const cells = [cell(8, 256, 10_000, 1300), cell(8, 1769, 2000, 1300)];
+    expect(classifyJob(cells, 0, { concurrency: 8, memoryMb: 256 })?.advice).toContain('work.threads');
+    expect(classifyJob(cells, 0, { concurrency: 8, memoryMb: 256 }, { deployedFunction: true })?.advice).not.toContain('work.threads');
+  });
+});

@@ -77,7 +77,8 @@ export function classifyJob(
   cells: readonly Cell[],
   threads: number,
   at?: { concurrency: number; memoryMb: number },
-  options: { maxErrorRate?: number } = {},
+  /** `deployedFunction`: the job is the user's own function, whose parsing this tool cannot move to a worker pool. */
+  options: { maxErrorRate?: number; deployedFunction?: boolean } = {},
 ): JobClassification | undefined {
   const limit = options.maxErrorRate ?? DEFAULT_ERROR_LIMIT;
   const all = cells.filter(isCompleted);
@@ -134,7 +135,7 @@ export function classifyJob(
           .map((c) => `${c.concurrency} workers lose ${percent(c.errorRate)} of requests, mostly to ${mostlyFailing(c)}`)
           .join('; ')}, over the ${percent(limit)} error-rate limit, so their speed is work not done.`;
   const threadsHint =
-    kind !== 'io-bound' && threads === 0 ? ' Parsing on a worker pool (work.threads) with more than 1769 MB (more than one vCPU) takes the parse off the event loop.' : '';
+    kind !== 'io-bound' && threads === 0 && !options.deployedFunction ? ' Parsing on a worker pool (work.threads) with more than 1769 MB (more than one vCPU) takes the parse off the event loop.' : '';
   return {
     kind,
     concurrency: reference.concurrency,
