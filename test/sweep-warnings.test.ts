@@ -21,6 +21,12 @@ describe('the sweep warnings', () => {
     expect(fidelityWarnings([completedCell(4, 512, 1000, { fidelityRatio: 1.3 })])).toHaveLength(1);
   });
 
+  it('do not blame the harness for what a deployed function\'s own runtime adds over the ideal', () => {
+    const cells = [completedCell(60, 1769, 1000, { fidelityRatio: 1.4 })];
+    expect(fidelityWarnings(cells)).toHaveLength(1);
+    expect(fidelityWarnings(cells, { deployedFunction: true })).toEqual([]);
+  });
+
   it('list every cell that did not complete, with its cause', () => {
     expect(failureWarnings([completedCell(1, 128, 1), failedCell(8, 128, 'oom', 'the job ran out of memory (heap limit 88 MB)')])).toEqual([
       'concurrency 8, 128 MB, x86_64 ended as oom: the job ran out of memory (heap limit 88 MB)',

@@ -1,6 +1,7 @@
 import { modifiedZScores, OUTLIER_Z_SCORE } from '../analyze/outliers.ts';
 import { isCompleted, type Results } from '../results/schema.ts';
 import { judgedForFidelity } from '../analyze/fidelity.ts';
+import { isFunctionWorkload } from '../workload/function-spec.ts';
 import { failureVerb } from './cells.ts';
 import { formatDuration, workers } from './format.ts';
 
@@ -28,7 +29,7 @@ export function reportWarnings(results: Results): ReportWarning[] {
   const found: ReportWarning[] = results.warnings.map((message) => ({ kind: 'sweep', message }));
   const cells = [...results.cells].sort((a, b) => a.memoryMb - b.memoryMb || a.concurrency - b.concurrency);
   // Below a whole core a slow cell is the job's own CPU at its share, not the harness falling behind.
-  const judged = new Set(judgedForFidelity(results.cells));
+  const judged = new Set(judgedForFidelity(results.cells, { deployedFunction: isFunctionWorkload(results.scenario.workload) }));
   for (const cell of cells) {
     if (!isCompleted(cell)) {
       const fix =

@@ -220,7 +220,9 @@ function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | und
     : `Each cell runs in a fresh Node process (${plan.scenario.workload ? 'your handler may keep state between calls' : 'the database is real'}), with ${WARMUP_INVOCATIONS} untimed warm-up invocation`;
   const notes = [
     `${processes} (at concurrency ${WARMUP_CONCURRENCY} or the first cell's, whichever is higher: it only loads modules and warms the JIT), excluded from the timings. A cell that fails ends its process; the next cell gets a fresh one. On Linux each cell's peak memory is its own (the process's high-water mark is reset before each cell).`,
-    `The ideal makespan of each cell is what an infinitely fast client and mock would reach with the same draws, capacities and rate limits; measured/ideal above ${FIDELITY_LIMIT} means the harness itself was a bottleneck.`,
+    plan.functionSpec
+      ? `The ideal makespan of each cell is what an infinitely fast client would reach with the same draws, capacities and rate limits. For a deployed function measured/ideal is not a check of the harness: what the function's runtime, threads and TLS add over the ideal is its own cost, which it pays on Lambda too.`
+      : `The ideal makespan of each cell is what an infinitely fast client and mock would reach with the same draws, capacities and rate limits; measured/ideal above ${FIDELITY_LIMIT} means the harness itself was a bottleneck.`,
   ];
   if (controller) {
     notes.push(
@@ -361,8 +363,8 @@ export function projectRunToMemory(run: CellRun, memoryMb: number): CellRun {
 }
 
 /** One warning for the cells, among those that judge the harness, where it fell behind the ideal. */
-export function fidelityWarnings(cells: readonly Cell[]): string[] {
-  const slow = judgedForFidelity(cells).filter((cell) => cell.fidelityRatio > FIDELITY_LIMIT);
+export function fidelityWarnings(cells: readonly Cell[], options: { deployedFunction?: boolean } = {}): string[] {
+  const slow = judgedForFidelity(cells, options).filter((cell) => cell.fidelityRatio > FIDELITY_LIMIT);
   if (slow.length === 0) return [];
   const first = slow.reduce((a, b) => (b.concurrency < a.concurrency ? b : a));
   const worst = slow.reduce((a, b) => (b.fidelityRatio > a.fidelityRatio ? b : a));
@@ -587,7 +589,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     certificates?.remove();
   }
   results.cells = inOrder();
-  results.warnings = [...fidelityWarnings(results.cells), ...modelWarnings(results.cells), ...failureWarnings(results.cells), ...confirmationWarnings(results.cells)];
+  results.warnings = [...fidelityWarnings(results.cells, { deployedFunction: plan.functionSpec !== undefined }), ...modelWarnings(results.cells), ...failureWarnings(results.cells), ...confirmationWarnings(results.cells)];
   const confirmedCells = results.cells.filter((cell) => isCompleted(cell) && cell.confirmed);
   if (confirmedCells.length > 0) {
     results.method.notes.push(
