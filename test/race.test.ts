@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, judgeRival, MAX_RACE_REPS, pickAmongEquivalent, raceState } from '../harness/analyze/race.ts';
+import { decide, judgeRival, MAX_RACE_REPS, pickAmongEquivalent, raceState, screenedGap } from '../harness/analyze/race.ts';
 import type { CompletedCell } from '../harness/results/schema.ts';
 import { confirmationWarnings, confirmEstimateS, finalistsOf, roundEstimateS } from '../harness/sweep/sweep.ts';
 import { completedCell, rep } from './fixtures/results.ts';
@@ -168,5 +168,24 @@ describe('confirming the finalists in real time', () => {
     expect(confirmationWarnings([confirmedAt(0.08)])).toEqual([
       'Confirmation: at concurrency 60, 128 MB, x86_64 a real-time run, throttled as Lambda throttles, took 8.21 s against the time-scaled 7.60 s (+8.0%): time scaling distorts this job here; sweep the contenders again with --time-scale 1 (and --concurrency/--memory narrowed to them) for durations to deploy on.',
     ]);
+  });
+});
+
+describe('screening with the simulator beside the one repetition', () => {
+  it('keeps a cell whose repetition the machine slowed, when the simulator puts it close', () => {
+    const winner = raced(60, 128, [100]);
+    // Measured 15% behind; the simulator, from the same repetition's CPU time, 4% (104 less a 0 correction).
+    const unlucky = { ...raced(64, 128, [115]), simulatedMs: 104 };
+    expect(screenedGap(unlucky, 115, 100)).toBeCloseTo(0.04, 12);
+    const state = raceState([winner, unlucky], speed, margin)!;
+    expect(state.rivals.map((rival) => rival.key.concurrency)).toEqual([64]);
+    // Without the simulator's estimate it is left out of the race.
+    expect(raceState([winner, raced(64, 128, [115])], speed, margin)!.rivals).toEqual([]);
+  });
+
+  it('takes the time-scale correction off the simulated duration, as off the measured one', () => {
+    // Raw simulated 130, correction 20: 110 against a measured (corrected) 110: 10% behind either way.
+    const cell = { ...raced(64, 128, [110]), simulatedMs: 130, timeScaleCorrectionMs: 20 };
+    expect(screenedGap(cell, 110, 100)).toBeCloseTo(0.1, 12);
   });
 });

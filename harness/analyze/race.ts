@@ -86,6 +86,19 @@ export interface RaceState {
   toMeasure: CellKey[];
 }
 
+/**
+ * How far behind the winner a cell screened: by its measured metric, or by the simulator's estimate
+ * of the same run (its duration from the repetitions' CPU time, less the time-scale correction as
+ * the measured durations are), whichever is closer. One repetition's wall time can be thrown off by
+ * the machine; the simulator's, built on CPU time and the scenario's draws, much less so.
+ */
+export function screenedGap(cell: CompletedCell, metricMedian: number, winnerMedian: number): number {
+  const measured = metricMedian / winnerMedian - 1;
+  if (cell.simulatedMs === undefined || !(cell.durationMs.median > 0)) return measured;
+  const simulatedMs = cell.simulatedMs - (cell.timeScaleCorrectionMs ?? 0);
+  return Math.min(measured, (metricMedian * simulatedMs) / cell.durationMs.median / winnerMedian - 1);
+}
+
 /** The winner and the open rivals that may still take repetitions; none when no rival may. */
 function raceable(winner: CompletedCell, open: readonly RivalVerdict[]): CellKey[] {
   const rivals = open.filter((rival) => rival.reps < MAX_RACE_REPS).map((rival) => rival.key);
@@ -109,7 +122,7 @@ export function raceState(cells: Parameters<typeof recommend>[0], recommendOptio
   const winnerMedian = median(winnerSamples);
   const rivals = feasible
     .filter((cell) => cellKeyId(cell) !== cellKeyId(winner))
-    .map((cell) => ({ cell, gap: median(samples(cell)) / winnerMedian - 1 }))
+    .map((cell) => ({ cell, gap: screenedGap(cell, median(samples(cell)), winnerMedian) }))
     .filter(({ gap }) => gap <= CONTENDER_MARGIN)
     .sort((a, b) => a.gap - b.gap)
     .slice(0, MAX_RIVALS)
