@@ -161,6 +161,30 @@ describe('the HTML report', () => {
     expect(method).toContain('news.examplelognormal, median 180 ms, p99 900 ms48 at once40 req/s, burst 405xx 1.0%, timeouts 0%, resets 0%');
   });
 
+  it('says how sure the pick is: the race\'s outcome and the equivalent set', () => {
+    const base = smallSweep();
+    const decided = smallSweep({
+      recommendation: {
+        ...base.recommendation!,
+        decision: {
+          outcome: 'equivalent',
+          equivalence: 0.02,
+          winnerReps: 13,
+          compared: [{ concurrency: 128, memoryMb: 1024, architecture: 'x86_64', reps: 13, verdict: 'equivalent', ratio: 1.006, interval: [0.991, 1.015], pValue: 0.88 }],
+          equivalentSet: [
+            { concurrency: 60, memoryMb: 1024, architecture: 'x86_64' },
+            { concurrency: 128, memoryMb: 1024, architecture: 'x86_64' },
+          ],
+          budgetS: 60,
+        },
+      },
+    });
+    const summary = DomUtils.textContent(DomUtils.getElementById('summary', parseDocument(buildHtml(decided, { libraries })))!).replace(/\s+/g, ' ');
+    expect(summary).toContain('How sureEquivalent setWithin 2% of each other: 60 workers at 1024 MB, 128 workers at 1024 MB.13 repetitions of the pick.');
+    const without = DomUtils.textContent(DomUtils.getElementById('summary', parseDocument(buildHtml(base, { libraries })))!);
+    expect(without).not.toContain('How sure');
+  });
+
   it('says when there is no recommendation and draws no latency chart', () => {
     const none = parseDocument(buildHtml(smallSweep({ recommendation: null }), { libraries }));
     expect(DomUtils.textContent(DomUtils.getElementById('summary', none)!)).toContain('No recommendation');

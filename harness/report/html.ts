@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { isCompleted, type Results } from '../results/schema.ts';
+import { isCompleted, type Decision, type Results } from '../results/schema.ts';
 import { costChangeVsOneWorker, reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cells.ts';
 import { MODEL_TOLERANCE } from '../analyze/model-check.ts';
 import { buildCharts, type ReportChart } from './charts/index.ts';
 import { describeHosts, describeJob, describeSink, describeRequests, totalRequests } from './describe.ts';
 import { html, jsonForScript, scriptSource, trustedHtml, type SafeHtml } from './escape.ts';
-import { formatCount, formatDuration, formatMb, formatPercent, formatRate, formatSignedPercent, formatUsd } from './format.ts';
+import { formatCount, formatDuration, formatMb, formatPercent, formatRate, formatSignedPercent, formatUsd, workers } from './format.ts';
 import { jobView, type JobView } from './job.ts';
 import { modelCellText, modelColumns, settingWords, simulatorTrust, type ModelColumns, type SimulatorTrust } from './simulator.ts';
 import { buildSummary, settingLabel, type Comparison, type ReportSummary } from './summary.ts';
@@ -137,8 +137,24 @@ function summaryCard(summary: ReportSummary, invocationsPerMonth: number): SafeH
     <div class="tile"><dt>Cost per month</dt><dd class="value">${formatUsd(pick.costUsdPerMonth)}</dd><dd class="note">${formatCount(invocationsPerMonth)} invocations</dd></div>
     ${comparisonTile(summary.vsOneWorker ? `vs ${summary.vsOneWorker.than}` : 'vs 1 worker', summary.vsOneWorker ?? 'No completed run at 1 worker with this memory size to compare with.')}
     ${comparisonTile(vsCurrentTitle, summary.vsCurrent)}
+    ${decisionTile(pick.decision)}
   </dl>
 </section>`;
+}
+
+const DECISION_WORDS: Record<Decision['outcome'], string> = { separated: 'Clear winner', equivalent: 'Equivalent set', undecided: 'Undecided' };
+
+/** How sure the pick is: the race's outcome, and who it was raced against (harness/analyze/race.ts). */
+function decisionTile(decision: Decision | undefined): SafeHtml | string {
+  if (!decision) return '';
+  const setting = (key: { concurrency: number; memoryMb: number }) => `${workers(key.concurrency)} at ${key.memoryMb} MB`;
+  const note =
+    decision.outcome === 'equivalent' && decision.equivalentSet
+      ? `Within ${formatPercent(decision.equivalence)} of each other: ${decision.equivalentSet.map(setting).join(', ')}.`
+      : decision.compared.length === 0
+        ? 'No other setting came close enough to race.'
+        : `Raced against ${decision.compared.map((rival) => `${setting(rival)} (${rival.verdict === 'open' ? 'still open' : rival.verdict})`).join(', ')}.`;
+  return html`<div class="tile ${decision.outcome === 'undecided' ? 'bad' : ''}"><dt>How sure</dt><dd class="value">${DECISION_WORDS[decision.outcome]}</dd><dd class="note">${note}</dd><dd class="note">${decision.winnerReps} repetitions of the pick.</dd></div>`;
 }
 
 function capitalize(text: string): string {
