@@ -1,4 +1,4 @@
-import { statedRetryAfterMs } from '../scenario/plan.ts';
+import { statedRetryAfterMs, TokenBucket } from '../model/token-bucket.ts';
 import type { HostSpec } from '../scenario/schema.ts';
 
 /**
@@ -6,38 +6,27 @@ import type { HostSpec } from '../scenario/schema.ts';
  * Time is passed in (scaled milliseconds), so the same class serves the replay and tests.
  */
 export class HostState {
-  private tokens: number;
-  private lastRefillMs: number;
-  private readonly burst: number;
-  /** Tokens per scaled millisecond. */
-  private readonly refillPerMs: number;
+  /** The rate limit, in scenario time: the simulator's own bucket (harness/model/token-bucket.ts). */
+  private readonly bucket: TokenBucket | undefined;
   private busy = 0;
   private readonly queue: Array<() => void> = [];
 
   constructor(
     readonly spec: HostSpec,
-    startMs: number,
+    private readonly startMs: number,
     private readonly timeScale: number,
   ) {
-    this.burst = spec.rateLimit ? (spec.rateLimit.burst ?? Math.max(1, spec.rateLimit.rps)) : Infinity;
-    this.refillPerMs = spec.rateLimit ? (spec.rateLimit.rps * timeScale) / 1000 : Infinity;
-    this.tokens = this.burst;
-    this.lastRefillMs = startMs;
+    this.bucket = spec.rateLimit ? new TokenBucket(spec.rateLimit) : undefined;
   }
 
   /**
-   * Takes a token for a request arriving at `nowMs`. Returns 0 when the request may proceed,
-   * otherwise the wait the 429 states, in unscaled (scenario) milliseconds.
+   * Takes a token for a request arriving at `nowMs` (scaled). Returns 0 when the request may
+   * proceed, otherwise the wait the 429 states, in unscaled (scenario) milliseconds.
    */
   admit(nowMs: number): number {
-    if (!this.spec.rateLimit) return 0;
-    this.tokens = Math.min(this.burst, this.tokens + (nowMs - this.lastRefillMs) * this.refillPerMs);
-    this.lastRefillMs = nowMs;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return statedRetryAfterMs(((1 - this.tokens) / this.refillPerMs) * this.timeScale, this.spec.rateLimit.retryAfter);
+    if (!this.bucket || !this.spec.rateLimit) return 0;
+    const untilTokenMs = this.bucket.take((nowMs - this.startMs) * this.timeScale);
+    return untilTokenMs > 0 ? statedRetryAfterMs(untilTokenMs, this.spec.rateLimit.retryAfter) : 0;
   }
 
   /** Resolves when one of the host's `capacity` slots is free (FIFO). */

@@ -1,6 +1,8 @@
 import type { ErrorsByKind } from '../results/schema.ts';
-import { drawAttempt, drawSinkLatency, planRequests, statedRetryAfterMs, type AttemptDraw, type Fault, type PlannedRequest } from '../scenario/plan.ts';
+import { drawAttempt, drawSinkLatency, planRequests, type AttemptDraw, type Fault, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { backoffAfterMs } from './backoff.ts';
+import { statedRetryAfterMs, TokenBucket } from './token-bucket.ts';
 
 /**
  * A discrete-event simulation of one invocation of the job, to the rules of docs/job-model.md,
@@ -117,10 +119,6 @@ const FAULT_NONE = 0;
 const FAULT_ERROR = 1;
 const FAULT_TIMEOUT = 2;
 
-/** A token bucket refilled in floating point can land a hair under 1 at the instant it should hold 1. */
-const TOKEN_EPSILON = 1e-9;
-/** Likewise, a wait of exactly 100 ms must not round up to 101. */
-
 interface SimEvent {
   timeMs: number;
   seq: number;
@@ -232,10 +230,8 @@ interface HostState {
   inService: number;
   queue: QueuedAttempt[];
   queueHead: number;
-  rps: number;
-  burst: number;
-  tokens: number;
-  refilledAtMs: number;
+  /** The rate limit, if the host has one. */
+  bucket: TokenBucket | undefined;
   retryAfter: 'ms' | 'seconds';
 }
 
@@ -429,8 +425,6 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     if (!state) {
       const spec = scenario.hosts[host];
       if (!spec) throw new Error(`host ${host} is not in the scenario`);
-      const rps = spec.rateLimit?.rps ?? 0;
-      const burst = spec.rateLimit ? (spec.rateLimit.burst ?? Math.max(1, rps)) : 0;
       state = {
         keepAlive: spec.keepAlive ?? true,
         maxConnections: spec.maxConnections ?? Number.POSITIVE_INFINITY,
@@ -445,10 +439,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         inService: 0,
         queue: [],
         queueHead: 0,
-        rps,
-        burst,
-        tokens: burst,
-        refilledAtMs: 0,
+        bucket: spec.rateLimit ? new TokenBucket(spec.rateLimit) : undefined,
         retryAfter: spec.rateLimit?.retryAfter ?? 'ms',
       };
       hostsByName.set(host, state);
@@ -594,8 +585,6 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     runOnCpu(now, cpuMsPerFailure, request, attempt, kind);
   };
 
-  const backoffMsAfter = (attempt: number): number => backoffMs * 2 ** attempt;
-
   const beginService = (host: HostState, request: number, attempt: number, serviceMs: number, fault: number, now: number): void => {
     host.inService++;
     const endMs = now + serviceMs;
@@ -612,18 +601,13 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
    */
   const atHost = (request: number, attempt: number, now: number): boolean => {
     const host = hostOf[request]!;
-    if (host.rps > 0) {
-      host.tokens = Math.min(host.burst, host.tokens + ((now - host.refilledAtMs) * host.rps) / 1000);
-      host.refilledAtMs = now;
-      if (host.tokens < 1 - TOKEN_EPSILON) {
-        const untilTokenMs = ((1 - host.tokens) * 1000) / host.rps;
-        const origin = originOf[request]!;
-        if (origin.free) origin.idleSince.push(now);
-        else connections.release(origin, connOf[request]!, now);
-        fail(request, attempt, HTTP_429, now, statedRetryAfterMs(untilTokenMs, host.retryAfter));
-        return false;
-      }
-      host.tokens = Math.max(0, host.tokens - 1);
+    const untilTokenMs = host.bucket ? host.bucket.take(now) : 0;
+    if (untilTokenMs > 0) {
+      const origin = originOf[request]!;
+      if (origin.free) origin.idleSince.push(now);
+      else connections.release(origin, connOf[request]!, now);
+      fail(request, attempt, HTTP_429, now, statedRetryAfterMs(untilTokenMs, host.retryAfter));
+      return false;
     }
 
     if (host.inService < host.capacity) {
@@ -696,8 +680,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     } else if (fault === FAULT_NONE || fault === FAULT_ERROR) connections.release(origin, connOf[request]!, now);
     else connections.close(connOf[request]!, now);
     if (fault === FAULT_NONE) succeed(request, attempt, now);
-    else if (fault === FAULT_ERROR) fail(request, attempt, HTTP_5XX, now, backoffMsAfter(attempt));
-    else fail(request, attempt, RESET, now, backoffMsAfter(attempt));
+    else if (fault === FAULT_ERROR) fail(request, attempt, HTTP_5XX, now, backoffAfterMs(backoffMs, attempt));
+    else fail(request, attempt, RESET, now, backoffAfterMs(backoffMs, attempt));
   };
 
   const endSinkWrite = (waiter: number, rows: number, now: number): void => {
@@ -733,7 +717,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         if (awaiting[request] === 1 && attemptOf[request] === event.attempt && answerAtMs[request]! > now) {
           // Aborting a request destroys its connection, or gives up the one it was waiting for.
           if (!originOf[request]!.free) connections.close(connOf[request]!, now);
-          fail(request, event.attempt, TIMEOUT, now, backoffMsAfter(event.attempt));
+          fail(request, event.attempt, TIMEOUT, now, backoffAfterMs(backoffMs, event.attempt));
         }
         break;
       }

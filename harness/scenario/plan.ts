@@ -67,12 +67,3 @@ export function drawSinkLatency(scenario: Scenario, batchIndex: number): number 
     uniformAt(scenario.seed, batchIndex, 0, STREAM.sink, 1),
   );
 }
-
-/**
- * The wait a 429 tells the client, in ms, given the time until the host has a token again:
- * whole ms with `retry-after-ms`, or whole seconds when the host only sends Retry-After.
- */
-export function statedRetryAfterMs(untilTokenMs: number, precision: 'ms' | 'seconds'): number {
-  const ms = Math.max(1, Math.ceil(untilTokenMs - 1e-9));
-  return precision === 'seconds' ? Math.ceil(ms / 1000) * 1000 : ms;
-}

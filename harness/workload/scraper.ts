@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 export { retryAfterMs } from './http-client.ts';
+import { backoffAfterMs } from '../model/backoff.ts';
 import type { ErrorsByKind } from '../results/schema.ts';
 import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -61,7 +62,7 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
     const sentAt = performance.now();
     for (let attempt = 0; ; attempt++) {
       let failure: FailureKind;
-      let waitMs = (backoffMs * 2 ** attempt) / timeScale;
+      let waitMs = backoffAfterMs(backoffMs, attempt) / timeScale;
       const deadline = new AttemptDeadline(timeoutMs / timeScale);
       try {
         const answer = await get(request.url, deadline, parseKind !== 'none');
