@@ -19,16 +19,16 @@ await runCli(() => {
     .argument('<base>', 'results file of the base branch')
     .argument('<head>', 'results file of the head branch')
     .option('--threshold <percent>', 'smallest slowdown of a cell that counts as a regression', '5%')
-    .option('--max-error-rate <rate>', 'share of failed requests (0 to 1) a cell may rise beyond before it is a regression', DEFAULT_MAX_ERROR_RATE)
+    .option('--max-error-rate <rate>', `share of failed requests (0 to 1) a cell may rise beyond before it is a regression (default: ${DEFAULT_MAX_ERROR_RATE})`)
     .option('--markdown <file>', 'also write the comparison as Markdown (e.g. for $GITHUB_STEP_SUMMARY)')
     .option('--allow-scenario-change', 'compare results of different scenarios anyway', false)
     .option('--seed <n>', 'seed of the bootstrap resampling', String(DEFAULT_COMPARE_SEED))
     .parse();
   const [baseFile, headFile] = program.args as [string, string];
-  const options = program.opts<{ threshold: string; maxErrorRate: string; markdown?: string; allowScenarioChange: boolean; seed: string }>();
+  const options = program.opts<{ threshold: string; maxErrorRate?: string; markdown?: string; allowScenarioChange: boolean; seed: string }>();
 
   const thresholdPct = parseThresholdPct(options.threshold);
-  const maxErrorRate = parseNumber('--max-error-rate', options.maxErrorRate, 0, 1);
+  const maxErrorRate = options.maxErrorRate === undefined ? DEFAULT_MAX_ERROR_RATE : parseNumber('--max-error-rate', options.maxErrorRate, 0, 1);
   if (!/^\d+$/.test(options.seed) || Number(options.seed) > 0xffffffff) {
     throw new InputError({ field: '--seed', problem: `"${options.seed}" is not a whole number from 0 to 4294967295`, fix: 'pass --seed 1, for example' });
   }

@@ -23,7 +23,7 @@ await runCli(() => {
   // A shard's recommendation saw only its own cells: pick again from the whole grid.
   const outcome = decide(
     merged.cells,
-    { maxErrorRate: Number(DEFAULT_MAX_ERROR_RATE), lambdaTimeoutS: merged.scenario.lambda.timeoutS },
+    { maxErrorRate: DEFAULT_MAX_ERROR_RATE, lambdaTimeoutS: merged.scenario.lambda.timeoutS },
     { equivalence: merged.method.race?.equivalence ?? DEFAULT_EQUIVALENCE },
   );
   merged.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;

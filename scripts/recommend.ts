@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     .addOption(new Option('--strategy <name>', 'what to minimise').choices(STRATEGIES).default('cost'))
     .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost); default 0.5')
     .option('--max-p95-ms <ms>', 'only settings whose p95 duration is at most this')
-    .option('--max-error-rate <rate>', 'only settings whose share of failed requests is at most this (0 to 1)', DEFAULT_MAX_ERROR_RATE)
+    .option('--max-error-rate <rate>', `only settings whose share of failed requests is at most this, 0 to 1 (default: ${DEFAULT_MAX_ERROR_RATE})`)
     .addOption(new Option('--format <format>', 'print the settings as deployment config').choices(SETTINGS_FORMATS))
     .option('--apply <file>', 'write memory size and MAX_WORKERS (a function workload\'s own concurrency variable) into this SAM/CloudFormation template, serverless.yml or .tfvars')
     .option('--function <name>', 'the function to edit when the file defines several (default: the scenario\'s template function)');
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
       strategy: flags.strategy,
       weight: numberFlag('--weight', flags.weight),
       maxP95Ms: numberFlag('--max-p95-ms', flags.maxP95Ms),
-      maxErrorRate: numberFlag('--max-error-rate', flags.maxErrorRate),
+      maxErrorRate: numberFlag('--max-error-rate', flags.maxErrorRate) ?? DEFAULT_MAX_ERROR_RATE,
       lambdaTimeoutS: results.scenario.lambda.timeoutS,
     },
     { equivalence: race?.equivalence ?? DEFAULT_EQUIVALENCE, ...(race ? { budgetS: race.budgetS } : {}) },

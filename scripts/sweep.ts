@@ -66,7 +66,7 @@ const program = newCommand('sweep')
   )
   .addOption(new Option('--strategy <name>', 'what the recommendation minimises').choices(STRATEGIES).default('cost'))
   .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost)')
-  .option('--max-error-rate <rate>', 'recommend only settings whose share of failed requests is at most this', DEFAULT_MAX_ERROR_RATE);
+  .option('--max-error-rate <rate>', `recommend only settings whose share of failed requests is at most this (default: ${DEFAULT_MAX_ERROR_RATE})`);
 
 await runCli(async () => {
   program.parse();
@@ -105,7 +105,7 @@ await runCli(async () => {
   const recommendOptions = {
     strategy: String(options.strategy),
     weight: typeof options.weight === 'string' ? parseNumber('--weight', options.weight, 0, 1) : undefined,
-    maxErrorRate: parseNumber('--max-error-rate', String(options.maxErrorRate), 0, 1),
+    maxErrorRate: typeof options.maxErrorRate === 'string' ? parseNumber('--max-error-rate', options.maxErrorRate, 0, 1) : DEFAULT_MAX_ERROR_RATE,
     lambdaTimeoutS: scenario.lambda.timeoutS,
   };
   // Refuse what would only fail after the sweep (bad options, an unknown region) before it starts.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { singleThreadShare, simulateGrid } from '../harness/model/simulate-grid.ts';
+import { singleThreadShare } from '../harness/model/lambda.ts';
 import { idealMakespanMs, simulate } from '../harness/model/simulate.ts';
 import { drawAttempt, drawSinkLatency, planRequests } from '../harness/scenario/plan.ts';
 import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
@@ -381,26 +381,13 @@ describe('simulate: draws and invariants', () => {
   });
 });
 
-describe('simulateGrid', () => {
-  it('gives each memory size its single-thread CPU share, capped at one core', () => {
-    expect(singleThreadShare(1769)).toBe(1);
-    expect(singleThreadShare(3008)).toBe(1);
-    expect(singleThreadShare(128)).toBeCloseTo(128 / 1769, 12);
-  });
-
-  it('simulates every (concurrency, memory) cell with the CPU slowed by the memory size', () => {
+describe('simulate at the CPU share of each memory size', () => {
+  it('slows the CPU by the single-thread share of the memory size, capped at one core', () => {
     const two = scenario({ requests: [{ host: 'a.example', count: 2 }] });
-    const cells = simulateGrid(two, { concurrency: [1, 2], memoryMb: [1769, 3008, 884], cpuMsPerResponse: 10 });
-    expect(cells.map((c) => [c.concurrency, c.memoryMb])).toEqual([
-      [1, 1769],
-      [1, 3008],
-      [1, 884],
-      [2, 1769],
-      [2, 3008],
-      [2, 884],
-    ]);
+    const grid = [1, 2].flatMap((concurrency) => [1769, 3008, 884].map((memoryMb) => ({ concurrency, memoryMb })));
+    const makespans = grid.map(({ concurrency, memoryMb }) => simulate(two, { concurrency, cpuShare: singleThreadShare(memoryMb), cpuMsPerResponse: 10 }).makespanMs);
     // c=1: 2 x (100 + 10 / share); c=2: both responses at 100, then 2 x 10 / share of CPU.
-    expect(cells.map((c) => c.makespanMs)).toEqual([
+    expect(makespans).toEqual([
       220,
       220,
       200 + (2 * 10 * 1769) / 884,
@@ -408,7 +395,8 @@ describe('simulateGrid', () => {
       120,
       100 + 10 / (884 / 1769) + 10 / (884 / 1769),
     ]);
-    expect(cells.map((c) => c.idealMs)).toEqual([200, 200, 200, 100, 100, 100]);
+    // The ideal takes the CPU as infinitely fast: it does not depend on memory.
+    expect([1, 2].map((concurrency) => idealMakespanMs(two, concurrency))).toEqual([200, 100]);
   });
 });
 

@@ -47,7 +47,7 @@ export interface CompareOptions {
 
 export const DEFAULT_COMPARE_SEED = 1;
 export const DEFAULT_RESAMPLES = 4000;
-export const DEFAULT_COMPARE_MAX_ERROR_RATE = Number(DEFAULT_MAX_ERROR_RATE);
+export const DEFAULT_COMPARE_MAX_ERROR_RATE = DEFAULT_MAX_ERROR_RATE;
 
 /**
  * Repetitions per side so that the interval of the ratio is no wider than the threshold:

@@ -19,7 +19,7 @@ export const STRATEGIES = ['cost', 'speed', 'balanced'] as const;
  * The commands' default limit on failed requests: a setting that drops more than 1% of its rows
  * is not cheaper, it does less work. A flag overrides it.
  */
-export const DEFAULT_MAX_ERROR_RATE = '0.01';
+export const DEFAULT_MAX_ERROR_RATE = 0.01;
 export type Strategy = (typeof STRATEGIES)[number];
 
 /** The limits a cell must meet, in the order they are reported. */
