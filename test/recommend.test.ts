@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDurationMs, formatUsd, recommend, type Picked, type RecommendOutcome } from '../harness/analyze/recommend.ts';
+import { recommend, type Picked, type RecommendOutcome } from '../harness/analyze/recommend.ts';
 import type { CompletedCell } from '../harness/results/schema.ts';
 import { InputError } from '../harness/errors.ts';
 import { completedCell, failedCell, rep } from './fixtures/results.ts';
@@ -203,16 +203,6 @@ describe('confidence of the pick', () => {
     const outcome = picked(recommend([cell(64, 1024, 7_800, 1, single), cell(32, 1024, 9_000, 1)], { strategy: 'speed' }));
     expect(outcome.beatsRunnerUp).toBe(false);
     expect(outcome.recommendation.why).toContain('with a single repetition there is no confidence interval');
-  });
-});
-
-describe('money and time in words', () => {
-  it('shows cents, or three significant digits below ten cents', () => {
-    expect([formatUsd(1.164), formatUsd(0.7), formatUsd(0.0432123), formatUsd(0)]).toEqual(['$1.16', '$0.70', '$0.0432', '$0.00']);
-  });
-
-  it('shows ms below a second, tenths of seconds below 100 s', () => {
-    expect([formatDurationMs(850.4), formatDurationMs(8_012.4), formatDurationMs(123_456)]).toEqual(['850 ms', '8.0 s', '123 s']);
   });
 });
 

@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { modifiedZScores, outlierIndexes } from '../harness/analyze/outliers.ts';
 import { InputError } from '../harness/errors.ts';
 import { cellSentence, costChangeVsOneWorker, costComparison, speedAndCostComparison } from '../harness/report/cells.ts';
-import { formatDuration, formatPercent, formatRate, formatUsd } from '../harness/report/format.ts';
+import { formatPercent, formatRate } from '../harness/report/format.ts';
 import { buildSummary, parseSetting } from '../harness/report/summary.ts';
 import { reportWarnings } from '../harness/report/warnings.ts';
 import { completedCell, rep, results } from './fixtures/results.ts';
 import { smallSweep, sweepResults } from './fixtures/sweep-results.ts';
 
 describe('numbers in words', () => {
-  it('shows durations in ms below a second, tenths of seconds below 100 s, then whole seconds and minutes', () => {
-    expect([999.4, 8100, 23_049, 123_456, 900_000].map(formatDuration)).toEqual(['999 ms', '8.1 s', '23.0 s', '123 s', '15.0 min']);
-  });
-
-  it('shows dollars with cents and thousands separators, and two significant digits below a cent', () => {
-    expect([1234.5, 1.16, 0.0034, 0, 0.00001, -0.71].map(formatUsd)).toEqual(['$1,234.50', '$1.16', '$0.0034', '$0', '<$0.0001', '-$0.71']);
-  });
-
   it('shows percentages whole and small rates with one decimal', () => {
     expect([formatPercent(0.3797), formatRate(0.0123), formatRate(0.5), formatRate(0)]).toEqual(['38%', '1.2%', '50%', '0%']);
   });

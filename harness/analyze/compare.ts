@@ -4,7 +4,7 @@ import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import type { Cell, CellState, Recommendation, Results } from '../results/schema.ts';
 import { STREAM, uniformAt } from '../scenario/random.ts';
 import { bootstrapRatioOfMedians, coefficientOfVariation, mannWhitneyU } from './two-sample.ts';
-import { percentile, sortSamples } from './statistics.ts';
+import { median } from './statistics.ts';
 
 /**
  * Compares the results of two branches, cell by cell, for CI. Pure: the bootstrap is seeded, so
@@ -440,10 +440,6 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
         )
       : null,
   };
-}
-
-function median(values: readonly number[]): number {
-  return percentile(sortSamples(values), 0.5);
 }
 
 /** Each cell draws from its own stream, so adding or removing a cell does not move the others. */

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.ts';
 import { isCompleted, type Cell, type CompletedCell, type Recommendation } from '../results/schema.ts';
+import { formatDuration, formatUsd } from '../report/format.ts';
 
 /**
  * Picks the settings to deploy from a sweep's cells. Pure: the same cells and options always give
@@ -297,20 +298,6 @@ function findKnee(feasible: CompletedCell[], winner: CompletedCell, margin: numb
 
 // ---- words --------------------------------------------------------------------------------
 
-/** 850 ms, 8.1 s, 123 s. */
-export function formatDurationMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 100_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.round(ms / 1000)} s`;
-}
-
-/** $1.16, $0.70, $0.0432, $0.00: cents, or three significant digits below ten cents. */
-export function formatUsd(usd: number): string {
-  if (usd === 0) return '$0.00';
-  if (usd >= 0.1) return `$${usd.toFixed(2)}`;
-  return `$${Number(usd.toPrecision(3))}`;
-}
-
 function formatPercent(share: number): string {
   const pct = share * 100;
   return pct < 1 ? `${pct.toFixed(1)}%` : `${Math.round(pct)}%`;
@@ -349,8 +336,8 @@ function explain(picked: Omit<Picked, 'recommendation'>, options: ValidOptions):
   const excludedCount = picked.totalCount - picked.feasibleCount;
   const excludedNote = excludedCount > 0 ? ` (${excludedCount} of ${picked.totalCount} excluded: ${exclusionSummary(picked.excluded)})` : '';
   sentences.push(
-    `${setting(winner)} (${winner.architecture}): median ${formatDurationMs(winner.durationMs.median)}, ` +
-      `p95 ${formatDurationMs(winner.durationMs.p95)}, ${formatUsd(winner.costUsd.perMonth)}/month, ` +
+    `${setting(winner)} (${winner.architecture}): median ${formatDuration(winner.durationMs.median)}, ` +
+      `p95 ${formatDuration(winner.durationMs.p95)}, ${formatUsd(winner.costUsd.perMonth)}/month, ` +
       `${words.superlative} of ${picked.feasibleCount} feasible setting${picked.feasibleCount === 1 ? '' : 's'}${balance}${excludedNote}.`,
   );
 
@@ -365,11 +352,11 @@ function explain(picked: Omit<Picked, 'recommendation'>, options: ValidOptions):
   } else if (knee.concurrency < knee.bestConcurrency) {
     sentences.push(
       `At ${knee.memoryMb} MB, concurrency above ${knee.concurrency} buys less than ${formatPercent(knee.margin)}: ` +
-        `${knee.concurrency} workers take ${formatDurationMs(knee.medianMs)}, the fastest (${knee.bestConcurrency}) ${formatDurationMs(knee.bestMedianMs)}.`,
+        `${knee.concurrency} workers take ${formatDuration(knee.medianMs)}, the fastest (${knee.bestConcurrency}) ${formatDuration(knee.bestMedianMs)}.`,
     );
   } else {
     sentences.push(
-      `At ${knee.memoryMb} MB, ${knee.bestConcurrency} workers is the fastest (${formatDurationMs(knee.bestMedianMs)}) and every lower concurrency is more than ${formatPercent(knee.margin)} slower.`,
+      `At ${knee.memoryMb} MB, ${knee.bestConcurrency} workers is the fastest (${formatDuration(knee.bestMedianMs)}) and every lower concurrency is more than ${formatPercent(knee.margin)} slower.`,
     );
   }
   return sentences.join(' ');
@@ -378,7 +365,7 @@ function explain(picked: Omit<Picked, 'recommendation'>, options: ValidOptions):
 function compareWithRunnerUp(picked: Omit<Picked, 'recommendation'>, runnerUp: CompletedCell, options: ValidOptions): string {
   const { winner } = picked;
   const other = `${setting(runnerUp)}${runnerUp.architecture === winner.architecture ? '' : ` ${runnerUp.architecture}`}`;
-  const runnerFacts = `${formatDurationMs(runnerUp.durationMs.median)}, ${formatUsd(runnerUp.costUsd.perMonth)}/month`;
+  const runnerFacts = `${formatDuration(runnerUp.durationMs.median)}, ${formatUsd(runnerUp.costUsd.perMonth)}/month`;
   let lead: string;
   const [winnerValue, runnerValue] =
     options.strategy === 'cost' ? [cost(winner), cost(runnerUp)] : options.strategy === 'speed' ? [median(winner), median(runnerUp)] : [undefined, undefined];

@@ -17,6 +17,22 @@ export function percentile(sorted: SortedSamples, p: number): number {
   return quantileSorted(sorted as unknown as number[], p);
 }
 
+/** The middle value, or the mean of the two middle ones: `percentile(…, 0.5)` of unsorted samples. */
+export function median(samples: readonly number[]): number {
+  return percentile(sortSamples(samples), 0.5);
+}
+
+/**
+ * The same median, sorting the caller's scratch array in place and checking nothing: for inner
+ * loops such as the bootstrap's, which must not allocate a copy per resample.
+ */
+export function medianInPlace(scratch: number[]): number {
+  if (scratch.length === 0) throw new RangeError('no samples');
+  scratch.sort((a, b) => a - b);
+  const middle = scratch.length >> 1;
+  return scratch.length % 2 === 1 ? scratch[middle]! : (scratch[middle - 1]! + scratch[middle]!) / 2;
+}
+
 /** Median, mean, p95 and the Student-t 95% confidence interval of the mean. */
 export function summarize(sorted: SortedSamples): Summary {
   if (sorted.length === 0) throw new RangeError('no samples');

@@ -1,21 +1,10 @@
-import { percentile, sortSamples } from './statistics.ts';
+import { median, medianInPlace, percentile, sortSamples } from './statistics.ts';
 
 /**
  * Two-sample statistics for comparing the repetitions of one cell measured on two branches.
  * Pure: the bootstrap draws come from the `uniform` function the caller passes, so the same seed
  * gives the same interval on every machine.
  */
-
-function median(values: readonly number[]): number {
-  return percentile(sortSamples(values), 0.5);
-}
-
-/** The same median as `percentile(…, 0.5)`, sorting a scratch array in place: the bootstrap's inner loop. */
-function medianInPlace(scratch: number[]): number {
-  scratch.sort((a, b) => a - b);
-  const middle = scratch.length >> 1;
-  return scratch.length % 2 === 1 ? scratch[middle]! : (scratch[middle - 1]! + scratch[middle]!) / 2;
-}
 
 export interface RatioInterval {
   /** median(head) / median(base) of the observed repetitions. */

@@ -1,5 +1,6 @@
 import type { NetClient, NetMeasurement, NetServer } from './net-spec.ts';
-import { median, type Target } from './summary.ts';
+import { median } from '../analyze/statistics.ts';
+import type { Target } from './summary.ts';
 
 /**
  * Pure: the `net` part of the benchmark. Each row is one measurement (server, client,

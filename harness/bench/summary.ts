@@ -1,3 +1,4 @@
+import { median } from '../analyze/statistics.ts';
 import { formatNet, netTargets, type NetRow } from './net-summary.ts';
 import type { OverheadHarness, OverheadMeasurement } from './overhead-spec.ts';
 import type { Validation } from './validation.ts';
@@ -76,12 +77,6 @@ export interface Target {
   target: string;
   measured: string;
   met: boolean;
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export function overheadRow(measurement: OverheadMeasurement): OverheadRow {

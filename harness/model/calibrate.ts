@@ -1,3 +1,4 @@
+import { median } from '../analyze/statistics.ts';
 import { planRequests, drawAttempt, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { cpuShare as memoryCpuShare, singleThreadShare } from './lambda.ts';
@@ -185,12 +186,6 @@ export interface CellModel {
   projectedMs: number;
   /** Client overhead per attempt with and without the mock's work, ms on a full core. */
   overheadMs: { withMock: number; clientOnly: number };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**

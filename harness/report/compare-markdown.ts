@@ -8,7 +8,7 @@ import {
 import type { CellKey } from '../results/cell-key.ts';
 import type { Recommendation } from '../results/schema.ts';
 import { escapeMarkdown } from './escape.ts';
-import { formatRate } from './format.ts';
+import { formatMs, formatRate, formatUsd } from './format.ts';
 
 /**
  * The comparison of two branches as GitHub-flavoured Markdown, for a pull request's job summary.
@@ -153,10 +153,6 @@ function recommendationLines(comparison: RecommendationComparison): string[] {
   ];
 }
 
-export function formatMs(ms: number): string {
-  return ms.toFixed(1);
-}
-
 export function formatChangePct(pct: number): string {
   if (!Number.isFinite(pct)) return 'n/a';
   const rounded = pct.toFixed(1);
@@ -165,11 +161,6 @@ export function formatChangePct(pct: number): string {
 
 export function formatInterval(interval: readonly [number, number] | null): string {
   return interval ? `${interval[0].toFixed(3)}-${interval[1].toFixed(3)}` : 'n/a';
-}
-
-/** Dollars with cents, or three significant digits below a dollar (monthly costs can be cents). */
-export function formatUsd(usd: number): string {
-  return usd >= 1 || usd === 0 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(3)}`;
 }
 
 function capitalize(text: string): string {

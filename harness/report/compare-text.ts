@@ -1,6 +1,7 @@
 import { describeCell, type CellComparison, type Comparison } from '../analyze/compare.ts';
 import type { CellKey } from '../results/cell-key.ts';
-import { errorRateChange, formatChangePct, formatErrorRates, formatInterval, formatMs, formatUsd } from './compare-markdown.ts';
+import { errorRateChange, formatChangePct, formatErrorRates, formatInterval } from './compare-markdown.ts';
+import { formatMs, formatUsd } from './format.ts';
 
 /** The comparison as a plain-text table for the terminal and CI logs. Pure. */
 export function compareText(comparison: Comparison): string {

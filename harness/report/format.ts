@@ -1,8 +1,10 @@
 /**
- * Numbers as a reader of the report wants them: the precision a decision needs, units spelt
- * out, and the same text in the HTML, the Markdown and the chart tooltips.
+ * Numbers as a reader wants them: the precision a decision needs, units spelt out, and the same
+ * text wherever the same number appears (the HTML report, the Markdown summaries, the chart
+ * tooltips, the recommendation's sentences, the branch comparison). The one home of these rules.
  */
 
+/** 850 ms, 8.1 s, 123 s, 15.0 min. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = ms / 1000;
@@ -11,14 +13,26 @@ export function formatDuration(ms: number): string {
   return `${(seconds / 60).toFixed(1)} min`;
 }
 
+/**
+ * Money, one rule everywhere: cents from ten cents up ($1,234.50, $0.70, $0.00); below ten cents
+ * three significant digits, trailing zeros dropped ($0.0432, $0.005), because a small job's
+ * monthly bill is often a few cents and two settings must still compare; under a hundredth of
+ * a cent, <$0.0001.
+ */
 export function formatUsd(usd: number): string {
-  if (usd === 0) return '$0';
   const sign = usd < 0 ? '-' : '';
   const magnitude = Math.abs(usd);
-  // Sub-cent amounts (a small job's monthly bill) still need two significant digits to compare.
+  if (magnitude === 0) return '$0.00';
   if (magnitude < 0.0001) return `${sign}<$0.0001`;
-  if (magnitude < 0.01) return `${sign}$${magnitude.toPrecision(2)}`;
+  const threeDigits = Number(magnitude.toPrecision(3));
+  // 0.09996 rounds to 0.1: shown as cents like every amount from ten cents up.
+  if (threeDigits < 0.1) return `${sign}$${threeDigits}`;
   return `${sign}$${groupThousands(magnitude.toFixed(2))}`;
+}
+
+/** Milliseconds with one decimal and no unit, for comparing medians side by side: 1234.5. */
+export function formatMs(ms: number): string {
+  return ms.toFixed(1);
 }
 
 /** A fraction as a whole percentage: 0.384 -> "38%". */
