@@ -2,8 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, InputError } from './errors.ts';
 
 /**
- * Runs a command's main function with the exit-code contract of the README's commands table: bad input is one
- * line on stderr and exit 2, never a stack trace; anything else unexpected is a bug and shows
+ * Runs a command's main function with the exit-code contract of docs/contracts.md: bad input is
+ * one line on stderr and exit 2, never a stack trace; anything else unexpected is a bug and shows
  * its stack.
  */
 export async function runCli(main: () => Promise<number | void> | number | void): Promise<void> {

@@ -18,5 +18,5 @@ export class InputError extends Error {
   }
 }
 
-/** Exit codes shared by every command (README.md, Commands). */
+/** Exit codes shared by every command (docs/contracts.md, Exit codes). */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { scenarioSchema } from '../scenario/schema.ts';
 
 /**
- * The results contract (schemaVersion 1), documented field by field here. Other tools read these files, so the
- * reader validates them with this schema and a field changes only with a version bump.
+ * The results contract (schemaVersion 1; docs/contracts.md), documented field by field here. Other
+ * tools read these files, so the reader validates them with this schema and a field changes only
+ * with a version bump.
  */
 
 export const SCHEMA_VERSION = 1;

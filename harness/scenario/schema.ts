@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The scenario contract (docs/scenarios.md). Objects are strict so that a misspelt field is refused
+ * The scenario contract (docs/contracts.md, docs/scenarios.md). Objects are strict so that a misspelt field is refused
  * instead of silently ignored; `schema/scenario.schema.json` is generated from this file.
  */
 
