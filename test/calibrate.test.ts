@@ -12,17 +12,13 @@ import {
   simulateWithCpu,
 } from '../harness/model/calibrate.ts';
 import { ReplayServer, MOCK_SPAN_LIMIT_MS } from '../harness/mock/replay-server.ts';
-import { scenarioSchema } from '../harness/scenario/schema.ts';
+import { fixed, modelScenario } from './helpers/scenario-files.ts';
 
-const fixed = (value: number) => ({ dist: 'fixed' as const, value });
 
 /** Four requests of 100 ms to one host, an instant sink: only the CPU adds to the latencies. */
-const fourSerial = scenarioSchema.parse({
-  name: 'calibrate',
-  seed: 1,
+const fourSerial = modelScenario({
   requests: [{ host: 'a.example', count: 4 }],
   hosts: { 'a.example': { latencyMs: fixed(100), bodyBytes: fixed(1000) } },
-  sink: { latencyMs: fixed(0), poolSize: 10, batchSize: 1 },
 });
 
 describe('the CPU model of the simulator', () => {
@@ -108,12 +104,9 @@ describe("modelling a cell whose servers ran in a process of their own (net)", (
   it('lets idle connections expire when the replay\'s did, in real time', () => {
     // https with 10 ms round trips, one worker: a (20 + 100), b (20 + 4000), a again. Its connection
     // idled 4020 ms: past a 3000 ms timeout it needs a new one (20 ms more); production (5000 ms) reuses it.
-    const gap = scenarioSchema.parse({
-      name: 'calibrate-idle',
-      seed: 1,
+    const gap = modelScenario({
       requests: [{ url: 'https://a.example/1' }, { url: 'https://b.example/1' }, { url: 'https://a.example/2' }],
       hosts: { 'a.example': { latencyMs: fixed(100), rttMs: 10 }, 'b.example': { latencyMs: fixed(4000), rttMs: 10 } },
-      sink: { latencyMs: fixed(0), poolSize: 10, batchSize: 1 },
     });
     const idle = [{ cpuMs: 0, mockCpuMs: 0, requests: 3, retries: 0, errors: 0, connectionsOpened: 3 }];
     const replay = { timeScale: 1, throttled: false, cores: 2 };
@@ -131,12 +124,9 @@ describe("modelling a cell whose servers ran in a process of their own (net)", (
 
 describe('modelling a cell that opened real connections', () => {
   // Four 100 ms requests over https with a 10 ms round trip: a new connection waits 20 ms.
-  const overHttps = scenarioSchema.parse({
-    name: 'calibrate-connections',
-    seed: 1,
+  const overHttps = modelScenario({
     requests: [{ host: 'a.example', count: 4 }],
     hosts: { 'a.example': { latencyMs: fixed(100), bodyBytes: fixed(1000), rttMs: 10 } },
-    sink: { latencyMs: fixed(0), poolSize: 10, batchSize: 1 },
   });
   const replay = { timeScale: 1, throttled: false, cores: 2 };
 

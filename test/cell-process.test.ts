@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCellSession } from '../harness/run/run-cell.ts';
@@ -8,6 +6,7 @@ import { loadScenario } from '../harness/scenario/load.ts';
 import type { Progress } from '../harness/sweep/progress.ts';
 import { gridCells } from '../harness/sweep/shard.ts';
 import { runSweep } from '../harness/sweep/sweep.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 const scenario = loadScenario('scenarios/small-fast.json');
 const silent: Progress = { start() {}, cellStarted() {}, cellFinished() {}, addRound() {}, stop() {} };
@@ -57,7 +56,7 @@ describe('a cell process', () => {
     await session.close();
     expect(session.open).toBe(false);
 
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-session-'));
+    const dir = scratchDir('session');
     const grid = { concurrency: [1, 8], memoryMb: [1769] };
     const results = await runSweep(
       {

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectCpuController } from '../harness/run/cgroup.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 const controller = detectCpuController();
 const requireCgroup = process.env.FANOUT_REQUIRE_CGROUP === '1';
@@ -21,7 +21,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 describe('cgroup clean-up', () => {
   it.runIf(controller || requireCgroup)('a sweep stopped with Ctrl-C (SIGINT) mid-cell leaves no cgroup and no cell process behind', async () => {
     expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-cgroup-'));
+    const dir = scratchDir('cgroup');
     const out = join(dir, 'r.json');
     const sweep = spawn(process.execPath, ['--import', 'tsx', 'scripts/sweep.ts', 'scenarios/small-fast.json', '--concurrency', '1,2,4', '--memory', '512', '--reps', '3', '--no-report', '--out', out], {
       stdio: 'ignore',

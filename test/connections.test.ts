@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { criticalPath, idealMakespanMs, SERVER_IDLE_TIMEOUT_MS, simulate } from '../harness/model/simulate.ts';
-import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
+import type { ScenarioInput } from '../harness/scenario/schema.ts';
+import { fixed, modelScenario } from './helpers/scenario-files.ts';
 
 /**
  * The Connections rules of docs/job-model.md, each on a case small enough to follow by hand.
  * `{ host, count }` requests go to https://host/... (2 setup round trips); `{ url: 'http://...' }` to port 80 (1).
  */
 
-const fixed = (value: number) => ({ dist: 'fixed' as const, value });
-
+/** Four requests of 100 ms to a host 10 ms away, unless the test says otherwise. */
 function scenario(overrides: Partial<ScenarioInput>) {
-  return scenarioSchema.parse({
-    name: 'connections-test',
-    seed: 1,
-    requests: [{ host: 'a.example', count: 4 }],
-    hosts: { 'a.example': { latencyMs: fixed(100), rttMs: 10 } },
-    sink: { latencyMs: fixed(0), poolSize: 1000, batchSize: 1 },
-    ...overrides,
-  });
+  return modelScenario({ requests: [{ host: 'a.example', count: 4 }], hosts: { 'a.example': { latencyMs: fixed(100), rttMs: 10 } }, ...overrides });
 }
 
 const fourHttps = scenario({});

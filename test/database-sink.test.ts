@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -10,6 +9,7 @@ import type { ScenarioInput } from '../harness/scenario/schema.ts';
 import { createTableSql, DatabaseSink, insertParams, insertSql, resolveConnectionString } from '../harness/workload/database.ts';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
 import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 const ROWS = [0, 1, 2, 3, 4].map((i) => ({ url: `https://site.example/page/${i}`, title: `Page ${i}`, links: i * 10 }));
 
@@ -77,7 +77,7 @@ describe('the PGlite sink', () => {
   });
 
   it("takes the rows of the user's handler in a sweep, into a database directory beside the scenario", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-pglite-'));
+    const dir = scratchDir('pglite');
     const scenario = JSON.parse(readFileSync('scenarios/handler-fetch.json', 'utf8')) as ScenarioInput;
     const run = sweepInto(
       {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectCpuController } from '../harness/run/cgroup.ts';
@@ -9,6 +8,7 @@ import { loadResults } from '../harness/results/io.ts';
 import type { ScenarioInput } from '../harness/scenario/schema.ts';
 import { assertNamespaces, runFenced, skipNote } from './helpers/namespace.ts';
 import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 /**
  * However a fenced sweep ends (normally, by Ctrl-C, by SIGTERM, or with a cell that crashed), it
@@ -123,7 +123,7 @@ interface Sweep {
 }
 
 function startSweep(scenario: ScenarioInput, args: string[]): Sweep {
-  const work = mkdtempSync(join(tmpdir(), 'fanout-fence-cleanup-'));
+  const work = scratchDir('fence-cleanup');
   const tmp = mkdtempSync(join(work, 'tmp-'));
   const markers = mkdtempSync(join(work, 'markers-'));
   const out = join(work, 'results.json');
@@ -167,7 +167,7 @@ function holdings(sweep: Sweep, cellPid: number): { fenceHosts: number; cellName
 }
 
 async function signalMidInvocation(signal: 'SIGINT' | 'SIGTERM', args: string[]): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'fanout-fence-cleanup-scenario-'));
+  const work = scratchDir('fence-cleanup-scenario');
   const sweep = startSweep(handlerScenario(work, 'hangs-after-warm-up.ts'), ['--concurrency', '2', ...args]);
   // The handler's second invocation (the first timed one) marks that it started, then hangs.
   const cellPid = await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => {
@@ -210,7 +210,7 @@ describe.runIf(runFenced)('a fenced sweep leaves nothing behind', () => {
 
   it('after cells that die mid-invocation (process.exit(3) and SIGKILL): both cells errored, and nothing is left', async () => {
     assertSupport();
-    const work = mkdtempSync(join(tmpdir(), 'fanout-fence-cleanup-scenario-'));
+    const work = scratchDir('fence-cleanup-scenario');
     const sweep = startSweep(handlerScenario(work, 'crashes-mid-invocation.ts'), ['--concurrency', '1,2']);
     expect(await sweep.exited).toEqual({ code: 0, signal: null });
     const cells = loadResults(sweep.out).cells.map((cell) => [cell.concurrency, cell.state, 'error' in cell ? cell.error : '']);

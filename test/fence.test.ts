@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadResults } from '../harness/results/io.ts';
@@ -10,6 +8,7 @@ import { runScriptAsync } from './helpers/cli.ts';
 import { assertNamespaces, runFenced, skipNote } from './helpers/namespace.ts';
 import { startSentinel, type Sentinel } from './helpers/sentinel.ts';
 import { writeScenario } from './helpers/scenario-files.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 /**
  * The fence, end to end: a handler tries every way past the mocks it can (named imports of Node's
@@ -26,7 +25,7 @@ const BEYOND_ANY_MOCK = ['net-connect', 'tls-connect', 'http2-connect', 'dgram-s
 skipNote('the fence tests');
 
 function escapeScenario(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fanout-fence-'));
+  const dir = scratchDir('fence');
   const scenario: ScenarioInput = {
     name: 'escape-hatches',
     seed: 5,
@@ -56,7 +55,7 @@ describe.runIf(runFenced)('a fenced cell reaches nothing outside its namespace',
 
   async function sweep(extra: string[]): Promise<Results> {
     sentinel.reset();
-    const out = join(mkdtempSync(join(tmpdir(), 'fanout-fence-out-')), 'results.json');
+    const out = join(scratchDir('fence-out'), 'results.json');
     const run = await runScriptAsync(
       'sweep',
       [scenarioFile, '--concurrency', '2', '--memory', '1769', '--reps', '1', '--no-report', '--out', out, ...extra],

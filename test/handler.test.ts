@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../harness/model/simulate.ts';
@@ -8,16 +7,17 @@ import { isCompleted } from '../harness/results/schema.ts';
 import { loadScenario } from '../harness/scenario/load.ts';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
 import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 const FIXTURES = resolve('test/fixtures/handlers');
 
 function scratchOut(): string {
-  return join(mkdtempSync(join(tmpdir(), 'fanout-handler-')), 'results.json');
+  return join(scratchDir('handler'), 'results.json');
 }
 
 /** A scenario in a temporary directory whose workload names a fixture by a path relative to it. */
 function scenarioWithFixture(fixture: string, exportName = 'handler', overrides: Parameters<typeof quickScenario>[0] = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fanout-handler-scenario-'));
+  const dir = scratchDir('handler-scenario');
   return writeScenario(quickScenario({ workload: { module: relative(dir, join(FIXTURES, fixture)), export: exportName }, ...overrides }), dir).file;
 }
 

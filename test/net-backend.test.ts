@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { namespaces, runFenced, skipNote } from './helpers/namespace.ts';
 import { isCompleted, type Results } from '../harness/results/schema.ts';
 import { runScript } from './helpers/cli.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 /**
  * Every bundled scenario sweeps on the `net` backend, over real loopback sockets in each cell's
@@ -14,7 +14,7 @@ import { runScript } from './helpers/cli.ts';
 
 
 function sweepNet(scenario: string, args: string[]): Results {
-  const out = join(mkdtempSync(join(tmpdir(), 'fanout-net-')), 'results.json');
+  const out = join(scratchDir('net'), 'results.json');
   const run = runScript('sweep', [scenario, '--backend', 'net', '--reps', '1', '--memory', '1769', '--no-report', '--out', out, ...args], { timeoutMs: 180_000 });
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(readFileSync(out, 'utf8')) as Results;

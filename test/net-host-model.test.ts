@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { namespaces, runFenced, skipNote } from './helpers/namespace.ts';
@@ -8,6 +7,7 @@ import { isCompleted, type Results } from '../harness/results/schema.ts';
 import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
 import { runScript } from './helpers/cli.ts';
 import { writeScenario } from './helpers/scenario-files.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 /**
  * Over real sockets the hosts behave as the host model says, as in process: the same draws give
@@ -19,7 +19,7 @@ import { writeScenario } from './helpers/scenario-files.ts';
 skipNote('the host model over real sockets');
 
 function sweep(scenario: ScenarioInput, args: string[]): Results {
-  const { file, dir } = writeScenario(scenario, mkdtempSync(join(tmpdir(), 'fanout-net-model-')));
+  const { file, dir } = writeScenario(scenario, scratchDir('net-model'));
   const out = join(dir, 'results.json');
   const run = runScript('sweep', [file, '--reps', '1', '--memory', '1769', '--no-report', '--out', out, '--isolation', 'namespace', ...args], { timeoutMs: 120_000 });
   expect(run.code, run.stderr).toBe(0);

@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadResults } from '../harness/results/io.ts';
@@ -8,6 +7,7 @@ import type { Cell } from '../harness/results/schema.ts';
 import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from '../harness/sweep/journal.ts';
 import { completedCell } from './fixtures/results.ts';
 import { hasStackTrace } from './helpers/cli.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 const SCENARIO = 'scenarios/small-fast.json';
 const GRID = [1, 2, 4, 8, 16];
@@ -49,7 +49,7 @@ async function killAfter(out: string, cells: number): Promise<void> {
 
 describe('a sweep killed mid-way', () => {
   it('resumes to the whole grid: finished cells kept as journaled, the rest run, none twice; a changed scenario is refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-resume-'));
+    const dir = scratchDir('resume');
     const out = join(dir, 'results.json');
     const journal = journalPath(out);
     await killAfter(out, 2);
@@ -94,7 +94,7 @@ describe('a sweep killed mid-way', () => {
 
 describe('the journal', () => {
   it('stays readable after a resume from a torn last line: the resume rewrites it before appending', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'fanout-journal-')), 'r.jsonl');
+    const file = join(scratchDir('journal'), 'r.jsonl');
     const [first, second, third] = [1, 2, 4].map((concurrency): Cell => completedCell(concurrency, 1769, 1000 / concurrency));
     startJournal(file, 'sha256:abc', '2026-11-28T00:00:00.000Z');
     appendCell(file, first!);

@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../harness/errors.ts';
 import { loadScenario, parseScenario, scenarioHash } from '../harness/scenario/load.ts';
 import { scenarioJsonSchema } from '../harness/scenario/json-schema.ts';
 import { readFileSync } from 'node:fs';
+import { scratchDir } from './helpers/scratch.ts';
 
 const minimal = {
   name: 'minimal',
@@ -78,7 +78,7 @@ describe('scenario validation', () => {
   });
 
   it('names the file for a missing file and for invalid JSON', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-'));
+    const dir = scratchDir('scenario-files');
     expect(() => loadScenario(join(dir, 'nope.json'))).toThrow(/nope\.json: no such scenario file\. Fix: check the path/);
     writeFileSync(join(dir, 'broken.json'), '{"name": ');
     expect(() => loadScenario(join(dir, 'broken.json'))).toThrow(/broken\.json: not valid JSON/);

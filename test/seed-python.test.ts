@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isCompleted, type Results } from '../harness/results/schema.ts';
 import { runScript } from './helpers/cli.ts';
 import { namespaces } from './helpers/namespace.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 /**
  * The origin story's own function, unchanged: Python, requests on a thread pool, BeautifulSoup,
@@ -20,7 +20,7 @@ if (!available && !required) console.log('skipping the Python seed function: it 
 
 describe.runIf(available || required)('the Python seed function', () => {
   it('sweeps at 60 workers as its team deployed it: every page fetched over its own TLS connection, every row in the database', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'fanout-seed-python-')), 'results.json');
+    const out = join(scratchDir('seed-python'), 'results.json');
     const run = runScript('sweep', ['scenarios/seed-python/seed-python.json', '--concurrency', '60', '--memory', '1769', '--reps', '1', '--no-report', '--out', out], { timeoutMs: 180_000 });
     expect(run.code, run.stderr).toBe(0);
     const results = JSON.parse(readFileSync(out, 'utf8')) as Results;

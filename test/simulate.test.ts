@@ -4,20 +4,10 @@ import { singleThreadShare } from '../harness/model/lambda.ts';
 import { idealMakespanMs, simulate } from '../harness/model/simulate.ts';
 import { drawAttempt, drawSinkLatency, planRequests } from '../harness/scenario/plan.ts';
 import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
-
-const fixed = (value: number) => ({ dist: 'fixed' as const, value });
+import { fixed, modelScenario } from './helpers/scenario-files.ts';
 
 /** A scenario with a free, instant sink unless the test says otherwise: only the hosts matter. */
-function scenario(overrides: Partial<ScenarioInput>) {
-  return scenarioSchema.parse({
-    name: 'sim-test',
-    seed: 1,
-    requests: [{ host: 'a.example', count: 1 }],
-    hosts: { 'a.example': { latencyMs: fixed(100) } },
-    sink: { latencyMs: fixed(0), poolSize: 1000, batchSize: 1 },
-    ...overrides,
-  });
-}
+const scenario = modelScenario;
 
 /** Three hosts with fixed latencies of 100, 200 and 300 ms, one request each. */
 const threeLatencies = scenario({

@@ -1,23 +1,15 @@
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NO_PARSE } from '../harness/model/calibrate.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { isCompleted } from '../harness/results/schema.ts';
-import { scenarioSchema } from '../harness/scenario/schema.ts';
 import { simulateSweep } from '../harness/sweep/simulated.ts';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
+import { scratchDir } from './helpers/scratch.ts';
+import { modelScenario } from './helpers/scenario-files.ts';
 
-const fixed = (value: number) => ({ dist: 'fixed' as const, value });
-
-const fourSerial = scenarioSchema.parse({
-  name: 'four',
-  seed: 1,
-  requests: [{ host: 'a.example', count: 4 }],
-  hosts: { 'a.example': { latencyMs: fixed(100) } },
-  sink: { latencyMs: fixed(0), poolSize: 10, batchSize: 1 },
-});
+const fourSerial = modelScenario({ name: 'four', requests: [{ host: 'a.example', count: 4 }] });
 
 describe('a simulated sweep', () => {
   const results = simulateSweep({
@@ -53,7 +45,7 @@ describe('a simulated sweep', () => {
 
 describe('npm run sweep -- --simulate', () => {
   it('writes a normal results file answered by the simulator', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-simulate-'));
+    const dir = scratchDir('simulate');
     const out = join(dir, 'simulated.json');
     const run = runScript('sweep', ['scenarios/small-fast.json', '--simulate', '--memory', '128,1769', '--no-report', '--out', out]);
     expect(run.code).toBe(0);

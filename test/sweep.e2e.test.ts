@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkModel } from '../harness/analyze/model-check.ts';
@@ -7,10 +6,11 @@ import { loadResults } from '../harness/results/io.ts';
 import { loadScenario, scenarioHash } from '../harness/scenario/load.ts';
 import { defaultParallelCells } from '../harness/sweep/sweep.ts';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 describe('a sweep end to end', () => {
   it('writes a results file that meets the contract, with fidelity ratios, and prints the summary', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fanout-sweep-'));
+    const dir = scratchDir('sweep');
     const out = join(dir, 'small.json');
     const run = runScript('sweep', ['scenarios/small-fast.json', '--concurrency', '1,8', '--reps', '2', '--out', out]);
     expect(run.stderr).not.toMatch(/unexpected failure/);

@@ -1,7 +1,33 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ScenarioInput } from '../../harness/scenario/schema.ts';
+import { scenarioSchema, type Scenario, type ScenarioInput } from '../../harness/scenario/schema.ts';
+import { scratchDir } from './scratch.ts';
+
+/**
+ * The scenarios tests build: one home, so that a field added to the scenario contract is added
+ * to the tests' scenarios in one place.
+ */
+
+/** A distribution that always draws `value`. */
+export function fixed(value: number): { dist: 'fixed'; value: number } {
+  return { dist: 'fixed', value };
+}
+
+/**
+ * A validated scenario for tests of the job model (the simulator, the ideal makespan, the CPU
+ * model): one request to `a.example`, fixed 100 ms, and a sink that is free and instant, so
+ * that only what the test overrides matters.
+ */
+export function modelScenario(overrides: Partial<ScenarioInput> = {}): Scenario {
+  return scenarioSchema.parse({
+    name: 'model-test',
+    seed: 1,
+    requests: [{ host: 'a.example', count: 1 }],
+    hosts: { 'a.example': { latencyMs: fixed(100) } },
+    sink: { latencyMs: fixed(0), poolSize: 1000, batchSize: 1 },
+    ...overrides,
+  });
+}
 
 /** A quick scenario for end-to-end tests: 8 pages of ~10 ms from one host. */
 export function quickScenario(overrides: Partial<ScenarioInput> = {}): ScenarioInput {
@@ -17,8 +43,11 @@ export function quickScenario(overrides: Partial<ScenarioInput> = {}): ScenarioI
   };
 }
 
-/** Writes a scenario into a fresh temporary directory and returns its path and the directory. */
-export function writeScenario(scenario: ScenarioInput, dir = mkdtempSync(join(tmpdir(), 'fanout-scenario-'))): { file: string; dir: string } {
+/**
+ * Writes a scenario into `dir` (by default a fresh directory removed after the test file) and
+ * returns its path and the directory.
+ */
+export function writeScenario(scenario: ScenarioInput, dir = scratchDir('scenario')): { file: string; dir: string } {
   const file = join(dir, `${scenario.name}.json`);
   writeFileSync(file, JSON.stringify(scenario, null, 2));
   return { file, dir };
