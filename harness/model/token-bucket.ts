@@ -14,8 +14,9 @@ export interface RateLimit {
 
 /**
  * Refilled in floating point, the bucket can land a hair under one token at the instant it holds
- * exactly one (three refills of a third). In exact arithmetic the request would pass, so it does.
- * 1e-9 of a token is a billionth of a refill interval: no replay can tell it from exact.
+ * exactly one (ten refills of a tenth make 0.9999999999999999). In exact arithmetic the request
+ * would pass, so it does. 1e-9 of a token is a billionth of a refill interval: no replay can tell
+ * it from exact.
  */
 const TOKEN_EPSILON = 1e-9;
 
