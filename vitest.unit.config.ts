@@ -22,6 +22,7 @@ export const UNIT_TESTS = [
   'test/lambda-model.test.ts',
   'test/model-check.test.ts',
   'test/pricing.test.ts',
+  'test/race.test.ts',
   'test/recommend.test.ts',
   'test/report-charts.test.ts',
   'test/report-escaping.test.ts',

@@ -1,4 +1,4 @@
-import { percentile, sortSamples } from './statistics.ts';
+import { median as medianOf } from './statistics.ts';
 
 /**
  * Outlying repetitions by the modified Z-score of Iglewicz and Hoaglin, as hyperfine flags them:
@@ -16,8 +16,8 @@ const MAD_TO_SD = 0.6745;
  */
 export function modifiedZScores(samples: readonly number[]): number[] {
   if (samples.length === 0) return [];
-  const median = percentile(sortSamples(samples), 0.5);
-  const mad = percentile(sortSamples(samples.map((x) => Math.abs(x - median))), 0.5);
+  const median = medianOf(samples);
+  const mad = medianOf(samples.map((x) => Math.abs(x - median)));
   if (mad === 0) return samples.map(() => 0);
   return samples.map((x) => (MAD_TO_SD * (x - median)) / mad);
 }

@@ -2,7 +2,7 @@ import type { CompletedCell, Decision } from '../results/schema.ts';
 import { cellKeyId, type CellKey } from '../results/cell-key.ts';
 import { seededSequence } from '../scenario/random.ts';
 import { recommend, type Picked, type RecommendOptions, metricSamples } from './recommend.ts';
-import { percentile, sortSamples } from './statistics.ts';
+import { median } from './statistics.ts';
 import { bootstrapRatioOfMedians, mannWhitneyU } from './two-sample.ts';
 
 /**
@@ -144,10 +144,6 @@ export function raceState(cells: Parameters<typeof recommend>[0], recommendOptio
  */
 export function pickAmongEquivalent<T extends { costUsd: { perMonth: number }; concurrency: number; memoryMb: number }>(cells: readonly T[]): T {
   return [...cells].sort((a, b) => a.costUsd.perMonth - b.costUsd.perMonth || a.concurrency - b.concurrency || a.memoryMb - b.memoryMb)[0]!;
-}
-
-function median(values: readonly number[]): number {
-  return percentile(sortSamples(values), 0.5);
 }
 
 const settingOf = (key: CellKey): CellKey => ({ concurrency: key.concurrency, memoryMb: key.memoryMb, architecture: key.architecture });

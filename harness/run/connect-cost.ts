@@ -1,4 +1,4 @@
-import { percentile, sortSamples } from '../analyze/statistics.ts';
+import { median } from '../analyze/statistics.ts';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -164,7 +164,7 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
     }
     // The median over blocks: one block that a preemption or a garbage collection hit would
     // otherwise outweigh the others.
-    return { connectCpuMs: Math.max(0, percentile(sortSamples(extra), 0.5)), connections: Math.ceil(connections / BLOCK) * BLOCK };
+    return { connectCpuMs: Math.max(0, median(extra)), connections: Math.ceil(connections / BLOCK) * BLOCK };
   } finally {
     await agent.close();
     child.stdin!.end();
