@@ -30,6 +30,7 @@ export const UNIT_TESTS = [
   'test/report-model.test.ts',
   'test/report-summary.test.ts',
   'test/report-terminal.test.ts',
+  'test/results-versions.test.ts',
   'test/scenario.test.ts',
   'test/simulate.test.ts',
   'test/sweep-parallel.test.ts',
