@@ -1,4 +1,4 @@
-import { percentile, sortSamples } from '../analyze/statistics.ts';
+import { median as sampleMedian } from '../analyze/statistics.ts';
 import type { Distribution } from './schema.ts';
 
 /** z such that P(Z <= z) = 0.99 for a standard normal Z. */
@@ -48,6 +48,6 @@ export function median(dist: Distribution): number {
     case 'lognormal':
       return dist.median;
     case 'empirical':
-      return percentile(sortSamples(dist.samples), 0.5);
+      return sampleMedian(dist.samples);
   }
 }
