@@ -1,6 +1,11 @@
 import { newCommand, runCli } from '../harness/cli.ts';
+import { InputError } from '../harness/errors.ts';
+import { logsMemorySize, recordsAt, summarizeProduction, todaySetting, withProduction } from '../harness/production/compare.ts';
+import { readProductionLogs } from '../harness/production/read.ts';
 import { loadResults } from '../harness/results/io.ts';
-import { parseSetting } from '../harness/report/summary.ts';
+import type { Results } from '../harness/results/schema.ts';
+import { findCell, type Setting } from '../harness/report/cells.ts';
+import { parseSetting, settingLabel } from '../harness/report/summary.ts';
 
 await runCli(async () => {
   const program = newCommand('report')
@@ -8,14 +13,39 @@ await runCli(async () => {
     .argument('<results>', 'results JSON written by `npm run sweep`')
     .option('--out <file>', 'HTML file to write (default reports/<scenario>.html); SVGs and .md go beside it')
     .option('--current <CxM>', 'the setting in use today, concurrency x memory MB (e.g. 60x1024), to show what switching saves')
+    .option('--production <logs>', "CloudWatch logs of today's function (a file, or - for stdin): show production's durations beside the prediction at today's setting")
     .parse();
   const [file] = program.args as [string];
-  const { out, current } = program.opts<{ out?: string; current?: string }>();
+  const { out, current, production } = program.opts<{ out?: string; current?: string; production?: string }>();
   const currentSetting = current === undefined ? undefined : parseSetting(current);
-  const results = loadResults(file);
+  let results = loadResults(file);
+  if (production !== undefined) results = withLogs(results, file, production, currentSetting);
+  // Without --current, the setting production ran at is today's.
+  const baseline = currentSetting ?? (results.production ? { concurrency: results.production.concurrency, memoryMb: results.production.memoryMb } : undefined);
   // Vega loads in about a second: only once the input is known to be good.
   const { writeReport } = await import('../harness/report/write.ts');
-  const written = await writeReport(results, { outFile: out, current: currentSetting });
+  const written = await writeReport(results, { outFile: out, current: baseline });
   process.stdout.write(`${written.htmlFile}\n${written.markdownFile}\n${written.svgFiles.length} charts in ${written.svgFiles.length ? written.svgFiles[0]!.replace(/[^/\\]+$/, '') : '(none)'}\n`);
   return 0;
 });
+
+/** The results with production's block computed from these logs, at --current or the sweep's own today's setting. */
+function withLogs(results: Results, resultsFile: string, logsFile: string, current: Setting | undefined): Results {
+  const logsName = logsFile === '-' ? 'stdin' : logsFile;
+  const all = readProductionLogs(logsFile);
+  const { memoryMb } = logsMemorySize(all);
+  const today = current
+    ? { setting: current, field: '--current' }
+    : { setting: results.production ? { concurrency: results.production.concurrency } : undefined, field: `${resultsFile}: production` };
+  const setting = todaySetting(logsName, memoryMb, today);
+  if (!findCell(results, { ...setting, architecture: results.scenario.lambda.architecture })) {
+    throw new InputError({
+      file: resultsFile,
+      field: 'cells',
+      problem: `today's setting, ${settingLabel(setting)}, was not measured in this sweep, so there is no prediction to hold against production`,
+      fix: `sweep it (add ${setting.concurrency} to --concurrency and ${setting.memoryMb} to --memory), or pass --current with a measured setting`,
+    });
+  }
+  const reports = recordsAt(all, setting.memoryMb);
+  return withProduction(results, summarizeProduction(reports, { source: logsName, setting, cells: results.cells, scenario: results.scenario }));
+}

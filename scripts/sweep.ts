@@ -22,11 +22,14 @@ import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyz
 import { regionPrices } from '../harness/model/pricing.ts';
 import { writeReport } from '../harness/report/write.ts';
 import { parseSetting } from '../harness/report/summary.ts';
+import type { Setting } from '../harness/report/cells.ts';
 import { toolVersion } from '../harness/version.ts';
 import { decide, DEFAULT_BUDGET_S, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
 import { preflight, scenarioDirOf } from '../harness/workload/preflight.ts';
-import { isFunctionWorkload, resolveFunction } from '../harness/workload/function-spec.ts';
+import { isFunctionWorkload, resolveFunction, type FunctionSpec } from '../harness/workload/function-spec.ts';
 import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/create.ts';
+import { readProductionLogs } from '../harness/production/read.ts';
+import { coldStartNote, coldStarts, logsMemorySize, priceColdStarts, productionSentence, recordsAt, requireInGrid, summarizeProduction, todaySetting, withProduction } from '../harness/production/compare.ts';
 
 const program = newCommand('sweep')
   .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
@@ -45,6 +48,7 @@ const program = newCommand('sweep')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
   .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report (default for a function read from its template: its MemorySize and concurrency variable)')
   .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
+  .option('--production <logs>', "CloudWatch logs of today's function (REPORT lines or platform.report events; a file, or - for stdin): hold the prediction at today's setting against them, and bill their INIT at their cold-start rate")
   .addOption(
     new Option(
       '--backend <name>',
@@ -118,6 +122,8 @@ await runCli(async () => {
   const placement = simulated ? undefined : choosePlacement({ scenario, ...(backend ? { backend } : {}), isolation: options.isolation as IsolationMode });
   if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
   const functionSpec = await preflight(scenario, file, { fenced: placement?.fenced === true });
+  const production = typeof options.production === 'string' ? readProduction(options.production, shard, { current, functionSpec }) : undefined;
+  if (production) requireInGrid(production.setting, { concurrency, memoryMb });
   if (functionSpec && timeScale !== 1) {
     throw new InputError({ file, field: typeof options.timeScale === 'string' ? '--time-scale' : 'sweep.timeScale', problem: 'a deployed function runs in real time: its own timeouts, waits and retries do not shrink with the scenario\'s latencies', fix: 'set sweep.timeScale to 1, or pass --time-scale 1' });
   }
@@ -127,6 +133,7 @@ await runCli(async () => {
     typeof options.parallel === 'string'
       ? parseNumber('--parallel', options.parallel, 1, availableParallelism(), true)
       : defaultParallelCells(scenario, cells.length);
+  const starts = production ? coldStarts(production.reports) : undefined;
   const results = simulated
     ? await simulateCli(scenario, { grid: { concurrency, memoryMb }, shard, cells, outFile, calibrateFrom: options.calibrateFrom })
     : await runSweep(
@@ -146,9 +153,16 @@ await runCli(async () => {
           placement: placement!,
           ...(functionSpec ? { functionSpec } : {}),
           ...(racing ? { race: { budgetS, equivalence, recommend: recommendOptions } } : {}),
+          ...(starts ? { coldStarts: starts } : {}),
         },
         createProgress(),
       );
+  if (production && starts) {
+    // Again over every cell: a resumed sweep's cells from its journal were priced by an earlier run.
+    results.cells = priceColdStarts(results.cells, scenario, starts);
+    const note = coldStartNote(starts, production.file);
+    if (note) results.method.notes.push(note);
+  }
   // The simulator's cells have no repetitions to judge: there is nothing to race.
   const outcome = simulated ? recommend(results.cells, recommendOptions) : decide(results.cells, recommendOptions, { equivalence, ...(racing ? { budgetS } : {}) });
   results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
@@ -158,16 +172,20 @@ await runCli(async () => {
     deployedFunction: isFunctionWorkload(scenario.workload),
   });
   if (classification) results.classification = withoutUndefined(classification);
-  finishSweep(outFile, results);
+  const finished = production
+    ? withProduction(results, summarizeProduction(production.reports, { source: production.file, setting: production.setting, cells: results.cells, scenario }))
+    : results;
+  finishSweep(outFile, finished);
 
-  console.log(formatSummaryTable(results));
-  for (const warning of results.warnings) console.log(`warning: ${warning}`);
+  console.log(formatSummaryTable(finished));
+  for (const warning of finished.warnings) console.log(`warning: ${warning}`);
   if (outcome.kind === 'picked') {
     const { concurrency, memoryMb, architecture, why } = outcome.recommendation;
     console.log(`\nrecommended: MAX_WORKERS=${concurrency}, ${memoryMb} MB ${architecture}\n${why}`);
   }
-  if (results.classification) console.log(`\njob: ${results.classification.advice}`);
-  const trust = simulatorTrust(results);
+  if (finished.classification) console.log(`\njob: ${finished.classification.advice}`);
+  if (finished.production) console.log(`production: ${productionSentence(finished.production)}`);
+  const trust = simulatorTrust(finished);
   if (trust) console.log(`simulator: ${trust.sentence}`);
   console.log(`results: ${outFile}`);
   if (options.report !== false) {
@@ -175,10 +193,32 @@ await runCli(async () => {
     // A function read from its template: today's MemorySize and concurrency variable are the report's baseline.
     const deployed = functionSpec?.current;
     const baseline = current ?? (deployed?.memoryMb && deployed.concurrency ? { memoryMb: deployed.memoryMb, concurrency: deployed.concurrency } : undefined);
-    const written = await writeReport(results, { outFile: reportFile, ...(baseline ? { current: baseline } : {}) });
+    const written = await writeReport(finished, { outFile: reportFile, ...(baseline ? { current: baseline } : {}) });
     console.log(`report:  ${written.htmlFile}`);
   }
 });
+
+/**
+ * The REPORT records of --production and today's setting, read before the sweep starts so that a
+ * file without a record, or a setting the grid leaves out, fails at once.
+ */
+function readProduction(
+  file: string,
+  shard: Shard | undefined,
+  today: { current: Setting | undefined; functionSpec: FunctionSpec | undefined },
+) {
+  if (shard) {
+    throw new InputError({ field: '--production', problem: 'a shard measures only part of the grid', fix: 'merge the shards, then pass --production to npm run report on the merged results' });
+  }
+  const all = readProductionLogs(file);
+  const { memoryMb, leftOut } = logsMemorySize(all);
+  const source = today.current
+    ? { setting: today.current, field: '--current' }
+    : { setting: today.functionSpec?.current, field: today.functionSpec?.source.template ?? '--current' };
+  const setting = todaySetting(file === '-' ? 'stdin' : file, memoryMb, source);
+  if (leftOut > 0) process.stderr.write(`fanout-tuner: ${file}: ${leftOut} REPORT records at other memory sizes than ${setting.memoryMb} MB left out\n`);
+  return { file: file === '-' ? 'stdin' : file, setting, reports: recordsAt(all, setting.memoryMb) };
+}
 
 /** The grid from the simulator: calibrate (parse timed now, overhead from a real sweep or the default), simulate, say how long it took. */
 async function simulateCli(

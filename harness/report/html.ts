@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isCompleted, type Decision, type Results } from '../results/schema.ts';
+import { isCompleted, type Decision, type Production, type Results } from '../results/schema.ts';
+import { PRODUCTION_TOLERANCE } from '../production/compare.ts';
 import { costChangeVsOneWorker, reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cells.ts';
 import { MODEL_TOLERANCE } from '../analyze/model-check.ts';
 import { buildCharts, type ReportChart } from './charts/index.ts';
@@ -91,6 +92,7 @@ export function buildHtml(results: Results, options: HtmlOptions): string {
 <main>
 ${summaryCard(summary, scenario.lambda.invocationsPerMonth)}
 ${jobSection(jobView(results.classification))}
+${productionSection(results.production)}
 ${warningsSection(warnings)}
 ${chartsSection(charts, options.staticSvgs ?? {})}
 ${resultsTable(cells, options.current, modelColumns(results), results.method.timeScale)}
@@ -173,6 +175,25 @@ function jobSection(job: JobView | undefined): SafeHtml | string {
     )}
   </dl>
   <p class="advice">${job.advice}</p>
+</section>`;
+}
+
+function productionSection(production: Production | undefined): SafeHtml | string {
+  if (!production) return '';
+  const off = production.error !== undefined && Math.abs(production.error) > PRODUCTION_TOLERANCE;
+  return html`<section class="card production ${production.error === undefined || off ? 'outside' : 'within'}" id="production">
+  <p class="eyebrow">Production · ${production.source}</p>
+  <h2>Today, ${settingLabel(production)}: ${formatDuration(production.durationMs.median)} in production${production.predictedMs !== undefined ? html`, ${formatDuration(production.predictedMs)} predicted` : ''}</h2>
+  <dl class="tiles">
+    <div class="tile"><dt>Production median</dt><dd class="value">${formatDuration(production.durationMs.median)}</dd><dd class="note">p95 ${formatDuration(production.durationMs.p95)} over ${formatCount(production.invocations)} invocations</dd></div>
+    ${
+      production.predictedMs !== undefined && production.error !== undefined
+        ? html`<div class="tile ${off ? 'bad' : 'good'}"><dt>Prediction error</dt><dd class="value">${formatSignedPercent(production.error)}</dd><dd class="note">sweep ${formatDuration(production.predictedMs)}; tolerance ±${formatPercent(PRODUCTION_TOLERANCE)}</dd></div>`
+        : html`<div class="tile bad"><dt>Prediction</dt><dd class="value">none</dd><dd class="note">today's setting did not complete in the sweep</dd></div>`
+    }
+    <div class="tile"><dt>Cold starts</dt><dd class="value">${formatPercent(production.coldStartRate)}</dd><dd class="note">${production.initDurationMs !== undefined ? `INIT ${formatDuration(production.initDurationMs)} on average, billed` : 'no INIT in these logs'}</dd></div>
+    <div class="tile"><dt>Today's bill</dt><dd class="value">${formatUsd(production.costUsd.perMonth)}</dd><dd class="note">per month, from ${formatDuration(production.billedMs)} billed per invocation${production.maxMemoryUsedMb !== undefined ? `; peak ${formatMb(production.maxMemoryUsedMb)} used` : ''}</dd></div>
+  </dl>
 </section>`;
 }
 
@@ -394,7 +415,8 @@ h3 { font-size: 15px; margin: 18px 0 8px; color: var(--muted); text-transform: u
 .job { border-left: 5px solid var(--accent); }
 .job h2 { margin-top: 4px; }
 .job .advice { margin: 14px 0 0; max-width: 90ch; }
-.simulator { border-left: 5px solid var(--good); }
+.simulator, .production.within { border-left: 5px solid var(--good); }
+.production.outside { border-left: 5px solid var(--warn); }
 .simulator.outside, .simulator.unchecked { border-left-color: var(--warn); }
 .simulator p { margin: 12px 0 0; max-width: 90ch; }
 .warnings { border-left: 5px solid var(--warn); }

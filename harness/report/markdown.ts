@@ -3,6 +3,7 @@ import { costChangeVsOneWorker, reportCells, stateWords, type Setting } from './
 import type { ReportChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './escape.ts';
 import { formatCount, formatDuration, formatMb, formatRate, formatUsd } from './format.ts';
+import { productionSentence } from '../production/compare.ts';
 import { modelCellText, modelColumns, simulatorTrust } from './simulator.ts';
 import { buildSummary, settingLabel } from './summary.ts';
 import { FIDELITY_LIMIT, reportWarnings } from './warnings.ts';
@@ -41,6 +42,7 @@ export function buildMarkdown(results: Results, options: MarkdownOptions = {}): 
     lines.push(`**${summary.headline}.**`, '');
   }
   if (results.classification) lines.push(`**Job:** ${md(results.classification.advice)}`, '');
+  if (results.production) lines.push(`**Production** (${md(results.production.source)}): ${md(productionSentence(results.production))}.`, '');
 
   if (warnings.length) {
     lines.push(`### Warnings (${warnings.length})`, '');

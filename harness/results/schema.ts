@@ -202,6 +202,37 @@ export const shardSchema = z
   .object({ index: z.number().int().positive(), count: z.number().int().positive() })
   .refine((s) => s.index <= s.count, { message: 'index must not exceed count', path: ['index'] });
 
+/**
+ * Today's function in production, read from its CloudWatch REPORT records (`--production LOGS`),
+ * against the sweep's prediction at today's setting (harness/production/compare.ts).
+ */
+export const productionSchema = z.object({
+  /** The logs it was read from, as given: a path, or "-" for stdin. */
+  source: z.string(),
+  /** Today's setting: the memory size the REPORT records state, the concurrency from `--current` or the template. */
+  concurrency: cellKey.concurrency,
+  memoryMb: cellKey.memoryMb,
+  /** REPORT records at that memory size. */
+  invocations: z.number().int().positive(),
+  /** The handler's duration (INIT excluded), with its distribution in the latency histogram's buckets. */
+  durationMs: z.object({ median: ms, p95: ms, histogram: histogramSchema.optional() }),
+  /** Mean billed ms per invocation, as Lambda billed it (INIT of cold starts included since 2025-08-01). */
+  billedMs: ms,
+  /** The largest Max Memory Used of any invocation. */
+  maxMemoryUsedMb: z.number().nonnegative().optional(),
+  /** Mean INIT (or SnapStart restore) duration of the cold starts; absent when none started cold. */
+  initDurationMs: ms.optional(),
+  /** Share of invocations that started cold (an Init or Restore Duration in their REPORT). */
+  coldStartRate: z.number().min(0).max(1),
+  /** Today's bill at the scenario's invocations a month, from the billed durations. */
+  costUsd: z.object({ perInvocation: z.number().nonnegative(), perMonth: z.number().nonnegative() }),
+  /** The sweep's median duration at today's setting; absent when that cell did not complete. */
+  predictedMs: ms.optional(),
+  /** predictedMs / durationMs.median - 1: negative when the sweep is faster than production. */
+  error: z.number().optional(),
+});
+export type Production = z.infer<typeof productionSchema>;
+
 export const resultsSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   tool: z.object({ name: z.literal('fanout-tuner'), version: z.string() }),
@@ -240,6 +271,8 @@ export const resultsSchema = z.object({
       advice: z.string(),
     })
     .optional(),
+  /** Today's function in production against the prediction (`--production LOGS`); absent in files without it. */
+  production: productionSchema.optional(),
   /** Set when this file holds one shard of the grid (`--shard I/N`); `npm run merge` joins the shards. */
   shard: shardSchema.optional(),
 });

@@ -34,6 +34,7 @@ import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } fr
 import type { Progress } from './progress.ts';
 import { CONTENDER_MARGIN, raceState, ROUND_REPS } from '../analyze/race.ts';
 import { percentile, sortSamples } from '../analyze/statistics.ts';
+import { priceColdStarts, type ColdStarts } from '../production/compare.ts';
 import type { RecommendOptions } from '../analyze/recommend.ts';
 
 export interface SweepPlan {
@@ -70,6 +71,8 @@ export interface SweepPlan {
    * further rounds measure the winner and its open rivals until decided or the budget is spent.
    */
   race?: SweepRace;
+  /** INIT and cold-start rate read from production's logs (`--production`), billed into every completed cell. */
+  coldStarts?: ColdStarts;
 }
 
 export interface SweepRace {
@@ -476,7 +479,9 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     const projected = !cpuLimit && plan.cpuThrottle !== 'none' ? projectRunToMemory(run, key.memoryMb) : run;
     // A deployed function's ideal is that of the requests its warm-up was seen to make.
     const ideal = run.state === 'completed' && run.requests ? idealMakespanMs(idealScenario, key.concurrency, run.requests) : idealOf(key);
-    const cell = buildCell(key, projected, ideal, plan.scenario, cellModel);
+    const built = buildCell(key, projected, ideal, plan.scenario, cellModel);
+    // Production's cold starts (--production) are billed here, so a race weighs the costs the recommendation will.
+    const cell = plan.coldStarts ? priceColdStarts([built], plan.scenario, plan.coldStarts)[0]! : built;
     done.set(cellKeyId(key), cell);
     appendCell(journal, cell);
     results.cells = inOrder();

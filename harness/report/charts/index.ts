@@ -1,5 +1,6 @@
 import type { Results } from '../../results/schema.ts';
-import { reportCells, type ReportCells } from '../cells.ts';
+import { findCell, reportCells, type ReportCells } from '../cells.ts';
+import { isCompleted } from '../../results/schema.ts';
 import { costChart } from './cost.ts';
 import type { ReportChart } from './common.ts';
 import { durationChart } from './duration.ts';
@@ -9,6 +10,7 @@ import { heatmapChart } from './heatmap.ts';
 import { latencyChart } from './latency.ts';
 import { memoryChart } from './memory.ts';
 import { paretoChart } from './pareto.ts';
+import { productionChart } from './production.ts';
 import { projectionChart } from './projection.ts';
 import { waterfallChart } from './waterfall.ts';
 
@@ -17,7 +19,8 @@ export type { ReportChart } from './common.ts';
 /**
  * Every chart of the report, in reading order. Charts that need a completed cell are left out
  * when there is none, the latency chart needs the recommended cell, and the projection chart a
- * cell the simulator projected (results written before it, and simulated sweeps, have none).
+ * cell the simulator projected (results written before it, and simulated sweeps, have none), and
+ * the production chart the logs of `--production`.
  */
 export function buildCharts(results: Results, cells: ReportCells = reportCells(results)): ReportChart[] {
   if (!cells.views.some((v) => v.cell.state === 'completed')) return [];
@@ -37,5 +40,9 @@ export function buildCharts(results: Results, cells: ReportCells = reportCells(r
   }
   charts.push(fidelityChart(cells));
   if (cells.views.some((v) => v.cell.state === 'completed' && v.cell.projectedMs !== undefined)) charts.push(projectionChart(cells));
+  if (results.production) {
+    const today = findCell(results, { ...results.production, architecture: results.scenario.lambda.architecture });
+    charts.push(productionChart(results.production, today && isCompleted(today) ? today : undefined));
+  }
   return charts;
 }
