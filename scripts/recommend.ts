@@ -8,6 +8,10 @@ import { deploymentSettings, formatSettings, parseSettingsFormat, SETTINGS_FORMA
 import { EXIT, InputError } from '../harness/errors.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { applyTarget, CONCURRENCY_VARIABLES, isFunctionWorkload } from '../harness/workload/function-spec.ts';
+import { powerTuningInput } from '../harness/production/power-tuning.ts';
+
+/** Not deployment config: the input of AWS Lambda Power Tuning's state machine, to verify the pick on AWS. */
+const POWER_TUNING = 'power-tuning';
 
 interface Flags {
   strategy: string;
@@ -44,14 +48,23 @@ async function main(): Promise<number> {
     .option('--weight <w>', 'balanced only: weight of cost against duration, 0 (speed) to 1 (cost); default 0.5')
     .option('--max-p95-ms <ms>', 'only settings whose p95 duration is at most this')
     .option('--max-error-rate <rate>', `only settings whose share of failed requests is at most this, 0 to 1 (default: ${DEFAULT_MAX_ERROR_RATE})`)
-    .addOption(new Option('--format <format>', 'print the settings as deployment config').choices(SETTINGS_FORMATS))
+    .addOption(
+      new Option('--format <format>', `print the settings as deployment config, or (${POWER_TUNING}) as the input of AWS Lambda Power Tuning's state machine`).choices([
+        ...SETTINGS_FORMATS,
+        POWER_TUNING,
+      ]),
+    )
     .option('--apply <file>', 'write memory size and MAX_WORKERS (a function workload\'s own concurrency variable) into this SAM/CloudFormation template, serverless.yml or .tfvars')
     .option('--function <name>', 'the function to edit when the file defines several (default: the scenario\'s template function)');
   program.parse();
   const [resultsFile] = program.args as [string];
   const flags = program.opts<Flags>();
 
-  const format = flags.format === undefined ? undefined : parseSettingsFormat(flags.format);
+  const powerTuning = flags.format === POWER_TUNING;
+  if (powerTuning && flags.apply !== undefined) {
+    throw new InputError({ field: '--apply', problem: `writes deployment config, not a ${POWER_TUNING} input`, fix: `run --apply and --format ${POWER_TUNING} as two commands` });
+  }
+  const format = flags.format === undefined || powerTuning ? undefined : parseSettingsFormat(flags.format);
   if (flags.function !== undefined && flags.apply === undefined && format !== 'serverless') {
     throw new InputError({ field: '--function', problem: 'only applies with --apply or --format serverless', fix: 'add --apply FILE or drop --function' });
   }
@@ -60,17 +73,14 @@ async function main(): Promise<number> {
 
   const results = loadResults(resultsFile);
   const race = results.method.race;
-  const outcome = decide(
-    results.cells,
-    {
-      strategy: flags.strategy,
-      weight: numberFlag('--weight', flags.weight),
-      maxP95Ms: numberFlag('--max-p95-ms', flags.maxP95Ms),
-      maxErrorRate: numberFlag('--max-error-rate', flags.maxErrorRate) ?? DEFAULT_MAX_ERROR_RATE,
-      lambdaTimeoutS: results.scenario.lambda.timeoutS,
-    },
-    { equivalence: race?.equivalence ?? DEFAULT_EQUIVALENCE, ...(race ? { budgetS: race.budgetS } : {}) },
-  );
+  const options = {
+    strategy: flags.strategy,
+    weight: numberFlag('--weight', flags.weight),
+    maxP95Ms: numberFlag('--max-p95-ms', flags.maxP95Ms),
+    maxErrorRate: numberFlag('--max-error-rate', flags.maxErrorRate) ?? DEFAULT_MAX_ERROR_RATE,
+    lambdaTimeoutS: results.scenario.lambda.timeoutS,
+  };
+  const outcome = decide(results.cells, options, { equivalence: race?.equivalence ?? DEFAULT_EQUIVALENCE, ...(race ? { budgetS: race.budgetS } : {}) });
   if (results.finishedAt === undefined) {
     process.stderr.write(`warning: ${resultsFile}: the sweep has not finished; this covers the ${results.cells.length} cells measured so far\n`);
   }
@@ -79,6 +89,12 @@ async function main(): Promise<number> {
     return EXIT.failed;
   }
 
+  if (powerTuning) {
+    const { input, notes } = powerTuningInput(results, outcome, options);
+    for (const note of notes) process.stderr.write(`note: ${note}\n`);
+    process.stdout.write(`${JSON.stringify(input, null, 2)}\n`);
+    return EXIT.ok;
+  }
   const settings = deploymentSettings(outcome.winner);
   if (target) {
     // Results of a function workload: edit its function and the variable it reads its concurrency from.
