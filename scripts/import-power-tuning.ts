@@ -1,8 +1,7 @@
 import { newCommand, parseNumber, runCli } from '../harness/cli.ts';
-import { InputError } from '../harness/errors.ts';
-import { comparePowerTuning, formatPowerTuningTable, readPowerTuningOutput } from '../harness/production/power-tuning.ts';
+import { formatPowerTuningTable } from '../harness/production/power-tuning.ts';
+import { readPowerTuningView } from '../harness/production/read.ts';
 import { loadResults } from '../harness/results/io.ts';
-import { readJsonFile } from '../harness/scenario/load.ts';
 
 interface Options {
   results: string;
@@ -21,26 +20,16 @@ await runCli(() => {
   const [outputFile] = program.args as [string];
   const options = program.opts<Options>();
 
-  const concurrencyFlag = options.concurrency === undefined ? undefined : parseNumber('--concurrency', options.concurrency, 1, 10_000, true);
-  const measurements = readPowerTuningOutput(readJsonFile(outputFile, 'Power Tuning output'), outputFile);
+  const concurrency = options.concurrency === undefined ? undefined : parseNumber('--concurrency', options.concurrency, 1, 10_000, true);
   const results = loadResults(options.results);
-  const concurrency = concurrencyFlag ?? results.recommendation?.concurrency;
-  if (concurrency === undefined) {
-    throw new InputError({
-      file: options.results,
-      field: 'recommendation',
-      problem: 'is absent, so the concurrency Power Tuning ran at is unknown',
-      fix: 'pass --concurrency N, the concurrency the function ran at',
-    });
-  }
-  const rows = comparePowerTuning(results.cells, measurements, { concurrency, architecture: results.recommendation?.architecture ?? results.scenario.lambda.architecture });
+  const view = readPowerTuningView(outputFile, results, options.results, concurrency);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(view.rows, null, 2)}\n`);
   } else {
-    process.stdout.write(formatPowerTuningTable(rows, { outputFile, resultsFile: options.results, concurrency }));
+    process.stdout.write(formatPowerTuningTable(view.rows, { outputFile, resultsFile: options.results, concurrency: view.concurrency }));
   }
-  const missing = rows.filter((row) => row.predictedMs === null).map((row) => row.memoryMb);
+  const missing = view.rows.filter((row) => row.predictedMs === null).map((row) => row.memoryMb);
   if (missing.length) {
-    process.stderr.write(`note: no completed cell at ${concurrency} workers and ${missing.join(', ')} MB in ${options.results}: sweep them to compare\n`);
+    process.stderr.write(`note: no completed cell at ${view.concurrency} workers and ${missing.join(', ')} MB in ${options.results}: sweep them to compare\n`);
   }
 });

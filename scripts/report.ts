@@ -1,7 +1,7 @@
 import { newCommand, runCli } from '../harness/cli.ts';
 import { InputError } from '../harness/errors.ts';
 import { logsMemorySize, recordsAt, summarizeProduction, todaySetting, withProduction } from '../harness/production/compare.ts';
-import { readProductionLogs } from '../harness/production/read.ts';
+import { readPowerTuningView, readProductionLogs } from '../harness/production/read.ts';
 import { loadResults } from '../harness/results/io.ts';
 import type { Results } from '../harness/results/schema.ts';
 import { findCell, type Setting } from '../harness/report/cells.ts';
@@ -13,18 +13,20 @@ await runCli(async () => {
     .argument('<results>', 'results JSON written by `npm run sweep`')
     .option('--out <file>', 'HTML file to write (default reports/<scenario>.html); SVGs and .md go beside it')
     .option('--current <CxM>', 'the setting in use today, concurrency x memory MB (e.g. 60x1024), to show what switching saves')
+    .option('--power-tuning <output>', "AWS Lambda Power Tuning's output (JSON): show its measured durations beside the predictions at the recommended concurrency")
     .option('--production <logs>', "CloudWatch logs of today's function (a file, or - for stdin): show production's durations beside the prediction at today's setting")
     .parse();
   const [file] = program.args as [string];
-  const { out, current, production } = program.opts<{ out?: string; current?: string; production?: string }>();
+  const { out, current, production, powerTuning } = program.opts<{ out?: string; current?: string; production?: string; powerTuning?: string }>();
   const currentSetting = current === undefined ? undefined : parseSetting(current);
   let results = loadResults(file);
   if (production !== undefined) results = withLogs(results, file, production, currentSetting);
+  const powerTuningView = powerTuning === undefined ? undefined : readPowerTuningView(powerTuning, results, file);
   // Without --current, the setting production ran at is today's.
   const baseline = currentSetting ?? (results.production ? { concurrency: results.production.concurrency, memoryMb: results.production.memoryMb } : undefined);
   // Vega loads in about a second: only once the input is known to be good.
   const { writeReport } = await import('../harness/report/write.ts');
-  const written = await writeReport(results, { outFile: out, current: baseline });
+  const written = await writeReport(results, { outFile: out, current: baseline, ...(powerTuningView ? { powerTuning: powerTuningView } : {}) });
   process.stdout.write(`${written.htmlFile}\n${written.markdownFile}\n${written.svgFiles.length} charts in ${written.svgFiles.length ? written.svgFiles[0]!.replace(/[^/\\]+$/, '') : '(none)'}\n`);
   return 0;
 });

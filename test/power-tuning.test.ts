@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import {
   shortList,
 } from '../harness/production/power-tuning.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
+import { buildCharts } from '../harness/report/charts/index.ts';
+import { powerTuningRows } from '../harness/report/charts/power-tuning.ts';
 import type { Cell } from '../harness/results/schema.ts';
 import { completedCell, failedCell, results, tinyScenario } from './fixtures/results.ts';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
@@ -155,6 +157,19 @@ describe("Power Tuning's output", () => {
   });
 });
 
+describe('Power Tuning in the report', () => {
+  it('draws the measured and the predicted curve, the predicted only where the sweep has it', () => {
+    const view = { source: 'o.json', concurrency: 32, rows: comparePowerTuning(cells, [{ memoryMb: 128, measuredMs: 12_500 }, { memoryMb: 3008, measuredMs: 4000 }], { concurrency: 32, architecture: 'x86_64' as const }) };
+    expect(powerTuningRows(view).map((row) => [row.source, row.memoryMb, row.durationS])).toEqual([
+      ['Power Tuning (measured)', 128, 12.5],
+      ['fanout-tuner (predicted)', 128, 10],
+      ['Power Tuning (measured)', 3008, 4],
+    ]);
+    expect(buildCharts(results(cells), undefined, { powerTuning: view }).map((c) => c.id)).toContain('power-tuning');
+    expect(buildCharts(results(cells)).map((c) => c.id)).not.toContain('power-tuning');
+  });
+});
+
 describe('round trip through Power Tuning', () => {
   let dir: string;
   let resultsFile: string;
@@ -198,6 +213,18 @@ describe('round trip through Power Tuning', () => {
     const table = runScript('import-power-tuning', [outputFile, '--results', resultsFile]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/worst error \+25\.0% at 1024 MB: beyond ±10%; revisit the scenario/);
+
+    // The report shows the same beside its charts.
+    const html = join(dir, 'report.html');
+    const report = runScript('report', [resultsFile, '--out', html, '--power-tuning', outputFile]);
+    expect(report.stderr).toBe('');
+    expect(report.code).toBe(0);
+    const markdown = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(markdown).toContain(`### AWS Lambda Power Tuning (${outputFile}) at 32 workers`);
+    expect(markdown).toContain('| 128 MB | 12.5 s | 10.0 s | −20.0% |');
+    expect(markdown).toContain('| 1024 MB | 4.0 s | 5.0 s | +25.0% |');
+    expect(readFileSync(html, 'utf8')).toContain('id="power-tuning"');
+    expect(existsSync(join(dir, 'report', 'power-tuning.svg'))).toBe(true);
   });
 
   it('gives exit 2 and one line for a bad output, a missing results file, or no concurrency to compare at', () => {

@@ -239,6 +239,13 @@ export function comparePowerTuning(
     });
 }
 
+/** Power Tuning's run as the report shows it: where it came from, the concurrency compared, the rows. */
+export interface PowerTuningView {
+  source: string;
+  concurrency: number;
+  rows: PowerTuningRow[];
+}
+
 /** The size where the prediction is furthest from Power Tuning's measurement; undefined when none was compared. */
 export function worstPowerTuningRow(rows: readonly PowerTuningRow[]): (PowerTuningRow & { error: number }) | undefined {
   const compared = rows.filter((row): row is PowerTuningRow & { error: number } => row.error !== null);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isCompleted, type Decision, type Production, type Results } from '../results/schema.ts';
 import { PRODUCTION_TOLERANCE } from '../production/compare.ts';
+import { worstPowerTuningRow, type PowerTuningView } from '../production/power-tuning.ts';
 import { costChangeVsOneWorker, reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cells.ts';
 import { MODEL_TOLERANCE } from '../analyze/model-check.ts';
 import { buildCharts, type ReportChart } from './charts/index.ts';
@@ -30,6 +31,8 @@ export interface HtmlOptions {
    * viewer with a strict policy, a mail client); replaced by the interactive chart where they do.
    */
   staticSvgs?: Readonly<Record<string, string>>;
+  /** A Power Tuning run against the predictions (`--power-tuning`). */
+  powerTuning?: PowerTuningView;
 }
 
 /**
@@ -60,7 +63,7 @@ const SCRIPTED_CLASS_SCRIPT = "document.documentElement.className = 'js';";
  */
 export function buildHtml(results: Results, options: HtmlOptions): string {
   const cells = reportCells(results);
-  const charts = options.charts ?? buildCharts(results, cells);
+  const charts = options.charts ?? buildCharts(results, cells, options.powerTuning ? { powerTuning: options.powerTuning } : {});
   const summary = buildSummary(results, options.current);
   const warnings = reportWarnings(results);
   const { scenario } = results;
@@ -93,6 +96,7 @@ export function buildHtml(results: Results, options: HtmlOptions): string {
 ${summaryCard(summary, scenario.lambda.invocationsPerMonth)}
 ${jobSection(jobView(results.classification))}
 ${productionSection(results.production)}
+${powerTuningSection(options.powerTuning)}
 ${warningsSection(warnings)}
 ${chartsSection(charts, options.staticSvgs ?? {})}
 ${resultsTable(cells, options.current, modelColumns(results), results.method.timeScale)}
@@ -194,6 +198,26 @@ function productionSection(production: Production | undefined): SafeHtml | strin
     <div class="tile"><dt>Cold starts</dt><dd class="value">${formatPercent(production.coldStartRate)}</dd><dd class="note">${production.initDurationMs !== undefined ? `INIT ${formatDuration(production.initDurationMs)} on average, billed` : 'no INIT in these logs'}</dd></div>
     <div class="tile"><dt>Today's bill</dt><dd class="value">${formatUsd(production.costUsd.perMonth)}</dd><dd class="note">per month, from ${formatDuration(production.billedMs)} billed per invocation${production.maxMemoryUsedMb !== undefined ? `; peak ${formatMb(production.maxMemoryUsedMb)} used` : ''}</dd></div>
   </dl>
+</section>`;
+}
+
+function powerTuningSection(view: PowerTuningView | undefined): SafeHtml | string {
+  if (!view) return '';
+  const worst = worstPowerTuningRow(view.rows);
+  const off = worst !== undefined && Math.abs(worst.error) > PRODUCTION_TOLERANCE;
+  return html`<section class="card production ${worst === undefined || off ? 'outside' : 'within'}" id="power-tuning">
+  <p class="eyebrow">AWS Lambda Power Tuning · ${view.source}</p>
+  <h2>Measured on AWS against the prediction at ${workers(view.concurrency)}${worst ? html`: worst error ${formatSignedPercent(worst.error)} at ${worst.memoryMb} MB` : ''}</h2>
+  <p class="note">Power Tuning's duration is the mean of its invocations with the fastest and slowest 20% left out; the prediction is the sweep's median at the same memory size and concurrency. Error = predicted / measured − 1, flagged beyond ±${formatPercent(PRODUCTION_TOLERANCE)}.</p>
+  <div class="table-scroll">
+  <table>
+    <thead><tr><th class="num">Memory</th><th class="num">Measured</th><th class="num">Predicted</th><th class="num">Error</th></tr></thead>
+    <tbody>${view.rows.map(
+      (row) =>
+        html`<tr><td class="num">${row.memoryMb} MB</td><td class="num">${formatDuration(row.measuredMs)}</td><td class="num">${row.predictedMs === null ? 'not swept' : formatDuration(row.predictedMs)}</td><td class="${row.error !== null && Math.abs(row.error) > PRODUCTION_TOLERANCE ? 'num flag' : 'num'}">${row.error === null ? '–' : formatSignedPercent(row.error)}</td></tr>`,
+    )}</tbody>
+  </table>
+  </div>
 </section>`;
 }
 

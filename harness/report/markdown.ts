@@ -2,8 +2,9 @@ import { isCompleted, type Results } from '../results/schema.ts';
 import { costChangeVsOneWorker, reportCells, stateWords, type Setting } from './cells.ts';
 import type { ReportChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './escape.ts';
-import { formatCount, formatDuration, formatMb, formatRate, formatUsd } from './format.ts';
+import { formatCount, formatDuration, formatMb, formatRate, formatSignedPercent, formatUsd } from './format.ts';
 import { productionSentence } from '../production/compare.ts';
+import type { PowerTuningView } from '../production/power-tuning.ts';
 import { modelCellText, modelColumns, simulatorTrust } from './simulator.ts';
 import { buildSummary, settingLabel } from './summary.ts';
 import { FIDELITY_LIMIT, reportWarnings } from './warnings.ts';
@@ -14,6 +15,8 @@ export interface MarkdownOptions {
   charts?: ReadonlyArray<Pick<ReportChart, 'id' | 'title'> & { href: string }>;
   /** Link to the HTML report, relative to the Markdown file. */
   htmlHref?: string;
+  /** A Power Tuning run against the predictions (`--power-tuning`). */
+  powerTuning?: PowerTuningView;
 }
 
 /**
@@ -47,6 +50,15 @@ export function buildMarkdown(results: Results, options: MarkdownOptions = {}): 
   if (warnings.length) {
     lines.push(`### Warnings (${warnings.length})`, '');
     for (const w of warnings) lines.push(`- ${md(w.message)}`);
+    lines.push('');
+  }
+
+  if (options.powerTuning) {
+    const { source, concurrency, rows } = options.powerTuning;
+    lines.push(`### AWS Lambda Power Tuning (${md(source)}) at ${concurrency} workers`, '', '| Memory | Measured | Predicted | Error |', '|---:|---:|---:|---:|');
+    for (const row of rows) {
+      lines.push(`| ${row.memoryMb} MB | ${formatDuration(row.measuredMs)} | ${row.predictedMs === null ? 'not swept' : formatDuration(row.predictedMs)} | ${row.error === null ? '–' : formatSignedPercent(row.error)} |`);
+    }
     lines.push('');
   }
 

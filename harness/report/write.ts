@@ -8,6 +8,7 @@ import { buildCharts } from './charts/index.ts';
 import { buildHtml, type LibrarySources } from './html.ts';
 import { buildMarkdown } from './markdown.ts';
 import { renderSvg } from './svg.ts';
+import type { PowerTuningView } from '../production/power-tuning.ts';
 
 /** The one module of the report that touches files; everything it writes is built by pure code. */
 
@@ -15,6 +16,8 @@ export interface WriteReportOptions {
   /** The HTML file; SVGs go to a folder of the same name beside it, the Markdown to <name>.md. */
   outFile?: string;
   current?: Setting;
+  /** A Power Tuning run against the predictions (`--power-tuning`). */
+  powerTuning?: PowerTuningView;
 }
 
 export interface WrittenReport {
@@ -59,7 +62,7 @@ export async function writeReport(results: Results, options: WriteReportOptions 
     });
   }
   const cells = reportCells(results);
-  const charts = buildCharts(results, cells);
+  const charts = buildCharts(results, cells, options.powerTuning ? { powerTuning: options.powerTuning } : {});
   const svgs: Record<string, string> = {};
   for (const chart of charts) svgs[chart.id] = await renderSvg(chart.spec);
 
@@ -75,7 +78,7 @@ export async function writeReport(results: Results, options: WriteReportOptions 
 
   writeTextAtomic(
     htmlFile,
-    buildHtml(results, { libraries: readLibrarySources(), current: options.current, charts, staticSvgs: svgs }),
+    buildHtml(results, { libraries: readLibrarySources(), current: options.current, charts, staticSvgs: svgs, powerTuning: options.powerTuning }),
   );
   const fromMarkdown = (file: string) =>
     encodeURI(relative(dirname(markdownFile), file).split('\\').join('/')).replace(/\(/g, '%28').replace(/\)/g, '%29');
@@ -83,6 +86,7 @@ export async function writeReport(results: Results, options: WriteReportOptions 
     markdownFile,
     buildMarkdown(results, {
       current: options.current,
+      powerTuning: options.powerTuning,
       htmlHref: fromMarkdown(htmlFile),
       charts: charts.map((chart, i) => ({ id: chart.id, title: chart.title, href: fromMarkdown(svgFiles[i]!) })),
     }),

@@ -11,6 +11,8 @@ import { latencyChart } from './latency.ts';
 import { memoryChart } from './memory.ts';
 import { paretoChart } from './pareto.ts';
 import { productionChart } from './production.ts';
+import { powerTuningChart } from './power-tuning.ts';
+import type { PowerTuningView } from '../../production/power-tuning.ts';
 import { projectionChart } from './projection.ts';
 import { waterfallChart } from './waterfall.ts';
 
@@ -20,9 +22,9 @@ export type { ReportChart } from './common.ts';
  * Every chart of the report, in reading order. Charts that need a completed cell are left out
  * when there is none, the latency chart needs the recommended cell, and the projection chart a
  * cell the simulator projected (results written before it, and simulated sweeps, have none), and
- * the production chart the logs of `--production`.
+ * the production chart the logs of `--production`, the Power Tuning chart a Power Tuning run.
  */
-export function buildCharts(results: Results, cells: ReportCells = reportCells(results)): ReportChart[] {
+export function buildCharts(results: Results, cells: ReportCells = reportCells(results), extras: { powerTuning?: PowerTuningView } = {}): ReportChart[] {
   if (!cells.views.some((v) => v.cell.state === 'completed')) return [];
   const charts: ReportChart[] = [
     durationChart(cells, results.method.reps),
@@ -44,5 +46,6 @@ export function buildCharts(results: Results, cells: ReportCells = reportCells(r
     const today = findCell(results, { ...results.production, architecture: results.scenario.lambda.architecture });
     charts.push(productionChart(results.production, today && isCompleted(today) ? today : undefined));
   }
+  if (extras.powerTuning && extras.powerTuning.rows.length > 0) charts.push(powerTuningChart(extras.powerTuning));
   return charts;
 }
