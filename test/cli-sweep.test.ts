@@ -67,9 +67,11 @@ describe('the fanout-tuner bin', () => {
     const help = spawnSync(process.execPath, ['bin/fanout-tuner.js', 'sweep', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: sweep [options] [scenario]');
+    const importHelp = spawnSync(process.execPath, ['bin/fanout-tuner.js', 'import-power-tuning', '--help'], { encoding: 'utf8' });
+    expect(importHelp.stdout).toContain('Usage: import-power-tuning [options] <output>');
     const unknown = spawnSync(process.execPath, ['bin/fanout-tuner.js', 'swep'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe('error: unknown command "swep". Fix: use one of sweep, report, recommend, compare, merge, import-har, bench\n');
+    expect(unknown.stderr).toBe('error: unknown command "swep". Fix: use one of sweep, report, recommend, compare, merge, import-har, import-power-tuning, bench\n');
   });
 });
 
