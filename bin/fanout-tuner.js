@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const COMMANDS = ['sweep', 'report', 'recommend', 'compare', 'merge', 'import-har', 'import-power-tuning', 'bench'];
+const COMMANDS = ['sweep', 'report', 'recommend', 'compare', 'merge', 'import-har', 'import-power-tuning', 'record', 'bench'];
 const [command, ...args] = process.argv.slice(2);
 
 if (!command || command === '--help' || command === '-h') {

@@ -71,7 +71,7 @@ describe('the fanout-tuner bin', () => {
     expect(importHelp.stdout).toContain('Usage: import-power-tuning [options] <output>');
     const unknown = spawnSync(process.execPath, ['bin/fanout-tuner.js', 'swep'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe('error: unknown command "swep". Fix: use one of sweep, report, recommend, compare, merge, import-har, import-power-tuning, bench\n');
+    expect(unknown.stderr).toBe('error: unknown command "swep". Fix: use one of sweep, report, recommend, compare, merge, import-har, import-power-tuning, record, bench\n');
   });
 });
 

@@ -1,0 +1,152 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRecording, recordingToHar, requestSpanMs, type RecordedExchange } from '../harness/record/recording.ts';
+import { percentile, sortSamples } from '../harness/analyze/statistics.ts';
+import { loadResults } from '../harness/results/io.ts';
+import { importHar } from '../harness/scenario/har.ts';
+import { loadScenario } from '../harness/scenario/load.ts';
+import { hasStackTrace, runScriptAsync } from './helpers/cli.ts';
+
+function exchange(overrides: Partial<RecordedExchange>): RecordedExchange {
+  return { url: 'http://api.example/a', method: 'GET', startedMs: 1000, status: 200, mimeType: 'application/json', waitMs: 40, receiveMs: 2, bodyBytes: 500, ...overrides };
+}
+
+describe('a recording', () => {
+  it('reads the lines in the order the requests started, leaving out a line cut short', () => {
+    const lines = [JSON.stringify(exchange({ startedMs: 2000 })), JSON.stringify(exchange({ startedMs: 1000 })), '{"url": "http://api.exa'].join('\n');
+    expect(parseRecording(lines).map((e) => e.startedMs)).toEqual([1000, 2000]);
+  });
+
+  it('spans from the first request sent to the last byte received', () => {
+    expect(requestSpanMs([exchange({ startedMs: 1000, waitMs: 40, receiveMs: 2 }), exchange({ startedMs: 1050, waitMs: 100, receiveMs: 5 })])).toBe(155);
+    expect(requestSpanMs([])).toBe(0);
+  });
+
+  it('becomes a scenario through the HAR importer: latency is wait plus receive, sizes and status codes per host', () => {
+    const har = recordingToHar(
+      [
+        exchange({ startedMs: 1000, waitMs: 40, receiveMs: 2, bodyBytes: 500 }),
+        exchange({ startedMs: 1100, waitMs: 60, receiveMs: 4, bodyBytes: 700 }),
+        exchange({ startedMs: 1200, status: 503, waitMs: 10, receiveMs: 0, bodyBytes: 20 }),
+        exchange({ url: 'http://db.example/q', startedMs: 1300, status: 0, mimeType: '', waitMs: 3000, receiveMs: 0, bodyBytes: 0 }),
+      ],
+      { name: 'fanout-tuner record', version: '0.1.0' },
+    );
+    const { scenario } = importHar(har, { file: 'node job.js', name: 'job' });
+    expect(scenario.requests.map((r) => ('url' in r ? r.url : r.host))).toEqual(['http://api.example/a', 'http://api.example/a', 'http://api.example/a', 'http://db.example/q']);
+    expect(scenario.hosts['api.example']).toMatchObject({
+      latencyMs: { dist: 'empirical', samples: [42, 64, 10] },
+      bodyBytes: { dist: 'empirical', samples: [500, 700] },
+      errorRate: 1 / 3,
+      resetRate: 0,
+    });
+    expect(scenario.hosts['db.example']).toMatchObject({ resetRate: 1 });
+    expect(scenario.work?.parse).toBe('json');
+  });
+});
+
+const BODY = JSON.stringify({ ok: true, pad: 'x'.repeat(1980) });
+
+/** A loopback server that answers every request after a fixed delay with a 2,000-byte JSON body. */
+function delayedServer(host: string, delayMs: number): Promise<Server> {
+  const body = BODY;
+  const server = createServer((_request, response) => {
+    setTimeout(() => {
+      response.setHeader('content-type', 'application/json');
+      response.end(body);
+    }, delayMs);
+  });
+  return new Promise((resolve) => server.listen(0, host, () => resolve(server)));
+}
+
+describe('npm run record', () => {
+  let dir: string;
+  let servers: Server[];
+  let job: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fanout-record-test-'));
+    // Two hosts on loopback (all of 127.0.0.0/8 is loopback on Linux), one fetched with fetch, one with node:http.
+    servers = await Promise.all([delayedServer('127.0.0.1', 60), delayedServer('127.0.0.2', 120)]);
+    const [fast, slow] = servers.map((s) => (s.address() as AddressInfo).port);
+    job = join(dir, 'job.mjs');
+    writeFileSync(
+      job,
+      `import http from 'node:http';
+for (let i = 0; i < 8; i++) {
+  JSON.parse(await (await fetch('http://127.0.0.1:${fast}/page/' + i)).text());
+  JSON.parse(await new Promise((resolve, reject) => http.get('http://127.0.0.2:${slow}/api/' + i, (res) => { let d = ''; res.on('data', (c) => (d += c)); res.on('end', () => resolve(d)); }).on('error', reject)));
+}
+`,
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes a scenario of the real run whose replay at concurrency 1 lands within 10% of it', async () => {
+    const out = join(dir, 'job.json');
+    const recorded = await runScriptAsync('record', [out, '--har', join(dir, 'job.har'), '--', process.execPath, job]);
+    expect(recorded.code).toBe(0);
+    expect(recorded.stdout).toMatch(/^Wrote .*job\.json: scenario "job", 16 requests to 2 hosts, parse json$/m);
+    const scenario = loadScenario(out);
+    expect(scenario.requests).toHaveLength(16);
+    const fast = scenario.hosts['127.0.0.1']!;
+    const slow = scenario.hosts['127.0.0.2']!;
+    // Each latency is the server's delay plus what the client and loopback added (connection
+    // set-up included; the first fetch also loads Node's fetch implementation).
+    for (const [host, delay] of [[fast, 60], [slow, 120]] as const) {
+      expect(host.latencyMs.dist).toBe('empirical');
+      const samples = (host.latencyMs as { samples: number[] }).samples;
+      expect(samples).toHaveLength(8);
+      for (const ms of samples) expect(ms).toBeGreaterThanOrEqual(delay - 1);
+      expect(percentile(sortSamples(samples), 0.5)).toBeLessThan(delay + 25);
+      expect(Buffer.byteLength(BODY)).toBe(2000);
+      expect(host.bodyBytes).toEqual({ dist: 'empirical', samples: new Array(8).fill(2000) });
+      expect(host.errorRate).toBe(0);
+    }
+    expect(existsSync(join(dir, 'job.har'))).toBe(true);
+    const spanMs = Number(/\((\d+) ms\) of the job's/.exec(scenario.description ?? '')?.[1]);
+    expect(spanMs).toBeGreaterThan(8 * (60 + 120));
+
+    const replayFile = join(dir, 'replay.json');
+    const replay = await runScriptAsync('sweep', [out, '--concurrency', '1', '--memory', '1769', '--reps', '3', '--no-report', '--out', replayFile]);
+    expect(replay.code).toBe(0);
+    const cell = loadResults(replayFile).cells[0]!;
+    if (cell.state !== 'completed') throw new Error(`the replay did not complete: ${cell.state}`);
+    expect(Math.abs(cell.durationMs.median / spanMs - 1)).toBeLessThan(0.1);
+  }, 120_000);
+
+  it('writes nothing when the job fails, and gives exit 2 for a command not found or an OUT that exists', async () => {
+    const failing = join(dir, 'fail.mjs');
+    writeFileSync(failing, 'process.exit(3);\n');
+    const failed = await runScriptAsync('record', [join(dir, 'failed.json'), '--', process.execPath, failing]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/the job exited with code 3; no scenario written/);
+    expect(existsSync(join(dir, 'failed.json'))).toBe(false);
+
+    const quiet = join(dir, 'quiet.mjs');
+    writeFileSync(quiet, 'console.log("no requests");\n');
+    const none = await runScriptAsync('record', [join(dir, 'quiet.json'), '--', process.execPath, quiet]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/made no request the recorder saw/);
+
+    const missing = await runScriptAsync('record', [join(dir, 'x.json'), '--', 'no-such-command-fanout']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^error: command: "no-such-command-fanout" was not found\. Fix: give the command that runs the job after --/m);
+    expect(hasStackTrace(missing.stderr)).toBe(false);
+
+    const existing = join(dir, 'existing.json');
+    writeFileSync(existing, '{}');
+    const refused = await runScriptAsync('record', [existing, '--', process.execPath, quiet]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`error: ${existing}: OUT: already exists. Fix: pass --force to overwrite it, or choose another OUT\n`);
+    expect(readFileSync(existing, 'utf8')).toBe('{}');
+  }, 60_000);
+});
