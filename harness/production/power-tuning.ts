@@ -2,6 +2,7 @@ import { recommend, type Picked, type RecommendOptions, type Strategy } from '..
 import { InputError } from '../errors.ts';
 import { isCompleted, type Cell, type Results } from '../results/schema.ts';
 import { formatDuration, formatPercent, formatSignedPercent } from '../report/format.ts';
+import { isObject } from './cloudwatch.ts';
 import { PRODUCTION_TOLERANCE } from './compare.ts';
 
 /**
@@ -173,10 +174,6 @@ export function decodeVisualizationUrl(url: string, file = 'Power Tuning output'
     });
   }
   return Array.from({ length: count }, (_, i) => ({ memoryMb: powers.getInt16(i * 2, true), measuredMs: durations.getFloat32(i * 4, true) }));
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
