@@ -299,5 +299,11 @@ describe('--production on the command line', () => {
     expect(swept.production).toMatchObject({ source: join(dir, 'logs.txt'), concurrency: 8, memoryMb: 1024, invocations: 3, coldStartRate: 2 / 3, maxMemoryUsedMb: 130 });
     expect(swept.production!.initDurationMs).toBeCloseTo((335.21 + 474.16) / 2, 9);
     expect(swept.method.notes.at(-1)).toMatch(/^Costs include INIT: 405 ms on 67% of invocations/);
+
+    // The report reads today's concurrency from the sweep's own block when no --current is given.
+    const again = runScript('report', [out, '--out', join(dir, 'again.html'), '--production', join(dir, 'logs.txt')]);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(dir, 'again.md'), 'utf8')).toMatch(/\*\*Production\*\* \(.*logs\.txt\): 3 invocations at 8 workers at 1024 MB/);
   });
 });
