@@ -71,13 +71,13 @@ describe('npm run record', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fanout-record-test-'));
     // Two hosts on loopback (all of 127.0.0.0/8 is loopback on Linux), one fetched with fetch, one with node:http.
-    servers = await Promise.all([delayedServer('127.0.0.1', 60), delayedServer('127.0.0.2', 120)]);
+    servers = await Promise.all([delayedServer('127.0.0.1', 100), delayedServer('127.0.0.2', 200)]);
     const [fast, slow] = servers.map((s) => (s.address() as AddressInfo).port);
     job = join(dir, 'job.mjs');
     writeFileSync(
       job,
       `import http from 'node:http';
-for (let i = 0; i < 8; i++) {
+for (let i = 0; i < 10; i++) {
   JSON.parse(await (await fetch('http://127.0.0.1:${fast}/page/' + i)).text());
   JSON.parse(await new Promise((resolve, reject) => http.get('http://127.0.0.2:${slow}/api/' + i, (res) => { let d = ''; res.on('data', (c) => (d += c)); res.on('end', () => resolve(d)); }).on('error', reject)));
 }
@@ -94,26 +94,26 @@ for (let i = 0; i < 8; i++) {
     const out = join(dir, 'job.json');
     const recorded = await runScriptAsync('record', [out, '--har', join(dir, 'job.har'), '--', process.execPath, job]);
     expect(recorded.code).toBe(0);
-    expect(recorded.stdout).toMatch(/^Wrote .*job\.json: scenario "job", 16 requests to 2 hosts, parse json$/m);
+    expect(recorded.stdout).toMatch(/^Wrote .*job\.json: scenario "job", 20 requests to 2 hosts, parse json$/m);
     const scenario = loadScenario(out);
-    expect(scenario.requests).toHaveLength(16);
+    expect(scenario.requests).toHaveLength(20);
     const fast = scenario.hosts['127.0.0.1']!;
     const slow = scenario.hosts['127.0.0.2']!;
     // Each latency is the server's delay plus what the client and loopback added (connection
     // set-up included; the first fetch also loads Node's fetch implementation).
-    for (const [host, delay] of [[fast, 60], [slow, 120]] as const) {
+    for (const [host, delay] of [[fast, 100], [slow, 200]] as const) {
       expect(host.latencyMs.dist).toBe('empirical');
       const samples = (host.latencyMs as { samples: number[] }).samples;
-      expect(samples).toHaveLength(8);
+      expect(samples).toHaveLength(10);
       for (const ms of samples) expect(ms).toBeGreaterThanOrEqual(delay - 1);
       expect(percentile(sortSamples(samples), 0.5)).toBeLessThan(delay + 25);
       expect(Buffer.byteLength(BODY)).toBe(2000);
-      expect(host.bodyBytes).toEqual({ dist: 'empirical', samples: new Array(8).fill(2000) });
+      expect(host.bodyBytes).toEqual({ dist: 'empirical', samples: new Array(10).fill(2000) });
       expect(host.errorRate).toBe(0);
     }
     expect(existsSync(join(dir, 'job.har'))).toBe(true);
     const spanMs = Number(/\((\d+) ms\) of the job's/.exec(scenario.description ?? '')?.[1]);
-    expect(spanMs).toBeGreaterThan(8 * (60 + 120));
+    expect(spanMs).toBeGreaterThan(10 * (100 + 200));
 
     const replayFile = join(dir, 'replay.json');
     const replay = await runScriptAsync('sweep', [out, '--concurrency', '1', '--memory', '1769', '--reps', '3', '--no-report', '--out', replayFile]);

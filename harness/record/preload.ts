@@ -22,9 +22,17 @@ if (file) {
   const write = (exchange: RecordedExchange) => appendFileSync(file, `${JSON.stringify(exchange)}\n`);
   const interceptor = new BatchInterceptor({ name: 'fanout-tuner-record', interceptors: [new ClientRequestInterceptor(), new FetchInterceptor()] });
   interceptor.apply();
+  const failed = (requestId: string) => {
+    const started = pending.get(requestId);
+    if (!started) return;
+    pending.delete(requestId);
+    write({ ...started, status: 0, mimeType: '', waitMs: nowMs() - started.startedMs, receiveMs: 0, bodyBytes: 0 });
+  };
   interceptor.on('request', ({ request, requestId }) => {
     // No answer: the request goes on to the network as it would without the recorder.
     pending.set(requestId, { url: request.url, method: request.method, startedMs: nowMs() });
+    // A request the job gives up on (its timeout) failed then, not at the process's exit.
+    request.signal.addEventListener('abort', () => failed(requestId), { once: true });
   });
   interceptor.on('response', ({ response, requestId }) => {
     const started = pending.get(requestId);
@@ -53,7 +61,6 @@ if (file) {
   });
   process.on('exit', () => {
     // Requests that never got an answer (refused, reset, still waiting): failed, up to now.
-    const endedMs = nowMs();
-    for (const started of pending.values()) write({ ...started, status: 0, mimeType: '', waitMs: endedMs - started.startedMs, receiveMs: 0, bodyBytes: 0 });
+    for (const requestId of [...pending.keys()]) failed(requestId);
   });
 }
