@@ -123,6 +123,29 @@ for (let i = 0; i < 10; i++) {
     expect(Math.abs(cell.durationMs.median / spanMs - 1)).toBeLessThan(0.1);
   }, 120_000);
 
+  it('records a request the job aborts as failed when it aborts', async () => {
+    const slowPort = (servers[1]!.address() as AddressInfo).port;
+    const aborting = join(dir, 'aborting.mjs');
+    writeFileSync(
+      aborting,
+      `await fetch('http://127.0.0.2:${slowPort}/gives-up', { signal: AbortSignal.timeout(50) }).catch(() => {});
+await (await fetch('http://127.0.0.2:${slowPort}/waits')).text();
+await new Promise((resolve) => setTimeout(resolve, 500));
+`,
+    );
+    const out = join(dir, 'aborting.json');
+    const har = join(dir, 'aborting.har');
+    const recorded = await runScriptAsync('record', [out, '--har', har, '--', process.execPath, aborting]);
+    expect(recorded.code).toBe(0);
+    expect(loadScenario(out).hosts['127.0.0.2']).toMatchObject({ resetRate: 0.5 });
+    const entries = (JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: Array<{ request: { url: string }; response: { status: number }; time: number }> } }).log.entries;
+    const gaveUp = entries.find((entry) => entry.request.url.endsWith('/gives-up'))!;
+    expect(gaveUp.response.status).toBe(0);
+    // Failed at its 50 ms timeout, not at the process's exit half a second after the other request.
+    expect(gaveUp.time).toBeGreaterThanOrEqual(45);
+    expect(gaveUp.time).toBeLessThan(190);
+  }, 60_000);
+
   it('writes nothing when the job fails, and gives exit 2 for a command not found or an OUT that exists', async () => {
     const failing = join(dir, 'fail.mjs');
     writeFileSync(failing, 'process.exit(3);\n');
