@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { summarizeProduction, withProduction } from '../harness/production/compare.ts';
+import { comparePowerTuning } from '../harness/production/power-tuning.ts';
 import { writeReport } from '../harness/report/write.ts';
 import { injectionResults, PAYLOAD } from './fixtures/injection-results.ts';
 import { modelledSweepResults } from './fixtures/sweep-results.ts';
@@ -168,6 +170,33 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
     expect(log.problems).toHaveLength(1);
     expect(log.problems[0]).toMatch(/^error: Executing inline script violates the following Content Security Policy directive 'script-src 'sha256-/);
     await opened.close();
+  });
+
+  it('draws production beside the prediction and Power Tuning beside the predictions, and shows their sources as text', async () => {
+    const results = modelledSweepResults();
+    const today = results.cells.find((cell) => cell.state === 'completed' && cell.concurrency === 60)!;
+    const reports = [0.9, 0.95, 1, 1.05, 1.3].map((share, i) => ({
+      requestId: `r${i}`,
+      durationMs: 8000 * share,
+      billedDurationMs: Math.ceil(8000 * share) + (i === 0 ? 300 : 0),
+      memorySizeMb: today.memoryMb,
+      maxMemoryUsedMb: 120,
+      ...(i === 0 ? { initDurationMs: 300 } : {}),
+    }));
+    const production = summarizeProduction(reports, { source: PAYLOAD, setting: { concurrency: 60, memoryMb: today.memoryMb }, cells: results.cells, scenario: results.scenario });
+    const rows = comparePowerTuning(results.cells, [{ memoryMb: today.memoryMb, measuredMs: 8000 }, { memoryMb: 10_240, measuredMs: 7000 }], { concurrency: 60, architecture: today.architecture });
+    const file = (await writeReport(withProduction(results, production), { outFile: join(scratch, 'production.html'), powerTuning: { source: PAYLOAD, concurrency: 60, rows } })).htmlFile;
+    const { page, log } = await open(file);
+    for (const id of ['production', 'power-tuning']) {
+      const figure = page.locator(`#figure-${id}`);
+      expect(await figure.getAttribute('class'), id).toContain('rendered');
+      expect(await figure.locator('.chart svg g.role-mark > path, .chart svg g.role-mark > line').count(), id).toBeGreaterThan(0);
+    }
+    expect(log.problems).toEqual([]);
+    expect(log.dialogs).toEqual([]);
+    expect(await page.locator('#production .eyebrow').innerText()).toContain(PAYLOAD.toUpperCase().slice(0, 8));
+    expect(await page.locator('#power-tuning').innerText()).toContain('not swept');
+    await page.close();
   });
 
   it('runs nothing injected through the results file and shows it as text', async () => {
