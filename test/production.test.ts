@@ -300,6 +300,17 @@ describe('--production on the command line', () => {
     expect(swept.production!.initDurationMs).toBeCloseTo((335.21 + 474.16) / 2, 9);
     expect(swept.method.notes.at(-1)).toMatch(/^Costs include INIT: 405 ms on 67% of invocations/);
 
+    // A real sweep bills the same INIT into its measured cells.
+    const realOut = join(dir, 'real.json');
+    const real = runScript('sweep', ['scenarios/small-fast.json', '--memory', '1024', '--concurrency', '8', '--reps', '1', '--isolation', 'none', '--no-report', '--out', realOut, '--production', join(dir, 'logs.txt'), '--current', '8x1024']);
+    expect(real.code).toBe(0);
+    const measured = loadResults(realOut).cells[0]!;
+    if (measured.state !== 'completed') throw new Error(`the cell did not complete: ${measured.state}`);
+    expect(measured.costUsd).toEqual(
+      invocationCost({ billedMs: measured.billedMs, memoryMb: 1024, architecture: 'x86_64', invocationsPerMonth: 100_000, initMs: swept.production!.initDurationMs!, coldStartRate: 2 / 3 }),
+    );
+    expect(measured.costUsd.perInvocation).toBeGreaterThan(invocationCost({ billedMs: measured.billedMs, memoryMb: 1024, architecture: 'x86_64', invocationsPerMonth: 100_000 }).perInvocation);
+
     // The report reads today's concurrency from the sweep's own block when no --current is given.
     const again = runScript('report', [out, '--out', join(dir, 'again.html'), '--production', join(dir, 'logs.txt')]);
     expect(again.stderr).toBe('');
