@@ -62,6 +62,11 @@ describe('REPORT lines', () => {
     expect(parseReportLine(tail)).toEqual({ requestId: 'b1', durationMs: 395.99, billedDurationMs: 662, memorySizeMb: 512, maxMemoryUsedMb: 301, initDurationMs: 265.72 });
   });
 
+  it('reads the columns aws logs filter-log-events --output text prints around the message', () => {
+    const text = `EVENTS\t37946211453893453\t1764489601123\t2026/11/30/[$LATEST]4b0c\t${WARM}\t1764489601000`;
+    expect(parseReportLine(text)).toEqual({ requestId: '3f6a1c2e-0001', durationMs: 7712.34, billedDurationMs: 7713, memorySizeMb: 1024, maxMemoryUsedMb: 121 });
+  });
+
   it('ignores START, END, INIT_REPORT, the function\'s own lines and a REPORT without its durations', () => {
     expect(parseReportLine('START RequestId: x Version: $LATEST')).toBeUndefined();
     expect(parseReportLine('END RequestId: x')).toBeUndefined();
