@@ -54,8 +54,9 @@ export function todaySetting(logsFile: string, logsMemoryMb: number | undefined,
   const concurrency = today.setting?.concurrency;
   if (concurrency === undefined) {
     throw new InputError({
+      file: logsFile,
       field: '--production',
-      problem: `${logsFile}: the logs do not say at what concurrency the function ran`,
+      problem: 'the logs do not say at what concurrency the function ran',
       fix: 'pass --current CONCURRENCYxMEMORY_MB, the setting deployed today (e.g. --current 60x1024)',
     });
   }
@@ -70,8 +71,9 @@ export function todaySetting(logsFile: string, logsMemoryMb: number | undefined,
   const memoryMb = logsMemoryMb ?? stated;
   if (memoryMb === undefined) {
     throw new InputError({
+      file: logsFile,
       field: '--production',
-      problem: `${logsFile}: no REPORT record states its memory size`,
+      problem: 'no REPORT record states its memory size',
       fix: `pass --current ${concurrency}xMEMORY_MB with the memory size deployed today`,
     });
   }
@@ -107,8 +109,9 @@ export interface ColdStarts {
   coldStartRate: number;
 }
 
+/** A restore counts with its Billed Restore Duration when the line has one: that is what it costs. */
 export function coldStarts(reports: readonly LambdaReport[]): ColdStarts {
-  const phases = reports.filter(isColdStart).map((r) => r.initDurationMs ?? r.restoreDurationMs!);
+  const phases = reports.filter(isColdStart).map((r) => r.initDurationMs ?? r.billedRestoreDurationMs ?? r.restoreDurationMs!);
   return {
     initDurationMs: phases.length ? summarize(sortSamples(phases)).mean : undefined,
     coldStartRate: reports.length ? phases.length / reports.length : 0,
@@ -155,8 +158,8 @@ export function summarizeProduction(
 
 /**
  * Every completed cell's cost with production's INIT billed at its cold-start rate: a cold start
- * costs the same INIT at any setting the sweep compares, and leaving it out flatters large sizes
- * least and small ones most. INIT measured at today's size is applied to every size (it mostly
+ * costs the same INIT at any setting the sweep compares, and leaving it out flatters the large
+ * sizes most, whose GB-seconds of INIT cost the most. INIT measured at today's size is applied to every size (it mostly
  * loads code, which a larger size does a little faster: the model errs against large sizes).
  */
 export function priceColdStarts(cells: readonly Cell[], scenario: Scenario, starts: ColdStarts): Cell[] {

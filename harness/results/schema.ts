@@ -220,7 +220,7 @@ export const productionSchema = z.object({
   billedMs: ms,
   /** The largest Max Memory Used of any invocation. */
   maxMemoryUsedMb: z.number().nonnegative().optional(),
-  /** Mean INIT (or SnapStart restore) duration of the cold starts; absent when none started cold. */
+  /** Mean INIT duration of the cold starts (a SnapStart restore's Billed Restore Duration); absent when none started cold. */
   initDurationMs: ms.optional(),
   /** Share of invocations that started cold (an Init or Restore Duration in their REPORT). */
   coldStartRate: z.number().min(0).max(1),
