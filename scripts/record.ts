@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { newCommand, runCli } from '../harness/cli.ts';
 import { EXIT, InputError } from '../harness/errors.ts';
 import { parseRecording, RECORD_FILE_VARIABLE, recordingToHar, requestSpanMs } from '../harness/record/recording.ts';
 import { formatDuration } from '../harness/report/format.ts';
 import { writeJsonAtomic } from '../harness/results/io.ts';
+import { onExit } from '../harness/run/on-exit.ts';
+import { makeTempDir } from '../harness/run/temp-dirs.ts';
 import { importHar } from '../harness/scenario/har.ts';
 import { checkScenarioName, checkScenarioOut, importSummary, writeScenarioFile } from '../harness/scenario/import-output.ts';
 import { toolVersion } from '../harness/version.ts';
@@ -37,7 +38,12 @@ function runJob(command: string, args: string[], recordFile: string): Promise<{ 
           : error,
       ),
     );
-    child.on('exit', (code, signal) => resolve({ code, signal, wallMs: performance.now() - began }));
+    // Stopped with the recorder (SIGTERM from a CI runner, a Ctrl-C in another terminal).
+    const stopJob = onExit(() => child.kill('SIGTERM'));
+    child.on('exit', (code, signal) => {
+      stopJob();
+      resolve({ code, signal, wallMs: performance.now() - began });
+    });
   });
 }
 
@@ -57,7 +63,8 @@ await runCli(async () => {
   if (options.har !== undefined) checkScenarioOut(options.har, options.force, '--har');
   const [command, ...args] = commandLine;
 
-  const dir = mkdtempSync(join(tmpdir(), `fanout-record-${process.pid}-`));
+  const dir = makeTempDir('record');
+  const forgetDir = onExit(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const recordFile = join(dir, 'exchanges.jsonl');
     process.stderr.write(`record: running ${commandLine.join(' ')} for real: its requests go to the network\n`);
@@ -91,5 +98,6 @@ await runCli(async () => {
     return EXIT.ok;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    forgetDir();
   }
 });

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -144,6 +145,34 @@ await new Promise((resolve) => setTimeout(resolve, 500));
     // Failed at its 50 ms timeout, not at the process's exit half a second after the other request.
     expect(gaveUp.time).toBeGreaterThanOrEqual(45);
     expect(gaveUp.time).toBeLessThan(190);
+  }, 60_000);
+
+  it('stops the job and leaves no temporary directory when it is stopped itself', async () => {
+    const pidFile = join(dir, 'job.pid');
+    const lingering = join(dir, 'lingering.mjs');
+    writeFileSync(lingering, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`);
+    const before = new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('fanout-tuner-record-')));
+    const recorder = spawn(process.execPath, ['--import', 'tsx', 'scripts/record.ts', join(dir, 'lingering.json'), '--', process.execPath, lingering], { stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const jobPid = Number(readFileSync(pidFile, 'utf8'));
+    const ended = new Promise<NodeJS.Signals | null>((resolve) => recorder.on('exit', (_code, signal) => resolve(signal)));
+    recorder.kill('SIGTERM');
+    expect(await ended).toBe('SIGTERM');
+    const jobGone = async () => {
+      for (let i = 0; i < 50; i++) {
+        try {
+          process.kill(jobPid, 0);
+        } catch {
+          return true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return false;
+    };
+    expect(await jobGone()).toBe(true);
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('fanout-tuner-record-') && !before.has(name))).toEqual([]);
+    expect(existsSync(join(dir, 'lingering.json'))).toBe(false);
   }, 60_000);
 
   it('writes nothing when the job fails, and gives exit 2 for a command not found or an OUT that exists', async () => {
