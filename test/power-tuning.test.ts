@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../harness/errors.ts';
 import { recommend, type Picked } from '../harness/analyze/recommend.ts';
 import {
   comparePowerTuning,
@@ -134,6 +136,34 @@ describe("Power Tuning's output", () => {
     expect(() => readPowerTuningOutput({ results: { stats: [{ value: 64, averageDuration: 1 }] } }, 'o.json')).toThrow(/o\.json: stats\[0\]: needs "value"/);
     expect(() => decodeVisualizationUrl('https://lambda-power-tuning.show/#gAA;!!;AA', 'o.json')).toThrow(/o\.json: stateMachine\.visualization: its durations are not base64 of 4-byte values/);
     expect(() => decodeVisualizationUrl('https://lambda-power-tuning.show/', 'o.json')).toThrow(/is not a Power Tuning visualization URL/);
+    // Well-formed base64 of a size Lambda does not have (64 MB) and of a NaN duration.
+    const bytes = (typed: Int16Array | Float32Array) => Buffer.from(new Uint8Array(typed.buffer)).toString('base64');
+    expect(() => decodeVisualizationUrl(`#${bytes(new Int16Array([64]))};${bytes(new Float32Array([100]))};${bytes(new Float32Array([0]))}`, 'o.json')).toThrow(/decodes to 64 MB at 100 ms/);
+    expect(() => decodeVisualizationUrl(`#${bytes(new Int16Array([128]))};${bytes(new Float32Array([Number.NaN]))};${bytes(new Float32Array([0]))}`, 'o.json')).toThrow(/decodes to 128 MB at NaN ms/);
+  });
+
+  it('answers any JSON with measurements or one InputError, never another failure', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 4 }),
+          fc.string({ maxLength: 80 }).map((hash) => ({ results: { stateMachine: { visualization: `https://lambda-power-tuning.show/#${hash}` } } })),
+          // Well-formed base64 of random bytes: sizes and durations of any value, NaN included.
+          fc.tuple(fc.uint8Array({ minLength: 2, maxLength: 2 }), fc.uint8Array({ minLength: 4, maxLength: 4 })).map(([powers, durations]) => ({
+            results: { stateMachine: { visualization: `#${Buffer.from(powers).toString('base64')};${Buffer.from(durations).toString('base64')};AAAAAA==` } },
+          })),
+          fc.array(fc.record({ value: fc.oneof(fc.integer(), fc.string()), averageDuration: fc.oneof(fc.double(), fc.string()) }), { maxLength: 4 }).map((stats) => ({ results: { stats } })),
+        ),
+        (raw) => {
+          try {
+            for (const m of readPowerTuningOutput(raw, 'o.json')) expect(m.memoryMb >= 128 && m.memoryMb <= 10_240 && Number.isFinite(m.measuredMs)).toBe(true);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InputError);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('prints a table with the worst error against ±10%', () => {

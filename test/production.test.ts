@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCharts } from '../harness/report/charts/index.ts';
 import { productionBucketRows, productionChart, productionMarkRows } from '../harness/report/charts/production.ts';
@@ -123,6 +124,24 @@ describe('a log export', () => {
       ['3f6a1c2e-0001', 7712.34],
       ['json-3', 5],
     ]);
+  });
+
+  it('never throws on arbitrary text or JSON, and every record it returns has its two durations', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)),
+          fc.array(fc.constantFrom(WARM, COLD, SNAPSTART, 'REPORT RequestId:', '{"type":"platform.report"', 'Duration: ms'), { maxLength: 6 }).map((lines) => lines.join('\n')),
+        ),
+        (text) => {
+          for (const report of parseLambdaReports(text)) {
+            expect(Number.isFinite(report.durationMs) && Number.isFinite(report.billedDurationMs)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('finds nothing in a file without a REPORT record', () => {

@@ -173,7 +173,17 @@ export function decodeVisualizationUrl(url: string, file = 'Power Tuning output'
       fix: "pass Power Tuning's output unchanged",
     });
   }
-  return Array.from({ length: count }, (_, i) => ({ memoryMb: powers.getInt16(i * 2, true), measuredMs: durations.getFloat32(i * 4, true) }));
+  const measurements = Array.from({ length: count }, (_, i) => ({ memoryMb: powers.getInt16(i * 2, true), measuredMs: durations.getFloat32(i * 4, true) }));
+  const bad = measurements.find((m) => m.memoryMb < 128 || m.memoryMb > 10_240 || !Number.isFinite(m.measuredMs) || m.measuredMs < 0);
+  if (bad) {
+    throw new InputError({
+      file,
+      field: 'stateMachine.visualization',
+      problem: `decodes to ${bad.memoryMb} MB at ${bad.measuredMs} ms, not a memory size of 128 to 10240 MB with a duration`,
+      fix: "pass Power Tuning's output unchanged, or run it with includeOutputResults: true so that it carries stats",
+    });
+  }
+  return measurements;
 }
 
 /**
