@@ -118,12 +118,13 @@ await runCli(async () => {
   const current = typeof options.current === 'string' ? parseSetting(options.current) : undefined;
   // The function's own files first: a wrong handler or template names its field on any machine,
   // before whether this one can fence and limit a function at all.
-  if (isFunctionWorkload(scenario.workload)) resolveFunction(scenario, file);
+  const resolved = isFunctionWorkload(scenario.workload) ? resolveFunction(scenario, file) : undefined;
+  // The logs too: a file without a REPORT record, or today's setting outside the grid, on any machine.
+  const production = typeof options.production === 'string' ? readProduction(options.production, shard, { current, functionSpec: resolved }) : undefined;
+  if (production) requireInGrid(production.setting, { concurrency, memoryMb });
   const placement = simulated ? undefined : choosePlacement({ scenario, ...(backend ? { backend } : {}), isolation: options.isolation as IsolationMode });
   if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
   const functionSpec = await preflight(scenario, file, { fenced: placement?.fenced === true });
-  const production = typeof options.production === 'string' ? readProduction(options.production, shard, { current, functionSpec }) : undefined;
-  if (production) requireInGrid(production.setting, { concurrency, memoryMb });
   if (functionSpec && timeScale !== 1) {
     throw new InputError({ file, field: typeof options.timeScale === 'string' ? '--time-scale' : 'sweep.timeScale', problem: 'a deployed function runs in real time: its own timeouts, waits and retries do not shrink with the scenario\'s latencies', fix: 'set sweep.timeScale to 1, or pass --time-scale 1' });
   }

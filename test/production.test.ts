@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { invocationCost } from '../harness/model/pricing.ts';
@@ -38,6 +38,52 @@ describe('--production on the command line', () => {
     const sweep = runScript('sweep', ['scenarios/small-fast.json', '--simulate', '--no-report', '--out', join(dir, 'never.json'), '--production', join(dir, 'logs.txt'), '--current', '3x1024']);
     expect(sweep.code).toBe(2);
     expect(sweep.stderr).toMatch(/today's setting, 3 workers at 1024 MB, is not in the sweep's grid.*Fix: add 3 to --concurrency and 1024 to --memory/);
+  });
+
+  it("takes today's setting of a deployed function from its template, and refuses logs of another memory size, naming the template", () => {
+    const project = join(dir, 'deployed');
+    mkdirSync(join(project, 'src'), { recursive: true });
+    writeFileSync(join(project, 'src', 'app.mjs'), 'export const handler = async () => ({ ok: true });\n');
+    writeFileSync(
+      join(project, 'template.yaml'),
+      `Resources:
+  Job:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: app.handler
+      CodeUri: src/
+      MemorySize: 512
+      Environment:
+        Variables:
+          MAX_WORKERS: "8"
+`,
+    );
+    const scenario = join(project, 'scenario.json');
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: 'deployed',
+        seed: 1,
+        requests: [{ host: 'a.example', count: 2 }],
+        hosts: { 'a.example': { latencyMs: { dist: 'fixed', value: 10 } } },
+        workload: { template: 'template.yaml', function: 'Job' },
+        sweep: { concurrency: [1, 2], memoryMb: [512, 1024], reps: 1, timeScale: 1 },
+      }),
+    );
+    // The logs ran at 1024 MB, the template says 512: the template is named, before any cell runs.
+    const mismatch = runScript('sweep', [scenario, '--no-report', '--out', join(dir, 'never.json'), '--production', join(dir, 'logs.txt')]);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toBe(
+      `error: ${join(project, 'template.yaml')}: says 512 MB, but the REPORT records of ${join(dir, 'logs.txt')} ran at 1024 MB. Fix: pass --current 8x1024 to compare at the size the logs were measured at\n`,
+    );
+    // At 512 MB, as the template says: today's 8 workers are not in the grid.
+    const at512 = join(dir, 'logs-512.txt');
+    writeFileSync(at512, WARM.replace('Memory Size: 1024 MB', 'Memory Size: 512 MB'));
+    const outside = runScript('sweep', [scenario, '--no-report', '--out', join(dir, 'never.json'), '--production', at512]);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/today's setting, 8 workers at 512 MB, is not in the sweep's grid.*Fix: add 8 to --concurrency\n$/);
+    expect(existsSync(join(dir, 'never.json'))).toBe(false);
   });
 
   it('reads the logs from stdin into the report, and the sweep writes the block into its results', () => {
