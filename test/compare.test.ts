@@ -4,10 +4,9 @@ import {
   errorRateRises,
   parseThresholdPct,
   scenarioFieldChanges,
-  repetitionsFromInterval,
-  repetitionsNeeded,
   type MeasuredCellComparison,
 } from '../harness/analyze/compare.ts';
+import { repetitionsFromInterval, repetitionsNeeded } from '../harness/analyze/repetitions.ts';
 import { InputError } from '../harness/errors.ts';
 import type { Recommendation } from '../harness/results/schema.ts';
 import { completedCell, failedCell, results, tinyScenario } from './fixtures/results.ts';

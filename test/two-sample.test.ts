@@ -5,7 +5,7 @@ import {
   mannWhitneyU,
   standardNormalCdf,
 } from '../harness/analyze/two-sample.ts';
-import { REPS_RULE_FACTOR, repetitionsFromInterval, repetitionsNeeded, smallestPossiblePValue } from '../harness/analyze/compare.ts';
+import { REPS_RULE_FACTOR, repetitionsFromInterval, repetitionsNeeded, smallestPossiblePValue } from '../harness/analyze/repetitions.ts';
 import { seededSequence } from '../harness/scenario/random.ts';
 
 /** Naive reference: enumerate every way to label m of the pooled values as head. */

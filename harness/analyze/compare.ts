@@ -3,6 +3,7 @@ import { DEFAULT_MAX_ERROR_RATE } from './recommend.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import type { Cell, CellState, Recommendation, Results } from '../results/schema.ts';
 import { STREAM, uniformAt } from '../scenario/random.ts';
+import { repetitionsFromInterval, repetitionsNeeded, smallestPossiblePValue } from './repetitions.ts';
 import { bootstrapRatioOfMedians, coefficientOfVariation, mannWhitneyU } from './two-sample.ts';
 import { median } from './statistics.ts';
 
@@ -49,14 +50,6 @@ export const DEFAULT_COMPARE_SEED = 1;
 export const DEFAULT_RESAMPLES = 4000;
 export const DEFAULT_COMPARE_MAX_ERROR_RATE = DEFAULT_MAX_ERROR_RATE;
 
-/**
- * Repetitions per side so that the interval of the ratio is no wider than the threshold:
- * n = ceil((REPS_RULE_FACTOR * CV / threshold)^2). The width of the ratio of two medians is about
- * 2 * 1.96 * sqrt(2) * 1.2533 * CV / sqrt(n) (two sides, the median's asymptotic efficiency);
- * a bootstrap simulation (normal noise, CV 2-10%, n 3-30) gave 1.07-1.36 in place of 1.2533, so
- * the factor is rounded up from 6.95 to 7.5 (= 1.35 in place of 1.2533).
- */
-export const REPS_RULE_FACTOR = 7.5;
 
 /** What the durations say, before the error rates are looked at. */
 export type DurationVerdict = 'regression' | 'improvement' | 'within-threshold' | 'no-significant-change' | 'too-few-reps';
@@ -447,35 +440,6 @@ function cellSequence(seed: number, key: CellKey): () => number {
   let draw = 0;
   const architectureBit = key.architecture === 'arm64' ? 1 : 0;
   return () => uniformAt(seed, key.concurrency, key.memoryMb * 2 + architectureBit, STREAM.jitter, draw++);
-}
-
-/** The smallest two-sided Mann-Whitney p-value m and n repetitions can give: 2 / C(m+n, m). */
-export function smallestPossiblePValue(m: number, n: number): number {
-  let orderings = 1;
-  for (let i = 1; i <= m; i++) orderings = (orderings * (n + i)) / i;
-  return Math.min(1, 2 / orderings);
-}
-
-/**
- * Repetitions per side for an interval no wider than the threshold (see REPS_RULE_FACTOR), and
- * never fewer than the Mann-Whitney test needs to reach significance at all (4 at alpha 0.05).
- */
-export function repetitionsNeeded(pooledCv: number, thresholdPct: number, alpha = 0.05): number {
-  let minimum = 2;
-  while (smallestPossiblePValue(minimum, minimum) >= alpha) minimum++;
-  // The epsilon keeps an exact square such as 9 from becoming 10 through rounding error.
-  const fromNoise = Math.ceil(((REPS_RULE_FACTOR * pooledCv) / (thresholdPct / 100)) ** 2 - 1e-9);
-  return Math.max(minimum, fromNoise);
-}
-
-/**
- * The same estimate from the interval actually observed: its width shrinks as 1 / sqrt(n), so
- * n * (width / threshold)^2 repetitions would bring it down to the threshold. Taken together with
- * the coefficient-of-variation rule so that the advice never asks for fewer repetitions than
- * the ones that just proved too few.
- */
-export function repetitionsFromInterval(width: number, reps: number, threshold: number): number {
-  return Math.ceil(reps * (width / threshold) ** 2 - 1e-9);
 }
 
 function underpoweredWarning(cells: MeasuredCellComparison[], total: number, thresholdPct: number, confidence: number): string {
