@@ -10,7 +10,6 @@ import { simulateSweep } from '../harness/sweep/simulated.ts';
 import { measureParseCost } from '../harness/run/parse-cost.ts';
 import { DEFAULT_OVERHEAD_MS, overheadFromCells } from '../harness/model/calibrate.ts';
 import { loadResults } from '../harness/results/io.ts';
-import { classifyJob } from '../harness/analyze/classify.ts';
 import type { Scenario } from '../harness/scenario/schema.ts';
 import type { Grid, Results } from '../harness/results/schema.ts';
 import type { CellKey } from '../harness/results/cell-key.ts';
@@ -24,7 +23,8 @@ import { writeReport } from '../harness/report/write.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import type { Setting } from '../harness/report/cells.ts';
 import { toolVersion } from '../harness/version.ts';
-import { decide, DEFAULT_BUDGET_S, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
+import { concludeSweep } from '../harness/sweep/conclude.ts';
+import { DEFAULT_BUDGET_S, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
 import { preflight, scenarioDirOf } from '../harness/workload/preflight.ts';
 import { isFunctionWorkload, resolveFunction, type FunctionSpec } from '../harness/workload/function-spec.ts';
 import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/create.ts';
@@ -164,24 +164,16 @@ await runCli(async () => {
     const note = coldStartNote(starts, production.file);
     if (note) results.method.notes.push(note);
   }
-  // The simulator's cells have no repetitions to judge: there is nothing to race.
-  const outcome = simulated ? recommend(results.cells, recommendOptions) : decide(results.cells, recommendOptions, { equivalence, ...(racing ? { budgetS } : {}) });
-  results.recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
-  if (outcome.kind === 'none') results.warnings.push(`No recommendation: ${outcome.message}`);
-  const classification = classifyJob(results.cells, scenario.work.threads, results.recommendation ?? undefined, {
-    maxErrorRate: recommendOptions.maxErrorRate,
-    deployedFunction: isFunctionWorkload(scenario.workload),
-  });
-  if (classification) results.classification = withoutUndefined(classification);
+  const concluded = concludeSweep(results, { recommend: recommendOptions, equivalence, simulated, ...(racing ? { budgetS } : {}) });
   const finished = production
-    ? withProduction(results, summarizeProduction(production.reports, { source: production.file, setting: production.setting, cells: results.cells, scenario }))
-    : results;
+    ? withProduction(concluded, summarizeProduction(production.reports, { source: production.file, setting: production.setting, cells: concluded.cells, scenario }))
+    : concluded;
   finishSweep(outFile, finished);
 
   console.log(formatSummaryTable(finished));
   for (const warning of finished.warnings) console.log(`warning: ${warning}`);
-  if (outcome.kind === 'picked') {
-    const { concurrency, memoryMb, architecture, why } = outcome.recommendation;
+  if (finished.recommendation) {
+    const { concurrency, memoryMb, architecture, why } = finished.recommendation;
     console.log(`\nrecommended: MAX_WORKERS=${concurrency}, ${memoryMb} MB ${architecture}\n${why}`);
   }
   if (finished.classification) console.log(`\njob: ${finished.classification.advice}`);
@@ -274,7 +266,3 @@ function parseShare(flag: string, raw: string): number {
   return percent ? value / 100 : value;
 }
 
-/** JSON has no undefined: leave such fields out, as the results schema's optional fields expect. */
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
