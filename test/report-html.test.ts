@@ -185,6 +185,14 @@ describe('the HTML report', () => {
     expect(without).not.toContain('How sure');
   });
 
+  it('says how many repetitions the cells got: a fixed count, or a race\'s screening', () => {
+    const meta = (r: ReturnType<typeof smallSweep>) => DomUtils.textContent(DomUtils.findOne((el) => el.attribs.class === 'meta', parseDocument(buildHtml(r, { libraries })).children)!);
+    const fixed = smallSweep();
+    expect(meta(fixed)).toContain(`· ${fixed.method.reps} repetitions each ·`);
+    const raced = smallSweep({ method: { ...fixed.method, reps: 1, race: { budgetS: 60, equivalence: 0.02 } } });
+    expect(meta(raced)).toContain('· 1 repetition per cell to screen, more for the contenders ·');
+  });
+
   it('says when there is no recommendation and draws no latency chart', () => {
     const none = parseDocument(buildHtml(smallSweep({ recommendation: null }), { libraries }));
     expect(DomUtils.textContent(DomUtils.getElementById('summary', none)!)).toContain('No recommendation');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isCompleted, type Decision, type Production, type Results } from '../results/schema.ts';
 import { PRODUCTION_TOLERANCE } from '../production/compare.ts';
 import { worstPowerTuningRow, type PowerTuningView } from '../production/power-tuning.ts';
@@ -90,7 +91,7 @@ export function buildHtml(results: Results, options: HtmlOptions): string {
   <p class="eyebrow">fanout-tuner report</p>
   <h1>${scenario.name}</h1>
   ${scenario.description ? html`<p class="lead">${scenario.description}</p>` : ''}
-  <p class="meta">${formatCount(results.cells.length)} cells · ${results.method.reps} repetitions each · ${formatCount(totalRequests(scenario))} requests per invocation · ${formatCount(scenario.lambda.invocationsPerMonth)} invocations a month · ${scenario.lambda.architecture}, ${scenario.lambda.region}</p>
+  <p class="meta">${formatCount(results.cells.length)} cells · ${repetitionWords(results.method)} · ${formatCount(totalRequests(scenario))} requests per invocation · ${formatCount(scenario.lambda.invocationsPerMonth)} invocations a month · ${scenario.lambda.architecture}, ${scenario.lambda.region}</p>
 </header>
 <main>
 ${summaryCard(summary, scenario.lambda.invocationsPerMonth)}
@@ -388,104 +389,17 @@ function methodSection(results: Results): SafeHtml {
  * compiling them with `new Function`, which the page's policy forbids. A chart that fails keeps
  * its static picture and says why in the console (the browser test fails on console errors).
  */
-const BOOT_SCRIPT = `
-(function () {
-  var charts = JSON.parse(document.getElementById('fanout-chart-specs').textContent);
-  var done = charts.map(function (chart) {
-    var container = document.getElementById('chart-' + chart.id);
-    var figure = document.getElementById('figure-' + chart.id);
-    return vegaEmbed(container, chart.spec, { renderer: 'svg', actions: false, ast: true, tooltip: { theme: 'light' } })
-      .then(function () {
-        var fallback = figure.querySelector('.chart-fallback');
-        if (fallback) fallback.remove();
-        figure.classList.add('rendered');
-      })
-      .catch(function (error) {
-        figure.classList.add('failed');
-        console.error('Chart "' + chart.id + '" could not be drawn: ' + (error && error.message ? error.message : error));
-      });
-  });
-  Promise.all(done).then(function () { document.body.setAttribute('data-charts-done', String(charts.length)); });
-})();
-`;
+const BOOT_SCRIPT = pageFile('boot.js');
 
-const STYLE = `
-:root { --ink: #1f2933; --muted: #52606d; --line: #e4e7eb; --bg: #f5f7fa; --card: #fff; --pick: #d62728; --good: #1f7a4d; --bad: #b42318; --warn: #b44d12; --accent: #3e7cb1; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--ink); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
-.page-header, main, footer { max-width: 1440px; margin: 0 auto; padding: 0 28px; }
-.page-header { padding-top: 28px; padding-bottom: 8px; }
-h1 { font-size: 30px; margin: 2px 0 6px; letter-spacing: -0.01em; }
-h2 { font-size: 19px; margin: 0 0 12px; }
-h3 { font-size: 15px; margin: 18px 0 8px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
-.eyebrow { margin: 0; font-size: 12px; font-weight: 600; letter-spacing: 0.08em; text-transform: uppercase; color: var(--muted); }
-.lead { margin: 0 0 6px; font-size: 17px; color: var(--ink); max-width: 70ch; }
-.meta, .note { color: var(--muted); font-size: 13px; margin: 0; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 20px 22px; margin: 18px 0; box-shadow: 0 1px 2px rgba(31,41,51,0.04); }
-.section-title { margin: 28px 0 0; }
-.summary { display: grid; grid-template-columns: minmax(260px, 1fr) 2.4fr; gap: 24px; align-items: start; border-left: 5px solid var(--pick); }
-.summary h2 { font-size: 28px; margin: 4px 0 8px; }
-.summary .arch { font-size: 14px; font-weight: 500; color: var(--muted); border: 1px solid var(--line); border-radius: 4px; padding: 1px 6px; vertical-align: middle; }
-.summary .why { margin: 0; color: var(--ink); }
-.summary.none { display: block; border-left-color: var(--warn); }
-.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 12px; margin: 0; }
-.tile { background: var(--bg); border-radius: 8px; padding: 12px 14px; margin: 0; }
-.tile dt { font-size: 12px; color: var(--muted); font-weight: 600; }
-.tile dd { margin: 0; }
-.tile .value { font-size: 24px; font-weight: 650; font-variant-numeric: tabular-nums; }
-.tile.good .value { color: var(--good); }
-.tile.bad .value { color: var(--bad); }
-.tile .note { font-size: 13px; }
-.job { border-left: 5px solid var(--accent); }
-.job h2 { margin-top: 4px; }
-.job .advice { margin: 14px 0 0; max-width: 90ch; }
-.simulator, .production.within { border-left: 5px solid var(--good); }
-.production.outside { border-left: 5px solid var(--warn); }
-.simulator.outside, .simulator.unchecked { border-left-color: var(--warn); }
-.simulator p { margin: 12px 0 0; max-width: 90ch; }
-.warnings { border-left: 5px solid var(--warn); }
-.warnings.clear { border-left-color: var(--good); }
-.warnings .count { font-size: 13px; background: var(--warn); color: #fff; border-radius: 10px; padding: 1px 8px; vertical-align: middle; }
-.warnings ul { margin: 0; padding: 0; list-style: none; }
-.warning { padding: 6px 0; border-top: 1px solid var(--line); font-size: 14px; overflow-wrap: anywhere; }
-.warning:first-child { border-top: 0; }
-.badge { display: inline-block; min-width: 118px; font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: 0.04em; color: var(--warn); }
-.kind-oom .badge, .kind-errored .badge, .kind-timeout .badge { color: var(--bad); }
-.chart-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(680px, 1fr)); gap: 0 18px; }
-.chart-card { margin: 18px 0 0; padding: 14px 16px 12px; overflow-x: auto; }
-.chart-card figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
-.chart-fallback { max-width: 100%; height: auto; display: block; }
-.js .chart-fallback { display: none; }
-.js .failed .chart-fallback { display: block; }
-.vega-embed { display: block !important; }
-table { border-collapse: collapse; width: 100%; font-size: 13.5px; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-size: 12px; color: var(--muted); font-weight: 600; position: sticky; top: 0; background: var(--card); }
-td.num, th.num { text-align: right; }
-/* Numbers stay on one line; headers wrap, so the simulator's columns fit beside the others. */
-td.num, #results td:first-child { white-space: nowrap; }
-td.flag { color: var(--warn); font-weight: 650; }
-tr.pick td { background: #fff1f0; font-weight: 600; }
-tr.current td:first-child { box-shadow: inset 4px 0 0 var(--accent); }
-tr.group-start td { border-top: 2px solid #cbd2d9; }
-tr.failed td { color: var(--muted); }
-.error-text { overflow-wrap: anywhere; }
-.state { font-weight: 650; }
-.state-oom, .state-errored, .state-timeout { color: var(--bad); }
-.tag { display: inline-block; font-size: 11px; font-weight: 700; border-radius: 4px; padding: 0 5px; margin-left: 4px; }
-.tag.pick { background: var(--pick); color: #fff; }
-.tag.current { background: var(--accent); color: #fff; }
-.table-scroll { overflow-x: auto; }
-.columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 0 32px; }
-.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; font-size: 14px; }
-.facts dt { color: var(--muted); }
-.facts dd { margin: 0; overflow-wrap: anywhere; }
-.plain { margin: 0; padding: 0; list-style: none; }
-.notes { color: var(--muted); font-size: 13px; padding-left: 18px; }
-.hash { font-size: 12px; }
-.hosts { margin-top: 12px; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }
-footer { color: var(--muted); font-size: 12px; padding-top: 8px; padding-bottom: 32px; overflow-wrap: anywhere; }
-#vg-tooltip-element { font-family: inherit; font-size: 13px; max-width: 420px; }
-@media (max-width: 900px) { .summary { grid-template-columns: 1fr; } .chart-grid { grid-template-columns: 1fr; } }
-`;
+const STYLE = pageFile('style.css');
+
+/** How many repetitions the cells got: a fixed count, or a race's screening and the contenders' more. */
+function repetitionWords(method: Results['method']): string {
+  const each = `${method.reps} repetition${method.reps === 1 ? '' : 's'}`;
+  return method.race ? `${each} per cell to screen, more for the contenders` : `${each} each`;
+}
+
+/** The page's fixed style and boot script, kept as files of their own so editors and linters read them as CSS and JavaScript. */
+function pageFile(name: string): string {
+  return readFileSync(new URL(`./page/${name}`, import.meta.url), 'utf8');
+}
