@@ -91,3 +91,19 @@ describe('advice for a deployed function', () => {
     expect(classifyJob(cells, 0, { concurrency: 8, memoryMb: 256 }, { deployedFunction: true })?.advice).not.toContain('work.threads');
   });
 });
+
+describe('advice on hosts that push back', () => {
+  it('names the failed attempts at higher concurrency even when the retries succeeded', () => {
+    const retried = (concurrency: number, durationMs: number, http429: number) =>
+      completedCell(concurrency, 1769, durationMs, {
+        errorsByKind: { http5xx: 0, http429, timeout: 0, reset: 0, other: 0 },
+        cpuMs: { median: 50, mean: 50, p95: 50, ci95: [50, 50] },
+      });
+    // The fixture's cells have 3 repetitions of 10 requests: 30 requests each.
+    const cells = [retried(1, 3200, 0), retried(4, 2400, 2), retried(8, 3300, 7), retried(32, 7100, 35)];
+    expect(classifyJob(cells, 0, { concurrency: 4, memoryMb: 1769 })?.advice).toBe(
+      'I/O-bound: at 4 workers, 1769 MB the CPU is busy 2% of the time it could use; the job waits on the network. More memory (more CPU) would buy little; only one memory size was measured. ' +
+        'More concurrency does not help beyond 4 workers. Above 4 workers the hosts push back: 32 workers met 117 failed attempts per 100 requests, mostly 429s (rate limited), and waited to retry them (0% of requests failed for good).',
+    );
+  });
+});

@@ -60,6 +60,16 @@ const FAILURE_WORDS: Record<keyof CompletedCell['errorsByKind'], string> = {
   other: 'other errors',
 };
 
+/** Failed attempts (retried or not) per request: how hard the hosts pushed back. */
+function failedAttemptsPerRequest(cell: CompletedCell): number {
+  const failed = Object.values(cell.errorsByKind).reduce((sum, n) => sum + n, 0);
+  const requests = cell.reps.reduce((sum, rep) => sum + rep.requests, 0);
+  return requests > 0 ? failed / requests : 0;
+}
+
+/** From this many failed attempts per request the advice names the hosts' pushback. */
+const PUSHBACK_SHARE = 0.1;
+
 /** The kind of failure a cell saw most of, in words. */
 function mostlyFailing(cell: CompletedCell): string {
   const kinds = Object.entries(cell.errorsByKind) as Array<[keyof CompletedCell['errorsByKind'], number]>;
@@ -128,12 +138,19 @@ export function classifyJob(
   const failing = all
     .filter((c) => c.memoryMb === reference.memoryMb && c.errorRate > limit && c.concurrency > best.concurrency)
     .sort((a, b) => a.concurrency - b.concurrency);
+  // Or higher concurrencies that still succeeded, but only after the hosts turned attempts away.
+  const pushedBack = all
+    .filter((c) => c.memoryMb === reference.memoryMb && c.concurrency > best.concurrency && failedAttemptsPerRequest(c) >= PUSHBACK_SHARE)
+    .sort((a, b) => a.concurrency - b.concurrency)
+    .at(-1);
   const failures =
-    failing.length === 0
-      ? ''
-      : ` Above ${best.concurrency} workers the job fails: ${failing
+    failing.length > 0
+      ? ` Above ${best.concurrency} workers the job fails: ${failing
           .map((c) => `${c.concurrency} workers lose ${percent(c.errorRate)} of requests, mostly to ${mostlyFailing(c)}`)
-          .join('; ')}, over the ${percent(limit)} error-rate limit, so their speed is work not done.`;
+          .join('; ')}, over the ${percent(limit)} error-rate limit, so their speed is work not done.`
+      : pushedBack
+        ? ` Above ${best.concurrency} workers the hosts push back: ${pushedBack.concurrency} workers met ${Math.round(failedAttemptsPerRequest(pushedBack) * 100)} failed attempts per 100 requests, mostly ${mostlyFailing(pushedBack)}, and waited to retry them (${percent(pushedBack.errorRate)} of requests failed for good).`
+        : '';
   const threadsHint =
     kind !== 'io-bound' && threads === 0 && !options.deployedFunction ? ' Parsing on a worker pool (work.threads) with more than 1769 MB (more than one vCPU) takes the parse off the event loop.' : '';
   return {
