@@ -2,14 +2,16 @@ import http from 'node:http';
 import https from 'node:https';
 import axios from 'axios';
 import got from 'got';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MswBackend } from '../harness/mock/msw-backend.ts';
+import type { OkAnswer } from '../harness/mock/replay-server.ts';
 import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
 import { parseHtml, parseJson } from '../harness/workload/parse.ts';
 import { BodyFactory } from '../harness/mock/bodies.ts';
 
 let backend: MswBackend | undefined;
 afterEach(() => {
+  vi.restoreAllMocks();
   backend?.stop();
   backend = undefined;
 });
@@ -165,6 +167,26 @@ describe('the msw backend', () => {
     backend!.stop();
     backend = undefined;
     expect([globalThis.fetch, https.get]).toEqual([before.fetch, before.get]);
+  });
+
+  it("reports a fault of its own in building an answer as the mock's, never as a 5xx of the scenario's server", async () => {
+    serve(oneHost({}, 2));
+    // An answer the backend cannot turn into a response: a header name Headers refuses.
+    const unbuildable: OkAnswer = { kind: 'ok', body: Buffer.from('{}'), contentType: 'application/json', headers: { 'bad name': 'x' } };
+    vi.spyOn(backend!.server, 'serve').mockResolvedValue(unbuildable);
+    const viaFetch = await fetch('https://a.example/page/0').then(
+      (response) => `answered ${response.status}`,
+      (error: Error) => error.name,
+    );
+    const viaGot = await got('https://a.example/page/1', { retry: { limit: 0 } }).then(
+      (response) => `answered ${response.statusCode}`,
+      (error: Error & { response?: { statusCode: number } }) => (error.response ? `answered ${error.response.statusCode}` : 'failed'),
+    );
+    expect([viaFetch, viaGot]).toEqual(['TypeError', 'failed']);
+    expect(backend!.server.mockFailures()).toEqual([
+      expect.stringMatching(/^https:\/\/a\.example\/page\/0: .*bad name/),
+      expect.stringMatching(/^https:\/\/a\.example\/page\/1: .*bad name/),
+    ]);
   });
 
   it("charges the mock's own work to its CPU time, and starts each invocation at zero", async () => {

@@ -96,10 +96,7 @@ export class MswBackend extends ReplayBackend {
     try {
       outcome = await this.server.serve(url, client);
     } catch (error) {
-      // Never let a fault of the mock pass for a 5xx of the scenario's server.
-      this.server.recordFailure(`${url}: ${error instanceof Error ? error.message : String(error)}`);
-      if (controller.readyState === RequestController.PENDING) controller.respondWith(Response.error());
-      return;
+      return this.fault(url, controller, error);
     }
     if (controller.readyState !== RequestController.PENDING) return;
     // A host that never answers sends nothing, and the client has given up: fetch's interceptor
@@ -112,10 +109,22 @@ export class MswBackend extends ReplayBackend {
     }
     // The error itself, not a network error: the client's error then names the URL, whatever the client.
     if (outcome.kind === 'unmocked') return controller.errorWith(new UnmockedRequestError(url));
-    const started = performance.now();
-    const response = fetchClient ? fetchResponse(outcome) : nodeHttpResponse(outcome);
-    this.server.chargeCpu(performance.now() - started);
-    controller.respondWith(response);
+    try {
+      const started = performance.now();
+      const response = fetchClient ? fetchResponse(outcome) : nodeHttpResponse(outcome);
+      this.server.chargeCpu(performance.now() - started);
+      controller.respondWith(response);
+    } catch (error) {
+      // Thrown out of this listener, it would reach the client as the interceptor's own answer to
+      // a listener that throws: a 500 "Unhandled Exception", counted as the scenario's server's.
+      this.fault(url, controller, error);
+    }
+  }
+
+  /** Never lets a fault of the mock pass for a 5xx of the scenario's server: the cell reports it as the mock's. */
+  private fault(url: string, controller: RequestController, error: unknown): void {
+    this.server.recordFailure(`${url}: ${error instanceof Error ? error.message : String(error)}`);
+    if (controller.readyState === RequestController.PENDING) controller.respondWith(Response.error());
   }
 }
 
