@@ -1,8 +1,9 @@
 import { fork } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectCpuController, LAMBDA_PERIOD_US, quotaFor, type CpuController } from '../harness/run/cgroup.ts';
-import { runCell } from '../harness/run/run-cell.ts';
+import { CellStderr, runCell } from '../harness/run/run-cell.ts';
 import { cpuShare, heapLimitMb } from '../harness/model/lambda.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
 
@@ -68,6 +69,47 @@ describe('memory sizes as real constraints', () => {
     const large = await runCell({ ...job, memoryMb: 2048 }, { heapMb: heapLimitMb(2048) });
     expect(large.state).toBe('completed');
     expect(large.reps[0]!.peakRssMb).toBeGreaterThan(200);
+  }, 60_000);
+});
+
+describe("a cell process's end, read from its stderr", () => {
+  // V8's report of a real out-of-memory cell (heap limit 150 MB, the lean msw path): the last
+  // allocation fell in an object literal's map transition, and the native stack trace after the
+  // "FATAL ERROR" line is 23 frames, longer than the 4 KB of stderr a cell keeps for its message.
+  const report = readFileSync(new URL('./fixtures/v8-heap-oom-deep-stack.txt', import.meta.url), 'utf8');
+
+  it('sees a heap out of memory whose native stack trace runs past the 4 KB kept, in chunks of any size', () => {
+    expect(report.length - report.indexOf('FATAL ERROR')).toBeGreaterThan(4096);
+    for (const size of [1, 7, 64, 100, 4096, report.length]) {
+      const stderr = new CellStderr();
+      for (let at = 0; at < report.length; at += size) stderr.write(report.slice(at, at + size));
+      expect([size, stderr.ranOutOfMemory]).toEqual([size, true]);
+      expect(stderr.cause()).toBe('FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory');
+    }
+  });
+
+  it("names a crash by its own line, not by a native stack frame or a JavaScript one", () => {
+    const fatal = new CellStderr();
+    fatal.write('\n#\n# Fatal JavaScript invalid size error 169220804\n#\n');
+    fatal.write('----- Native stack trace -----\n\n 1: 0xb78db3 node::DumpBacktrace(_IO_FILE*) [/usr/bin/node]\n 2: 0x195e476  [/usr/bin/node]\n');
+    expect([fatal.ranOutOfMemory, fatal.cause()]).toEqual([false, 'Fatal JavaScript invalid size error 169220804']);
+    const thrown = new CellStderr();
+    thrown.write('file:///job.mjs:3\n    throw new Error("the bucket is gone");\n\nError: the bucket is gone\n    at handler (file:///job.mjs:3:11)\n');
+    expect([thrown.ranOutOfMemory, thrown.cause()]).toEqual([false, 'Error: the bucket is gone']);
+    expect(new CellStderr().cause()).toBe('no error output');
+  });
+
+  it('ends as oom a cell whose process dies with that report, however long its stack trace', async () => {
+    const scenario = scenarioSchema.parse({
+      name: 'oom-deep-stack',
+      seed: 1,
+      requests: [{ host: 'a.example', count: 1 }],
+      hosts: { 'a.example': { latencyMs: { dist: 'fixed', value: 1 } } },
+      workload: { module: fileURLToPath(new URL('./fixtures/handlers/dies-of-heap-oom-with-deep-stack.ts', import.meta.url)), export: 'handler' },
+    });
+    const job = { scenario, concurrency: 1, memoryMb: 128, reps: 1, warmupInvocations: 0, warmupConcurrency: 1, timeScale: 1, invocationTimeoutMs: 60_000 };
+    const run = await runCell(job, { heapMb: heapLimitMb(128) });
+    expect([run.state, run.state !== 'completed' && run.error]).toEqual(['oom', 'the job ran out of memory (heap limit 88 MB)']);
   }, 60_000);
 });
 

@@ -1,11 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import https from 'node:https';
+import axios from 'axios';
+import got from 'got';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MswBackend } from '../harness/mock/msw-backend.ts';
+import type { OkAnswer } from '../harness/mock/replay-server.ts';
 import { scenarioSchema, type ScenarioInput } from '../harness/scenario/schema.ts';
 import { parseHtml, parseJson } from '../harness/workload/parse.ts';
 import { BodyFactory } from '../harness/mock/bodies.ts';
 
 let backend: MswBackend | undefined;
-afterEach(() => backend?.stop());
+afterEach(() => {
+  vi.restoreAllMocks();
+  backend?.stop();
+  backend = undefined;
+});
 
 function serve(input: Omit<ScenarioInput, 'name' | 'seed'>): void {
   const scenario = scenarioSchema.parse({ name: 'mock', seed: 5, ...input });
@@ -86,6 +95,106 @@ describe('mocked hosts', () => {
     serve({ requests: [{ host: 'a.example', count: 1 }], hosts: { 'a.example': { latencyMs: { dist: 'fixed', value: 1 } } } });
     await expect(fetch('https://elsewhere.example/secret')).rejects.toThrow();
     expect(backend!.unmockedRequests()).toEqual(['https://elsewhere.example/secret']);
+  });
+});
+
+describe('the msw backend', () => {
+  const oneHost = (spec: Record<string, unknown>, count = 1): Omit<ScenarioInput, 'name' | 'seed'> => ({
+    requests: [{ host: 'a.example', count }],
+    hosts: { 'a.example': { latencyMs: { dist: 'fixed', value: 1 }, ...spec } },
+    work: { parse: 'json' },
+  });
+
+  it('serves node:https, axios and got with the prebuilt body and its headers', async () => {
+    serve(oneHost({ bodyBytes: { dist: 'fixed', value: 3000 } }, 3));
+    const viaNode = await new Promise<{ status: number | undefined; type: string | undefined; body: string }>((resolve, reject) => {
+      https
+        .get('https://a.example/page/0', (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode, type: response.headers['content-type'], body }));
+        })
+        .on('error', reject);
+    });
+    const viaAxios = await axios.get<string>('https://a.example/page/1', { responseType: 'text' });
+    const viaGot = await got('https://a.example/page/2', { retry: { limit: 0 } });
+    expect([viaNode.status, viaAxios.status, viaGot.statusCode]).toEqual([200, 200, 200]);
+    expect([viaNode.type, viaAxios.headers['content-type'], viaGot.headers['content-type']]).toEqual(['application/json', 'application/json', 'application/json']);
+    expect([viaNode.body.length, viaAxios.data.length, viaGot.body.length]).toEqual([3000, 3000, 3000]);
+    expect(parseJson(viaGot.body).title).toBe('Page 2');
+    expect(backend!.server.servedCounts()).toMatchObject({ requests: 3, errors: 0 });
+  });
+
+  it('gives fetch a Response that names its URL and carries the 200 headers', async () => {
+    serve(oneHost({ bodyBytes: { dist: 'fixed', value: 700 } }));
+    const response = await fetch('https://a.example/page/0');
+    expect([response.status, response.url, response.headers.get('content-length'), (await response.text()).length]).toEqual([
+      200,
+      'https://a.example/page/0',
+      '700',
+      700,
+    ]);
+  });
+
+  it('counts a node:http client that gives up on a host that never answers as a timeout', async () => {
+    serve(oneHost({ timeoutRate: 1 }));
+    const failure = await got('https://a.example/page/0', { retry: { limit: 0 }, timeout: { request: 100 } }).then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+    expect(failure).toBe('TimeoutError');
+    // The tally is written once the mock sees the client give up, a moment after got does.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(backend!.server.servedCounts()).toMatchObject({ requests: 1, errors: 1, errorsByKind: { timeout: 1 } });
+  });
+
+  it('refuses an unlisted host through node:http with the error naming the URL', async () => {
+    serve(oneHost({}));
+    const failure = await new Promise<string>((resolve) => {
+      http.get('http://elsewhere.example/secret', () => resolve('answered')).on('error', (error) => resolve(error.message));
+    });
+    expect(failure).toContain('request to http://elsewhere.example/secret was blocked');
+    expect(backend!.unmockedRequests()).toEqual(['http://elsewhere.example/secret']);
+  });
+
+  it("leaves the process's Headers, Request and Response alone and restores fetch and node:http when stopped", async () => {
+    const before = { fetch: globalThis.fetch, Headers: globalThis.Headers, Request: globalThis.Request, Response: globalThis.Response, get: https.get };
+    serve(oneHost({}));
+    expect(globalThis.fetch).not.toBe(before.fetch);
+    expect(https.get).not.toBe(before.get);
+    expect([globalThis.Headers, globalThis.Request, globalThis.Response]).toEqual([before.Headers, before.Request, before.Response]);
+    expect(new Headers({ A: '1' }).get('a')).toBe('1');
+    backend!.stop();
+    backend = undefined;
+    expect([globalThis.fetch, https.get]).toEqual([before.fetch, before.get]);
+  });
+
+  it("reports a fault of its own in building an answer as the mock's, never as a 5xx of the scenario's server", async () => {
+    serve(oneHost({}, 2));
+    // An answer the backend cannot turn into a response: a header name Headers refuses.
+    const unbuildable: OkAnswer = { kind: 'ok', body: Buffer.from('{}'), contentType: 'application/json', headers: { 'bad name': 'x' } };
+    vi.spyOn(backend!.server, 'serve').mockResolvedValue(unbuildable);
+    const viaFetch = await fetch('https://a.example/page/0').then(
+      (response) => `answered ${response.status}`,
+      (error: Error) => error.name,
+    );
+    const viaGot = await got('https://a.example/page/1', { retry: { limit: 0 } }).then(
+      (response) => `answered ${response.statusCode}`,
+      (error: Error & { response?: { statusCode: number } }) => (error.response ? `answered ${error.response.statusCode}` : 'failed'),
+    );
+    expect([viaFetch, viaGot]).toEqual(['TypeError', 'failed']);
+    expect(backend!.server.mockFailures()).toEqual([
+      expect.stringMatching(/^https:\/\/a\.example\/page\/0: .*bad name/),
+      expect.stringMatching(/^https:\/\/a\.example\/page\/1: .*bad name/),
+    ]);
+  });
+
+  it("charges the mock's own work to its CPU time, and starts each invocation at zero", async () => {
+    serve(oneHost({}, 3));
+    for (const i of [0, 1, 2]) await (await fetch(`https://a.example/page/${i}`)).arrayBuffer();
+    expect(backend!.mockCpuMs()).toBeGreaterThan(0);
+    backend!.beginInvocation();
+    expect(backend!.mockCpuMs()).toBe(0);
   });
 });
 

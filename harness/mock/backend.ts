@@ -50,9 +50,9 @@ export function blockedLookupMessage(hosts: readonly string[]): string {
 }
 
 /**
- * The error a client gets for a request to a host the scenario does not define. It looks like a
- * Node network error (`code`, `errno`) because msw's interceptors hand such errors to the client
- * as they are, so axios, got and node:http report this message, not a generic "Network error".
+ * The error a client gets for a request to a host the scenario does not define. The msw backend
+ * fails the request with it as it is, and it looks like a Node network error (`code`, `errno`),
+ * so axios, got and node:http report this message, not a generic "Network error".
  */
 export class UnmockedRequestError extends Error {
   readonly code = 'ERR_FANOUT_UNMOCKED_HOST';
@@ -63,7 +63,7 @@ export class UnmockedRequestError extends Error {
     this.name = 'UnmockedRequestError';
   }
 
-  /** msw prints the error it passes on; one line naming the URL says all there is to say. */
+  /** Printed (by a job that logs its errors, say) as one line naming the URL: all there is to say. */
   [inspect.custom](): string {
     return `fanout-tuner: ${this.message}`;
   }

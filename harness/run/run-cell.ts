@@ -73,10 +73,9 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
   // the job started, which a cell killed alone would leave behind, orphaned.
   const kill = () => killProcessTree(child.pid);
   const forget = onExit(kill);
-  let stderrTail = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL_BYTES);
-  });
+  const stderr = new CellStderr();
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => stderr.write(chunk));
 
   const invocationBudgetMs = job.invocationTimeoutMs / job.timeScale;
   let open = true;
@@ -139,9 +138,9 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
     open = false;
     forget();
     clearTimeout(watchdog);
-    const death: Extract<CellRun, { error: string }> = isOutOfMemory(stderrTail)
+    const death: Extract<CellRun, { error: string }> = stderr.ranOutOfMemory
       ? { state: 'oom', reps: [], error: `the job ran out of memory (heap limit ${limits.heapMb ?? 'default'} MB)` }
-      : { state: 'errored', reps: [], error: `the cell process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}: ${lastLine(stderrTail)}` };
+      : { state: 'errored', reps: [], error: `the cell process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}: ${stderr.cause()}` };
     fail(death);
     resolvePrepared();
     if (current) {
@@ -194,11 +193,42 @@ export async function runCell(job: CellJob, limits: CellLimits = {}, onRep?: (re
   }
 }
 
-export function isOutOfMemory(stderr: string): boolean {
-  return /heap out of memory|Reached heap limit|Allocation failed/i.test(stderr);
-}
+const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed/i;
+/** Longer than a marker or a fatal error's line: one split between two chunks is still seen whole. */
+const CHUNK_OVERLAP = 512;
+/** V8's "FATAL ERROR: ..." and "# Fatal JavaScript ..." / "# Fatal process out of memory: ..." lines, once whole. */
+const FATAL_LINE = /^(?:# )?((?:FATAL ERROR: |Fatal ).*)(?=\n)/m;
+/** A frame of a JavaScript stack ("    at f (file:1:2)") or of the native one V8 prints after a fatal error (" 7: 0x10e91f1 v8::..."). */
+const STACK_FRAME = /^(?:\s+at |\s*\d+: 0x[0-9a-f]+)/;
 
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n').filter((line) => line.trim() && !line.startsWith('    at '));
-  return lines.at(-1) ?? 'no error output';
+/**
+ * What a cell process's stderr says about how it ended, read as it arrives. V8 reports a heap
+ * out of memory with a "FATAL ERROR: ... JavaScript heap out of memory" line followed by a native
+ * stack trace, whose length depends on where the allocation failed and on the path of the node
+ * binary: from a map transition of an object literal it is 23 frames and over 4 KB. Judged on the
+ * last 4 KB at exit, such a cell came out `errored` ("killed by SIGABRT: 23: 0x195e476 [node]").
+ * So the verdict is taken from every chunk, and only the text kept for the message is bounded.
+ */
+export class CellStderr {
+  private tail = '';
+  private outOfMemory = false;
+  private fatalLine: string | undefined;
+
+  write(chunk: string): void {
+    const window = this.tail.slice(-CHUNK_OVERLAP) + chunk;
+    if (OUT_OF_MEMORY.test(window)) this.outOfMemory = true;
+    this.fatalLine ??= FATAL_LINE.exec(window)?.[1]!.trim();
+    this.tail = (this.tail + chunk).slice(-STDERR_TAIL_BYTES);
+  }
+
+  get ranOutOfMemory(): boolean {
+    return this.outOfMemory;
+  }
+
+  /** The line that says why the process ended: a fatal error's own, else the last one that is not a stack frame. */
+  cause(): string {
+    if (this.fatalLine) return this.fatalLine;
+    const lines = this.tail.trim().split('\n').filter((line) => line.trim() && !STACK_FRAME.test(line) && !line.startsWith('----- Native stack trace'));
+    return lines.at(-1) ?? 'no error output';
+  }
 }
