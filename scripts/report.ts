@@ -4,7 +4,7 @@ import { logsMemorySize, recordsAt, summarizeProduction, todaySetting, withProdu
 import { readPowerTuningView, readProductionLogs } from '../harness/production/read.ts';
 import { loadResults } from '../harness/results/io.ts';
 import type { Results } from '../harness/results/schema.ts';
-import { findCell, type Setting } from '../harness/report/cells.ts';
+import { findCell, type Setting } from '../harness/report/cell-views.ts';
 import { parseSetting, settingLabel } from '../harness/report/summary.ts';
 
 await runCli(async () => {

@@ -21,13 +21,13 @@ import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyz
 import { regionPrices } from '../harness/model/pricing.ts';
 import { writeReport } from '../harness/report/write.ts';
 import { parseSetting } from '../harness/report/summary.ts';
-import type { Setting } from '../harness/report/cells.ts';
+import type { Setting } from '../harness/report/cell-views.ts';
 import { toolVersion } from '../harness/version.ts';
 import { concludeSweep } from '../harness/sweep/conclude.ts';
 import { DEFAULT_BUDGET_S, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
 import { preflight, scenarioDirOf } from '../harness/workload/preflight.ts';
 import { isFunctionWorkload, resolveFunction, type FunctionSpec } from '../harness/workload/function-spec.ts';
-import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/create.ts';
+import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/choose-backend.ts';
 import { readProductionLogs } from '../harness/production/read.ts';
 import { coldStartNote, coldStarts, logsMemorySize, priceColdStarts, productionSentence, recordsAt, requireInGrid, summarizeProduction, todaySetting, withProduction } from '../harness/production/compare.ts';
 

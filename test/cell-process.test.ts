@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openCellSession } from '../harness/run/run-cell.ts';
+import { openCellSession } from '../harness/run/cell-session.ts';
 import type { CellJob } from '../harness/run/protocol.ts';
 import { loadScenario } from '../harness/scenario/load.ts';
 import type { Progress } from '../harness/sweep/progress.ts';

@@ -61,7 +61,7 @@ function processes(): ProcessInfo[] {
 
 /** A fence host, or a cell process (bundled, or with the loader for a user's handler), of this checkout. */
 function isSweepChild(command: string): boolean {
-  return command.includes('fence-host') || command.includes(BUNDLE_CACHE) || command.includes(resolve('harness/run/child.ts')) || command.includes('probe-child');
+  return command.includes('fence-host') || command.includes(BUNDLE_CACHE) || command.includes(resolve('harness/run/cell-process.ts')) || command.includes('probe-child');
 }
 
 interface Leftovers {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectCpuController, LAMBDA_PERIOD_US, quotaFor, type CpuController } from '../harness/run/cgroup.ts';
-import { CellStderr, runCell } from '../harness/run/run-cell.ts';
+import { CellStderr, runCell } from '../harness/run/cell-session.ts';
 import { cpuShare, heapLimitMb } from '../harness/model/lambda.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
 

@@ -3,7 +3,7 @@ import { Ajv } from 'ajv';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
 import { paretoFront } from '../harness/analyze/pareto.ts';
-import { reportCells } from '../harness/report/cells.ts';
+import { reportCells } from '../harness/report/cell-views.ts';
 import { buildCharts } from '../harness/report/charts/index.ts';
 import { costRows } from '../harness/report/charts/cost.ts';
 import { durationRows } from '../harness/report/charts/duration.ts';

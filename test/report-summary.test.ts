@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { modifiedZScores, outlierIndexes } from '../harness/analyze/outliers.ts';
 import { InputError } from '../harness/errors.ts';
-import { cellSentence, costChangeVsOneWorker, costComparison, speedAndCostComparison } from '../harness/report/cells.ts';
+import { cellSentence, costChangeVsOneWorker, costComparison, speedAndCostComparison } from '../harness/report/cell-views.ts';
 import { formatPercent, formatRate } from '../harness/report/format.ts';
 import { buildSummary, parseSetting } from '../harness/report/summary.ts';
 import { reportWarnings } from '../harness/report/warnings.ts';

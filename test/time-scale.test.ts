@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MockBackend } from '../harness/mock/backend.ts';
-import { createBackend } from '../harness/mock/create.ts';
+import { createBackend } from '../harness/mock/choose-backend.ts';
 import { modelCell, type RepCpu } from '../harness/model/calibrate.ts';
 import { measureParseCost } from '../harness/run/parse-cost.ts';
 import { mainThreadCpuClock } from '../harness/run/thread-cpu.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MockBackend } from '../harness/mock/backend.ts';
-import { createBackend } from '../harness/mock/create.ts';
+import { createBackend } from '../harness/mock/choose-backend.ts';
 import { simulate } from '../harness/model/simulate.ts';
 import { scenarioSchema, type Scenario, type ScenarioInput } from '../harness/scenario/schema.ts';
 import { ModelSink } from '../harness/workload/sink.ts';

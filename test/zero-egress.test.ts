@@ -6,7 +6,7 @@ import axios from 'axios';
 import got from 'got';
 import { fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startMocks, type Mocks } from '../harness/mock/mocks.ts';
+import { startMocks, type Mocks } from '../harness/mock/all-clients.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
 
 /**

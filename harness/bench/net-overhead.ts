@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loopbackAddresses } from '../isolate/addresses.ts';
 import { openFence, type Fence } from '../isolate/fence.ts';
 import type { Certificates } from '../isolate/tls.ts';
-import { bundleEntry } from '../run/child-entry.ts';
+import { bundleEntry } from '../run/cell-process-entry.ts';
 import { onExit } from '../run/on-exit.ts';
 import { netScenario, netUrls, type FloorStart, type NetJobStart, type NetMeasurement, type NetSpec } from './net-spec.ts';
 import { BENCH_HOST } from './overhead-spec.ts';

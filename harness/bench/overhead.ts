@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { bundleEntry } from '../run/child-entry.ts';
+import { bundleEntry } from '../run/cell-process-entry.ts';
 import { onExit } from '../run/on-exit.ts';
 import { killProcessTree } from '../run/process-tree.ts';
 import type { OverheadMeasurement, OverheadSpec } from './overhead-spec.ts';

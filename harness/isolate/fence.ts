@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { bundleEntry } from '../run/child-entry.ts';
+import { bundleEntry } from '../run/cell-process-entry.ts';
 import { onExit } from '../run/on-exit.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { hostsFileText, loopbackAddresses } from './addresses.ts';

@@ -1,7 +1,7 @@
 import { callFence } from '../isolate/fence-control.ts';
 import type { FenceTally } from '../isolate/fence-protocol.ts';
 import type { BackendOptions } from './backend.ts';
-import { startMocks } from './mocks.ts';
+import { startMocks } from './all-clients.ts';
 import type { ServedCounts } from './tally.ts';
 
 /**

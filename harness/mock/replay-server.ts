@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { drawAttempt, planRequests, type AttemptDraw } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { BodyFactory, type BodyKind } from './bodies.ts';
@@ -259,6 +260,3 @@ function normalizedUrl(url: string): string {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

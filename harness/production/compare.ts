@@ -3,7 +3,7 @@ import { InputError } from '../errors.ts';
 import { invocationCost } from '../model/pricing.ts';
 import { isCompleted, type Cell, type Production, type Results } from '../results/schema.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import type { Setting } from '../report/cells.ts';
+import type { Setting } from '../report/cell-views.ts';
 import { settingLabel } from '../report/summary.ts';
 import { formatDuration, formatPercent, formatSignedPercent, formatUsd } from '../report/format.ts';
 import type { LambdaReport } from './cloudwatch.ts';

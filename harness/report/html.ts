@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isCompleted, type Decision, type Production, type Results } from '../results/schema.ts';
 import { PRODUCTION_TOLERANCE } from '../production/compare.ts';
 import { worstPowerTuningRow, type PowerTuningView } from '../production/power-tuning.ts';
-import { costChangeVsOneWorker, reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cells.ts';
+import { costChangeVsOneWorker, reportCells, sameSetting, stateWords, type CellView, type ReportCells, type Setting } from './cell-views.ts';
 import { MODEL_TOLERANCE } from '../analyze/model-check.ts';
 import { buildCharts, type ReportChart } from './charts/index.ts';
 import { describeHosts, describeJob, describeSink, describeRequests, totalRequests } from './describe.ts';

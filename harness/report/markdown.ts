@@ -1,5 +1,5 @@
 import { isCompleted, type Results } from '../results/schema.ts';
-import { costChangeVsOneWorker, reportCells, stateWords, type Setting } from './cells.ts';
+import { costChangeVsOneWorker, reportCells, stateWords, type Setting } from './cell-views.ts';
 import type { ReportChart } from './charts/index.ts';
 import { escapeMarkdown as md } from './escape.ts';
 import { formatCount, formatDuration, formatMb, formatRate, formatSignedPercent, formatUsd } from './format.ts';

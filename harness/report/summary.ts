@@ -1,6 +1,6 @@
 import { InputError } from '../errors.ts';
 import { isCompleted, type Recommendation, type Results } from '../results/schema.ts';
-import { failureVerb, findCell, oneWorkerBaseline, speedAndCostComparison, type Setting } from './cells.ts';
+import { failureVerb, findCell, oneWorkerBaseline, speedAndCostComparison, type Setting } from './cell-views.ts';
 import { formatUsd, workers } from './format.ts';
 
 /** The recommendation measured against another setting. */

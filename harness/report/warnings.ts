@@ -2,7 +2,7 @@ import { modifiedZScores, OUTLIER_Z_SCORE } from '../analyze/outliers.ts';
 import { isCompleted, type Results } from '../results/schema.ts';
 import { judgedForFidelity } from '../analyze/fidelity.ts';
 import { isFunctionWorkload } from '../workload/function-spec.ts';
-import { failureVerb } from './cells.ts';
+import { failureVerb } from './cell-views.ts';
 import { formatDuration, workers } from './format.ts';
 
 import { FIDELITY_LIMIT } from '../results/schema.ts';

@@ -3,7 +3,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
 import type { Results } from '../results/schema.ts';
-import { reportCells, type Setting } from './cells.ts';
+import { reportCells, type Setting } from './cell-views.ts';
 import { buildCharts } from './charts/index.ts';
 import { buildHtml, type LibrarySources } from './html.ts';
 import { buildMarkdown } from './markdown.ts';

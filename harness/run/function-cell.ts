@@ -13,7 +13,7 @@ import { resolveConnectionString } from '../workload/database.ts';
 import type { FunctionSpec } from '../workload/function-spec.ts';
 import type { CellJob, RepMeasurement } from './protocol.ts';
 import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
-import type { CellRun, CellSession } from './run-cell.ts';
+import type { CellRun, CellSession } from './cell-session.ts';
 
 /**
  * A cell of a deployed function: its own runtime process (Python, Node or a custom bootstrap),

@@ -6,7 +6,7 @@ import { SCHEMA_VERSION, type Cell, type Grid, type Results } from '../results/s
 import type { RepMeasurement } from '../run/protocol.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { buildCell } from './cell.ts';
+import { buildCell } from './build-cell.ts';
 import type { Shard } from './shard.ts';
 
 /**

@@ -3,7 +3,7 @@
  * mocks on: the sweep process itself never runs user code, and code the module runs when loaded
  * (timers, requests, connections) cannot reach the network nor keep the sweep alive.
  */
-import { startMocks } from '../mock/mocks.ts';
+import { startMocks } from '../mock/all-clients.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { importHandler, type HandlerLoad } from './load-handler.ts';
 

@@ -4,7 +4,7 @@ import { backoffAfterMs } from '../model/backoff.ts';
 import type { ErrorsByKind } from '../results/schema.ts';
 import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { sleep } from '../mock/replay-server.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AttemptDeadline, httpGetFor, type HttpGet } from './http-client.ts';
 import { parseBody } from './parse.ts';
 import type { ParsePool } from './parse-pool.ts';

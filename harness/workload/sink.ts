@@ -1,6 +1,6 @@
 import { drawSinkLatency } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { sleep } from '../mock/replay-server.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Row {
   url: string;

@@ -1,5 +1,5 @@
-import type { ReportCells } from '../cells.ts';
-import { completedViews } from '../cells.ts';
+import type { ReportCells } from '../cell-views.ts';
+import { completedViews } from '../cell-views.ts';
 import { formatCount } from '../format.ts';
 import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, concurrencyX, logIfPositive, memoryColor, round, type ReportChart } from './common.ts';
 

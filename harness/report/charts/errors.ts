@@ -1,6 +1,6 @@
 import type { CompletedCell, ErrorsByKind } from '../../results/schema.ts';
-import type { ReportCells } from '../cells.ts';
-import { completedViews } from '../cells.ts';
+import type { ReportCells } from '../cell-views.ts';
+import { completedViews } from '../cell-views.ts';
 import { formatCount, formatRate, workers } from '../format.ts';
 import { CHART_CONFIG, concurrencyX, round, type ReportChart } from './common.ts';
 

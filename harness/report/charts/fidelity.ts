@@ -1,5 +1,5 @@
-import type { ReportCells } from '../cells.ts';
-import { completedViews } from '../cells.ts';
+import type { ReportCells } from '../cell-views.ts';
+import { completedViews } from '../cell-views.ts';
 import { formatDuration, workers } from '../format.ts';
 import { FIDELITY_LIMIT } from '../warnings.ts';
 import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, concurrencyX, memoryColor, PALETTE, round, type ReportChart } from './common.ts';

@@ -1,5 +1,5 @@
 import { isCompleted, type Cell } from '../../results/schema.ts';
-import type { ReportCells } from '../cells.ts';
+import type { ReportCells } from '../cell-views.ts';
 import { formatDuration, formatUsd } from '../format.ts';
 import { CHART_CONFIG, PALETTE, round, type ReportChart } from './common.ts';
 

@@ -1,5 +1,5 @@
 import type { Results } from '../../results/schema.ts';
-import { findCell, reportCells, type ReportCells } from '../cells.ts';
+import { findCell, reportCells, type ReportCells } from '../cell-views.ts';
 import { isCompleted } from '../../results/schema.ts';
 import { costChart } from './cost.ts';
 import type { ReportChart } from './common.ts';

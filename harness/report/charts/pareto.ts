@@ -1,6 +1,6 @@
 import { paretoFront } from '../../analyze/pareto.ts';
-import type { ReportCells } from '../cells.ts';
-import { completedViews } from '../cells.ts';
+import type { ReportCells } from '../cell-views.ts';
+import { completedViews } from '../cell-views.ts';
 import { workers } from '../format.ts';
 import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, logIfPositive, memoryColor, PALETTE, round, type ReportChart } from './common.ts';
 

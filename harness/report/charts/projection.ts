@@ -1,5 +1,5 @@
-import type { ReportCells } from '../cells.ts';
-import { completedViews, speedComparison } from '../cells.ts';
+import type { ReportCells } from '../cell-views.ts';
+import { completedViews, speedComparison } from '../cell-views.ts';
 import { formatDuration, formatSignedPercent, workers } from '../format.ts';
 import { medianMockCpuMs } from '../simulator.ts';
 import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, concurrencyX, memoryColor, PALETTE, round, type ReportChart } from './common.ts';

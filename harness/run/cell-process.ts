@@ -6,7 +6,7 @@
  * is reported as soon as it ends.
  */
 import { fencedServerMocks, inProcessMocks, type JobMocks } from '../mock/job-mocks.ts';
-import { sleep } from '../mock/replay-server.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { planRequests } from '../scenario/plan.ts';
 import { openSink, resolveFromScenario, type SinkProvider } from '../workload/database.ts';
 import type { Handler, HandlerRow } from '../workload/handler.ts';

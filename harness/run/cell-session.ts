@@ -2,7 +2,7 @@ import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import type { Fence } from '../isolate/fence.ts';
 import type { PlannedRequest } from '../scenario/plan.ts';
 import { onExit } from './on-exit.ts';
-import { bundledEntry, typeScriptEntry } from './child-entry.ts';
+import { bundledEntry, typeScriptEntry } from './cell-process-entry.ts';
 import { killProcessTree } from './process-tree.ts';
 import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './protocol.ts';
 

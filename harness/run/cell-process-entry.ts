@@ -23,7 +23,7 @@ const TSX = import.meta.resolve('tsx');
 const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/fanout-tuner/', import.meta.url));
 const BUNDLE_NAME = /^(?:[a-z-]+-)?(\d+)(?:\.mjs)?$/;
 
-const CELL_SOURCE = fileURLToPath(new URL('./child.ts', import.meta.url));
+const CELL_SOURCE = fileURLToPath(new URL('./cell-process.ts', import.meta.url));
 const bundles = new Map<string, Promise<ChildEntry>>();
 
 /** The TypeScript loader is still needed when the child imports TypeScript at run time (a user's handler). */

@@ -4,7 +4,7 @@ import type { CellKey } from '../results/cell-key.ts';
 import type { Cell, ErrorsByKind, Rep } from '../results/schema.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { RepMeasurement } from '../run/protocol.ts';
-import type { CellRun } from '../run/run-cell.ts';
+import type { CellRun } from '../run/cell-session.ts';
 import { blockedLookupMessage, unmockedMessage } from '../mock/backend.ts';
 import { modelCell, type ParseCost, type ReplayCpu } from '../model/calibrate.ts';
 
