@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
+import { writeFileAtomic } from '../write-file.ts';
 import type { Results } from '../results/schema.ts';
 import { reportCells, type Setting } from './cells.ts';
 import { buildCharts } from './charts/index.ts';
@@ -43,12 +44,6 @@ export function readLibrarySources(): LibrarySources {
   };
 }
 
-function writeTextAtomic(file: string, text: string): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, file);
-}
-
 export async function writeReport(results: Results, options: WriteReportOptions = {}): Promise<WrittenReport> {
   const { htmlFile, svgDir, markdownFile } = reportPaths(results, options.outFile);
   try {
@@ -72,17 +67,17 @@ export async function writeReport(results: Results, options: WriteReportOptions 
   }
   const svgFiles = charts.map((chart) => {
     const file = join(svgDir, `${chart.id}.svg`);
-    writeTextAtomic(file, svgs[chart.id]!);
+    writeFileAtomic(file, svgs[chart.id]!);
     return file;
   });
 
-  writeTextAtomic(
+  writeFileAtomic(
     htmlFile,
     buildHtml(results, { libraries: readLibrarySources(), current: options.current, charts, staticSvgs: svgs, powerTuning: options.powerTuning }),
   );
   const fromMarkdown = (file: string) =>
     encodeURI(relative(dirname(markdownFile), file).split('\\').join('/')).replace(/\(/g, '%28').replace(/\)/g, '%29');
-  writeTextAtomic(
+  writeFileAtomic(
     markdownFile,
     buildMarkdown(results, {
       current: options.current,

@@ -1,8 +1,9 @@
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { issueToInputError, readJsonFile } from '../scenario/load.ts';
 import { resultsSchema, type Results } from './schema.ts';
 import { upgradeResults } from './versions.ts';
+import { writeFileAtomic } from '../write-file.ts';
 
 /** Reads and validates a results file; every problem is an InputError naming the file and field. */
 export function loadResults(file: string): Results {
@@ -18,9 +19,7 @@ export function loadResults(file: string): Results {
 /** Writes the whole file through a temporary name, so a reader never sees half of it. */
 export function writeJsonAtomic(file: string, value: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
-  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temporary, file);
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function appendJsonLine(file: string, value: unknown): void {
