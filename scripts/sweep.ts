@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { parseIntegerList, parseNumber, newCommand, runCli } from '../harness/cli.ts';
-import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
+import { DEFAULT_SCENARIO, defaultScenarioFile, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
 import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
 import { availableParallelism } from 'node:os';
@@ -33,7 +33,7 @@ import { coldStartNote, coldStarts, logsMemorySize, priceColdStarts, productionS
 
 const program = newCommand('sweep')
   .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
-  .argument('[scenario]', 'scenario file', DEFAULT_SCENARIO)
+  .argument('[scenario]', `scenario file (default: ${DEFAULT_SCENARIO}, or the seed this package carries when there is none)`)
   .option('--concurrency <list>', 'concurrency levels (max_workers), e.g. 1,2,4,8 (default: the scenario\'s sweep.concurrency)')
   .option('--memory <list>', 'Lambda memory sizes in MB, 128 to 10240 (default: the scenario\'s sweep.memoryMb)')
   .option('--reps <n|auto>', 'timed repetitions per cell, or auto: one each, then more only for the contenders until the pick is decided or --budget is spent (default: auto; with --shard, the scenario\'s sweep.reps)')
@@ -75,7 +75,7 @@ const program = newCommand('sweep')
 await runCli(async () => {
   program.parse();
   const options = program.opts<Record<string, string | boolean | undefined>>();
-  const file = program.args[0] ?? DEFAULT_SCENARIO;
+  const file = program.args[0] ?? defaultScenarioFile();
   let scenario = loadScenario(file);
   if (typeof options.seed === 'string') scenario = { ...scenario, seed: parseNumber('--seed', options.seed, 0, 2 ** 31 - 1, true) };
   const backend = typeof options.backend === 'string' ? (options.backend as BackendName) : undefined;
