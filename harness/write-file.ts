@@ -48,3 +48,12 @@ function existingMode(file: string): number | undefined {
     return undefined;
   }
 }
+
+/** Whether `file` is a directory (following links); false when there is nothing there. */
+export function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
