@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { ISOLATION_MODES, type IsolationMode } from '../harness/isolate/fence.ts';
 import { checkWritable, choosePlacement, defaultParallelCells, describeEnvironment, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
 import { simulateSweep } from '../harness/sweep/simulated.ts';
+import { lockOutput } from '../harness/sweep/lock.ts';
 import { measureParseCost } from '../harness/run/parse-cost.ts';
 import { DEFAULT_OVERHEAD_MS, overheadFromCells } from '../harness/model/calibrate.ts';
 import { loadResults } from '../harness/results/io.ts';
@@ -20,6 +21,7 @@ import { InputError } from '../harness/errors.ts';
 import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyze/recommend.ts';
 import { regionPrices } from '../harness/model/pricing.ts';
 import { writeReport } from '../harness/report/write.ts';
+import { checkReportTargets } from '../harness/report/targets.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import type { Setting } from '../harness/report/cells.ts';
 import { toolVersion } from '../harness/version.ts';
@@ -104,6 +106,12 @@ await runCli(async () => {
     throw new InputError({ field: '--resume', problem: 'a simulated sweep has nothing to resume', fix: 'leave out --resume' });
   }
   const outFile = typeof options.out === 'string' ? options.out : `results/${scenario.name}${simulated ? '.simulated' : ''}.json`;
+  const reportFile = typeof options.report === 'string' ? options.report : `reports/${scenario.name}${simulated ? '.simulated' : ''}.html`;
+  // Results or a report that could not be written are refused now, not after the sweep; and one
+  // sweep at a time writes to a results file (the lock goes when this process ends).
+  checkWritable(outFile);
+  if (options.report !== false) checkReportTargets(reportFile, '--report');
+  lockOutput(outFile);
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : undefined;
   const grid = gridCells({ concurrency, memoryMb, architecture: scenario.lambda.architecture });
   const recommendOptions = {
@@ -182,7 +190,6 @@ await runCli(async () => {
   if (trust) console.log(`simulator: ${trust.sentence}`);
   console.log(`results: ${outFile}`);
   if (options.report !== false) {
-    const reportFile = typeof options.report === 'string' ? options.report : simulated ? `reports/${scenario.name}.simulated.html` : undefined;
     // A function read from its template: today's MemorySize and concurrency variable are the report's baseline.
     const deployed = functionSpec?.current;
     const baseline = current ?? (deployed?.memoryMb && deployed.concurrency ? { memoryMb: deployed.memoryMb, concurrency: deployed.concurrency } : undefined);
