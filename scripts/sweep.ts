@@ -11,7 +11,7 @@ import { lockOutput } from '../harness/sweep/lock.ts';
 import { measureParseCost } from '../harness/run/parse-cost.ts';
 import { DEFAULT_OVERHEAD_MS, overheadFromCells } from '../harness/model/calibrate.ts';
 import { loadResults } from '../harness/results/io.ts';
-import type { Scenario } from '../harness/scenario/schema.ts';
+import { LIMITS, type Scenario } from '../harness/scenario/schema.ts';
 import type { Grid, Results } from '../harness/results/schema.ts';
 import type { CellKey } from '../harness/results/cell-key.ts';
 import type { Shard } from '../harness/sweep/shard.ts';
@@ -38,10 +38,10 @@ const program = newCommand('sweep')
   .argument('[scenario]', `scenario file (default: ${DEFAULT_SCENARIO}, or the seed this package carries when there is none)`)
   .option('--concurrency <list>', 'concurrency levels (max_workers), e.g. 1,2,4,8 (default: the scenario\'s sweep.concurrency)')
   .option('--memory <list>', 'Lambda memory sizes in MB, 128 to 10240 (default: the scenario\'s sweep.memoryMb)')
-  .option('--reps <n|auto>', 'timed repetitions per cell, or auto: one each, then more only for the contenders until the pick is decided or --budget is spent (default: auto; with --shard, the scenario\'s sweep.reps)')
+  .option('--reps <n|auto>', `timed repetitions per cell (1 to ${LIMITS.reps}), or auto: one each, then more only for the contenders until the pick is decided or --budget is spent (default: auto; with --shard, the scenario's sweep.reps)`)
   .option('--budget <s>', 'with --reps auto: wall seconds after which no further race round starts', String(DEFAULT_BUDGET_S))
   .option('--equivalence <share>', 'with --reps auto: settings closer than this on the strategy\'s metric are equivalent, e.g. 2% or 0.02', `${DEFAULT_EQUIVALENCE * 100}%`)
-  .option('--time-scale <s>', 'run latencies s times shorter and scale durations back (default: the scenario\'s sweep.timeScale)')
+  .option('--time-scale <s>', `run latencies s times shorter and scale durations back, 1 to ${LIMITS.timeScale} (default: the scenario's sweep.timeScale)`)
   .option('--seed <n>', 'override the scenario seed')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
   .option('--shard <i/n>', 'run the i-th of n deterministic parts of the grid (merge them with npm run merge)')
@@ -83,12 +83,12 @@ await runCli(async () => {
   const backend = typeof options.backend === 'string' ? (options.backend as BackendName) : undefined;
   if (backend && backend !== 'net') scenario = { ...scenario, client: { ...scenario.client, library: libraryFor(backend) } };
   if (typeof options.threads === 'string') {
-    scenario = { ...scenario, work: { ...scenario.work, threads: parseNumber('--threads', options.threads, 0, 64, true) } };
+    scenario = { ...scenario, work: { ...scenario.work, threads: parseNumber('--threads', options.threads, 0, LIMITS.threads, true) } };
   }
   const throttle = options.cpuThrottle as ThrottleMode;
-  const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000) : scenario.sweep.concurrency;
-  const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240) : scenario.sweep.memoryMb;
-  const fixedReps = typeof options.reps === 'string' && options.reps !== 'auto' ? parseNumber('--reps', options.reps, 1, 1000, true) : undefined;
+  const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000, LIMITS.gridValues) : scenario.sweep.concurrency;
+  const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240, LIMITS.gridValues) : scenario.sweep.memoryMb;
+  const fixedReps = typeof options.reps === 'string' && options.reps !== 'auto' ? parseNumber('--reps', options.reps, 1, LIMITS.reps, true) : undefined;
   // A shard cannot see the cells of the others it would race against: it keeps a fixed count.
   const racing = fixedReps === undefined && !(typeof options.shard === 'string' && options.reps !== 'auto');
   if (options.reps === 'auto' && typeof options.shard === 'string') {
@@ -97,7 +97,7 @@ await runCli(async () => {
   const reps = fixedReps ?? (racing ? 1 : scenario.sweep.reps);
   const budgetS = parseNumber('--budget', String(options.budget), 1, 86_400);
   const equivalence = parseShare('--equivalence', String(options.equivalence));
-  const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, 1000) : scenario.sweep.timeScale;
+  const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, LIMITS.timeScale) : scenario.sweep.timeScale;
   const simulated = options.simulate === true;
   if (!simulated && typeof options.calibrateFrom === 'string') {
     throw new InputError({ field: '--calibrate-from', problem: 'only calibrates the simulator', fix: 'add --simulate, or leave out --calibrate-from' });
