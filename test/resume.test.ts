@@ -222,6 +222,7 @@ describe('the journal', () => {
       'parallelCells 1 in the journal, 2 now',
       'timeScale 1 in the journal, 16 now',
     ]);
+    expect(methodDifferences(method, { ...method, race: { budgetS: 300, equivalence: 0.02 } })).toEqual(['race none in the journal, {"budgetS":300,"equivalence":0.02} now']);
     expect(() => readJournal(file, 'sha256:abc', { ...method, timeScale: 16 })).toThrow(
       `${file}: method: the journal's cells were measured another way: timeScale 1 in the journal, 16 now`,
     );
