@@ -107,11 +107,6 @@ await runCli(async () => {
   }
   const outFile = typeof options.out === 'string' ? options.out : `results/${scenario.name}${simulated ? '.simulated' : ''}.json`;
   const reportFile = typeof options.report === 'string' ? options.report : `reports/${scenario.name}${simulated ? '.simulated' : ''}.html`;
-  // Results or a report that could not be written are refused now, not after the sweep; and one
-  // sweep at a time writes to a results file (the lock goes when this process ends).
-  checkWritable(outFile);
-  if (options.report !== false) checkReportTargets(reportFile, '--report');
-  lockOutput(outFile);
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : undefined;
   const grid = gridCells({ concurrency, memoryMb, architecture: scenario.lambda.architecture });
   const recommendOptions = {
@@ -143,6 +138,12 @@ await runCli(async () => {
       ? parseNumber('--parallel', options.parallel, 1, availableParallelism(), true)
       : defaultParallelCells(scenario, cells.length);
   const starts = production ? coldStarts(production.reports) : undefined;
+  // Once every input is known good: results or a report that could not be written are refused
+  // now, not after the sweep, and one sweep at a time writes to a results file (the lock goes
+  // when this process ends).
+  checkWritable(outFile);
+  if (options.report !== false) checkReportTargets(reportFile, '--report');
+  lockOutput(outFile);
   const results = simulated
     ? await simulateCli(scenario, { grid: { concurrency, memoryMb }, shard, cells, outFile, calibrateFrom: options.calibrateFrom })
     : await runSweep(
