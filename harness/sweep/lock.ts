@@ -2,18 +2,19 @@ import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeS
 import { hostname } from 'node:os';
 import { InputError } from '../errors.ts';
 import { onExit } from '../run/on-exit.ts';
+import { hasEnded, selfIdentity, type RunIdentity } from '../run/run-identity.ts';
 
 /**
  * One sweep per results file: two sweeps on one --out would write each other's journal and
  * results, and neither could be resumed. The lock is a file beside the results, created only if
  * absent (O_EXCL), holding the pid and host of the sweep; it goes however the sweep ends (on-exit
  * covers exit, an exception and SIGINT/SIGTERM/SIGHUP). One left by a sweep killed with SIGKILL
- * is stale once its pid is gone, and the next sweep takes it over.
+ * is stale once that run has ended (its pid gone, or another process's now: the run's identity,
+ * harness/run/run-identity.ts), and the next sweep takes it over.
  */
 
-interface LockRecord {
+interface LockRecord extends RunIdentity {
   writtenBy: 'fanout-tuner';
-  pid: number;
   host: string;
   startedAt: string;
 }
@@ -25,7 +26,7 @@ export function lockPath(outFile: string): string {
 /** Takes the lock of `outFile` for this process, or refuses naming the sweep that holds it; returns its release. */
 export function lockOutput(outFile: string): () => void {
   const file = lockPath(outFile);
-  const record: LockRecord = { writtenBy: 'fanout-tuner', pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const record: LockRecord = { writtenBy: 'fanout-tuner', ...selfIdentity(), host: hostname(), startedAt: new Date().toISOString() };
   // Twice at most: a stale lock is moved aside once, then the lock is taken or another sweep has it.
   for (let attempt = 0; attempt < 2; attempt++) {
     if (create(file, record)) {
@@ -47,12 +48,14 @@ export function lockOutput(outFile: string): () => void {
         fix: 'choose another --out, or move the file away',
       });
     }
-    if (isAlive(holder)) {
+    const state = runState(holder);
+    if (state !== 'ended') {
+      const where = holder.host === record.host ? '' : ` on ${holder.host}`;
       throw new InputError({
         file: outFile,
         field: '--out',
-        problem: `another sweep is writing to it (pid ${holder.pid}${holder.host === record.host ? '' : ` on ${holder.host}`}, started ${holder.startedAt}; lock ${file})`,
-        fix: holder.host === record.host ? 'wait for that sweep to end, or choose another --out' : `choose another --out; if no sweep runs on ${holder.host} any more, delete ${file}`,
+        problem: `another sweep is writing to it (pid ${holder.pid}${where}, started ${holder.startedAt}; lock ${file})`,
+        fix: state === 'running' ? 'wait for that sweep to end, or choose another --out' : `wait for that sweep to end, or choose another --out; if no sweep runs${where} any more, delete ${file}`,
       });
     }
     takeOverStale(file, holder);
@@ -97,7 +100,14 @@ function readLock(file: string): LockRecord | null | undefined {
     }
     try {
       const record = JSON.parse(text) as Partial<LockRecord>;
-      if (record.writtenBy === 'fanout-tuner' && Number.isInteger(record.pid) && typeof record.host === 'string' && typeof record.startedAt === 'string') {
+      if (
+        record.writtenBy === 'fanout-tuner' &&
+        Number.isInteger(record.pid) &&
+        typeof record.startTicks === 'string' &&
+        typeof record.pidNamespace === 'string' &&
+        typeof record.host === 'string' &&
+        typeof record.startedAt === 'string'
+      ) {
         return record as LockRecord;
       }
     } catch {
@@ -108,11 +118,25 @@ function readLock(file: string): LockRecord | null | undefined {
   return undefined;
 }
 
-/** Whether the lock's sweep may still run: a pid on another host cannot be checked from here, so it counts as running. */
-function isAlive(holder: LockRecord): boolean {
-  if (holder.host !== hostname()) return true;
+/**
+ * Whether the lock's sweep still runs: 'ended' only when that is known; 'unknown' for a sweep of
+ * another host or PID namespace, which cannot be checked from here and so counts as running.
+ */
+function runState(holder: LockRecord): 'running' | 'ended' | 'unknown' {
+  if (holder.host !== hostname()) return 'unknown';
+  const me = selfIdentity();
+  if (hasEnded(holder, me)) return 'ended';
+  if (holder.pidNamespace !== me.pidNamespace || holder.pidNamespace === 'unknown') {
+    // No /proc to tell processes apart (not Linux): a pid that is gone is the best there is.
+    if (process.platform !== 'linux' && !pidExists(holder.pid)) return 'ended';
+    return 'unknown';
+  }
+  return 'running';
+}
+
+function pidExists(pid: number): boolean {
   try {
-    process.kill(holder.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (error) {
     // EPERM: the process exists, under another user.
@@ -132,7 +156,7 @@ function takeOverStale(file: string, stale: LockRecord): void {
     return; // Gone already: the next attempt creates it or finds who did.
   }
   const moved = readLock(aside);
-  if (moved && moved.pid === stale.pid && moved.startedAt === stale.startedAt && moved.host === stale.host) {
+  if (moved && moved.pid === stale.pid && moved.startTicks === stale.startTicks && moved.startedAt === stale.startedAt && moved.host === stale.host) {
     rmSync(aside, { force: true });
     return;
   }
@@ -147,5 +171,6 @@ function takeOverStale(file: string, stale: LockRecord): void {
 /** Removes the lock only while it is this process's own. */
 function removeIfOurs(file: string): void {
   const holder = readLock(file);
-  if (holder && holder.pid === process.pid && holder.host === hostname()) rmSync(file, { force: true });
+  const me = selfIdentity();
+  if (holder && holder.pid === me.pid && holder.startTicks === me.startTicks && holder.host === hostname()) rmSync(file, { force: true });
 }
