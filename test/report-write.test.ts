@@ -101,7 +101,8 @@ describe('npm run report', () => {
     writeFileSync(input, JSON.stringify(smallSweep()));
     const refused = runReport([input, '--out', outFile]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/job\.md: --out: exists and was not written by a fanout-tuner report/);
+    expect(refused.stderr).toBe(`error: ${outFile}: --out: exists and is not a fanout-tuner report, so it is left as it is. Fix: choose another --out, or move the file away\n`);
+    expect(readFileSync(outFile, 'utf8')).toBe('<!doctype html><title>my page</title>');
   });
 
   it('refuses to replace a chart or Markdown file it did not write, or to write onto a directory, and writes nothing', () => {
@@ -117,13 +118,16 @@ describe('npm run report', () => {
       [site, `error: ${site}: --out: does not end in .html. Fix: name the HTML file of the report, such as reports/my-job.html\n`],
       [join(site, 'charts'), `error: ${join(site, 'charts')}: --out: does not end in .html. Fix: name the HTML file of the report, such as reports/my-job.html\n`],
     ];
+    writeFileSync(join(site, 'index.html'), '<!doctype html><title>my site</title>');
+    cases.push([join(site, 'index.html'), `error: ${join(site, 'index.html')}: --out: exists and is not a fanout-tuner report, so it is left as it is. Fix: choose another --out, or move the file away\n`]);
     mkdirSync(join(site, 'folder.html'));
     cases.push([join(site, 'folder.html'), `error: ${join(site, 'folder.html')}: --out: is a directory. Fix: name the HTML file to write, such as ${join(site, 'folder.html', 'report.html')}\n`]);
     for (const [out, message] of cases) {
       const report = runReport([input, '--out', out]);
       expect({ out, code: report.code, stderr: report.stderr }).toEqual({ out, code: 2, stderr: message });
     }
-    expect(readdirSync(site).sort()).toEqual(['charts', 'folder.html', 'readme.md']);
+    expect(readdirSync(site).sort()).toEqual(['charts', 'folder.html', 'index.html', 'readme.md']);
+    expect(readFileSync(join(site, 'index.html'), 'utf8')).toBe('<!doctype html><title>my site</title>');
     expect(readdirSync(join(site, 'charts'))).toEqual(['duration.svg']);
     expect(readFileSync(join(site, 'charts', 'duration.svg'), 'utf8')).toBe('<svg>mine</svg>');
     expect(readdirSync(join(site, 'folder.html'))).toEqual([]);

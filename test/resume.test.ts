@@ -178,6 +178,14 @@ describe('two sweeps on one --out', () => {
     expect(lockRefused.stderr).toMatch(/notes\.json\.lock: --out: exists and is not a lock of fanout-tuner/);
     expect(readFileSync(lockPath(notes), 'utf8')).toBe('my notes\n');
 
+    // Results onto a file of someone else's: refused, and left as it was.
+    const data = join(dir, 'data.json');
+    writeFileSync(data, '{"rows":[1,2,3]}\n');
+    const overwrite = spawnSync(process.execPath, [...sweepArgs(SCENARIO, data), '--concurrency', '1'], { encoding: 'utf8', timeout: 60_000 });
+    expect(overwrite.status).toBe(2);
+    expect(overwrite.stderr).toBe(`error: ${data}: --out: exists and is not a fanout-tuner results file, so it is left as it is. Fix: choose another --out, or move the file away\n`);
+    expect(readFileSync(data, 'utf8')).toBe('{"rows":[1,2,3]}\n');
+
     // Refused before the sweep, not after it: an --out that is a directory, a report onto a chart of someone else's.
     const folder = spawnSync(process.execPath, [...sweepArgs(SCENARIO, dir), '--concurrency', '1'], { encoding: 'utf8', timeout: 60_000 });
     expect(folder.status).toBe(2);
@@ -193,7 +201,7 @@ describe('two sweeps on one --out', () => {
     expect(report.status).toBe(2);
     expect(Date.now() - began).toBeLessThan(10_000);
     expect(report.stderr).toMatch(/site\/cost\.svg: --report: exists and was not written by a fanout-tuner report/);
-    expect(readdirSync(dir).sort()).toEqual(['events.jsonl', 'notes.json.lock', 'site']);
+    expect(readdirSync(dir).sort()).toEqual(['data.json', 'events.jsonl', 'notes.json.lock', 'site']);
     expect(readFileSync(join(dir, 'site', 'cost.svg'), 'utf8')).toBe('<svg>mine</svg>');
   });
 });

@@ -38,12 +38,17 @@ export function ownedFiles(htmlFile: string): Set<string> {
   } catch {
     // No list: a new folder, one this tool never wrote into, or a report older than the list.
   }
-  if (!/<meta name="generator" content="fanout-tuner /.test(head(htmlFile))) return new Set();
+  if (!isGeneratedReport(htmlFile)) return new Set();
   const earlier = [
     ...(head(markdownFile).startsWith('## fanout-tuner: ') ? [markdownFile] : []),
     ...CHART_IDS.map((id) => chartFile(svgDir, id)).filter((file) => /^<svg [^>]*class="marks"/.test(head(file))),
   ];
   return new Set(earlier.map((file) => manifestName(htmlFile, file)));
+}
+
+/** Whether the HTML file is a report this tool generated (its generator meta tag, in its first lines). */
+function isGeneratedReport(htmlFile: string): boolean {
+  return /<meta name="generator" content="fanout-tuner /.test(head(htmlFile));
 }
 
 /** The first kilobytes of a file, or '' when it cannot be read. */
@@ -88,6 +93,10 @@ export function checkReportTargets(htmlFile: string, flag: '--out' | '--report' 
   if (isDirectory(markdownFile)) refuse(markdownFile, 'is a directory, where the report\'s Markdown summary goes', 'choose another --out');
   if (existsSync(svgDir) && !isDirectory(svgDir)) refuse(svgDir, 'is a file, where the report\'s chart folder goes', 'choose another --out, or move the file away');
   const ours = ownedFiles(htmlFile);
+  // The HTML file too is replaced only when it is a report of this tool (or empty).
+  if (existsSync(htmlFile) && !ours.has(manifestName(htmlFile, htmlFile)) && head(htmlFile) !== '' && !isGeneratedReport(htmlFile)) {
+    refuse(htmlFile, 'exists and is not a fanout-tuner report, so it is left as it is', 'choose another --out, or move the file away');
+  }
   for (const file of [markdownFile, ...CHART_IDS.map((id) => chartFile(svgDir, id))]) {
     if (existsSync(file) && !ours.has(manifestName(htmlFile, file))) {
       refuse(file, `exists and was not written by a fanout-tuner report (${join(svgDir, REPORT_MANIFEST)} lists those), so it is left alone`, 'choose another --out, or move the file away');

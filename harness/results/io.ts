@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { issueToInputError, readJsonFile } from '../scenario/load.ts';
 import { resultsSchema, type Results } from './schema.ts';
@@ -14,6 +14,20 @@ export function loadResults(file: string): Results {
     throw issueToInputError(file, parsed.error, 'pass a results file written by `npm run sweep` (or `npm run merge`)');
   }
   return parsed.data;
+}
+
+/**
+ * Whether a sweep may replace what lies at `file`: nothing, an empty file, or results this tool
+ * wrote (of any version). Anything else is someone's data, never overwritten.
+ */
+export function isReplaceableResults(file: string): boolean {
+  try {
+    if (statSync(file).size === 0) return true;
+    const value = JSON.parse(readFileSync(file, 'utf8')) as { tool?: { name?: unknown } } | null;
+    return value?.tool?.name === 'fanout-tuner';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /** Writes the whole file through a temporary name, so a reader never sees half of it. */

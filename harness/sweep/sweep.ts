@@ -7,7 +7,7 @@ import { cpuShare, heapLimitMb, projectDurationMs, singleThreadShare } from '../
 import { idealMakespanMs } from '../model/simulate.ts';
 import { isCompleted, SCHEMA_VERSION, type Cell, type Grid, type Method, type Results } from '../results/schema.ts';
 import type { Shard } from './shard.ts';
-import { writeJsonAtomic } from '../results/io.ts';
+import { isReplaceableResults, writeJsonAtomic } from '../results/io.ts';
 import { isDirectory } from '../write-file.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -134,6 +134,9 @@ const WARMUP_CONCURRENCY = 32;
 export function checkWritable(outFile: string): void {
   if (isDirectory(outFile)) {
     throw new InputError({ file: outFile, field: '--out', problem: 'is a directory', fix: `name the results file to write, such as ${join(outFile, 'results.json')}` });
+  }
+  if (!isReplaceableResults(outFile)) {
+    throw new InputError({ file: outFile, field: '--out', problem: 'exists and is not a fanout-tuner results file, so it is left as it is', fix: 'choose another --out, or move the file away' });
   }
   try {
     mkdirSync(dirname(outFile), { recursive: true });
