@@ -80,15 +80,15 @@ export function chartFile(svgDir: string, id: string): string {
 
 /**
  * Refuses, before anything is written (and before a sweep starts), a report that would land on a
- * directory or replace a file this tool did not write: the Markdown beside the HTML, or a chart
- * in its folder that no earlier report listed. The HTML file itself is the one the user named.
+ * directory or replace a file this tool did not write: an HTML file that is not a report of it,
+ * the Markdown beside it, or a chart in its folder that no earlier report listed.
  */
 export function checkReportTargets(htmlFile: string, flag: '--out' | '--report' = '--out'): void {
   const { svgDir, markdownFile } = pathsOf(htmlFile);
   const refuse = (file: string, problem: string, fix: string) => {
     throw new InputError({ file, field: flag, problem, fix: fix.replace('--out', flag) });
   };
-  if (svgDir === htmlFile) refuse(htmlFile, 'does not end in .html', 'name the HTML file of the report, such as reports/my-job.html');
+  if (!/\.html?$/i.test(htmlFile)) refuse(htmlFile, 'does not end in .html', 'name the HTML file of the report, such as reports/my-job.html');
   if (isDirectory(htmlFile)) refuse(htmlFile, 'is a directory', `name the HTML file to write, such as ${join(htmlFile, 'report.html')}`);
   if (isDirectory(markdownFile)) refuse(markdownFile, 'is a directory, where the report\'s Markdown summary goes', 'choose another --out');
   if (existsSync(svgDir) && !isDirectory(svgDir)) refuse(svgDir, 'is a file, where the report\'s chart folder goes', 'choose another --out, or move the file away');
