@@ -20,7 +20,6 @@ import { simulatorTrust } from '../harness/report/simulator.ts';
 import { InputError } from '../harness/errors.ts';
 import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyze/recommend.ts';
 import { regionPrices } from '../harness/model/pricing.ts';
-import { writeReport } from '../harness/report/write.ts';
 import { checkReportTargets } from '../harness/report/targets.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import type { Setting } from '../harness/report/cells.ts';
@@ -194,6 +193,8 @@ await runCli(async () => {
     // A function read from its template: today's MemorySize and concurrency variable are the report's baseline.
     const deployed = functionSpec?.current;
     const baseline = current ?? (deployed?.memoryMb && deployed.concurrency ? { memoryMb: deployed.memoryMb, concurrency: deployed.concurrency } : undefined);
+    // Vega loads in about a second: only when the report is written, so bad input is refused without it.
+    const { writeReport } = await import('../harness/report/write.ts');
     const written = await writeReport(finished, { outFile: reportFile, ...(baseline ? { current: baseline } : {}) });
     console.log(`report:  ${written.htmlFile}`);
   }
