@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadResults } from '../harness/results/io.ts';
 import { quickScenario } from './helpers/scenario-files.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
 /**
  * The package as a user gets it: packed, installed into an empty project, run through its bin with
@@ -15,8 +15,7 @@ const required = process.env.FANOUT_REQUIRE_PACKAGE === '1';
 if (!required) console.warn('Skipping the packaged-install test: set FANOUT_REQUIRE_PACKAGE=1 to pack, install and run the package.');
 
 const repoRoot = new URL('..', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'fanout-package-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('package');
 
 function npm(args: string[], cwd: string): string {
   return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', timeout: 90_000 });

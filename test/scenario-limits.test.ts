@@ -1,17 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InputError } from '../harness/errors.ts';
 import { loadScenario, parseScenario, scenarioHash } from '../harness/scenario/load.ts';
 import { drawAttempt, drawSinkLatency } from '../harness/scenario/plan.ts';
 import { LIMITS, type ScenarioInput } from '../harness/scenario/schema.ts';
 import { hasStackTrace } from './helpers/cli.ts';
 import { quickScenario } from './helpers/scenario-files.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'fanout-limits-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('limits');
 
 const HOST = 'site.example';
 const host = quickScenario().hosts[HOST]!;

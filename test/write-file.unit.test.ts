@@ -1,11 +1,10 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../harness/write-file.ts';
+import { scratchDir } from './helpers/scratch.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'fanout-write-file-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('write-file');
 
 describe('writeFileAtomic', () => {
   it('writes a new file, and replaces an existing one keeping its mode', () => {
