@@ -38,9 +38,12 @@ export function newCommand(name: string): Command {
   return new Command(name).exitOverride().configureOutput({ outputError: () => {} });
 }
 
-/** Parses "1,2,4" into whole numbers within bounds, naming the flag when it cannot. */
-export function parseIntegerList(flag: string, value: string, min: number, max: number): number[] {
+/** Parses "1,2,4" into at most `maxCount` whole numbers within bounds, naming the flag when it cannot. */
+export function parseIntegerList(flag: string, value: string, min: number, max: number, maxCount = Infinity): number[] {
   const parts = value.split(',').map((part) => part.trim());
+  if (parts.length > maxCount) {
+    throw new InputError({ field: flag, problem: `lists ${parts.length} values, more than ${maxCount}`, fix: `give at most ${maxCount} values` });
+  }
   const numbers = parts.map(Number);
   const bad = parts.find((part, i) => part === '' || !Number.isInteger(numbers[i]) || numbers[i]! < min || numbers[i]! > max);
   if (bad !== undefined) {

@@ -5,7 +5,8 @@
 # the comparison shows what noise alone does.
 #
 # Usage: scripts/ci-sequence.sh [SCENARIO] [OUT_DIR]
-#   SCENARIO  defaults to scenarios/seed-case-study.json; OUT_DIR to .tmp/ci-sequence (emptied first)
+#   SCENARIO  defaults to scenarios/seed-case-study.json; OUT_DIR to .tmp/ci-sequence (emptied first if
+#             this script made it; any other folder that is not empty is refused, exit 2)
 #   Settings, as in the workflow: SHARD_COUNT (3), REPS (7), CONCURRENCY (1,2,4,8,16,32,60,64),
 #   MEMORY (1769), THRESHOLD (5%), MAX_ERROR_RATE (0.01).
 # Exit code: that of `npm run compare` (0 no regression, 1 regression, 2 bad input), or the first
@@ -22,8 +23,15 @@ memory="${MEMORY:-1769}"
 threshold="${THRESHOLD:-5%}"
 max_error_rate="${MAX_ERROR_RATE:-0.01}"
 
+# Emptied only if this script made it (its marker file is there): a folder of other files is never deleted.
+marker="$out/.fanout-ci-sequence"
+if [ -e "$out" ] && [ ! -f "$marker" ] && [ -n "$(ls -A "$out" 2>/dev/null || echo not-a-folder)" ]; then
+  echo "error: $out: OUT_DIR exists and was not made by scripts/ci-sequence.sh (it has no .fanout-ci-sequence marker), so it is left as it is. Fix: pass a new or empty folder as OUT_DIR" >&2
+  exit 2
+fi
 rm -rf "$out"
 mkdir -p "$out/shards" "$out/results" "$out/reports"
+touch "$marker"
 
 # The matrix: one job per shard, each sweeping base then head on the same machine.
 for ((shard = 1; shard <= shard_count; shard++)); do

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_ERROR_RATE, STRATEGIES, type Picked } from '../harness/anal
 import { decide, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
 import { newCommand, runCli } from '../harness/cli.ts';
 import { applySettings, inferFileKind } from '../harness/deploy/apply.ts';
-import { readDeploymentFile, writeFileAtomic } from '../harness/deploy/files.ts';
+import { readDeploymentFile, writeDeploymentFile } from '../harness/deploy/files.ts';
 import { deploymentSettings, formatSettings, parseSettingsFormat, SETTINGS_FORMATS, type DeploymentSettings } from '../harness/deploy/settings.ts';
 import { EXIT, InputError } from '../harness/errors.ts';
 import { loadResults } from '../harness/results/io.ts';
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
       ...(concurrencyVariable !== undefined ? { concurrencyVariable } : {}),
       file: target.file,
     });
-    if (applied.text !== target.text) writeFileAtomic(target.file, applied.text);
+    if (applied.text !== target.text) writeDeploymentFile(target.file, applied.text);
     process.stdout.write(`${target.file}:\n${applied.changes.map((change) => `  ${change}\n`).join('')}`);
     for (const warning of applied.warnings) process.stderr.write(`warning: ${target.file}: ${warning}\n`);
     if (isFunctionWorkload(results.scenario.workload) && target.kind !== 'tfvars' && concurrencyVariable === undefined) {

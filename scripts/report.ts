@@ -6,6 +6,7 @@ import { loadResults } from '../harness/results/io.ts';
 import type { Results } from '../harness/results/schema.ts';
 import { findCell, type Setting } from '../harness/report/cell-views.ts';
 import { parseSetting, settingLabel } from '../harness/report/summary.ts';
+import { checkReportTargets, reportPaths } from '../harness/report/targets.ts';
 
 await runCli(async () => {
   const program = newCommand('report')
@@ -24,6 +25,7 @@ await runCli(async () => {
   const powerTuningView = powerTuning === undefined ? undefined : readPowerTuningView(powerTuning, results, file);
   // Without --current, the setting production ran at is today's.
   const baseline = currentSetting ?? (results.production ? { concurrency: results.production.concurrency, memoryMb: results.production.memoryMb } : undefined);
+  checkReportTargets(reportPaths(results, out).htmlFile);
   // Vega loads in about a second: only once the input is known to be good.
   const { writeReport } = await import('../harness/report/write.ts');
   const written = await writeReport(results, { outFile: out, current: baseline, ...(powerTuningView ? { powerTuning: powerTuningView } : {}) });

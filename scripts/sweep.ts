@@ -1,16 +1,17 @@
 import { Option } from 'commander';
 import { parseIntegerList, parseNumber, newCommand, runCli } from '../harness/cli.ts';
-import { DEFAULT_SCENARIO, loadScenario } from '../harness/scenario/load.ts';
+import { DEFAULT_SCENARIO, defaultScenarioFile, loadScenario } from '../harness/scenario/load.ts';
 import { createProgress } from '../harness/sweep/progress.ts';
 import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
 import { availableParallelism } from 'node:os';
 import { ISOLATION_MODES, type IsolationMode } from '../harness/isolate/fence.ts';
 import { checkWritable, choosePlacement, defaultParallelCells, describeEnvironment, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
 import { simulateSweep } from '../harness/sweep/simulated.ts';
+import { lockOutput } from '../harness/sweep/lock.ts';
 import { measureParseCost } from '../harness/run/parse-cost.ts';
 import { DEFAULT_OVERHEAD_MS, overheadFromCells } from '../harness/model/calibrate.ts';
 import { loadResults } from '../harness/results/io.ts';
-import type { Scenario } from '../harness/scenario/schema.ts';
+import { LIMITS, type Scenario } from '../harness/scenario/schema.ts';
 import type { Grid, Results } from '../harness/results/schema.ts';
 import type { CellKey } from '../harness/results/cell-key.ts';
 import type { Shard } from '../harness/sweep/shard.ts';
@@ -19,7 +20,7 @@ import { simulatorTrust } from '../harness/report/simulator.ts';
 import { InputError } from '../harness/errors.ts';
 import { DEFAULT_MAX_ERROR_RATE, recommend, STRATEGIES } from '../harness/analyze/recommend.ts';
 import { regionPrices } from '../harness/model/pricing.ts';
-import { writeReport } from '../harness/report/write.ts';
+import { checkReportTargets } from '../harness/report/targets.ts';
 import { parseSetting } from '../harness/report/summary.ts';
 import type { Setting } from '../harness/report/cell-views.ts';
 import { toolVersion } from '../harness/version.ts';
@@ -33,13 +34,13 @@ import { coldStartNote, coldStarts, logsMemorySize, priceColdStarts, productionS
 
 const program = newCommand('sweep')
   .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
-  .argument('[scenario]', 'scenario file', DEFAULT_SCENARIO)
+  .argument('[scenario]', `scenario file (default: ${DEFAULT_SCENARIO}, or the seed this package carries when there is none)`)
   .option('--concurrency <list>', 'concurrency levels (max_workers), e.g. 1,2,4,8 (default: the scenario\'s sweep.concurrency)')
   .option('--memory <list>', 'Lambda memory sizes in MB, 128 to 10240 (default: the scenario\'s sweep.memoryMb)')
-  .option('--reps <n|auto>', 'timed repetitions per cell, or auto: one each, then more only for the contenders until the pick is decided or --budget is spent (default: auto; with --shard, the scenario\'s sweep.reps)')
+  .option('--reps <n|auto>', `timed repetitions per cell (1 to ${LIMITS.reps}), or auto: one each, then more only for the contenders until the pick is decided or --budget is spent (default: auto; with --shard, the scenario's sweep.reps)`)
   .option('--budget <s>', 'with --reps auto: wall seconds after which no further race round starts', String(DEFAULT_BUDGET_S))
   .option('--equivalence <share>', 'with --reps auto: settings closer than this on the strategy\'s metric are equivalent, e.g. 2% or 0.02', `${DEFAULT_EQUIVALENCE * 100}%`)
-  .option('--time-scale <s>', 'run latencies s times shorter and scale durations back (default: the scenario\'s sweep.timeScale)')
+  .option('--time-scale <s>', `run latencies s times shorter and scale durations back, 1 to ${LIMITS.timeScale} (default: the scenario's sweep.timeScale)`)
   .option('--seed <n>', 'override the scenario seed')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
   .option('--shard <i/n>', 'run the i-th of n deterministic parts of the grid (merge them with npm run merge)')
@@ -75,18 +76,18 @@ const program = newCommand('sweep')
 await runCli(async () => {
   program.parse();
   const options = program.opts<Record<string, string | boolean | undefined>>();
-  const file = program.args[0] ?? DEFAULT_SCENARIO;
+  const file = program.args[0] ?? defaultScenarioFile();
   let scenario = loadScenario(file);
   if (typeof options.seed === 'string') scenario = { ...scenario, seed: parseNumber('--seed', options.seed, 0, 2 ** 31 - 1, true) };
   const backend = typeof options.backend === 'string' ? (options.backend as BackendName) : undefined;
   if (backend && backend !== 'net') scenario = { ...scenario, client: { ...scenario.client, library: libraryFor(backend) } };
   if (typeof options.threads === 'string') {
-    scenario = { ...scenario, work: { ...scenario.work, threads: parseNumber('--threads', options.threads, 0, 64, true) } };
+    scenario = { ...scenario, work: { ...scenario.work, threads: parseNumber('--threads', options.threads, 0, LIMITS.threads, true) } };
   }
   const throttle = options.cpuThrottle as ThrottleMode;
-  const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000) : scenario.sweep.concurrency;
-  const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240) : scenario.sweep.memoryMb;
-  const fixedReps = typeof options.reps === 'string' && options.reps !== 'auto' ? parseNumber('--reps', options.reps, 1, 1000, true) : undefined;
+  const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000, LIMITS.gridValues) : scenario.sweep.concurrency;
+  const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240, LIMITS.gridValues) : scenario.sweep.memoryMb;
+  const fixedReps = typeof options.reps === 'string' && options.reps !== 'auto' ? parseNumber('--reps', options.reps, 1, LIMITS.reps, true) : undefined;
   // A shard cannot see the cells of the others it would race against: it keeps a fixed count.
   const racing = fixedReps === undefined && !(typeof options.shard === 'string' && options.reps !== 'auto');
   if (options.reps === 'auto' && typeof options.shard === 'string') {
@@ -95,7 +96,7 @@ await runCli(async () => {
   const reps = fixedReps ?? (racing ? 1 : scenario.sweep.reps);
   const budgetS = parseNumber('--budget', String(options.budget), 1, 86_400);
   const equivalence = parseShare('--equivalence', String(options.equivalence));
-  const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, 1000) : scenario.sweep.timeScale;
+  const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, LIMITS.timeScale) : scenario.sweep.timeScale;
   const simulated = options.simulate === true;
   if (!simulated && typeof options.calibrateFrom === 'string') {
     throw new InputError({ field: '--calibrate-from', problem: 'only calibrates the simulator', fix: 'add --simulate, or leave out --calibrate-from' });
@@ -104,6 +105,7 @@ await runCli(async () => {
     throw new InputError({ field: '--resume', problem: 'a simulated sweep has nothing to resume', fix: 'leave out --resume' });
   }
   const outFile = typeof options.out === 'string' ? options.out : `results/${scenario.name}${simulated ? '.simulated' : ''}.json`;
+  const reportFile = typeof options.report === 'string' ? options.report : `reports/${scenario.name}${simulated ? '.simulated' : ''}.html`;
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : undefined;
   const grid = gridCells({ concurrency, memoryMb, architecture: scenario.lambda.architecture });
   const recommendOptions = {
@@ -135,6 +137,12 @@ await runCli(async () => {
       ? parseNumber('--parallel', options.parallel, 1, availableParallelism(), true)
       : defaultParallelCells(scenario, cells.length);
   const starts = production ? coldStarts(production.reports) : undefined;
+  // Once every input is known good: results or a report that could not be written are refused
+  // now, not after the sweep, and one sweep at a time writes to a results file (the lock goes
+  // when this process ends).
+  checkWritable(outFile);
+  if (options.report !== false) checkReportTargets(reportFile, '--report');
+  lockOutput(outFile);
   const results = simulated
     ? await simulateCli(scenario, { grid: { concurrency, memoryMb }, shard, cells, outFile, calibrateFrom: options.calibrateFrom })
     : await runSweep(
@@ -182,10 +190,11 @@ await runCli(async () => {
   if (trust) console.log(`simulator: ${trust.sentence}`);
   console.log(`results: ${outFile}`);
   if (options.report !== false) {
-    const reportFile = typeof options.report === 'string' ? options.report : simulated ? `reports/${scenario.name}.simulated.html` : undefined;
     // A function read from its template: today's MemorySize and concurrency variable are the report's baseline.
     const deployed = functionSpec?.current;
     const baseline = current ?? (deployed?.memoryMb && deployed.concurrency ? { memoryMb: deployed.memoryMb, concurrency: deployed.concurrency } : undefined);
+    // Vega loads in about a second: only when the report is written, so bad input is refused without it.
+    const { writeReport } = await import('../harness/report/write.ts');
     const written = await writeReport(finished, { outFile: reportFile, ...(baseline ? { current: baseline } : {}) });
     console.log(`report:  ${written.htmlFile}`);
   }

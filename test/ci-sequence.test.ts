@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -53,4 +53,25 @@ describe('scripts/ci-sequence.sh', () => {
     expect(existsSync(join(out, 'reports', 'head.html'))).toBe(true);
     expect(existsSync(join(out, 'reports', 'base.html'))).toBe(true);
   }, 300_000);
+
+  it('empties only an OUT_DIR it made: a folder of other files is refused and left as it was', () => {
+    const theirs = join(dir, 'theirs');
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, 'notes.txt'), 'mine');
+    const refused = spawnSync('bash', ['scripts/ci-sequence.sh', scenarioFile, theirs], { encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toBe(
+      `error: ${theirs}: OUT_DIR exists and was not made by scripts/ci-sequence.sh (it has no .fanout-ci-sequence marker), so it is left as it is. Fix: pass a new or empty folder as OUT_DIR\n`,
+    );
+    expect(readdirSync(theirs)).toEqual(['notes.txt']);
+
+    // One it made is emptied for the next run (here a run that stops at once on a missing scenario).
+    const ours = join(dir, 'ours');
+    mkdirSync(ours);
+    writeFileSync(join(ours, '.fanout-ci-sequence'), '');
+    writeFileSync(join(ours, 'summary.md'), 'an older run');
+    const rerun = spawnSync('bash', ['scripts/ci-sequence.sh', join(dir, 'missing.json'), ours], { encoding: 'utf8' });
+    expect(rerun.status).toBe(2);
+    expect(readdirSync(ours).sort()).toEqual(['.fanout-ci-sequence', 'reports', 'results', 'shards']);
+  }, 60_000);
 });

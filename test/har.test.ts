@@ -259,6 +259,8 @@ describe('refusing malformed HARs with the JSON path', () => {
     ['a timing that is not a number', har([entry('https://a.example/', { timings: { wait: 'slow' as unknown as number } })]), 'session.har: log.entries[0].timings.wait: must be a number'],
     ['an entry with neither timings nor time', har([entry('https://a.example/')]), 'session.har: log.entries[0].timings: is missing, and so is the entry\'s "time"'],
     ['nothing but data: URLs', har([entry('data:,x', { time: 0 })]), 'session.har: log.entries: holds no http or https request'],
+    ['a latency past Lambda\'s 900 s', har([good(), entry('https://a.example/slow', { time: 3e9 })]), 'session.har: log.entries[1].time: adds up to 3000000000 ms, longer than the 900000 ms'],
+    ['a body past 16 MiB', har([entry('https://a.example/video', { time: 5, size: 1e12 })]), 'session.har: log.entries[0].response: has a body of 1000000000000 bytes, more than the 16777216 (16 MiB)'],
   ];
   it.each(cases)('refuses %s', (_what, raw, start) => {
     const error = inputErrorOf(() => importHar(raw, { file: 'session.har' }));

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,23 @@ describe('npm run recommend', () => {
     const after = readFileSync(file, 'utf8').split('\n');
     expect(after.length).toBe(before.length);
     expect(after.filter((line, i) => line !== before[i])).toEqual(['      MAX_WORKERS: 32 # threads']);
+  });
+
+  it('writes through a symbolic link into the file it points to, keeping the link and the file mode', () => {
+    const real = join(dir, 'infra', 'serverless.yml');
+    mkdirSync(join(dir, 'infra'), { recursive: true });
+    writeFileSync(real, serverlessYml);
+    chmodSync(real, 0o640);
+    mkdirSync(join(dir, 'deploy'));
+    const link = join(dir, 'deploy', 'serverless.yml');
+    symlinkSync(join('..', 'infra', 'serverless.yml'), link);
+    const { code, stderr } = run(resultsFile, '--apply', link, '--function', 'scrape');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real, 'utf8')).toContain('MAX_WORKERS: 32 # threads');
+    expect(statSync(real).mode & 0o777).toBe(0o640);
+    expect(readdirSync(join(dir, 'infra'))).toEqual(['serverless.yml']);
   });
 
   it('leaves an ambiguous template byte-identical and exits 2 naming --function', () => {

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLibrarySources, reportPaths, writeReport } from '../harness/report/write.ts';
+import { REPORT_MANIFEST } from '../harness/report/targets.ts';
+import { CHART_IDS } from '../harness/report/charts/index.ts';
 import { smallSweep } from './fixtures/sweep-results.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'fanout-report-'));
@@ -32,14 +34,20 @@ describe('report files', () => {
 
   it('are written by writeReport: the HTML page, one SVG per chart and the Markdown that links them', async () => {
     const outFile = join(scratch, 'written', 'small.html');
+    // A chart an earlier report wrote and this one does not: removed, being on that report's list.
     mkdirSync(join(scratch, 'written', 'small'), { recursive: true });
-    writeFileSync(join(scratch, 'written', 'small', 'chart-of-an-older-run.svg'), '<svg/>');
+    writeFileSync(join(scratch, 'written', 'small', 'projection.svg'), '<svg/>');
+    writeFileSync(join(scratch, 'written', 'small', REPORT_MANIFEST), JSON.stringify({ writtenBy: 'fanout-tuner', files: ['small/projection.svg'] }));
     const written = await writeReport(smallSweep(), { outFile, current: { concurrency: 60, memoryMb: 512 } });
     expect(written.htmlFile).toBe(outFile);
     expect(written.markdownFile).toBe(join(scratch, 'written', 'small.md'));
-    expect(readdirSync(join(scratch, 'written', 'small')).sort()).toEqual(
-      ['cost', 'duration', 'errors', 'fidelity', 'heatmap-cost', 'heatmap-duration', 'latency', 'memory', 'pareto', 'waterfall'].map((id) => `${id}.svg`),
-    );
+    const charts = ['cost', 'duration', 'errors', 'fidelity', 'heatmap-cost', 'heatmap-duration', 'latency', 'memory', 'pareto', 'waterfall'];
+    expect(readdirSync(join(scratch, 'written', 'small')).sort()).toEqual([REPORT_MANIFEST, ...charts.map((id) => `${id}.svg`)]);
+    expect(JSON.parse(readFileSync(join(scratch, 'written', 'small', REPORT_MANIFEST), 'utf8'))).toEqual({
+      writtenBy: 'fanout-tuner',
+      files: ['small.html', 'small.md', ...charts.map((id) => `small/${id}.svg`)].sort(),
+    });
+    for (const chart of written.svgFiles) expect(CHART_IDS).toContain(basename(chart, '.svg'));
     expect(written.svgFiles).toHaveLength(10);
     expect(readFileSync(written.svgFiles[0]!, 'utf8')).toMatch(/^<svg [^>]*class="marks"/);
     const html = readFileSync(outFile, 'utf8');
@@ -60,6 +68,69 @@ describe('npm run report', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')[0]).toBe(outFile);
     expect(readFileSync(outFile, 'utf8')).toContain('your current 1 worker at 512 MB');
+  });
+
+  it('writes into a folder of other files, twice, and deletes or replaces none of them', () => {
+    const input = join(scratch, 'icons-results.json');
+    writeFileSync(input, JSON.stringify(smallSweep()));
+    const icons = join(scratch, 'docs', 'icons');
+    mkdirSync(icons, { recursive: true });
+    writeFileSync(join(icons, 'logo.svg'), '<svg>logo</svg>');
+    for (let run = 0; run < 2; run++) {
+      const report = runReport([input, '--out', join(scratch, 'docs', 'icons.html')]);
+      expect(report.stderr).toBe('');
+      expect(report.code).toBe(0);
+    }
+    expect(readFileSync(join(icons, 'logo.svg'), 'utf8')).toBe('<svg>logo</svg>');
+    expect(readdirSync(icons)).toContain('duration.svg');
+  });
+
+  it('takes the files of a report written before it kept a list as its own, and only those', async () => {
+    const outFile = join(scratch, 'older', 'job.html');
+    await writeReport(smallSweep(), { outFile });
+    rmSync(join(scratch, 'older', 'job', REPORT_MANIFEST));
+    writeFileSync(join(scratch, 'older', 'job', 'logo.svg'), '<svg>logo</svg>');
+    const again = await writeReport(smallSweep(), { outFile });
+    expect(again.svgFiles).toHaveLength(10);
+    expect(readFileSync(join(scratch, 'older', 'job', 'logo.svg'), 'utf8')).toBe('<svg>logo</svg>');
+
+    // Beside an HTML file it did not generate, nothing is taken as its own.
+    rmSync(join(scratch, 'older', 'job', REPORT_MANIFEST));
+    writeFileSync(outFile, '<!doctype html><title>my page</title>');
+    const input = join(scratch, 'older-results.json');
+    writeFileSync(input, JSON.stringify(smallSweep()));
+    const refused = runReport([input, '--out', outFile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`error: ${outFile}: --out: exists and is not a fanout-tuner report, so it is left as it is. Fix: choose another --out, or move the file away\n`);
+    expect(readFileSync(outFile, 'utf8')).toBe('<!doctype html><title>my page</title>');
+  });
+
+  it('refuses to replace a chart or Markdown file it did not write, or to write onto a directory, and writes nothing', () => {
+    const input = join(scratch, 'refuse-results.json');
+    writeFileSync(input, JSON.stringify(smallSweep()));
+    const site = join(scratch, 'site');
+    mkdirSync(join(site, 'charts'), { recursive: true });
+    writeFileSync(join(site, 'charts', 'duration.svg'), '<svg>mine</svg>');
+    writeFileSync(join(site, 'readme.md'), '# mine\n');
+    const cases: [string, string][] = [
+      [join(site, 'charts.html'), `error: ${join(site, 'charts', 'duration.svg')}: --out: exists and was not written by a fanout-tuner report (${join(site, 'charts', REPORT_MANIFEST)} lists those), so it is left alone. Fix: choose another --out, or move the file away\n`],
+      [join(site, 'readme.html'), `error: ${join(site, 'readme.md')}: --out: exists and was not written by a fanout-tuner report (${join(site, 'readme', REPORT_MANIFEST)} lists those), so it is left alone. Fix: choose another --out, or move the file away\n`],
+      [site, `error: ${site}: --out: does not end in .html. Fix: name the HTML file of the report, such as reports/my-job.html\n`],
+      [join(site, 'charts'), `error: ${join(site, 'charts')}: --out: does not end in .html. Fix: name the HTML file of the report, such as reports/my-job.html\n`],
+    ];
+    writeFileSync(join(site, 'index.html'), '<!doctype html><title>my site</title>');
+    cases.push([join(site, 'index.html'), `error: ${join(site, 'index.html')}: --out: exists and is not a fanout-tuner report, so it is left as it is. Fix: choose another --out, or move the file away\n`]);
+    mkdirSync(join(site, 'folder.html'));
+    cases.push([join(site, 'folder.html'), `error: ${join(site, 'folder.html')}: --out: is a directory. Fix: name the HTML file to write, such as ${join(site, 'folder.html', 'report.html')}\n`]);
+    for (const [out, message] of cases) {
+      const report = runReport([input, '--out', out]);
+      expect({ out, code: report.code, stderr: report.stderr }).toEqual({ out, code: 2, stderr: message });
+    }
+    expect(readdirSync(site).sort()).toEqual(['charts', 'folder.html', 'index.html', 'readme.md']);
+    expect(readFileSync(join(site, 'index.html'), 'utf8')).toBe('<!doctype html><title>my site</title>');
+    expect(readdirSync(join(site, 'charts'))).toEqual(['duration.svg']);
+    expect(readFileSync(join(site, 'charts', 'duration.svg'), 'utf8')).toBe('<svg>mine</svg>');
+    expect(readdirSync(join(site, 'folder.html'))).toEqual([]);
   });
 
   it('refuses a missing results file with one line, exit 2, and writes nothing', () => {

@@ -1,5 +1,6 @@
-import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
+import { writeFileAtomic } from '../write-file.ts';
 
 /** Reads a deployment file to edit; a missing or unreadable file is bad input, named. */
 export function readDeploymentFile(file: string): string {
@@ -17,12 +18,18 @@ export function readDeploymentFile(file: string): string {
 }
 
 /**
- * Replaces the file through a temporary name in the same directory, keeping its permissions, so a
- * crash leaves either the old file or the new one, never half of it.
+ * Writes the edited deployment file in place (through a symbolic link to the file it points to,
+ * keeping its permissions); a file that cannot be written is bad input, named, and left as it was.
  */
-export function writeFileAtomic(file: string, text: string): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  chmodSync(temporary, statSync(file).mode & 0o7777);
-  renameSync(temporary, file);
+export function writeDeploymentFile(file: string, text: string): void {
+  try {
+    writeFileAtomic(file, text);
+  } catch (error) {
+    throw new InputError({
+      file,
+      field: '--apply',
+      problem: `cannot write the file (${(error as NodeJS.ErrnoException).code ?? String(error)}); it is unchanged`,
+      fix: 'check the permissions of the file and its folder',
+    });
+  }
 }

@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { sample } from '../scenario/distributions.ts';
 import { STREAM, uniformAt } from '../scenario/random.ts';
-import type { Distribution, Scenario } from '../scenario/schema.ts';
+import { LIMITS, type Distribution, type Scenario } from '../scenario/schema.ts';
 import { resolveConnectionString } from '../workload/database.ts';
 
 /**
@@ -92,7 +92,8 @@ export class DatabaseProxy {
       let ready = Promise.resolve();
       client.on('data', (chunk: Buffer) => {
         const n = proxy!.roundTrips++;
-        const delayMs = sample(options.latencyMs, uniformAt(options.seed, n, 0, STREAM.sink, 0), uniformAt(options.seed, n, 0, STREAM.sink, 1)) / options.timeScale;
+        // Capped as every drawn time is (harness/scenario/plan.ts): a tail draw past 2^31 ms would fire at once.
+        const delayMs = Math.min(LIMITS.timeMs, sample(options.latencyMs, uniformAt(options.seed, n, 0, STREAM.sink, 0), uniformAt(options.seed, n, 0, STREAM.sink, 1))) / options.timeScale;
         const sentAt = performance.now();
         ready = ready.then(
           () =>

@@ -1,10 +1,14 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
+import { writeFileAtomic } from '../write-file.ts';
 import type { Results } from '../results/schema.ts';
 import { reportCells, type Setting } from './cell-views.ts';
 import { buildCharts } from './charts/index.ts';
+import { chartFile, checkReportTargets, manifestName, ownedFiles, reportPaths, writeManifest } from './targets.ts';
+
+export { reportPaths } from './targets.ts';
 import { buildHtml, type LibrarySources } from './html.ts';
 import { buildMarkdown } from './markdown.ts';
 import { renderSvg } from './svg.ts';
@@ -26,13 +30,6 @@ export interface WrittenReport {
   markdownFile: string;
 }
 
-/** Default: reports/<scenario-name>.html (the name is [a-z0-9-]+, safe as a file name). */
-export function reportPaths(results: Results, outFile?: string): { htmlFile: string; svgDir: string; markdownFile: string } {
-  const htmlFile = outFile ?? join('reports', `${results.scenario.name}.html`);
-  const stem = join(dirname(htmlFile), basename(htmlFile).replace(/\.html?$/i, ''));
-  return { htmlFile, svgDir: stem, markdownFile: `${stem}.md` };
-}
-
 /** The minified browser builds, found next to the package entry points Node resolves. */
 export function readLibrarySources(): LibrarySources {
   const buildFile = (pkg: string, file: string) => join(dirname(fileURLToPath(import.meta.resolve(pkg))), file);
@@ -43,14 +40,9 @@ export function readLibrarySources(): LibrarySources {
   };
 }
 
-function writeTextAtomic(file: string, text: string): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, file);
-}
-
 export async function writeReport(results: Results, options: WriteReportOptions = {}): Promise<WrittenReport> {
   const { htmlFile, svgDir, markdownFile } = reportPaths(results, options.outFile);
+  checkReportTargets(htmlFile);
   try {
     mkdirSync(svgDir, { recursive: true });
   } catch (error) {
@@ -66,23 +58,32 @@ export async function writeReport(results: Results, options: WriteReportOptions 
   const svgs: Record<string, string> = {};
   for (const chart of charts) svgs[chart.id] = await renderSvg(chart.spec);
 
-  // A chart dropped since the last run (no recommendation any more) must not linger beside the new ones.
-  for (const name of readdirSync(svgDir)) {
-    if (name.endsWith('.svg') && !(name.slice(0, -4) in svgs)) rmSync(join(svgDir, name));
+  // Listed before they are written, so a run that dies half-way leaves files a later report knows
+  // as its own; once written, the list is exactly this report's files.
+  const listed = ownedFiles(htmlFile);
+  const files = [htmlFile, markdownFile, ...charts.map((chart) => chartFile(svgDir, chart.id))].map((file) => manifestName(htmlFile, file));
+  writeManifest(svgDir, new Set([...listed, ...files]));
+  // A chart dropped since the last report (no recommendation any more) must not linger beside the
+  // new ones; only charts an earlier report listed are removed, never another file of the folder.
+  const folder = manifestName(htmlFile, svgDir);
+  for (const name of listed) {
+    if (!files.includes(name) && name.startsWith(`${folder}/`) && name.endsWith('.svg') && !name.slice(folder.length + 1).includes('/')) {
+      rmSync(join(dirname(htmlFile), name), { force: true });
+    }
   }
   const svgFiles = charts.map((chart) => {
     const file = join(svgDir, `${chart.id}.svg`);
-    writeTextAtomic(file, svgs[chart.id]!);
+    writeFileAtomic(file, svgs[chart.id]!);
     return file;
   });
 
-  writeTextAtomic(
+  writeFileAtomic(
     htmlFile,
     buildHtml(results, { libraries: readLibrarySources(), current: options.current, charts, staticSvgs: svgs, powerTuning: options.powerTuning }),
   );
   const fromMarkdown = (file: string) =>
     encodeURI(relative(dirname(markdownFile), file).split('\\').join('/')).replace(/\(/g, '%28').replace(/\)/g, '%29');
-  writeTextAtomic(
+  writeFileAtomic(
     markdownFile,
     buildMarkdown(results, {
       current: options.current,
@@ -91,5 +92,6 @@ export async function writeReport(results: Results, options: WriteReportOptions 
       charts: charts.map((chart, i) => ({ id: chart.id, title: chart.title, href: fromMarkdown(svgFiles[i]!) })),
     }),
   );
+  writeManifest(svgDir, files);
   return { htmlFile, svgFiles, markdownFile };
 }

@@ -1,8 +1,9 @@
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { issueToInputError, readJsonFile } from '../scenario/load.ts';
 import { resultsSchema, type Results } from './schema.ts';
 import { upgradeResults } from './versions.ts';
+import { writeFileAtomic } from '../write-file.ts';
 
 /** Reads and validates a results file; every problem is an InputError naming the file and field. */
 export function loadResults(file: string): Results {
@@ -15,12 +16,24 @@ export function loadResults(file: string): Results {
   return parsed.data;
 }
 
+/**
+ * Whether a sweep may replace what lies at `file`: nothing, an empty file, or results this tool
+ * wrote (of any version). Anything else is someone's data, never overwritten.
+ */
+export function isReplaceableResults(file: string): boolean {
+  try {
+    if (statSync(file).size === 0) return true;
+    const value = JSON.parse(readFileSync(file, 'utf8')) as { tool?: { name?: unknown } } | null;
+    return value?.tool?.name === 'fanout-tuner';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
 /** Writes the whole file through a temporary name, so a reader never sees half of it. */
 export function writeJsonAtomic(file: string, value: unknown): void {
   mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
-  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temporary, file);
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function appendJsonLine(file: string, value: unknown): void {

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { onExit } from './on-exit.ts';
+import { hasEnded, selfIdentity, type RunIdentity } from './run-identity.ts';
 import { killProcessTree } from './process-tree.ts';
 
 /**
@@ -147,46 +148,8 @@ export const STATE_DIR_VARIABLE = 'FANOUT_TUNER_STATE_DIR';
 const DEFAULT_STATE_DIR = '/run/fanout-tuner';
 const RECORD_NAME = /^cgroups-(\d+)-(\d+)\.txt$/;
 
-interface RunIdentity {
-  pid: number;
-  startTicks: string;
-  pidNamespace: string;
-}
-
 function stateDir(): string {
   return process.env[STATE_DIR_VARIABLE] || DEFAULT_STATE_DIR;
-}
-
-/** The start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined if there is no such process. */
-function startTicksOf(pid: number | 'self'): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function pidNamespaceOf(pid: number | 'self'): string {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/pid`);
-  } catch {
-    return 'unknown';
-  }
-}
-
-function procIsOurs(): boolean {
-  try {
-    return readlinkSync('/proc/self') === String(process.pid);
-  } catch {
-    return false;
-  }
-}
-
-let self: RunIdentity | undefined;
-function selfIdentity(): RunIdentity {
-  self ??= { pid: process.pid, startTicks: startTicksOf('self') ?? '0', pidNamespace: pidNamespaceOf('self') };
-  return self;
 }
 
 /** This run's groups still on disk, as its record lists them. */
@@ -345,15 +308,6 @@ export function removeStaleGroups(dir: string = stateDir()): number {
     if (left === 0) rmSync(file, { force: true });
   }
   return removed;
-}
-
-/** Whether a run is known to have ended: one of this PID namespace whose pid is gone or is another process now. */
-function hasEnded(run: RunIdentity, me: RunIdentity): boolean {
-  if (run.pidNamespace !== me.pidNamespace || run.pidNamespace === 'unknown') return false;
-  // A /proc mounted for another PID namespace (unshare --pid without --mount-proc) describes other processes.
-  if (!procIsOurs()) return false;
-  if (run.pid === me.pid && run.startTicks === me.startTicks) return false;
-  return startTicksOf(run.pid) !== run.startTicks;
 }
 
 /**

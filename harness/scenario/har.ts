@@ -1,6 +1,6 @@
 import { median } from './distributions.ts';
 import { InputError } from '../errors.ts';
-import { requestGroupSchema, scenarioSchema, type Distribution, type ScenarioInput } from './schema.ts';
+import { LIMITS, requestGroupSchema, scenarioSchema, type Distribution, type ScenarioInput } from './schema.ts';
 
 /**
  * Turns a recorded browser session (HAR 1.1 / 1.2 as Chrome, Firefox and WebPageTest write it)
@@ -130,6 +130,9 @@ export function importHar(raw: unknown, options: HarImportOptions): HarImport {
   if (requests.length === 0) {
     reader.fail('log.entries', 'holds no http or https request that can be replayed', 'record a session that fetches http(s) URLs');
   }
+  if (requests.length > LIMITS.requests) {
+    reader.fail('log.entries', `holds ${requests.length} requests to replay, more than the ${LIMITS.requests} of one scenario`, 'record a shorter session, or split the HAR');
+  }
 
   const hosts: Record<string, HostInput> = {};
   for (const [host, tally] of tallies) hosts[host] = hostSpec(host, tally, notes);
@@ -246,7 +249,17 @@ function readEntry(reader: HarReader, rawEntry: unknown, index: number, version:
   if (!Number.isFinite(latencyMs)) {
     reader.fail(timing.usedEntryTime ? `${path}.time` : `${path}.timings`, 'adds up to more time than a number can hold', 'export the HAR again; the file looks corrupted');
   }
+  if (latencyMs > LIMITS.timeMs) {
+    reader.fail(
+      timing.usedEntryTime ? `${path}.time` : `${path}.timings`,
+      `adds up to ${latencyMs} ms, longer than the ${LIMITS.timeMs} ms (Lambda's 900 s) a scenario's latency may be`,
+      'remove that entry from the HAR',
+    );
+  }
   const size = bodySize(reader, entry, response, content, path);
+  if (size.bytes !== undefined && size.bytes > LIMITS.bodyBytes) {
+    reader.fail(`${path}.response`, `has a body of ${size.bytes} bytes, more than the ${LIMITS.bodyBytes} (16 MiB) a scenario's response may have`, 'remove that entry from the HAR');
+  }
   const started = reader.optionalString(entry, 'startedDateTime', path);
   const startedMs = started === undefined ? undefined : Date.parse(started);
   return {

@@ -1,10 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { ZodError, type z } from 'zod';
 import { InputError } from '../errors.ts';
 import { scenarioSchema, workloadFormIndex, type Scenario } from './schema.ts';
 
 export const DEFAULT_SCENARIO = 'scenarios/seed-case-study.json';
+
+/**
+ * The scenario a sweep without one replays: the seed in the working directory (a checkout of this
+ * project), else the seed the installed package carries, so `fanout-tuner sweep` works anywhere.
+ */
+export function defaultScenarioFile(): string {
+  return existsSync(DEFAULT_SCENARIO) ? DEFAULT_SCENARIO : fileURLToPath(new URL(`../../${DEFAULT_SCENARIO}`, import.meta.url));
+}
 
 /** Reads a JSON file, turning a missing file or a syntax error into an InputError naming it. */
 export function readJsonFile(file: string, what: string): unknown {

@@ -1,6 +1,6 @@
 import { sample } from './distributions.ts';
 import { STREAM, uniformAt } from './random.ts';
-import type { Scenario } from './schema.ts';
+import { LIMITS, type Scenario } from './schema.ts';
 
 /** One request of the job, in the order the job issues them. */
 export interface PlannedRequest {
@@ -38,14 +38,16 @@ export function drawAttempt(scenario: Scenario, host: string, index: number, att
   const spec = scenario.hosts[host];
   if (!spec) throw new Error(`host ${host} is not in the scenario`);
   const { seed } = scenario;
-  const latencyMs = sample(
-    spec.latencyMs,
-    uniformAt(seed, index, attempt, STREAM.latency, 0),
-    uniformAt(seed, index, attempt, STREAM.latency, 1),
+  // The schema bounds a distribution's parameters; the tail of a normal or lognormal reaches past
+  // them, so draws are capped too: a latency past 2^31 ms would make its timer fire after 1 ms.
+  const latencyMs = Math.min(
+    LIMITS.timeMs,
+    sample(spec.latencyMs, uniformAt(seed, index, attempt, STREAM.latency, 0), uniformAt(seed, index, attempt, STREAM.latency, 1)),
   );
   // A page has one size whichever attempt fetches it.
-  const bodyBytes = Math.round(
-    sample(spec.bodyBytes, uniformAt(seed, index, 0, STREAM.body, 0), uniformAt(seed, index, 0, STREAM.body, 1)),
+  const bodyBytes = Math.min(
+    LIMITS.bodyBytes,
+    Math.round(sample(spec.bodyBytes, uniformAt(seed, index, 0, STREAM.body, 0), uniformAt(seed, index, 0, STREAM.body, 1))),
   );
   const u = uniformAt(seed, index, attempt, STREAM.fault);
   let fault: Fault = 'none';
@@ -61,9 +63,8 @@ export function drawAttempt(scenario: Scenario, host: string, index: number, att
  */
 export function drawSinkLatency(scenario: Scenario, batchIndex: number): number {
   if (scenario.sink.kind !== 'model') return 0;
-  return sample(
-    scenario.sink.latencyMs,
-    uniformAt(scenario.seed, batchIndex, 0, STREAM.sink, 0),
-    uniformAt(scenario.seed, batchIndex, 0, STREAM.sink, 1),
+  return Math.min(
+    LIMITS.timeMs,
+    sample(scenario.sink.latencyMs, uniformAt(scenario.seed, batchIndex, 0, STREAM.sink, 0), uniformAt(scenario.seed, batchIndex, 0, STREAM.sink, 1)),
   );
 }

@@ -8,21 +8,66 @@ import { z } from 'zod';
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 
-export const distributionSchema = z
-  .discriminatedUnion('dist', [
-    z.object({ dist: z.literal('fixed'), value: nonNegative }).strict(),
-    z
-      .object({ dist: z.literal('uniform'), min: nonNegative, max: nonNegative })
-      .strict()
-      .refine((d) => d.max >= d.min, { message: 'max must be at least min', path: ['max'] }),
-    z.object({ dist: z.literal('normal'), mean: nonNegative, sd: nonNegative }).strict(),
-    z
-      .object({ dist: z.literal('lognormal'), median: positive, p99: positive })
-      .strict()
-      .refine((d) => d.p99 > d.median, { message: 'p99 must be greater than median', path: ['p99'] }),
-    z.object({ dist: z.literal('empirical'), samples: z.array(nonNegative).min(1) }).strict(),
-  ])
-  .describe('A distribution of non-negative values: fixed, uniform, normal, lognormal (median + p99) or empirical');
+/**
+ * Upper bounds on what a scenario may ask for (docs/scenarios.md, Limits). Past them a sweep would
+ * hang, run out of memory or overflow a timer (Node runs a timer of 2^31 ms or more after 1 ms);
+ * they sit far above any real job. Every time is at most Lambda's 900 s, and the longest wait the
+ * client can be told to make, backoffMs x 2^retries, stays below 2^31 ms.
+ */
+export const LIMITS = {
+  /** Lambda's longest invocation, in ms: no latency, timeout or wait of one invocation is longer. */
+  timeMs: 900_000,
+  /** One response body, in bytes (16 MiB): the mock builds and caches each one in memory. */
+  bodyBytes: 16 * 1024 * 1024,
+  /** Requests of one invocation, over all groups. */
+  requests: 100_000,
+  /** Retries of one request: 900 s x 2^10 is still below 2^31 ms. */
+  retries: 10,
+  /** Timed repetitions per cell. */
+  reps: 100,
+  timeScale: 1000,
+  /** Values in each of sweep.concurrency and sweep.memoryMb. */
+  gridValues: 100,
+  /** Requests a host serves at once, connections, rows per batch. */
+  count: 100_000,
+  poolSize: 1000,
+  threads: 64,
+  samples: 1_000_000,
+  rps: { min: 0.001, max: 1_000_000 },
+  invocationsPerMonth: 10_000_000_000,
+} as const;
+
+/** A bounded quantity whose message names the bound, and why. */
+function atMost(schema: z.ZodNumber, max: number, what: string): z.ZodNumber {
+  return schema.max(max, `must be at most ${max.toLocaleString('en-US')} (${what})`);
+}
+
+const TIME_LIMIT_TEXT = "Lambda's 900 s limit, in ms";
+
+/** Distributions of non-negative values, each parameter at most `max`; draws are capped at it too (plan.ts). */
+function boundedDistribution(max: number, what: string) {
+  const value = atMost(nonNegative, max, what);
+  const positiveValue = atMost(positive, max, what);
+  return z
+    .discriminatedUnion('dist', [
+      z.object({ dist: z.literal('fixed'), value }).strict(),
+      z
+        .object({ dist: z.literal('uniform'), min: value, max: value })
+        .strict()
+        .refine((d) => d.max >= d.min, { message: 'max must be at least min', path: ['max'] }),
+      z.object({ dist: z.literal('normal'), mean: value, sd: value }).strict(),
+      z
+        .object({ dist: z.literal('lognormal'), median: positiveValue, p99: positiveValue })
+        .strict()
+        .refine((d) => d.p99 > d.median, { message: 'p99 must be greater than median', path: ['p99'] }),
+      z.object({ dist: z.literal('empirical'), samples: z.array(value).min(1).max(LIMITS.samples) }).strict(),
+    ])
+    .describe('A distribution of non-negative values: fixed, uniform, normal, lognormal (median + p99) or empirical');
+}
+
+/** Times in ms: latencies of hosts and the database. */
+export const distributionSchema = boundedDistribution(LIMITS.timeMs, TIME_LIMIT_TEXT);
+const bodySizeSchema = boundedDistribution(LIMITS.bodyBytes, '16 MiB per response body');
 
 export type Distribution = z.infer<typeof distributionSchema>;
 
@@ -31,19 +76,17 @@ const probability = z.number().min(0).max(1);
 export const hostSchema = z
   .object({
     latencyMs: distributionSchema.describe('Time the server takes to answer one request once it starts serving it'),
-    bodyBytes: distributionSchema
+    bodyBytes: bodySizeSchema
       .default({ dist: 'fixed', value: 10_000 })
       .describe('Size of the response body'),
-    capacity: z
-      .number()
-      .int()
-      .positive()
+    capacity: atMost(z.number().int().positive(), LIMITS.count, 'requests served at once')
       .optional()
       .describe('Requests served at once; more wait in the server FIFO queue. Omit for unlimited'),
     rateLimit: z
       .object({
-        rps: positive.describe('Token refill rate, requests per second'),
-        burst: z.number().int().positive().optional().describe('Bucket size; defaults to max(1, rps)'),
+        rps: atMost(z.number().min(LIMITS.rps.min, `must be at least ${LIMITS.rps.min} (one request per 1000 s)`), LIMITS.rps.max, 'requests per second')
+          .describe('Token refill rate, requests per second'),
+        burst: atMost(z.number().int().positive(), LIMITS.rps.max, 'requests in a burst').optional().describe('Bucket size; defaults to max(1, rps)'),
         retryAfter: z
           .enum(['ms', 'seconds'])
           .default('ms')
@@ -88,7 +131,7 @@ export const requestGroupSchema = z.union([
   z
     .object({
       host: hostName,
-      count: z.number().int().positive(),
+      count: atMost(z.number().int().positive(), LIMITS.requests, 'requests of one invocation'),
       path: z.string().startsWith('/').optional().describe('Path prefix; the request index is appended'),
     })
     .strict(),
@@ -97,8 +140,8 @@ export const requestGroupSchema = z.union([
 
 export type RequestGroup = z.infer<typeof requestGroupSchema>;
 
-const poolSize = z.number().int().positive().default(5).describe('Connections the job holds to the database; a batch waits for a free one (FIFO)');
-const batchSize = z.number().int().positive().default(1).describe('Rows per write: the worker whose row fills the buffer writes the batch and waits for it');
+const poolSize = atMost(z.number().int().positive(), LIMITS.poolSize, 'database connections').default(5).describe('Connections the job holds to the database; a batch waits for a free one (FIFO)');
+const batchSize = atMost(z.number().int().positive(), LIMITS.count, 'rows per write').default(1).describe('Rows per write: the worker whose row fills the buffer writes the batch and waits for it');
 const tableName = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name such as fanout_rows')
@@ -268,12 +311,12 @@ export const scenarioSchema = z
     name: z.string().regex(/^[a-z0-9-]+$/, 'must match [a-z0-9-]+ (it names output files)'),
     description: z.string().default(''),
     seed: z.number().int().nonnegative(),
-    requests: z.array(requestGroupSchema).min(1),
+    requests: z.array(requestGroupSchema).min(1).max(LIMITS.requests, `must hold at most ${LIMITS.requests.toLocaleString('en-US')} entries`),
     hosts: z.record(hostName, hostSchema),
     work: z
       .object({
         parse: z.enum(['html', 'json', 'none']).default('html'),
-        threads: z.number().int().nonnegative().default(0).describe('Parse on a worker pool of this size; 0 parses on the main thread'),
+        threads: atMost(z.number().int().nonnegative(), LIMITS.threads, 'worker threads').default(0).describe('Parse on a worker pool of this size; 0 parses on the main thread'),
       })
       .strict()
       .default({ parse: 'html', threads: 0 }),
@@ -281,9 +324,9 @@ export const scenarioSchema = z
     sink: sinkSchema.default({ kind: 'model', latencyMs: { dist: 'fixed', value: 5 }, poolSize: 5, batchSize: 1 }),
     client: z
       .object({
-        timeoutMs: positive.default(10_000),
-        retries: z.number().int().nonnegative().default(1),
-        backoffMs: nonNegative.default(100).describe('First retry delay; doubles on each retry unless Retry-After says otherwise'),
+        timeoutMs: atMost(positive, LIMITS.timeMs, TIME_LIMIT_TEXT).default(10_000),
+        retries: atMost(z.number().int().nonnegative(), LIMITS.retries, 'retries of one request').default(1),
+        backoffMs: atMost(nonNegative, LIMITS.timeMs, TIME_LIMIT_TEXT).default(100).describe('First retry delay; doubles on each retry unless Retry-After says otherwise'),
         library: z
           .enum(['fetch', 'undici'])
           .default('fetch')
@@ -297,23 +340,32 @@ export const scenarioSchema = z
       .object({
         architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
         region: z.string().default('us-east-1'),
-        invocationsPerMonth: z.number().int().nonnegative().default(8_640),
+        invocationsPerMonth: atMost(z.number().int().nonnegative(), LIMITS.invocationsPerMonth, 'invocations a month').default(8_640),
         timeoutS: z.number().int().min(1).max(900).default(900).describe('The function timeout; a cell slower than it is infeasible'),
       })
       .strict()
       .default({ architecture: 'x86_64', region: 'us-east-1', invocationsPerMonth: 8_640, timeoutS: 900 }),
     sweep: z
       .object({
-        concurrency: z.array(z.number().int().positive().max(10_000)).min(1).default([1, 2, 4, 8, 16, 32, 64]),
-        memoryMb: z.array(memoryMb).min(1).default([1769]),
-        reps: z.number().int().positive().default(3),
-        timeScale: z.number().min(1).default(1).describe('Run every latency this many times shorter and scale durations back'),
+        concurrency: z
+          .array(z.number().int().positive().max(10_000))
+          .min(1)
+          .max(LIMITS.gridValues, `must list at most ${LIMITS.gridValues} concurrencies`)
+          .default([1, 2, 4, 8, 16, 32, 64]),
+        memoryMb: z.array(memoryMb).min(1).max(LIMITS.gridValues, `must list at most ${LIMITS.gridValues} memory sizes`).default([1769]),
+        reps: atMost(z.number().int().positive(), LIMITS.reps, 'timed repetitions per cell').default(3),
+        timeScale: atMost(z.number().min(1), LIMITS.timeScale, 'how many times shorter latencies run').default(1).describe('Run every latency this many times shorter and scale durations back'),
       })
       .strict()
       .default({ concurrency: [1, 2, 4, 8, 16, 32, 64], memoryMb: [1769], reps: 3, timeScale: 1 }),
   })
   .strict()
   .superRefine((s, ctx) => {
+    const requests = s.requests.reduce((sum, group) => sum + ('count' in group ? group.count : 1), 0);
+    // A group past the bound on its own is already refused by name.
+    if (requests > LIMITS.requests && s.requests.every((group) => !('count' in group) || group.count <= LIMITS.requests)) {
+      ctx.addIssue({ code: 'custom', path: ['requests'], message: `must add up to at most ${LIMITS.requests.toLocaleString('en-US')} requests of one invocation (they add up to ${requests.toLocaleString('en-US')})` });
+    }
     s.requests.forEach((group, i) => {
       // Refinements still run after a continuable issue such as a malformed URL: that one is
       // already reported, and `new URL` would throw on it.

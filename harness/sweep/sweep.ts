@@ -1,13 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { InputError } from '../errors.ts';
 import { cpuShare, heapLimitMb, projectDurationMs, singleThreadShare } from '../model/lambda.ts';
 import { idealMakespanMs } from '../model/simulate.ts';
 import { isCompleted, SCHEMA_VERSION, type Cell, type Grid, type Method, type Results } from '../results/schema.ts';
 import type { Shard } from './shard.ts';
-import { writeJsonAtomic } from '../results/io.ts';
+import { isReplaceableResults, writeJsonAtomic } from '../results/io.ts';
+import { isDirectory } from '../write-file.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { detectCpuController, detectFunctionGroupController, LAMBDA_PERIOD_US, removeStaleGroups, type CpuController, type FunctionGroupController } from '../run/cgroup.ts';
@@ -30,7 +31,7 @@ import { createCertificates, trustEnvironment, type Certificates } from '../isol
 import { databaseRoute } from '../isolate/database-bridge.ts';
 import type { BackendName } from '../mock/choose-backend.ts';
 import { measureLoopbackCost, type LoopbackCost } from '../run/loopback-cost.ts';
-import { appendCell, journalPath, readJournal, rewriteJournal, startJournal } from './journal.ts';
+import { appendCell, checkJournalTarget, journalPath, readJournal, removeJournal, rewriteJournal, startJournal, type JournalMethod } from './journal.ts';
 import type { Progress } from './progress.ts';
 import { CONTENDER_MARGIN, raceState, ROUND_REPS } from '../analyze/race.ts';
 import { percentile, sortSamples } from '../analyze/statistics.ts';
@@ -131,6 +132,12 @@ const WARMUP_CONCURRENCY = 32;
 
 /** Fails in milliseconds, not after an hour of sweeping, when the results cannot be written. */
 export function checkWritable(outFile: string): void {
+  if (isDirectory(outFile)) {
+    throw new InputError({ file: outFile, field: '--out', problem: 'is a directory', fix: `name the results file to write, such as ${join(outFile, 'results.json')}` });
+  }
+  if (!isReplaceableResults(outFile)) {
+    throw new InputError({ file: outFile, field: '--out', problem: 'exists and is not a fanout-tuner results file, so it is left as it is', fix: 'choose another --out, or move the file away' });
+  }
   try {
     mkdirSync(dirname(outFile), { recursive: true });
     const probe = `${outFile}.probe-${process.pid}`;
@@ -275,18 +282,29 @@ function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | und
     );
   } else if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
+    ...measuredHow(plan, controller, placement),
+    ...(connectCpuMs !== undefined ? { connectCpuMs } : {}),
+    ...(loopback ? { loopback } : {}),
+    notes,
+  };
+}
+
+/**
+ * What of the method changes the numbers a cell measures: a journal keeps it, and a sweep resumes
+ * only from a journal measured the same way, so that no results file mixes cells of two methods.
+ */
+export function measuredHow(plan: Pick<SweepPlan, 'scenario' | 'timeScale' | 'reps' | 'race' | 'cpuThrottle' | 'parallelCells'>, controller: unknown, placement: Placement): JournalMethod {
+  const parallelCells = plan.parallelCells ?? 1;
+  return {
     // A user's handler may use any client, so every in-process backend serves it; the built-in job uses one.
     backend: placement.backend === 'net' ? 'net' : plan.scenario.workload ? MOCKS_NAME : backendFor(plan.scenario.client.library),
     isolation: placement.fenced ? 'namespace' : 'none',
-    ...(connectCpuMs !== undefined ? { connectCpuMs } : {}),
-    ...(loopback ? { loopback } : {}),
     cpuThrottle: controller ? 'cgroup' : plan.cpuThrottle === 'none' ? 'none' : 'model',
     timeScale: plan.timeScale,
     reps: plan.reps,
     ...(plan.race ? { race: { budgetS: plan.race.budgetS, equivalence: plan.race.equivalence } } : {}),
     warmupInvocations: WARMUP_INVOCATIONS,
     ...(parallelCells > 1 ? { parallelCells } : {}),
-    notes,
   };
 }
 
@@ -391,14 +409,16 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   checkWritable(plan.outFile);
   const hash = scenarioHash(plan.scenario);
   const journal = journalPath(plan.outFile);
-  const resumed = plan.resume ? readJournal(journal, hash) : undefined;
-  const startedAt = resumed?.startedAt ?? new Date().toISOString();
+  checkJournalTarget(journal);
   const functionGroups = plan.functionSpec ? chooseFunctionGroups(plan.cpuThrottle) : undefined;
   const controller = plan.functionSpec ? undefined : chooseController(plan.cpuThrottle);
   // Whichever groups apply the memory size's CPU share: a cell's quota, or a function's groups.
   const cpuLimit = controller ?? functionGroups;
-  if (cpuLimit) removeStaleGroups();
   const placement = plan.placement ?? choosePlacement(plan);
+  const how = measuredHow(plan, cpuLimit, placement);
+  const resumed = plan.resume ? readJournal(journal, hash, how) : undefined;
+  const startedAt = resumed?.startedAt ?? new Date().toISOString();
+  if (cpuLimit) removeStaleGroups();
   const net = placement.backend === 'net';
   const loopback = net ? await measureLoopbackCost() : undefined;
   // One CA and one certificate per host for the whole sweep: made in milliseconds, trusted by every cell.
@@ -420,8 +440,8 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
 
   const wanted = new Set(plan.cells.map(cellKeyId));
   const done = new Map((resumed?.cells ?? []).filter((cell) => wanted.has(cellKeyId(cell))).map((cell) => [cellKeyId(cell), cell]));
-  if (resumed) rewriteJournal(journal, hash, startedAt, resumed.cells);
-  else startJournal(journal, hash, startedAt);
+  if (resumed) rewriteJournal(journal, { scenarioHash: hash, method: how, startedAt }, resumed.cells);
+  else startJournal(journal, { scenarioHash: hash, method: how, startedAt });
 
   const results: Results = {
     schemaVersion: SCHEMA_VERSION,
@@ -692,7 +712,7 @@ export async function runPool<T>(items: readonly T[], width: number, task: (item
 /** Writes the finished results and removes the journal, which the results file now supersedes. */
 export function finishSweep(outFile: string, results: Results): void {
   writeJsonAtomic(outFile, results);
-  rmSync(journalPath(outFile), { force: true });
+  removeJournal(journalPath(outFile));
 }
 
 function describeOutcome(cell: Cell): string {
