@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { InputError } from '../errors.ts';
 import { cpuShare, heapLimitMb, projectDurationMs, singleThreadShare } from '../model/lambda.ts';
 import { idealMakespanMs } from '../model/simulate.ts';
-import { isCompleted, SCHEMA_VERSION, type Cell, type Grid, type Method, type Results } from '../results/schema.ts';
+import { isCompleted, SCHEMA_VERSION, type Cell, type CompletedCell, type Grid, type Method, type Results } from '../results/schema.ts';
 import type { Shard } from './shard.ts';
 import { isReplaceableResults, writeJsonAtomic } from '../results/io.ts';
 import { isDirectory } from '../write-file.ts';
@@ -650,15 +650,22 @@ function spreadOverLanes(keys: readonly CellKey[], cellOf: (key: CellKey) => Cel
   return total / Math.max(1, Math.min(lanes, keys.length));
 }
 
-/** A confirmed cell whose real-time duration is off its time-scaled median by more than 5%. */
+/**
+ * The finalists' real-time runs against their time-scaled medians, pooled: the finalists are the
+ * winner and settings equivalent to it, so each confirmation is another look at the same
+ * question, and one real-time repetition alone varies by several percent. A warning when their
+ * mean deviation is beyond 5%.
+ */
 export function confirmationWarnings(cells: readonly Cell[]): string[] {
-  return cells.flatMap((cell) => {
-    if (!isCompleted(cell) || !cell.confirmed || Math.abs(cell.confirmed.deviation) <= CONFIRMATION_TOLERANCE) return [];
-    const { durationMs, deviation } = cell.confirmed;
-    return [
-      `Confirmation: at ${describeCell(cell)} a real-time run, throttled as Lambda throttles, took ${(durationMs / 1000).toFixed(2)} s against the time-scaled ${(cell.durationMs.median / 1000).toFixed(2)} s (${deviation > 0 ? '+' : ''}${(deviation * 100).toFixed(1)}%): time scaling distorts this job here; sweep the contenders again with --time-scale 1 (and --concurrency/--memory narrowed to them) for durations to deploy on.`,
-    ];
-  });
+  const confirmed = cells.filter((cell): cell is CompletedCell & { confirmed: NonNullable<CompletedCell['confirmed']> } => isCompleted(cell) && cell.confirmed !== undefined);
+  if (confirmed.length === 0) return [];
+  const pooled = confirmed.reduce((sum, cell) => sum + cell.confirmed.deviation, 0) / confirmed.length;
+  if (Math.abs(pooled) <= CONFIRMATION_TOLERANCE) return [];
+  const signed = (x: number) => `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const each = confirmed.map((cell) => `${describeCell(cell)}: ${(cell.confirmed.durationMs / 1000).toFixed(2)} s against ${(cell.durationMs.median / 1000).toFixed(2)} s (${signed(cell.confirmed.deviation)})`);
+  return [
+    `Confirmation: real-time runs of the finalists, throttled as Lambda throttles, took ${signed(pooled)} against their time-scaled medians (${each.join('; ')}): time scaling distorts this job here; sweep the contenders again with --time-scale 1 (and --concurrency/--memory narrowed to them) for durations to deploy on.`,
+  ];
 }
 
 /** How far a confirmation may stray from the raced median before the sweep warns. */
