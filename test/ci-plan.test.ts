@@ -143,7 +143,7 @@ describe('npm run ci-sweep', () => {
 
 describe('the side a sweep names in its results', () => {
   it('is FANOUT_TUNER_COMMIT and FANOUT_TUNER_BRANCH when set, before GITHUB_SHA, which CI shares between base and head', async () => {
-    const { describeEnvironment } = await import('../harness/sweep/sweep.ts');
+    const { describeEnvironment } = await import('../harness/results/environment.ts');
     const saved = { ...process.env };
     try {
       Object.assign(process.env, { GITHUB_SHA: 'merge', GITHUB_HEAD_REF: 'feature', FANOUT_TUNER_COMMIT: 'base-sha', FANOUT_TUNER_BRANCH: 'main' });

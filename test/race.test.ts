@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decide, judgeRival, MAX_RACE_REPS, pickAmongEquivalent, raceState, screenedGap } from '../harness/analyze/race.ts';
 import type { CompletedCell } from '../harness/results/schema.ts';
-import { confirmationWarnings, confirmEstimateS, finalistsOf, roundEstimateS } from '../harness/sweep/sweep.ts';
+import { confirmEstimateS, finalistsOf, roundEstimateS } from '../harness/sweep/schedule.ts';
+import { confirmationWarnings } from '../harness/sweep/warnings.ts';
 import { completedCell, rep } from './fixtures/results.ts';
 
 /** A cell whose repetitions are these durations (ms), median as given, and its monthly cost. */

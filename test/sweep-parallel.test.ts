@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CellKey } from '../harness/results/cell-key.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
-import { cellsShareProcess, coresPerCell, defaultParallelCells, longestFirst, planProcesses, runPool } from '../harness/sweep/sweep.ts';
+import { cellsShareProcess, coresPerCell, defaultParallelCells, longestFirst, planProcesses, runPool } from '../harness/sweep/schedule.ts';
 import { tinyScenario } from './fixtures/results.ts';
 
 const key = (concurrency: number, memoryMb: number): CellKey => ({ concurrency, memoryMb, architecture: 'x86_64' });

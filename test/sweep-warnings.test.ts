@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failureWarnings, fidelityWarnings } from '../harness/sweep/sweep.ts';
+import { failureWarnings, fidelityWarnings } from '../harness/sweep/warnings.ts';
 import { completedCell, failedCell } from './fixtures/results.ts';
 
 describe('the sweep warnings', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkModel } from '../harness/analyze/model-check.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { loadScenario, scenarioHash } from '../harness/scenario/load.ts';
-import { defaultParallelCells } from '../harness/sweep/sweep.ts';
+import { defaultParallelCells } from '../harness/sweep/schedule.ts';
 import { hasStackTrace, runScript } from './helpers/cli.ts';
 import { scratchDir } from './helpers/scratch.ts';
 

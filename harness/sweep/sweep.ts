@@ -1,42 +1,44 @@
-import { availableParallelism } from 'node:os';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { mkdirSync,rmSync,writeFileSync } from 'node:fs';
+import { dirname,join } from 'node:path';
+import { modelWarnings } from '../analyze/model-check.ts';
+import { raceState,ROUND_REPS } from '../analyze/race.ts';
+import type { RecommendOptions } from '../analyze/recommend.ts';
+import { percentile,sortSamples } from '../analyze/statistics.ts';
 import { InputError } from '../errors.ts';
-import { cpuShare, heapLimitMb, projectDurationMs, singleThreadShare } from '../model/lambda.ts';
+import { databaseRoute } from '../isolate/database-bridge.ts';
+import { namespaceSupport,openFence,type Fence,type IsolationMode,type NamespaceSupport } from '../isolate/fence.ts';
+import { createCertificates,trustEnvironment,type Certificates } from '../isolate/tls.ts';
+import type { BackendName } from '../mock/choose-backend.ts';
+import { backendFor } from '../mock/choose-backend.ts';
+import { replayIdleTimeoutMs } from '../mock/net-backend.ts';
+import { cpuShare,heapLimitMb,projectDurationMs,singleThreadShare } from '../model/lambda.ts';
 import { idealMakespanMs } from '../model/simulate.ts';
-import { isCompleted, SCHEMA_VERSION, type Cell, type CompletedCell, type Grid, type Method, type Results } from '../results/schema.ts';
-import type { Shard } from './shard.ts';
-import { isReplaceableResults, writeJsonAtomic } from '../results/io.ts';
-import { isDirectory } from '../write-file.ts';
+import { priceColdStarts,type ColdStarts } from '../production/compare.ts';
+import { cellKeyId,describeCell,type CellKey } from '../results/cell-key.ts';
+import { describeEnvironment } from '../results/environment.ts';
+import { isReplaceableResults,writeJsonAtomic } from '../results/io.ts';
+import { isCompleted,SCHEMA_VERSION,type Cell,type Grid,type Results } from '../results/schema.ts';
+import { openCellSession,type CellRun,type CellSession } from '../run/cell-session.ts';
+import { detectCpuController,detectFunctionGroupController,LAMBDA_PERIOD_US,removeStaleGroups,type CpuController,type FunctionGroupController } from '../run/cgroup.ts';
+import { measureConnectCost } from '../run/connect-cost.ts';
+import { openFunctionSession } from '../run/function-cell.ts';
+import { measureLoopbackCost } from '../run/loopback-cost.ts';
+import { measureParseCost } from '../run/parse-cost.ts';
+import type { CellJob } from '../run/protocol.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { detectCpuController, detectFunctionGroupController, LAMBDA_PERIOD_US, removeStaleGroups, type CpuController, type FunctionGroupController } from '../run/cgroup.ts';
-import { openFunctionSession } from '../run/function-cell.ts';
 import type { FunctionSpec } from '../workload/function-spec.ts';
-import { openCellSession, type CellRun, type CellSession } from '../run/cell-session.ts';
-import type { CellJob } from '../run/protocol.ts';
-import { buildCell, FIDELITY_LIMIT, type CellModelInputs } from './build-cell.ts';
-import { measureParseCost } from '../run/parse-cost.ts';
-import { measureConnectCost } from '../run/connect-cost.ts';
-import { planRequests } from '../scenario/plan.ts';
-import { modelWarnings } from '../analyze/model-check.ts';
-import { judgedForFidelity } from '../analyze/fidelity.ts';
-import { backendFor } from '../mock/choose-backend.ts';
-import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
-import { MOCKS_NAME } from '../mock/all-clients.ts';
-import { replayIdleTimeoutMs } from '../mock/net-backend.ts';
-import { namespaceSupport, openFence, type Fence, type IsolationMode, type NamespaceSupport } from '../isolate/fence.ts';
-import { createCertificates, trustEnvironment, type Certificates } from '../isolate/tls.ts';
-import { databaseRoute } from '../isolate/database-bridge.ts';
-import type { BackendName } from '../mock/choose-backend.ts';
-import { measureLoopbackCost, type LoopbackCost } from '../run/loopback-cost.ts';
-import { appendCell, checkJournalTarget, journalPath, readJournal, removeJournal, rewriteJournal, startJournal, type JournalMethod } from './journal.ts';
+import { isDirectory } from '../write-file.ts';
+import { buildCell,type CellModelInputs } from './build-cell.ts';
+import { appendCell,checkJournalTarget,journalPath,readJournal,removeJournal,rewriteJournal,startJournal } from './journal.ts';
+import { measuredHow, methodOf, usesTls } from './method.ts';
 import type { Progress } from './progress.ts';
-import { CONTENDER_MARGIN, raceState, ROUND_REPS } from '../analyze/race.ts';
-import { percentile, sortSamples } from '../analyze/statistics.ts';
-import { priceColdStarts, type ColdStarts } from '../production/compare.ts';
-import type { RecommendOptions } from '../analyze/recommend.ts';
+import { cellsShareProcess,confirmEstimateS,coresPerCell,finalistsOf,planProcesses,roundEstimateS,runPool } from './schedule.ts';
+import type { Shard } from './shard.ts';
+import { confirmationWarnings,failureWarnings,fidelityWarnings } from './warnings.ts';
+
+
+
 
 export interface SweepPlan {
   scenario: Scenario;
@@ -127,8 +129,8 @@ export function choosePlacement(plan: Pick<SweepPlan, 'scenario' | 'backend' | '
   };
 }
 
-const WARMUP_INVOCATIONS = 1;
-const WARMUP_CONCURRENCY = 32;
+export const WARMUP_INVOCATIONS = 1;
+export const WARMUP_CONCURRENCY = 32;
 
 /** Fails in milliseconds, not after an hour of sweeping, when the results cannot be written. */
 export function checkWritable(outFile: string): void {
@@ -151,30 +153,6 @@ export function checkWritable(outFile: string): void {
       fix: 'choose a writable path with --out',
     });
   }
-}
-
-function git(args: string[]): string {
-  try {
-    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-/**
- * Where the results come from. FANOUT_TUNER_COMMIT and FANOUT_TUNER_BRANCH name the side being
- * swept in CI, where GITHUB_SHA is the same merge commit for base and head, and where the
- * composite action's tool runs from its own checkout, not the job's.
- */
-export function describeEnvironment(): Results['env'] {
-  const env = process.env;
-  return {
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpus: availableParallelism(),
-    commit: env.FANOUT_TUNER_COMMIT || env.GITHUB_SHA || git(['rev-parse', 'HEAD']),
-    branch: env.FANOUT_TUNER_BRANCH || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || git(['rev-parse', '--abbrev-ref', 'HEAD']),
-  };
 }
 
 export const THROTTLE_MODES = ['auto', 'cgroup', 'model', 'none'] as const;
@@ -206,169 +184,10 @@ function chooseFunctionGroups(mode: ThrottleMode): FunctionGroupController {
   return controller;
 }
 
-/** The cores one cell may use when `parallelCells` run at once (at least one). */
-export function coresPerCell(parallelCells: number, cores: number = availableParallelism()): number {
-  return Math.max(1, Math.floor(cores / parallelCells));
-}
-
-/**
- * How many cells to measure at once when the user does not say: one per core, since each cell's
- * event loop uses one; but one at a time when rows go to a real database, which the cells would
- * share (and whose write times they would then distort), or when the job parses on a worker pool,
- * which needs more than one core; and never more cells than there are.
- */
-export function defaultParallelCells(scenario: Scenario, cellCount: number, cores: number = availableParallelism()): number {
-  if (scenario.sink.kind !== 'model' || scenario.work.threads > 0) return 1;
-  return Math.max(1, Math.min(cores, cellCount));
-}
-
-function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | undefined, placement: Placement, loopback: LoopbackCost | undefined, connectCpuMs: number | undefined): Method {
-  const parallelCells = plan.parallelCells ?? 1;
-  const cores = coresPerCell(parallelCells);
-  const processes = cellsShareProcess(plan.scenario)
-    ? `Cells of one memory size share a Node process (one heap limit, one CPU quota), as a warm Lambda container serves one invocation after another; each process starts with ${WARMUP_INVOCATIONS} untimed warm-up invocation`
-    : `Each cell runs in a fresh Node process (${plan.scenario.workload ? 'your handler may keep state between calls' : 'the database is real'}), with ${WARMUP_INVOCATIONS} untimed warm-up invocation`;
-  const notes = [
-    `${processes} (at concurrency ${WARMUP_CONCURRENCY} or the first cell's, whichever is higher: it only loads modules and warms the JIT), excluded from the timings. A cell that fails ends its process; the next cell gets a fresh one. On Linux each cell's peak memory is its own (the process's high-water mark is reset before each cell).`,
-    plan.functionSpec
-      ? `The ideal makespan of each cell is what an infinitely fast client would reach with the same draws, capacities and rate limits. For a deployed function measured/ideal is not a check of the harness: what the function's runtime, threads and TLS add over the ideal is its own cost, which it pays on Lambda too.`
-      : `The ideal makespan of each cell is what an infinitely fast client and mock would reach with the same draws, capacities and rate limits; measured/ideal above ${FIDELITY_LIMIT} means the harness itself was a bottleneck.`,
-  ];
-  if (controller) {
-    notes.push(
-      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, ${plan.timeScale === 1 || plan.functionSpec ? 'throttled in 20 ms periods as Lambda throttles' : 'throttled in 10 ms periods (longer below 177 MB x the time scale, where the quota would fall under the kernel\'s 1 ms)'}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and ${plan.functionSpec ? 'a memory cgroup limit of the memory size for the function\'s whole process tree' : 'a V8 heap limit of the memory size less 40 MB'}.`,
-    );
-  } else if (plan.cpuThrottle === 'none') {
-    notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price.');
-  } else {
-    notes.push(
-      'No writable cgroup here: each cell ran at full speed and its duration was projected to the memory size with a first-order model (the CPU time stretched by 1769/memory, the I/O time unchanged). It assumes all CPU work sits on the critical path, so it overstates the slowdown of small sizes for a job whose CPU work hides behind slow responses. Run as root on Linux for measured cgroup throttling.',
-    );
-  }
-  notes.push(
-    'The simulator (harness/model/simulate.ts) is calibrated per cell from its repetitions: the parse is timed with tinybench on the scenario\'s own bodies, the client overhead per attempt is the rest of the measured CPU time. simulatedMs is the simulator\'s makespan for the replay as it ran; modelError = simulatedMs / measured median - 1.',
-    `projectedMs is the simulator's duration in production: the mock's own CPU time (mockCpuMs, timed around its work${backendFor(plan.scenario.client.library) === 'msw' ? '; msw\'s internal Request/Response handling is not separable and stays in the client\'s share, so msw projections are slightly pessimistic' : ''}) is left out and the CPU runs at the memory size's share of a core.`,
-  );
-  if (plan.timeScale > 1) {
-    notes.push(
-      `Latencies ran ${plan.timeScale}x shorter and durations were scaled back. CPU work does not shrink with them: where the quota cannot grow ${plan.timeScale}x (${controller ? `above ${Math.round(1769 / plan.timeScale)} MB, where one thread would need more than a core` : 'at every size: no quota was applied'}) the CPU looked slower than it is${placement.backend === 'net' ? `, and the loopback servers' own real-time work (their CPU per attempt, recorded as serverCpuMs) looked ${plan.timeScale}x larger` : ''}; each cell's timeScaleCorrectionMs, the simulator's estimate of the time that added, is subtracted from its durations.`,
-    );
-  }
-  if (plan.scenario.workload) {
-    notes.push(
-      `The job is your handler (${'module' in plan.scenario.workload ? plan.scenario.workload.module : 'a Lambda function'}); its requests, retries and errors were counted on the mock servers' side. The ideal makespan assumes the built-in client's timeouts and retries (scenario "client"), so a fidelity ratio far from 1 may mean your handler retries differently, not that the harness was slow.`,
-    );
-    if (plan.timeScale > 1) notes.push('Your handler\'s own timeouts and waits do not shrink with the time scale; run it at time scale 1 for durations you can trust.');
-  }
-  if (plan.scenario.sink.kind !== 'model') {
-    notes.push(
-      `Rows were written to a real database (${plan.scenario.sink.kind}); its write times count in full and are not scaled${plan.scenario.sink.kind === 'pglite' ? ', and PGlite runs inside the cell process, so its CPU and memory count against the cell' : ''}. The ideal makespan counts writes as instant.`,
-    );
-  }
-  if (parallelCells > 1) {
-    notes.push(
-      `${parallelCells} cells were measured at a time, each in its own process${controller ? ' under its own quota' : ''} and with ${cores} of this machine's ${availableParallelism()} cores to itself; a sweep that stops loses at most those ${parallelCells} cells. Run with --parallel 1 to measure one cell at a time.`,
-    );
-  }
-  notes.push(...placementNotes(placement, loopback));
-  if (connectCpuMs !== undefined) {
-    notes.push(
-      `Each new connection cost the job's client ${connectCpuMs.toFixed(3)} ms of CPU on a full core (the ${plan.scenario.client.library} client's side of the TCP${usesTls(plan.scenario) ? ' and TLS' : ''} handshake, measured against a loopback server at the sweep's start); the simulator charges it per connection the servers counted, divided by the memory size's CPU share.`,
-    );
-  }
-  if (plan.race) {
-    notes.push(
-      `Raced (--reps auto): every cell was measured ${plan.reps} time(s) to screen the grid; then, in rounds of ${ROUND_REPS}, more repetitions went to the winner and to the settings within ${CONTENDER_MARGIN * 100}% of it until each was worse at 95% confidence, or equivalent within ${plan.race.equivalence * 100}%, or ${plan.race.budgetS} s had passed. The other cells keep their screening repetition: their intervals are absent, and they were not candidates. recommendation.decision says how it ended.`,
-    );
-  } else if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
-  return {
-    ...measuredHow(plan, controller, placement),
-    ...(connectCpuMs !== undefined ? { connectCpuMs } : {}),
-    ...(loopback ? { loopback } : {}),
-    notes,
-  };
-}
-
-/**
- * What of the method changes the numbers a cell measures: a journal keeps it, and a sweep resumes
- * only from a journal measured the same way, so that no results file mixes cells of two methods.
- */
-export function measuredHow(plan: Pick<SweepPlan, 'scenario' | 'timeScale' | 'reps' | 'race' | 'cpuThrottle' | 'parallelCells'>, controller: unknown, placement: Placement): JournalMethod {
-  const parallelCells = plan.parallelCells ?? 1;
-  return {
-    // A user's handler may use any client, so every in-process backend serves it; the built-in job uses one.
-    backend: placement.backend === 'net' ? 'net' : plan.scenario.workload ? MOCKS_NAME : backendFor(plan.scenario.client.library),
-    isolation: placement.fenced ? 'namespace' : 'none',
-    cpuThrottle: controller ? 'cgroup' : plan.cpuThrottle === 'none' ? 'none' : 'model',
-    timeScale: plan.timeScale,
-    reps: plan.reps,
-    ...(plan.race ? { race: { budgetS: plan.race.budgetS, equivalence: plan.race.equivalence } } : {}),
-    warmupInvocations: WARMUP_INVOCATIONS,
-    ...(parallelCells > 1 ? { parallelCells } : {}),
-  };
-}
-
-function usesTls(scenario: Scenario): boolean {
-  return planRequests(scenario).some((request) => request.url.startsWith('https:'));
-}
-
 /** The scenario as the in-process backends serve it: a connection there costs no round trip. */
 export function withoutRoundTrips(scenario: Scenario): Scenario {
   const hosts = Object.fromEntries(Object.entries(scenario.hosts).map(([name, { rttMs: _rtt, ...host }]) => [name, host]));
   return { ...scenario, hosts };
-}
-
-function placementNotes(placement: Placement, loopback: LoopbackCost | undefined): string[] {
-  const notes: string[] = [];
-  if (placement.fenced) {
-    notes.push(
-      'Each cell process ran in a network namespace of its own where only loopback exists: the scenario\'s hosts resolve there through a hosts file, any other name finds no name server, and no socket can reach beyond this machine, whatever client, Worker or child process the job uses.',
-    );
-  }
-  if (placement.backend === 'net') {
-    notes.push(
-      `The scenario's hosts were real HTTP/1.1 servers on loopback in each cell's namespace (TLS on https URLs, with a certificate per host from a CA made for this sweep, trusted through NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE), in a process outside the cell's CPU quota: the job paid for its own connections, handshakes and socket I/O and for none of the servers' work.${loopback ? ` One loopback HTTP round trip cost ${loopback.wallUsPerRoundTrip} us of wall time and ${loopback.cpuUsPerRoundTrip} us of CPU (client and server together) on this machine, over ${loopback.roundTrips} kept-alive round trips at the sweep's start; a native Linux kernel takes a fraction of that, so socket-heavy cells here are somewhat pessimistic.` : ''}`,
-    );
-  } else {
-    notes.push('The mocks ran inside the job\'s process: no TCP connect, TLS handshake or socket I/O was paid, and the mock\'s own CPU counted against the job\'s share (mockCpuMs; the projection leaves it out).');
-  }
-  if (placement.fallback) notes.push(`Fallback: ${placement.fallback}.`);
-  return notes;
-}
-
-/**
- * Whether cells of one memory size may share a process. They may for the built-in job writing to
- * the modelled database: a warm container serving one invocation after another, with nothing
- * carried from one to the next but warm code. Not for a user's handler, which may read MAX_WORKERS
- * once at load or keep state between calls, nor for a real database, whose table would grow from
- * cell to cell.
- */
-export function cellsShareProcess(scenario: Scenario): boolean {
-  return !scenario.workload && scenario.sink.kind === 'model';
-}
-
-/**
- * The cells each process measures, in the order the processes start. Sharing: one process per
- * memory size (one heap limit, one CPU quota), split further when there are fewer sizes than
- * lanes so that every lane has work; the longest cells first within a process, and the processes
- * with the most work first. Not sharing: a process per cell, the longest first.
- */
-export function planProcesses(cells: readonly CellKey[], lanes: number, idealMs: (key: CellKey) => number, share: boolean): CellKey[][] {
-  const ordered = longestFirst(cells, idealMs);
-  if (!share) return ordered.map((key) => [key]);
-  const bySize = new Map<string, CellKey[]>();
-  for (const key of ordered) {
-    const size = `${key.memoryMb}/${key.architecture}`;
-    bySize.set(size, [...(bySize.get(size) ?? []), key]);
-  }
-  const splits = Math.ceil(lanes / bySize.size);
-  const processes = [...bySize.values()].flatMap((sizeCells) => {
-    const parts = Array.from({ length: Math.min(splits, sizeCells.length) }, (): CellKey[] => []);
-    sizeCells.forEach((key, index) => parts[index % parts.length]!.push(key));
-    return parts;
-  });
-  const work = (keys: readonly CellKey[]) => keys.reduce((sum, key) => sum + idealMs(key), 0);
-  return processes.map((keys, index) => ({ keys, index, ms: work(keys) })).sort((a, b) => b.ms - a.ms || a.index - b.index).map(({ keys }) => keys);
 }
 
 /** The model's stand-in for a CPU quota: each repetition's duration as if run at the memory size's CPU share. */
@@ -381,23 +200,6 @@ export function projectRunToMemory(run: CellRun, memoryMb: number): CellRun {
       durationMs: projectDurationMs({ measuredWallMs: rep.durationMs, measuredCpuMs: rep.cpuMs, fromShare: 1, toShare }),
     })),
   };
-}
-
-/** One warning for the cells, among those that judge the harness, where it fell behind the ideal. */
-export function fidelityWarnings(cells: readonly Cell[], options: { deployedFunction?: boolean } = {}): string[] {
-  const slow = judgedForFidelity(cells, options).filter((cell) => cell.fidelityRatio > FIDELITY_LIMIT);
-  if (slow.length === 0) return [];
-  const first = slow.reduce((a, b) => (b.concurrency < a.concurrency ? b : a));
-  const worst = slow.reduce((a, b) => (b.fidelityRatio > a.fidelityRatio ? b : a));
-  return [
-    `Fidelity: from concurrency ${first.concurrency} (${first.memoryMb} MB) the replay took ${first.fidelityRatio.toFixed(2)}x its ideal makespan (limit ${FIDELITY_LIMIT}); the harness itself became the bottleneck there. Worst: ${worst.fidelityRatio.toFixed(2)}x at concurrency ${worst.concurrency}, ${worst.memoryMb} MB. Durations of ${slow.length} cell(s) overstate what the job would take.`,
-  ];
-}
-
-export function failureWarnings(cells: readonly Cell[]): string[] {
-  return cells
-    .filter((cell) => cell.state !== 'completed')
-    .map((cell) => `${describeCell(cell)} ended as ${cell.state}: ${'error' in cell ? cell.error : ''}`);
 }
 
 /**
@@ -624,96 +426,6 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   if (unconfirmedNote) results.method.notes.push(unconfirmedNote);
   results.finishedAt = new Date().toISOString();
   return results;
-}
-
-/** The cells to confirm in real time: the winner, and its equivalents (at most 2 in all). */
-export function finalistsOf(state: ReturnType<typeof raceState>): CellKey[] {
-  if (!state) return [];
-  const { winner } = state.picked;
-  const equivalents = state.rivals.filter((rival) => rival.verdict === 'equivalent').map((rival) => rival.key);
-  return [{ concurrency: winner.concurrency, memoryMb: winner.memoryMb, architecture: winner.architecture }, ...equivalents].slice(0, MAX_FINALISTS);
-}
-
-const MAX_FINALISTS = 2;
-
-/** Confirming takes a warm-up and one invocation in real time per finalist, plus the process start. */
-export function confirmEstimateS(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, lanes: number): number {
-  return spreadOverLanes(keys, cellOf, lanes, (medianMs) => (2 * medianMs) / 1000 + ROUND_PROCESS_S);
-}
-
-/** Seconds of the cells' work (from each one's median duration, 0 if unknown) shared out over the lanes. */
-function spreadOverLanes(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, lanes: number, secondsFor: (medianMs: number) => number): number {
-  const total = keys.reduce((sum, key) => {
-    const cell = cellOf(key);
-    return sum + secondsFor(cell && isCompleted(cell) ? cell.durationMs.median : 0);
-  }, 0);
-  return total / Math.max(1, Math.min(lanes, keys.length));
-}
-
-/**
- * The finalists' real-time runs against their time-scaled medians, pooled: the finalists are the
- * winner and settings equivalent to it, so each confirmation is another look at the same
- * question, and one real-time repetition alone varies by several percent. A warning when their
- * mean deviation is beyond 5%.
- */
-export function confirmationWarnings(cells: readonly Cell[]): string[] {
-  const confirmed = cells.filter((cell): cell is CompletedCell & { confirmed: NonNullable<CompletedCell['confirmed']> } => isCompleted(cell) && cell.confirmed !== undefined);
-  if (confirmed.length === 0) return [];
-  const pooled = confirmed.reduce((sum, cell) => sum + cell.confirmed.deviation, 0) / confirmed.length;
-  if (Math.abs(pooled) <= CONFIRMATION_TOLERANCE) return [];
-  const signed = (x: number) => `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-  const each = confirmed.map((cell) => `${describeCell(cell)}: ${(cell.confirmed.durationMs / 1000).toFixed(2)} s against ${(cell.durationMs.median / 1000).toFixed(2)} s (${signed(cell.confirmed.deviation)})`);
-  return [
-    `Confirmation: real-time runs of the finalists, throttled as Lambda throttles, took ${signed(pooled)} against their time-scaled medians (${each.join('; ')}): time scaling distorts this job here; sweep the contenders again with --time-scale 1 (and --concurrency/--memory narrowed to them) for durations to deploy on.`,
-  ];
-}
-
-/** How far a confirmation may stray from the raced median before the sweep warns. */
-export const CONFIRMATION_TOLERANCE = 0.05;
-
-/** Process start and warm-up of a round's cell process, s: a rough allowance on this project's machine. */
-const ROUND_PROCESS_S = 1.5;
-
-/**
- * How long a race round will take, s: each cell's median duration in real time (scenario time
- * divided by the time scale) for ROUND_REPS invocations, plus a process start for each, spread
- * over the lanes.
- */
-export function roundEstimateS(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, timeScale: number, lanes: number): number {
-  return spreadOverLanes(keys, cellOf, lanes, (medianMs) => (medianMs / timeScale / 1000) * ROUND_REPS + ROUND_PROCESS_S);
-}
-
-/**
- * The cells in the order to measure them: the longest (by ideal makespan) first, so that cells
- * measured side by side finish together instead of one long cell running alone at the end. Ties
- * keep the grid's order.
- */
-export function longestFirst(cells: readonly CellKey[], idealMs: (key: CellKey) => number): CellKey[] {
-  return cells
-    .map((key, index) => ({ key, index, ms: idealMs(key) }))
-    .sort((a, b) => b.ms - a.ms || a.index - b.index)
-    .map(({ key }) => key);
-}
-
-/**
- * Runs `task` on every item, at most `width` at a time, in order of the items. After the first
- * failure no new item starts; the ones running finish, then the failure is thrown.
- */
-export async function runPool<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async () => {
-    while (!failure && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, lane));
-  if (failure) throw failure.error;
 }
 
 /** Writes the finished results and removes the journal, which the results file now supersedes. */
