@@ -30,7 +30,7 @@ export async function runCli(main: () => Promise<number | void> | number | void)
   }
 }
 
- /**
+/**
  * A command whose parse errors reach runCli instead of ending the process, printed there as one
  * line like every other bad input.
  */

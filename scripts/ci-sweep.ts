@@ -32,7 +32,7 @@ await runCli(() => {
   writeFileSync(
     options.notes,
     `The base's fanout-tuner cannot read the head's ${escapeMarkdown(options.fallbackScenario)} (bad input, likely a field this pull request adds), ` +
-      "so the base was swept with its own version of the file: part of any difference may come from the scenario.\n\n",
+      'so the base was swept with its own version of the file: part of any difference may come from the scenario.\n\n',
   );
   return sweep(options.fallbackScenario);
 });

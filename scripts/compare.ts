@@ -19,7 +19,10 @@ await runCli(() => {
     .argument('<base>', 'results file of the base branch')
     .argument('<head>', 'results file of the head branch')
     .option('--threshold <percent>', 'smallest slowdown of a cell that counts as a regression', '5%')
-    .option('--max-error-rate <rate>', `share of failed requests (0 to 1) a cell may rise beyond before it is a regression (default: ${DEFAULT_MAX_ERROR_RATE})`)
+    .option(
+      '--max-error-rate <rate>',
+      `share of failed requests (0 to 1) a cell may rise beyond before it is a regression (default: ${DEFAULT_MAX_ERROR_RATE})`,
+    )
     .option('--markdown <file>', 'also write the comparison as Markdown (e.g. for $GITHUB_STEP_SUMMARY)')
     .option('--allow-scenario-change', 'compare results of different scenarios anyway', false)
     .option('--seed <n>', 'seed of the bootstrap resampling', String(DEFAULT_COMPARE_SEED))

@@ -27,7 +27,11 @@ function numberFlag(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) {
-    throw new InputError({ field: flag, problem: `"${raw}" is not a number`, fix: `pass a number, e.g. ${flag} ${flag === '--weight' || flag === '--max-error-rate' ? '0.5' : '10000'}` });
+    throw new InputError({
+      field: flag,
+      problem: `"${raw}" is not a number`,
+      fix: `pass a number, e.g. ${flag} ${flag === '--weight' || flag === '--max-error-rate' ? '0.5' : '10000'}`,
+    });
   }
   return value;
 }
@@ -49,20 +53,27 @@ async function main(): Promise<number> {
     .option('--max-p95-ms <ms>', 'only settings whose p95 duration is at most this')
     .option('--max-error-rate <rate>', `only settings whose share of failed requests is at most this, 0 to 1 (default: ${DEFAULT_MAX_ERROR_RATE})`)
     .addOption(
-      new Option('--format <format>', `print the settings as deployment config, or (${POWER_TUNING}) as the input of AWS Lambda Power Tuning's state machine`).choices([
-        ...SETTINGS_FORMATS,
-        POWER_TUNING,
-      ]),
+      new Option(
+        '--format <format>',
+        `print the settings as deployment config, or (${POWER_TUNING}) as the input of AWS Lambda Power Tuning's state machine`,
+      ).choices([...SETTINGS_FORMATS, POWER_TUNING]),
     )
-    .option('--apply <file>', 'write memory size and MAX_WORKERS (a function workload\'s own concurrency variable) into this SAM/CloudFormation template, serverless.yml or .tfvars')
-    .option('--function <name>', 'the function to edit when the file defines several (default: the scenario\'s template function)');
+    .option(
+      '--apply <file>',
+      "write memory size and MAX_WORKERS (a function workload's own concurrency variable) into this SAM/CloudFormation template, serverless.yml or .tfvars",
+    )
+    .option('--function <name>', "the function to edit when the file defines several (default: the scenario's template function)");
   program.parse();
   const [resultsFile] = program.args as [string];
   const flags = program.opts<Flags>();
 
   const powerTuning = flags.format === POWER_TUNING;
   if (powerTuning && flags.apply !== undefined) {
-    throw new InputError({ field: '--apply', problem: `writes deployment config, not a ${POWER_TUNING} input`, fix: `run --apply and --format ${POWER_TUNING} as two commands` });
+    throw new InputError({
+      field: '--apply',
+      problem: `writes deployment config, not a ${POWER_TUNING} input`,
+      fix: `run --apply and --format ${POWER_TUNING} as two commands`,
+    });
   }
   const format = flags.format === undefined || powerTuning ? undefined : parseSettingsFormat(flags.format);
   if (flags.function !== undefined && flags.apply === undefined && format !== 'serverless') {
@@ -108,7 +119,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${target.file}:\n${applied.changes.map((change) => `  ${change}\n`).join('')}`);
     for (const warning of applied.warnings) process.stderr.write(`warning: ${target.file}: ${warning}\n`);
     if (isFunctionWorkload(results.scenario.workload) && target.kind !== 'tfvars' && concurrencyVariable === undefined) {
-      process.stderr.write(`warning: ${target.file}: the function has none of ${CONCURRENCY_VARIABLES.join(', ')} and the scenario names no concurrencyVariable; wrote MAX_WORKERS\n`);
+      process.stderr.write(
+        `warning: ${target.file}: the function has none of ${CONCURRENCY_VARIABLES.join(', ')} and the scenario names no concurrencyVariable; wrote MAX_WORKERS\n`,
+      );
     }
   }
   if (format) process.stdout.write(formatSettings(settings, format, { functionName: flags.function }));

@@ -34,7 +34,11 @@ function runJob(command: string, args: string[], recordFile: string): Promise<{ 
     child.on('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'ENOENT'
-          ? new InputError({ field: 'command', problem: `"${command}" was not found`, fix: 'give the command that runs the job after --, e.g. -- node my-job.js' })
+          ? new InputError({
+              field: 'command',
+              problem: `"${command}" was not found`,
+              fix: 'give the command that runs the job after --, e.g. -- node my-job.js',
+            })
           : error,
       ),
     );
@@ -49,7 +53,9 @@ function runJob(command: string, args: string[], recordFile: string): Promise<{ 
 
 await runCli(async () => {
   const program = newCommand('record')
-    .description('Run a Node.js job once for real, watching its HTTP requests (fetch, node:http/https), and write a scenario of what it did: the requests in order, and per host the latencies, body sizes and status codes')
+    .description(
+      'Run a Node.js job once for real, watching its HTTP requests (fetch, node:http/https), and write a scenario of what it did: the requests in order, and per host the latencies, body sizes and status codes',
+    )
     .argument('<out>', 'scenario file to write, e.g. scenarios/my-job.json')
     .argument('<command...>', 'after --, the command that runs the job, e.g. -- node my-job.js')
     .option('--name <name>', 'scenario name, [a-z0-9-]+ (default: from the OUT file name)')
@@ -81,7 +87,9 @@ await runCli(async () => {
       return EXIT.failed;
     }
     if (exchanges.length === 0) {
-      process.stderr.write('record: the job made no request the recorder saw (it watches global fetch and node:http/https in Node.js processes); no scenario written\n');
+      process.stderr.write(
+        'record: the job made no request the recorder saw (it watches global fetch and node:http/https in Node.js processes); no scenario written\n',
+      );
       return EXIT.failed;
     }
     const har = recordingToHar(exchanges, { name: 'fanout-tuner record', version: toolVersion() });
@@ -90,7 +98,9 @@ await runCli(async () => {
     scenario.description = `Recorded from \`${commandLine.join(' ')}\`: ${exchanges.length} requests; they spanned ${formatDuration(spanMs)} (${Math.round(spanMs)} ms) of the job's ${formatDuration(run.wallMs)}.`;
     // The recorder sees HTTP only: a database's writes are not in the recording, so none are invented.
     scenario.sink = { kind: 'model', latencyMs: { dist: 'fixed', value: 0 }, poolSize: 1, batchSize: 1 };
-    notes.push("the recorder sees HTTP only: the sink writes nothing and costs no time; set sink to your database's write latency, or to a real PostgreSQL (docs/scenarios.md)");
+    notes.push(
+      "the recorder sees HTTP only: the sink writes nothing and costs no time; set sink to your database's write latency, or to a real PostgreSQL (docs/scenarios.md)",
+    );
     notes.push(`the recorded requests ran as the job ran them; sweep concurrency 1 to compare with the recording (${Math.round(spanMs)} ms)`);
     writeScenarioFile(out, scenario);
     if (options.har !== undefined) writeJsonAtomic(options.har, har);

@@ -14,8 +14,14 @@ await runCli(async () => {
     .argument('<results>', 'results JSON written by `npm run sweep`')
     .option('--out <file>', 'HTML file to write (default reports/<scenario>.html); SVGs and .md go beside it')
     .option('--current <CxM>', 'the setting in use today, concurrency x memory MB (e.g. 60x1024), to show what switching saves')
-    .option('--power-tuning <output>', "AWS Lambda Power Tuning's output (JSON): show its measured durations beside the predictions at the recommended concurrency")
-    .option('--production <logs>', "CloudWatch logs of today's function (a file, or - for stdin): show production's durations beside the prediction at today's setting")
+    .option(
+      '--power-tuning <output>',
+      "AWS Lambda Power Tuning's output (JSON): show its measured durations beside the predictions at the recommended concurrency",
+    )
+    .option(
+      '--production <logs>',
+      "CloudWatch logs of today's function (a file, or - for stdin): show production's durations beside the prediction at today's setting",
+    )
     .parse();
   const [file] = program.args as [string];
   const { out, current, production, powerTuning } = program.opts<{ out?: string; current?: string; production?: string; powerTuning?: string }>();
@@ -29,7 +35,9 @@ await runCli(async () => {
   // Vega loads in about a second: only once the input is known to be good.
   const { writeReport } = await import('../harness/report/write.ts');
   const written = await writeReport(results, { outFile: out, current: baseline, ...(powerTuningView ? { powerTuning: powerTuningView } : {}) });
-  process.stdout.write(`${written.htmlFile}\n${written.markdownFile}\n${written.svgFiles.length} charts in ${written.svgFiles.length ? written.svgFiles[0]!.replace(/[^/\\]+$/, '') : '(none)'}\n`);
+  process.stdout.write(
+    `${written.htmlFile}\n${written.markdownFile}\n${written.svgFiles.length} charts in ${written.svgFiles.length ? written.svgFiles[0]!.replace(/[^/\\]+$/, '') : '(none)'}\n`,
+  );
   return 0;
 });
 

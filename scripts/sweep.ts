@@ -32,38 +32,71 @@ import { preflight, scenarioDirOf } from '../harness/workload/preflight.ts';
 import { isFunctionWorkload, resolveFunction, type FunctionSpec } from '../harness/workload/function-spec.ts';
 import { BACKENDS, libraryFor, type BackendName } from '../harness/mock/choose-backend.ts';
 import { readProductionLogs } from '../harness/production/read.ts';
-import { coldStartNote, coldStarts, logsMemorySize, priceColdStarts, productionSentence, recordsAt, requireInGrid, summarizeProduction, todaySetting, withProduction } from '../harness/production/compare.ts';
+import {
+  coldStartNote,
+  coldStarts,
+  logsMemorySize,
+  priceColdStarts,
+  productionSentence,
+  recordsAt,
+  requireInGrid,
+  summarizeProduction,
+  todaySetting,
+  withProduction,
+} from '../harness/production/compare.ts';
 
 const program = newCommand('sweep')
   .description('Replay the job of a scenario at each concurrency x memory size, write the results and print the summary')
   .argument('[scenario]', `scenario file (default: ${DEFAULT_SCENARIO}, or the seed this package carries when there is none)`)
-  .option('--concurrency <list>', 'concurrency levels (max_workers), e.g. 1,2,4,8 (default: the scenario\'s sweep.concurrency)')
-  .option('--memory <list>', 'Lambda memory sizes in MB, 128 to 10240 (default: the scenario\'s sweep.memoryMb)')
-  .option('--reps <n|auto>', `timed repetitions per cell (1 to ${LIMITS.reps}), or auto: one each, then more only for the contenders until the pick is decided or --budget is spent (default: auto; with --shard, the scenario's sweep.reps)`)
+  .option('--concurrency <list>', "concurrency levels (max_workers), e.g. 1,2,4,8 (default: the scenario's sweep.concurrency)")
+  .option('--memory <list>', "Lambda memory sizes in MB, 128 to 10240 (default: the scenario's sweep.memoryMb)")
+  .option(
+    '--reps <n|auto>',
+    `timed repetitions per cell (1 to ${LIMITS.reps}), or auto: one each, then more only for the contenders until the pick is decided or --budget is spent (default: auto; with --shard, the scenario's sweep.reps)`,
+  )
   .option('--budget <s>', 'with --reps auto: wall seconds after which no further race round starts', String(DEFAULT_BUDGET_S))
-  .option('--equivalence <share>', 'with --reps auto: settings closer than this on the strategy\'s metric are equivalent, e.g. 2% or 0.02', `${DEFAULT_EQUIVALENCE * 100}%`)
+  .option(
+    '--equivalence <share>',
+    "with --reps auto: settings closer than this on the strategy's metric are equivalent, e.g. 2% or 0.02",
+    `${DEFAULT_EQUIVALENCE * 100}%`,
+  )
   .option('--time-scale <s>', `run latencies s times shorter and scale durations back, 1 to ${LIMITS.timeScale} (default: the scenario's sweep.timeScale)`)
   .option('--seed <n>', 'override the scenario seed')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
   .option('--shard <i/n>', 'run the i-th of n deterministic parts of the grid (merge them with npm run merge)')
-  .option('--parallel <n>', 'cells measured at once, each in its own process with its share of the cores (default: one per core; 1 when rows go to a real database or parsing uses worker threads)')
+  .option(
+    '--parallel <n>',
+    'cells measured at once, each in its own process with its share of the cores (default: one per core; 1 when rows go to a real database or parsing uses worker threads)',
+  )
   .option('--resume', 'continue a sweep that was interrupted, from its journal beside --out')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
-  .option('--current <CxM>', 'the settings deployed today, e.g. 60x1024, to compare against in the report (default for a function read from its template: its MemorySize and concurrency variable)')
+  .option(
+    '--current <CxM>',
+    'the settings deployed today, e.g. 60x1024, to compare against in the report (default for a function read from its template: its MemorySize and concurrency variable)',
+  )
   .option('--no-report', 'skip the HTML report, SVG charts and Markdown summary')
-  .option('--production <logs>', "CloudWatch logs of today's function (REPORT lines or platform.report events; a file, or - for stdin): hold the prediction at today's setting against them, and bill their INIT at their cold-start rate")
+  .option(
+    '--production <logs>',
+    "CloudWatch logs of today's function (REPORT lines or platform.report events; a file, or - for stdin): hold the prediction at today's setting against them, and bill their INIT at their cold-start rate",
+  )
   .addOption(
     new Option(
       '--backend <name>',
-      'how the hosts are served: net (real loopback TCP/TLS servers in each cell\'s network namespace, the job\'s client from client.library), msw (in-process, global fetch) or undici (in-process, undici.request) (default: msw or undici from the scenario\'s client.library)',
+      "how the hosts are served: net (real loopback TCP/TLS servers in each cell's network namespace, the job's client from client.library), msw (in-process, global fetch) or undici (in-process, undici.request) (default: msw or undici from the scenario's client.library)",
     ).choices(BACKENDS),
   )
   .addOption(
-    new Option('--isolation <mode>', 'fence each cell in a network namespace where only the scenario exists: auto (where this machine allows it), namespace (or fail), none')
+    new Option(
+      '--isolation <mode>',
+      'fence each cell in a network namespace where only the scenario exists: auto (where this machine allows it), namespace (or fail), none',
+    )
       .choices(ISOLATION_MODES)
       .default('auto'),
   )
-  .option('--threads <n>', 'parse on a worker pool of n threads, 0 on the event loop (default: the scenario\'s work.threads); compare two sweeps to see what threads buy')
+  .option(
+    '--threads <n>',
+    "parse on a worker pool of n threads, 0 on the event loop (default: the scenario's work.threads); compare two sweeps to see what threads buy",
+  )
   .option('--simulate', 'answer the grid with the simulator instead of replays (under a second; writes results/<scenario name>.simulated.json)')
   .option('--calibrate-from <results>', 'with --simulate: take the client overhead per request from a real sweep of this scenario')
   .addOption(
@@ -87,13 +120,18 @@ await runCli(async () => {
     scenario = { ...scenario, work: { ...scenario.work, threads: parseNumber('--threads', options.threads, 0, LIMITS.threads, true) } };
   }
   const throttle = options.cpuThrottle as ThrottleMode;
-  const concurrency = typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000, LIMITS.gridValues) : scenario.sweep.concurrency;
+  const concurrency =
+    typeof options.concurrency === 'string' ? parseIntegerList('--concurrency', options.concurrency, 1, 10_000, LIMITS.gridValues) : scenario.sweep.concurrency;
   const memoryMb = typeof options.memory === 'string' ? parseIntegerList('--memory', options.memory, 128, 10_240, LIMITS.gridValues) : scenario.sweep.memoryMb;
   const fixedReps = typeof options.reps === 'string' && options.reps !== 'auto' ? parseNumber('--reps', options.reps, 1, LIMITS.reps, true) : undefined;
   // A shard cannot see the cells of the others it would race against: it keeps a fixed count.
   const racing = fixedReps === undefined && !(typeof options.shard === 'string' && options.reps !== 'auto');
   if (options.reps === 'auto' && typeof options.shard === 'string') {
-    throw new InputError({ field: '--reps', problem: 'auto races the cells of the whole grid, which a shard does not see', fix: 'give a number of repetitions with --shard, e.g. --reps 3' });
+    throw new InputError({
+      field: '--reps',
+      problem: 'auto races the cells of the whole grid, which a shard does not see',
+      fix: 'give a number of repetitions with --shard, e.g. --reps 3',
+    });
   }
   const reps = fixedReps ?? (racing ? 1 : scenario.sweep.reps);
   const budgetS = parseNumber('--budget', String(options.budget), 1, 86_400);
@@ -130,7 +168,12 @@ await runCli(async () => {
   if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
   const functionSpec = await preflight(scenario, file, { fenced: placement?.fenced === true });
   if (functionSpec && timeScale !== 1) {
-    throw new InputError({ file, field: typeof options.timeScale === 'string' ? '--time-scale' : 'sweep.timeScale', problem: 'a deployed function runs in real time: its own timeouts, waits and retries do not shrink with the scenario\'s latencies', fix: 'set sweep.timeScale to 1, or pass --time-scale 1' });
+    throw new InputError({
+      file,
+      field: typeof options.timeScale === 'string' ? '--time-scale' : 'sweep.timeScale',
+      problem: "a deployed function runs in real time: its own timeouts, waits and retries do not shrink with the scenario's latencies",
+      fix: 'set sweep.timeScale to 1, or pass --time-scale 1',
+    });
   }
 
   const cells = shard ? selectShard(grid, shard, { weight: (cell) => 1 / cell.concurrency }) : grid;
@@ -176,7 +219,10 @@ await runCli(async () => {
   }
   const concluded = concludeSweep(results, { recommend: recommendOptions, equivalence, simulated, ...(racing ? { budgetS } : {}) });
   const finished = production
-    ? withProduction(concluded, summarizeProduction(production.reports, { source: production.file, setting: production.setting, cells: concluded.cells, scenario }))
+    ? withProduction(
+        concluded,
+        summarizeProduction(production.reports, { source: production.file, setting: production.setting, cells: concluded.cells, scenario }),
+      )
     : concluded;
   finishSweep(outFile, finished);
 
@@ -206,13 +252,13 @@ await runCli(async () => {
  * The REPORT records of --production and today's setting, read before the sweep starts so that a
  * file without a record, or a setting the grid leaves out, fails at once.
  */
-function readProduction(
-  file: string,
-  shard: Shard | undefined,
-  today: { current: Setting | undefined; functionSpec: FunctionSpec | undefined },
-) {
+function readProduction(file: string, shard: Shard | undefined, today: { current: Setting | undefined; functionSpec: FunctionSpec | undefined }) {
   if (shard) {
-    throw new InputError({ field: '--production', problem: 'a shard measures only part of the grid', fix: 'merge the shards, then pass --production to npm run report on the merged results' });
+    throw new InputError({
+      field: '--production',
+      problem: 'a shard measures only part of the grid',
+      fix: 'merge the shards, then pass --production to npm run report on the merged results',
+    });
   }
   const all = readProductionLogs(file);
   const { memoryMb, leftOut } = logsMemorySize(all);
@@ -247,7 +293,12 @@ async function simulateCli(
     }
     const measured = overheadFromCells(real.scenario, real.cells, parse);
     if (measured === undefined) {
-      throw new InputError({ file: options.calibrateFrom, field: 'cells', problem: 'has no completed cell to calibrate from', fix: 'pass results with completed cells' });
+      throw new InputError({
+        file: options.calibrateFrom,
+        field: 'cells',
+        problem: 'has no completed cell to calibrate from',
+        fix: 'pass results with completed cells',
+      });
     }
     overheadMs = measured;
     source = `calibrated from the real sweep ${options.calibrateFrom}`;
@@ -264,9 +315,7 @@ async function simulateCli(
     startedAt,
   });
   const done = performance.now();
-  process.stderr.write(
-    `simulated ${options.cells.length} cells in ${Math.round(done - calibrated)} ms (calibration ${Math.round(calibrated - began)} ms)\n`,
-  );
+  process.stderr.write(`simulated ${options.cells.length} cells in ${Math.round(done - calibrated)} ms (calibration ${Math.round(calibrated - began)} ms)\n`);
   return results;
 }
 
@@ -276,4 +325,3 @@ function parseShare(flag: string, raw: string): number {
   const value = parseNumber(flag, percent ? raw.trim().slice(0, -1) : raw, 0, percent ? 50 : 0.5);
   return percent ? value / 100 : value;
 }
-

@@ -132,7 +132,9 @@ describe('the benchmark summary', () => {
     expect(text).toContain('undici   100   2000  1000      1.04x           30          5.0          120');
     expect(text).toContain("Client CPU per request without the mock's, c=100: undici 25 us");
     expect(text).toMatch(/undici measured\/ideal at c=1000 +<= 1\.5 +1\.60x +NOT MET/);
-    expect(text).toContain('the default sweep (54 cells at x4, 2 at a time, report included) took 61.5 s; the real-time sweep of the cells below, one at a time, 50 s');
+    expect(text).toContain(
+      'the default sweep (54 cells at x4, 2 at a time, report included) took 61.5 s; the real-time sweep of the cells below, one at a time, 50 s',
+    );
   });
 });
 
@@ -167,7 +169,17 @@ describe('the net rows against the floor', () => {
   it('pairs each net row with the floor at the same client and concurrency', () => {
     const rows = [netRowOf('net', 'fetch', 1000, 5, 120), netRowOf('floor', 'fetch', 1000, 4, 80), netRowOf('net', 'undici', 1000, 3, 70)];
     expect(netComparisons(rows)).toEqual([
-      { client: 'fetch', concurrency: 1000, netRatio: 5, floorRatio: 4, makespanRatio: 1.25, netServerUs: 120, floorServerUs: 80, serverCpuRatio: 1.5, netPeakRssMb: 130 },
+      {
+        client: 'fetch',
+        concurrency: 1000,
+        netRatio: 5,
+        floorRatio: 4,
+        makespanRatio: 1.25,
+        netServerUs: 120,
+        floorServerUs: 80,
+        serverCpuRatio: 1.5,
+        netPeakRssMb: 130,
+      },
     ]);
   });
 
@@ -178,7 +190,10 @@ describe('the net rows against the floor', () => {
       ['net/floor makespan, undici, c=100', true],
       ['net/floor server CPU per request, undici, c >= 100', true],
     ]);
-    expect(verdicts([netRowOf('net', 'undici', 100, 1.11, 50), netRowOf('floor', 'undici', 100, 1, 50)])[0]).toEqual(['net/floor makespan, undici, c=100', false]);
+    expect(verdicts([netRowOf('net', 'undici', 100, 1.11, 50), netRowOf('floor', 'undici', 100, 1, 50)])[0]).toEqual([
+      'net/floor makespan, undici, c=100',
+      false,
+    ]);
     // Exactly at the limit is within it.
     expect(verdicts([netRowOf('net', 'fetch', 100, 1.1, 50), netRowOf('floor', 'fetch', 100, 1, 50)])[0]).toEqual(['net/floor makespan, fetch, c=100', true]);
   });

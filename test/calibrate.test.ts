@@ -14,7 +14,6 @@ import {
 import { ReplayServer, MOCK_SPAN_LIMIT_MS } from '../harness/mock/replay-server.ts';
 import { fixed, modelScenario } from './helpers/scenario-files.ts';
 
-
 /** Four requests of 100 ms to one host, an instant sink: only the CPU adds to the latencies. */
 const fourSerial = modelScenario({
   requests: [{ host: 'a.example', count: 4 }],
@@ -23,12 +22,20 @@ const fourSerial = modelScenario({
 
 describe('the CPU model of the simulator', () => {
   it('fits the parse cost as a line through the timed sizes', () => {
-    const line = fitParseCost([{ bodyBytes: 1000, ms: 0.3 }, { bodyBytes: 3000, ms: 0.7 }]);
+    const line = fitParseCost([
+      { bodyBytes: 1000, ms: 0.3 },
+      { bodyBytes: 3000, ms: 0.7 },
+    ]);
     expect(line.fixedMs).toBeCloseTo(0.1, 12);
     expect(line.msPerByte).toBeCloseTo(0.0002, 15);
     expect(fitParseCost([{ bodyBytes: 500, ms: 0.2 }])).toEqual({ fixedMs: 0.2, msPerByte: 0 });
     // Timer noise that makes bigger bodies look cheaper does not give a negative slope.
-    expect(fitParseCost([{ bodyBytes: 1000, ms: 0.5 }, { bodyBytes: 2000, ms: 0.4 }])).toEqual({ fixedMs: 0.45, msPerByte: 0 });
+    expect(
+      fitParseCost([
+        { bodyBytes: 1000, ms: 0.5 },
+        { bodyBytes: 2000, ms: 0.4 },
+      ]),
+    ).toEqual({ fixedMs: 0.45, msPerByte: 0 });
     expect(fitParseCost([])).toEqual(NO_PARSE);
   });
 
@@ -58,7 +65,7 @@ describe('the CPU model of the simulator', () => {
     expect(replayCpuShare({ memoryMb: 3538, timeScale: 4, throttled: true, cores: 2 })).toBe(0.25);
   });
 
-  it('adds each response\'s CPU at the given share to a serial run', () => {
+  it("adds each response's CPU at the given share to a serial run", () => {
     const model = { overheadMs: 10, parse: NO_PARSE };
     expect(simulateWithCpu(fourSerial, { concurrency: 1, cpuShare: 1, model }).makespanMs).toBe(440);
     expect(simulateWithCpu(fourSerial, { concurrency: 1, cpuShare: 0.5, model }).makespanMs).toBe(480);
@@ -68,7 +75,7 @@ describe('the CPU model of the simulator', () => {
 describe('modelling a measured cell', () => {
   const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0 }];
 
-  it('simulates the replay as it ran, and projects production without the mock\'s CPU', () => {
+  it("simulates the replay as it ran, and projects production without the mock's CPU", () => {
     const model = modelCell(fourSerial, { concurrency: 1, memoryMb: 1769, reps }, { timeScale: 1, throttled: false, cores: 2 }, NO_PARSE);
     // 10 ms per response with the mock, 5 ms without: 4 x (100 + 10) and 4 x (100 + 5).
     expect(model).toEqual({ simulatedMs: 440, timeScaleCorrectionMs: 0, projectedMs: 420, overheadMs: { withMock: 10, clientOnly: 5 } });
@@ -82,17 +89,17 @@ describe('modelling a measured cell', () => {
   });
 });
 
-describe("modelling a cell whose servers ran in a process of their own (net)", () => {
+describe('modelling a cell whose servers ran in a process of their own (net)', () => {
   // 8 ms of the servers' CPU over 4 attempts: 2 ms each, read one after another.
   const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0, serverCpuMs: 8 }];
 
-  it('adds the servers\' time to the replay as it ran, and leaves production without it', () => {
+  it("adds the servers' time to the replay as it ran, and leaves production without it", () => {
     // As run: 4 x (2 + 100 + 10). Production: 4 x (100 + 5), as without the servers.
     const model = modelCell(fourSerial, { concurrency: 1, memoryMb: 1769, reps }, { timeScale: 1, throttled: false, cores: 2 }, NO_PARSE);
     expect(model).toEqual({ simulatedMs: 448, timeScaleCorrectionMs: 0, projectedMs: 420, overheadMs: { withMock: 10, clientOnly: 5 } });
   });
 
-  it('counts the servers\' real time stretched by the time scale in what scaling added', () => {
+  it("counts the servers' real time stretched by the time scale in what scaling added", () => {
     // Time scale 4: the servers' 2 ms look 8, the client's 10 ms of CPU 40: 4 x (8 + 100 + 40) = 592,
     // against 4 x (2 + 100 + 10) = 448 at time scale 1.
     const model = modelCell(fourSerial, { concurrency: 1, memoryMb: 1769, reps }, { timeScale: 4, throttled: false, cores: 2 }, NO_PARSE);
@@ -101,7 +108,7 @@ describe("modelling a cell whose servers ran in a process of their own (net)", (
     expect(model.projectedMs).toBe(420);
   });
 
-  it('lets idle connections expire when the replay\'s did, in real time', () => {
+  it("lets idle connections expire when the replay's did, in real time", () => {
     // https with 10 ms round trips, one worker: a (20 + 100), b (20 + 4000), a again. Its connection
     // idled 4020 ms: past a 3000 ms timeout it needs a new one (20 ms more); production (5000 ms) reuses it.
     const gap = modelScenario({
@@ -115,8 +122,15 @@ describe("modelling a cell whose servers ran in a process of their own (net)", (
     expect(modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, replay, NO_PARSE, 0).simulatedMs).toBe(4240);
   });
 
-  it('takes the median over the repetitions of the servers\' CPU per attempt, retries counted', () => {
-    const rep = (serverCpuMs: number | undefined, retries = 0) => ({ cpuMs: 1, mockCpuMs: 0, requests: 4, retries, errors: 0, ...(serverCpuMs === undefined ? {} : { serverCpuMs }) });
+  it("takes the median over the repetitions of the servers' CPU per attempt, retries counted", () => {
+    const rep = (serverCpuMs: number | undefined, retries = 0) => ({
+      cpuMs: 1,
+      mockCpuMs: 0,
+      requests: 4,
+      retries,
+      errors: 0,
+      ...(serverCpuMs === undefined ? {} : { serverCpuMs }),
+    });
     expect(serverMsPerAttempt([rep(8), rep(12, 2), rep(40)])).toBe(2);
     expect(serverMsPerAttempt([rep(undefined)])).toBe(0);
   });
@@ -130,14 +144,14 @@ describe('modelling a cell that opened real connections', () => {
   });
   const replay = { timeScale: 1, throttled: false, cores: 2 };
 
-  it('takes the connections\' setup out of the overhead per attempt', () => {
+  it("takes the connections' setup out of the overhead per attempt", () => {
     // 7 successes parse 2 ms, 4 connections cost 1.5 ms: (50 - 14 - 6) / 10 attempts with the mock, 10 less without.
     const rep = { cpuMs: 50, mockCpuMs: 10, requests: 8, retries: 2, errors: 1, connectionsOpened: 4 };
     expect(overheadMsPerAttempt(rep, 2, true, rep.cpuMs, 1.5)).toBeCloseTo(3, 12);
     expect(overheadMsPerAttempt(rep, 2, false, rep.cpuMs, 1.5)).toBeCloseTo(2, 12);
   });
 
-  it('simulates the connections\' CPU where the repetitions counted them', () => {
+  it("simulates the connections' CPU where the repetitions counted them", () => {
     const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0, connectionsOpened: 2 }];
     const model = modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, 5);
     // Overhead (40 - 2 x 5) / 4 = 7.5 with the mock, (40 - 20 - 10) / 4 = 2.5 without.
@@ -166,8 +180,8 @@ describe('modelling a cell that opened real connections', () => {
   });
 });
 
-describe('the mock\'s own CPU time', () => {
-  it('adds up the spans of the mock\'s work and leaves out spans a descheduled process stretched', () => {
+describe("the mock's own CPU time", () => {
+  it("adds up the spans of the mock's work and leaves out spans a descheduled process stretched", () => {
     const server = new ReplayServer(fourSerial, 1);
     server.chargeCpu(0.25);
     server.chargeCpu(0.5);

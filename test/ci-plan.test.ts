@@ -73,7 +73,7 @@ describe('npm run ci-plan', () => {
     );
   });
 
-  it("says so when the base has the tool but not the scenario, and writes no note when the file is unchanged", () => {
+  it('says so when the base has the tool but not the scenario, and writes no note when the file is unchanged', () => {
     const added = plan(checkout(TOOL), checkout({ ...TOOL, [SCENARIO]: headScenario }));
     expect(added.stdout).toMatch(/^base=ready\n/);
     expect(added.notes).toBe("The base has no scenarios/job.json: both sides were swept with the head's.\n\n");
@@ -88,7 +88,7 @@ describe('npm run ci-plan', () => {
     expect(noScenario.stderr).toMatch(/^error: .*scenarios\/job\.json: --scenario: the head has no such scenario file\. Fix: /);
     expect(hasStackTrace(noScenario.stderr)).toBe(false);
 
-    const base = checkout({ ...TOOL, 'scenarios/.fanout-tuner-head-job.json': 'someone else\'s' });
+    const base = checkout({ ...TOOL, 'scenarios/.fanout-tuner-head-job.json': "someone else's" });
     const foreign = plan(base, checkout({ ...TOOL, [SCENARIO]: headScenario }));
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toContain("exists and is not a copy of the head's scenario file");
@@ -116,8 +116,19 @@ describe('npm run ci-sweep', () => {
     const base = baseRefusingHeadScenario();
     const notes = join(root, 'sweep-notes.md');
     const run = runScript('ci-sweep', [
-      '--dir', base, '--scenario', join(base, 'scenarios/.fanout-tuner-head-job.json'), '--fallback-scenario', SCENARIO, '--notes', notes,
-      '--', '--reps', '3', '--out', 'x.json',
+      '--dir',
+      base,
+      '--scenario',
+      join(base, 'scenarios/.fanout-tuner-head-job.json'),
+      '--fallback-scenario',
+      SCENARIO,
+      '--notes',
+      notes,
+      '--',
+      '--reps',
+      '3',
+      '--out',
+      'x.json',
     ]);
     expect(run.code).toBe(0);
     expect(readFileSync(join(base, 'swept.txt'), 'utf8')).toBe('scenarios/job.json --reps 3 --out x.json');

@@ -41,10 +41,7 @@ describe('scripts/ci-sequence.sh', () => {
     });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    expect([...cellKeys(join(out, 'shards', 'base-1.json')), ...cellKeys(join(out, 'shards', 'base-2.json'))].sort()).toEqual([
-      '1x1769',
-      '2x1769',
-    ]);
+    expect([...cellKeys(join(out, 'shards', 'base-1.json')), ...cellKeys(join(out, 'shards', 'base-2.json'))].sort()).toEqual(['1x1769', '2x1769']);
     expect(cellKeys(join(out, 'shards', 'head-1.json'))).toHaveLength(1);
     expect(cellKeys(join(out, 'results', 'base.json'))).toEqual(['1x1769', '2x1769']);
     expect(cellKeys(join(out, 'results', 'head.json'))).toEqual(['1x1769', '2x1769']);

@@ -43,7 +43,10 @@ const step = (steps: Step[], name: string): Step => {
 
 /** `uses:` lines as written, with the comment YAML parsing drops. */
 function usesLines(text: string): string[] {
-  return text.split('\n').filter((line) => /^\s*(-\s+)?uses:/.test(line)).map((line) => line.replace(/^\s*(-\s+)?uses:\s*/, ''));
+  return text
+    .split('\n')
+    .filter((line) => /^\s*(-\s+)?uses:/.test(line))
+    .map((line) => line.replace(/^\s*(-\s+)?uses:\s*/, ''));
 }
 
 describe('the fanout-compare workflow', () => {

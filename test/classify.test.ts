@@ -24,12 +24,7 @@ describe('CPU time over wall time', () => {
 
 describe('classifying the job', () => {
   it('finds an I/O-bound job that more concurrency still speeds up and more memory does not', () => {
-    const cells = [
-      cell(4, 512, 4000, 100),
-      cell(16, 512, 1200, 100),
-      cell(16, 3008, 1180, 100),
-      failedCell(64, 512, 'oom', 'ran out of memory'),
-    ];
+    const cells = [cell(4, 512, 4000, 100), cell(16, 512, 1200, 100), cell(16, 3008, 1180, 100), failedCell(64, 512, 'oom', 'ran out of memory')];
     const job = classifyJob(cells, 0, { concurrency: 16, memoryMb: 512 });
     expect(job).toMatchObject({ kind: 'io-bound', concurrency: 16, memoryMb: 512, bestIsHighest: true });
     expect(job?.cpuBusy).toBeCloseTo(100 / (1200 * (512 / 1769)), 12);
@@ -50,7 +45,11 @@ describe('classifying the job', () => {
   });
 
   it('reads the fastest cell when no cell is named, and nothing when no cell completed', () => {
-    expect(classifyJob([cell(1, 1769, 900, 10), cell(2, 1769, 500, 10)], 0)).toMatchObject({ concurrency: 2, memoryGain: undefined, concurrencyGain: 1 - 500 / 900 });
+    expect(classifyJob([cell(1, 1769, 900, 10), cell(2, 1769, 500, 10)], 0)).toMatchObject({
+      concurrency: 2,
+      memoryGain: undefined,
+      concurrencyGain: 1 - 500 / 900,
+    });
     expect(classifyJob([failedCell(1, 128, 'timeout', 'too slow')], 0)).toBeUndefined();
   });
 });
@@ -85,7 +84,7 @@ describe('advice that counts failures', () => {
 });
 
 describe('advice for a deployed function', () => {
-  it('does not suggest the built-in job\'s worker pool, which a deployed function does not have', () => {
+  it("does not suggest the built-in job's worker pool, which a deployed function does not have", () => {
     const cells = [cell(8, 256, 10_000, 1300), cell(8, 1769, 2000, 1300)];
     expect(classifyJob(cells, 0, { concurrency: 8, memoryMb: 256 })?.advice).toContain('work.threads');
     expect(classifyJob(cells, 0, { concurrency: 8, memoryMb: 256 }, { deployedFunction: true })?.advice).not.toContain('work.threads');

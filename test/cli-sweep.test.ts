@@ -13,7 +13,12 @@ function expectRefused(args: string[], message: RegExp): void {
   expect(run.code).toBe(2);
   expect(run.stderr).toMatch(message);
   expect(hasStackTrace(run.stderr)).toBe(false);
-  expect(run.stderr.trim().split('\n').filter((line) => !line.startsWith('('))).toHaveLength(1);
+  expect(
+    run.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('(')),
+  ).toHaveLength(1);
   expect(existsSync(out)).toBe(false);
   expect(readdirSync(dir).filter((f) => f.startsWith('out'))).toEqual([]);
 }
@@ -51,7 +56,10 @@ describe('the sweep command refuses bad input with exit 2, one line and no outpu
     expectRefused(['scenarios/small-fast.json', '--equivalence', '60%'], /--equivalence: "60" is not a number from 0 to 50/);
     expectRefused(['scenarios/small-fast.json', '--budget', '0'], /--budget: "0" is not a number from 1 to 86400/);
     expectRefused(['scenarios/small-fast.json', '--reps', 'many'], /--reps: "many" is not a whole number from 1 to 100\b/);
-    expectRefused(['scenarios/small-fast.json', '--reps', 'auto', '--shard', '1/2'], /--reps: auto races the cells of the whole grid, which a shard does not see/);
+    expectRefused(
+      ['scenarios/small-fast.json', '--reps', 'auto', '--shard', '1/2'],
+      /--reps: auto races the cells of the whole grid, which a shard does not see/,
+    );
   });
 
   it('prints its usage with --help and exits 0', () => {
@@ -71,7 +79,9 @@ describe('the fanout-tuner bin', () => {
     expect(importHelp.stdout).toContain('Usage: import-power-tuning [options] <output>');
     const unknown = spawnSync(process.execPath, ['bin/fanout-tuner.js', 'swep'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe('error: unknown command "swep". Fix: use one of sweep, report, recommend, compare, merge, import-har, import-power-tuning, record, bench\n');
+    expect(unknown.stderr).toBe(
+      'error: unknown command "swep". Fix: use one of sweep, report, recommend, compare, merge, import-har, import-power-tuning, record, bench\n',
+    );
   });
 });
 
@@ -80,7 +90,11 @@ describe('the sweep command with --backend', () => {
     const file = join(dir, 'undici.json');
     const run = runScript('sweep', ['scenarios/small-fast.json', '--backend', 'undici', '--concurrency', '4', '--reps', '1', '--no-report', '--out', file]);
     expect(run.code).toBe(0);
-    const results = JSON.parse(readFileSync(file, 'utf8')) as { method: { backend: string }; scenario: { client: { library: string } }; cells: Array<{ state: string }> };
+    const results = JSON.parse(readFileSync(file, 'utf8')) as {
+      method: { backend: string };
+      scenario: { client: { library: string } };
+      cells: Array<{ state: string }>;
+    };
     expect(results.method.backend).toBe('undici');
     expect(results.scenario.client.library).toBe('undici');
     expect(results.cells.map((cell) => cell.state)).toEqual(['completed']);

@@ -49,9 +49,7 @@ describe('npm run compare', () => {
     const run = compare(base, halfFailingFaster);
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('REGRESSION in 6 cells beyond 5%:');
-    expect(run.stdout).toContain(
-      '  concurrency 1, 512 MB, x86_64: more failed requests 0% -> 50%, beyond the limit of 1.0%; duration -20.0%',
-    );
+    expect(run.stdout).toContain('  concurrency 1, 512 MB, x86_64: more failed requests 0% -> 50%, beyond the limit of 1.0%; duration -20.0%');
     const allowed = compare(base, halfFailingFaster, '--max-error-rate', '0.6');
     expect(allowed.status).toBe(0);
     expect(allowed.stdout).toContain('No regression beyond 5%.');

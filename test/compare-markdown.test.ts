@@ -20,17 +20,13 @@ describe('compareMarkdown', () => {
     const lines = markdown.split('\n');
     expect(lines[0]).toBe('## fanout-tuner: head vs base');
     expect(lines[2]).toBe('**❌ 6 regressions** beyond the 5% threshold:');
-    expect(lines[4]).toBe(
-      '- **concurrency 1, 512 MB, x86\\_64**: +30.0% (4000.0 ms -> 5200.0 ms, interval of head/base 1.281-1.320)',
-    );
+    expect(lines[4]).toBe('- **concurrency 1, 512 MB, x86\\_64**: +30.0% (4000.0 ms -> 5200.0 ms, interval of head/base 1.281-1.320)');
     expect(markdown.indexOf('**❌ 6 regressions**')).toBeLessThan(markdown.indexOf('### Cells'));
   });
 
   it('gives each cell a row with both medians, the change, the interval and the verdict', () => {
     const markdown = compareMarkdown(compareResults(gridResults(1), gridResults(1.3), options));
-    expect(markdown).toContain(
-      '| 1 | 512 | x86_64 | 4000.0 | 5200.0 | +30.0% | 1.281-1.320 | 0% -> 0% | $4.00 -> $5.20 (+30.0%) | ❌ regression |',
-    );
+    expect(markdown).toContain('| 1 | 512 | x86_64 | 4000.0 | 5200.0 | +30.0% | 1.281-1.320 | 0% -> 0% | $4.00 -> $5.20 (+30.0%) | ❌ regression |');
     const tableRows = markdown.split('\n').filter((line) => line.startsWith('| ') && /^\| \d/.test(line));
     expect(tableRows).toHaveLength(6);
   });
@@ -50,7 +46,13 @@ describe('compareMarkdown', () => {
 
   it('shows the recommendation of each side and says when the settings changed', () => {
     const recommendation = (memoryMb: number, costUsdPerMonth: number): Recommendation => ({
-      strategy: 'cost', concurrency: 4, memoryMb, architecture: 'x86_64', durationMs: 1000, costUsdPerMonth, why: 'x',
+      strategy: 'cost',
+      concurrency: 4,
+      memoryMb,
+      architecture: 'x86_64',
+      durationMs: 1000,
+      costUsdPerMonth,
+      why: 'x',
     });
     const base = gridResults(1, QUIET, { recommendation: recommendation(512, 1) });
     const head = gridResults(1, QUIET, { recommendation: recommendation(1024, 1.25) });
@@ -89,7 +91,9 @@ describe('compareMarkdown and compareText on failures and unmatched cells', () =
     expect(markdown).toContain('- **concurrency 1, 512 MB, x86\\_64**: failed requests 0% -> 50%, beyond the limit of 1.0%; duration -20.0%');
     expect(markdown).toContain('| 1 | 512 | x86_64 | 4000.0 | 3200.0 | -20.0% | 0.788-0.812 | 0% -> 50% | $4.00 -> $3.20 (-20.0%) | ❌ more failed requests |');
     expect(markdown).not.toContain('improvement');
-    expect(compareText(comparison)).toContain('  1        512  x86_64   4000.0   3200.0  -20.0%  0.788-0.812         0% -> 50%  $4.00 -> $3.20  more failed requests\n');
+    expect(compareText(comparison)).toContain(
+      '  1        512  x86_64   4000.0   3200.0  -20.0%  0.788-0.812         0% -> 50%  $4.00 -> $3.20  more failed requests\n',
+    );
   });
 
   it('says head measured nothing when no cell completed on head, and claims no "no regression"', () => {
@@ -148,9 +152,7 @@ describe('compareText', () => {
     const text = compareText(compareResults(gridResults(1), gridResults(1.3), options));
     const lines = text.split('\n');
     expect(lines[0]).toBe('base base.json (main abc1234) vs head head.json (main abc1234), threshold 5%');
-    expect(lines[2]).toBe(
-      'concurrency  memory MB  arch    base ms  head ms  change  head/base interval  failed    cost/month      verdict',
-    );
+    expect(lines[2]).toBe('concurrency  memory MB  arch    base ms  head ms  change  head/base interval  failed    cost/month      verdict');
     expect(lines[3]).toBe('          1        512  x86_64   4000.0   5200.0  +30.0%  1.281-1.320         0% -> 0%  $4.00 -> $5.20  regression');
     expect(text).toContain('REGRESSION in 6 cells beyond 5%:\n  concurrency 1, 512 MB, x86_64: regression +30.0%, interval 1.281-1.320');
   });

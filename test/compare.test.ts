@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compareResults,
-  errorRateRises,
-  parseThresholdPct,
-  scenarioFieldChanges,
-  type MeasuredCellComparison,
-} from '../harness/analyze/compare.ts';
+import { compareResults, errorRateRises, parseThresholdPct, scenarioFieldChanges, type MeasuredCellComparison } from '../harness/analyze/compare.ts';
 import { repetitionsFromInterval, repetitionsNeeded } from '../harness/analyze/repetitions.ts';
 import { InputError } from '../harness/errors.ts';
 import type { Recommendation } from '../harness/results/schema.ts';
 import { completedCell, failedCell, results, tinyScenario } from './fixtures/results.ts';
-import {
-  allFailedResults,
-  cellWithFactors,
-  gridResults,
-  NOISY,
-  otherScenario,
-  otherScenarioHash,
-  QUIET,
-  withFailedRequests,
-} from './fixtures/compare.ts';
+import { allFailedResults, cellWithFactors, gridResults, NOISY, otherScenario, otherScenarioHash, QUIET, withFailedRequests } from './fixtures/compare.ts';
 
 const options = { thresholdPct: 5, allowScenarioChange: false };
 
@@ -153,11 +138,7 @@ describe('compareResults', () => {
   it('names the scenario fields that differ, such as a default the head fills in differently', () => {
     const base = { client: { timeoutMs: 5000, retries: 1 }, requests: [{ host: 'a', count: 10 }], sweep: { reps: 3 } };
     const head = { client: { timeoutMs: 10000, retries: 1 }, requests: [{ host: 'a', count: 12 }], sweep: { reps: 3, timeScale: 1 } };
-    expect(scenarioFieldChanges(base, head)).toEqual([
-      'client.timeoutMs 5000 -> 10000',
-      'requests[0].count 10 -> 12',
-      'sweep.timeScale absent -> 1',
-    ]);
+    expect(scenarioFieldChanges(base, head)).toEqual(['client.timeoutMs 5000 -> 10000', 'requests[0].count 10 -> 12', 'sweep.timeScale absent -> 1']);
     expect(scenarioFieldChanges({ requests: [1] }, { requests: [1, 2] })).toEqual(['requests [1] -> [1,2]']);
     expect(scenarioFieldChanges({ $schema: 'a', x: 1 }, { $schema: 'b', x: 1 })).toEqual([]);
   });
@@ -325,8 +306,7 @@ describe('compareResults', () => {
       new InputError({
         file: 'b.json, h.json',
         field: 'cells',
-        problem:
-          'the two results share no cell (base: concurrency 1, 512 MB, x86_64; head: concurrency 2, 512 MB, x86_64), so nothing can be compared',
+        problem: 'the two results share no cell (base: concurrency 1, 512 MB, x86_64; head: concurrency 2, 512 MB, x86_64), so nothing can be compared',
         fix: 'sweep base and head over the same --concurrency and --memory',
       }),
     );

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { measureConnectCost } from '../harness/run/connect-cost.ts';
 
 describe('measureConnectCost', () => {
-  it('measures the client\'s CPU per new connection as a small figure, in whole blocks', async () => {
+  it("measures the client's CPU per new connection as a small figure, in whole blocks", async () => {
     // On this 2-core machine a new connection costs the client a tenth of a millisecond or less:
     // 0.04 to 0.14 ms on a quiet machine, and from 0 to 0.12 ms, plain or TLS, full handshake or
     // resumed, beside other test suites (load 12). So no order between the kinds, nor a strictly

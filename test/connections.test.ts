@@ -102,7 +102,7 @@ describe('connections: maxConnections', () => {
   });
 });
 
-describe('connections: the client\'s CPU per new connection', () => {
+describe("connections: the client's CPU per new connection", () => {
   it('runs connectCpuMs / cpuShare on the event loop after the round trips, before the request is sent', () => {
     // 5 ms at a share of 0.5 is 10 ms, one connection after the other: r0's CPU 20..30, r1's 30..40.
     // r0 served 30..130, r1 40..140; r2 and r3 reuse the connections, 130..230 and 140..240.
@@ -152,14 +152,18 @@ describe('connections: closing', () => {
     expect(simulate(one({}, { timeoutMs: 69, retries: 0 }), { concurrency: 1 }).errorsByKind.timeout).toBe(1);
   });
 
-  it('closes a connection idle for the server\'s keep-alive timeout', () => {
+  it("closes a connection idle for the server's keep-alive timeout", () => {
     expect(SERVER_IDLE_TIMEOUT_MS).toBe(5000);
     // Concurrency 1: r0 to a (20 + 100, idle from 120), r1 to b (no rttMs, latencyMs B), r2 to a
     // at 120 + B. Idle 120 + B - 120 = B ms: reused below 5000, closed at 5000 and beyond.
     const gap = (bMs: number, idleTimeoutMs?: number) =>
       simulate(
         scenario({
-          requests: [{ host: 'a.example', count: 1 }, { host: 'b.example', count: 1 }, { host: 'a.example', count: 1 }],
+          requests: [
+            { host: 'a.example', count: 1 },
+            { host: 'b.example', count: 1 },
+            { host: 'a.example', count: 1 },
+          ],
           hosts: { 'a.example': { latencyMs: fixed(100), rttMs: 10 }, 'b.example': { latencyMs: fixed(bMs) } },
         }),
         { concurrency: 1, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}) },

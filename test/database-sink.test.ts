@@ -131,7 +131,9 @@ describe('a PostgreSQL sink the sweep cannot use', () => {
 const databaseUrl = process.env.DATABASE_URL;
 const requirePostgres = process.env.FANOUT_REQUIRE_POSTGRES === '1';
 if (!databaseUrl && !requirePostgres) {
-  console.warn('Skipping the PostgreSQL sink tests: DATABASE_URL is not set (export DATABASE_URL=postgres://USER:PASSWORD@HOST/DB; FANOUT_REQUIRE_POSTGRES=1 turns this into a failure).');
+  console.warn(
+    'Skipping the PostgreSQL sink tests: DATABASE_URL is not set (export DATABASE_URL=postgres://USER:PASSWORD@HOST/DB; FANOUT_REQUIRE_POSTGRES=1 turns this into a failure).',
+  );
 }
 
 describe.skipIf(!databaseUrl && !requirePostgres)('the PostgreSQL sink', () => {

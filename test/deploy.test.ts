@@ -124,10 +124,15 @@ describe('applySettings on a SAM template', () => {
     expect(result.warnings).toEqual([
       'ReportFunction Timeout (default) is 3 s, below the recommended 13 s (p95 8100 ms with headroom); raise it or invocations will time out',
     ]);
-    expect(insertedLines(samTemplate, result.text)).toEqual(['      MemorySize: 1024', '      Environment:', '        Variables:', '          MAX_WORKERS: "32"']);
+    expect(insertedLines(samTemplate, result.text)).toEqual([
+      '      MemorySize: 1024',
+      '      Environment:',
+      '        Variables:',
+      '          MAX_WORKERS: "32"',
+    ]);
   });
 
-  it('follows the file\'s own indentation when it adds keys', () => {
+  it("follows the file's own indentation when it adds keys", () => {
     const result = applySettings(bareSamTemplate, 'sam', settings);
     expect(result.text).toBe(`Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -163,7 +168,9 @@ Resources:
   });
 
   it('refuses a template without functions, and a file that is not a template', () => {
-    expect(() => applySettings('Resources:\n  B:\n    Type: AWS::S3::Bucket\n', 'sam', settings, { file: 't.yaml' })).toThrow('t.yaml: Resources: has no Lambda function');
+    expect(() => applySettings('Resources:\n  B:\n    Type: AWS::S3::Bucket\n', 'sam', settings, { file: 't.yaml' })).toThrow(
+      't.yaml: Resources: has no Lambda function',
+    );
     expect(() => applySettings('a: 1\n', 'sam', settings, { file: 't.yaml' })).toThrow('t.yaml: Resources: missing');
   });
 
@@ -206,7 +213,9 @@ describe('applySettings on serverless.yml', () => {
 
   it('refuses to replace a Serverless variable', () => {
     const text = 'functions:\n  f:\n    memorySize: ${self:custom.memory}\n';
-    expect(() => applySettings(text, 'serverless', settings, { file: 's.yml' })).toThrow('s.yml: functions.f.memorySize: is "${self:custom.memory}", a variable the tool does not follow');
+    expect(() => applySettings(text, 'serverless', settings, { file: 's.yml' })).toThrow(
+      's.yml: functions.f.memorySize: is "${self:custom.memory}", a variable the tool does not follow',
+    );
   });
 });
 
@@ -226,7 +235,9 @@ describe('applySettings on .tfvars', () => {
   });
 
   it('refuses a value set twice and a --function it cannot use', () => {
-    expect(() => applySettings('memory_size = 1\nmemory_size = 2\n', 'tfvars', settings, { file: 'x.tfvars' })).toThrow('x.tfvars: memory_size: is set on 2 lines (1, 2)');
+    expect(() => applySettings('memory_size = 1\nmemory_size = 2\n', 'tfvars', settings, { file: 'x.tfvars' })).toThrow(
+      'x.tfvars: memory_size: is set on 2 lines (1, 2)',
+    );
     expect(() => applySettings(tfvars, 'tfvars', settings, { functionName: 'f' })).toThrow('--function: does not apply to a .tfvars file');
   });
 });
@@ -295,7 +306,7 @@ describe('applySettings for a function workload', () => {
     expect(fn.environment.LOG_LEVEL).toEqual({ path: 'Globals.Function.Environment.Variables.LOG_LEVEL', value: 'info' });
   });
 
-  it('writes the function\'s own concurrency variable, in the template and in serverless.yml', () => {
+  it("writes the function's own concurrency variable, in the template and in serverless.yml", () => {
     const legacy = applySettings(globalsTemplate, 'sam', settings, { functionName: 'LegacyFunction', concurrencyVariable: 'CONCURRENCY' });
     expect(changedLines(globalsTemplate, legacy.text.replace('      MemorySize: 1024\n', ''))).toEqual([55]);
     expect(legacy.text.split('\n')[54]).toBe('          CONCURRENCY: 32');
@@ -313,22 +324,33 @@ describe('applySettings for a function workload', () => {
     expect(comments(scrape.text)).toEqual(comments(nodeServerlessYml));
   });
 
-  it('picks the function and its variable from the results\' workload', () => {
+  it("picks the function and its variable from the results' workload", () => {
     const template = { text: globalsTemplate, file: 'template.yaml', kind: 'sam' as const };
-    expect(applyTarget({ template: './template.yaml', function: 'LegacyFunction' }, template, undefined)).toEqual({ functionName: 'LegacyFunction', concurrencyVariable: 'CONCURRENCY' });
-    expect(applyTarget({ template: './template.yaml', function: 'LegacyFunction' }, template, 'ReportFunction')).toEqual({ functionName: 'ReportFunction', concurrencyVariable: 'MAX_WORKERS' });
+    expect(applyTarget({ template: './template.yaml', function: 'LegacyFunction' }, template, undefined)).toEqual({
+      functionName: 'LegacyFunction',
+      concurrencyVariable: 'CONCURRENCY',
+    });
+    expect(applyTarget({ template: './template.yaml', function: 'LegacyFunction' }, template, 'ReportFunction')).toEqual({
+      functionName: 'ReportFunction',
+      concurrencyVariable: 'MAX_WORKERS',
+    });
     expect(applyTarget({ template: './template.yaml', function: 'ScraperFunction', concurrencyVariable: 'THREADS' }, template, undefined)).toEqual({
       functionName: 'ScraperFunction',
       concurrencyVariable: 'THREADS',
     });
-    expect(applyTarget({ function: { runtime: 'python3.11', handler: 'app.handler', codeUri: '.', environment: { WORKERS: '3' } } }, template, 'InlineFunction')).toEqual({
+    expect(
+      applyTarget({ function: { runtime: 'python3.11', handler: 'app.handler', codeUri: '.', environment: { WORKERS: '3' } } }, template, 'InlineFunction'),
+    ).toEqual({
       functionName: 'InlineFunction',
       concurrencyVariable: 'WORKERS',
     });
-    expect(applyTarget({ module: './handler.ts', export: 'handler' }, template, 'ScraperFunction')).toEqual({ functionName: 'ScraperFunction', concurrencyVariable: undefined });
+    expect(applyTarget({ module: './handler.ts', export: 'handler' }, template, 'ScraperFunction')).toEqual({
+      functionName: 'ScraperFunction',
+      concurrencyVariable: undefined,
+    });
   });
 
-  it('recommend --apply round trip: the scenario\'s function by default, its variable, comments kept', () => {
+  it("recommend --apply round trip: the scenario's function by default, its variable, comments kept", () => {
     const dir = mkdtempSync(join(tmpdir(), 'apply-function-'));
     try {
       const file = join(dir, 'template.yaml');

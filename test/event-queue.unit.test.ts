@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../harness/model/event-queue.ts';
 
-describe('the simulator\'s event queue', () => {
+describe("the simulator's event queue", () => {
   it('gives events back in time order, and same-time events in the order they were scheduled', () => {
     const queue = new EventQueue();
     const pushed: Array<[number, number]> = [

@@ -61,7 +61,12 @@ function processes(): ProcessInfo[] {
 
 /** A fence host, or a cell process (bundled, or with the loader for a user's handler), of this checkout. */
 function isSweepChild(command: string): boolean {
-  return command.includes('fence-host') || command.includes(BUNDLE_CACHE) || command.includes(resolve('harness/run/cell-process.ts')) || command.includes('probe-child');
+  return (
+    command.includes('fence-host') ||
+    command.includes(BUNDLE_CACHE) ||
+    command.includes(resolve('harness/run/cell-process.ts')) ||
+    command.includes('probe-child')
+  );
 }
 
 interface Leftovers {
@@ -161,7 +166,13 @@ function holdings(sweep: Sweep, cellPid: number): { fenceHosts: number; cellName
   return {
     fenceHosts: all.filter((p) => p.command.includes(`fence-host-${sweep.pid}`)).length,
     cellNamespaceIsOwn: all.find((p) => p.pid === cellPid)?.net === OWN_NET,
-    cellInCgroup: !cgroups || groups.some((group) => readFileSync(join(CGROUP_ROOT, group, 'cgroup.procs'), 'utf8').split('\n').includes(String(cellPid))),
+    cellInCgroup:
+      !cgroups ||
+      groups.some((group) =>
+        readFileSync(join(CGROUP_ROOT, group, 'cgroup.procs'), 'utf8')
+          .split('\n')
+          .includes(String(cellPid)),
+      ),
     fenceDirs: readdirSync(sweep.tmp).filter((name) => name.startsWith('fanout-tuner-fence-')).length,
   };
 }
@@ -189,7 +200,10 @@ describe.runIf(runFenced)('a fenced sweep leaves nothing behind', () => {
   it('after a normal exit with the net backend: no cgroup, namespace, fence host, cell, fence or TLS directory, or bundle', async () => {
     assertSupport();
     const sweep = startSweep(
-      quickScenario({ requests: [{ host: 'site.example', count: 4 }], hosts: { 'site.example': { latencyMs: { dist: 'fixed', value: 2 }, bodyBytes: { dist: 'fixed', value: 1000 } } } }),
+      quickScenario({
+        requests: [{ host: 'site.example', count: 4 }],
+        hosts: { 'site.example': { latencyMs: { dist: 'fixed', value: 2 }, bodyBytes: { dist: 'fixed', value: 1000 } } },
+      }),
       ['--concurrency', '2', '--backend', 'net'],
     );
     expect(await sweep.exited).toEqual({ code: 0, signal: null });

@@ -56,11 +56,9 @@ describe.runIf(runFenced)('a fenced cell reaches nothing outside its namespace',
   async function sweep(extra: string[]): Promise<Results> {
     sentinel.reset();
     const out = join(scratchDir('fence-out'), 'results.json');
-    const run = await runScriptAsync(
-      'sweep',
-      [scenarioFile, '--concurrency', '2', '--memory', '1769', '--reps', '1', '--no-report', '--out', out, ...extra],
-      { env: { FANOUT_SENTINEL_PORT: String(sentinel.port) } },
-    );
+    const run = await runScriptAsync('sweep', [scenarioFile, '--concurrency', '2', '--memory', '1769', '--reps', '1', '--no-report', '--out', out, ...extra], {
+      env: { FANOUT_SENTINEL_PORT: String(sentinel.port) },
+    });
     expect(run.stderr).not.toMatch(/unexpected failure/);
     expect(run.code).toBe(0);
     // A connection accepted just before the sweep ended is read a moment later.

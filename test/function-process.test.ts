@@ -13,7 +13,7 @@ describe('the environment Lambda gives the function', () => {
     runtimeApi: '127.0.0.1:9001',
   };
 
-  it('is exactly the reserved variables, TZ, LANG, PATH, the function\'s own and the cell\'s concurrency', () => {
+  it("is exactly the reserved variables, TZ, LANG, PATH, the function's own and the cell's concurrency", () => {
     expect(
       buildLambdaEnvironment({
         ...base,
@@ -56,16 +56,22 @@ describe('the environment Lambda gives the function', () => {
   });
 
   it('refuses a concurrency variable without a concurrency', () => {
-    expect(() => buildLambdaEnvironment({ ...base, concurrencyVariable: 'MAX_WORKERS' })).toThrow('needs the cell\'s concurrency');
+    expect(() => buildLambdaEnvironment({ ...base, concurrencyVariable: 'MAX_WORKERS' })).toThrow("needs the cell's concurrency");
   });
 });
 
 describe('the command that starts the runtime', () => {
-  it('runs our bootstrap.py with the interpreter, our bootstrap.mjs with this Node, or the function\'s own bootstrap', () => {
-    expect(bootstrapCommand({ language: 'python', interpreter: '/usr/bin/python3.11', codeDir: '/srv/code' })).toEqual({ command: '/usr/bin/python3.11', args: [PYTHON_BOOTSTRAP] });
+  it("runs our bootstrap.py with the interpreter, our bootstrap.mjs with this Node, or the function's own bootstrap", () => {
+    expect(bootstrapCommand({ language: 'python', interpreter: '/usr/bin/python3.11', codeDir: '/srv/code' })).toEqual({
+      command: '/usr/bin/python3.11',
+      args: [PYTHON_BOOTSTRAP],
+    });
     expect(bootstrapCommand({ language: 'python', codeDir: '/srv/code' })).toEqual({ command: 'python3', args: [PYTHON_BOOTSTRAP] });
     expect(bootstrapCommand({ language: 'node', codeDir: '/srv/code' })).toEqual({ command: process.execPath, args: [NODE_BOOTSTRAP] });
-    expect(bootstrapCommand({ language: 'node', codeDir: '/srv/code', heapMb: 88 })).toEqual({ command: process.execPath, args: ['--max-old-space-size=88', NODE_BOOTSTRAP] });
+    expect(bootstrapCommand({ language: 'node', codeDir: '/srv/code', heapMb: 88 })).toEqual({
+      command: process.execPath,
+      args: ['--max-old-space-size=88', NODE_BOOTSTRAP],
+    });
     expect(bootstrapCommand({ language: 'custom', codeDir: '/srv/code' })).toEqual({ command: join('/srv/code', 'bootstrap'), args: [] });
     expect(PYTHON_BOOTSTRAP.endsWith('/harness/runtime/clients/bootstrap.py')).toBe(true);
     expect(NODE_BOOTSTRAP.endsWith('/harness/runtime/clients/bootstrap.mjs')).toBe(true);

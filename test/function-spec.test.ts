@@ -37,7 +37,7 @@ function failure(workload: unknown): string {
 }
 
 describe('resolveFunction from a SAM template with Globals', () => {
-  it('merges Globals under the function, variables key by key, with the scenario\'s on top', () => {
+  it("merges Globals under the function, variables key by key, with the scenario's on top", () => {
     expect(
       resolveWorkload({ template: './template.yaml', function: 'ScraperFunction', environment: { TABLE: 'pages' }, event: './events/scheduled.json' }),
     ).toEqual({
@@ -75,7 +75,7 @@ describe('resolveFunction from a SAM template with Globals', () => {
     });
   });
 
-  it('reads a plain CloudFormation function with local Code, without Globals, at Lambda\'s defaults', () => {
+  it("reads a plain CloudFormation function with local Code, without Globals, at Lambda's defaults", () => {
     expect(resolveWorkload({ template: './template.yaml', function: 'LegacyFunction' })).toEqual({
       runtime: 'nodejs20.x',
       language: 'node',
@@ -93,8 +93,13 @@ describe('resolveFunction from a SAM template with Globals', () => {
     });
   });
 
-  it('uses the scenario\'s concurrencyVariable over the usual names', () => {
-    const spec = resolveWorkload({ template: './template.yaml', function: 'ScraperFunction', environment: { TABLE: 'pages', THREADS: '12' }, concurrencyVariable: 'THREADS' });
+  it("uses the scenario's concurrencyVariable over the usual names", () => {
+    const spec = resolveWorkload({
+      template: './template.yaml',
+      function: 'ScraperFunction',
+      environment: { TABLE: 'pages', THREADS: '12' },
+      concurrencyVariable: 'THREADS',
+    });
     expect(spec.concurrencyVariable).toBe('THREADS');
     expect(spec.current).toEqual({ memoryMb: 128, concurrency: 12 });
   });
@@ -102,7 +107,9 @@ describe('resolveFunction from a SAM template with Globals', () => {
 
 describe('resolveFunction from serverless.yml', () => {
   it('merges provider settings under the function; the code is the service directory', () => {
-    expect(resolveWorkload({ template: './serverless.yml', function: 'scrape', environment: { DB_URL: 'postgres://db.internal/scraper' }, event: { pages: 1 } })).toEqual({
+    expect(
+      resolveWorkload({ template: './serverless.yml', function: 'scrape', environment: { DB_URL: 'postgres://db.internal/scraper' }, event: { pages: 1 } }),
+    ).toEqual({
       runtime: 'nodejs20.x',
       language: 'node',
       handler: 'src/handler.scrape',
@@ -164,10 +171,15 @@ describe('resolveFunction from the scenario alone', () => {
     expect(spec.handlerModule).toBe(join(dir, 'src/handler.mjs'));
   });
 
-  it('runs a custom runtime\'s executable bootstrap', () => {
+  it("runs a custom runtime's executable bootstrap", () => {
     project.write('go/bootstrap', '#!/bin/sh\n', 0o755);
     const spec = resolveWorkload({ function: { runtime: 'provided.al2023', handler: 'bootstrap', codeUri: './go' } });
-    expect(spec).toMatchObject({ language: 'custom', handlerModule: join(dir, 'go/bootstrap'), handlerFunction: 'bootstrap', interpreter: join(dir, 'go/bootstrap') });
+    expect(spec).toMatchObject({
+      language: 'custom',
+      handlerModule: join(dir, 'go/bootstrap'),
+      handlerFunction: 'bootstrap',
+      interpreter: join(dir, 'go/bootstrap'),
+    });
   });
 
   it('picks the concurrency variable in a fixed order', () => {
@@ -250,7 +262,9 @@ describe('bad input', () => {
     );
     project.write('events/broken.json', '{ "source": ');
     expect(failure({ template: './template.yaml', function: 'daily-report', event: './events/broken.json' })).toMatch(
-      new RegExp(`^${dir}/scenario\\.json: workload\\.event: the event file \\./events/broken\\.json is not valid JSON \\(.+\\)\\. Fix: correct the JSON of .*events/broken\\.json$`),
+      new RegExp(
+        `^${dir}/scenario\\.json: workload\\.event: the event file \\./events/broken\\.json is not valid JSON \\(.+\\)\\. Fix: correct the JSON of .*events/broken\\.json$`,
+      ),
     );
     project.write('events/list.json', '[1, 2]');
     expect(failure({ function: { ...fn, event: './events/list.json' } })).toBe(
@@ -330,7 +344,7 @@ describe('sweep of a function workload', () => {
     ]);
   });
 
-  it('exits 2 with one line naming the template\'s Handler for a Python module the code directory lacks', () => {
+  it("exits 2 with one line naming the template's Handler for a Python module the code directory lacks", () => {
     project.write('missing-module.yaml', globalsTemplate.replace('Handler: app.lambda_handler # src/app.py', 'Handler: scraper.lambda_handler'));
     const file = project.scenario({ template: './missing-module.yaml', function: 'ScraperFunction', environment: { TABLE: 'pages' } });
     const run = runScript('sweep', [file, '--out', join(dir, 'out.json'), '--no-report'], { env: { PATH: join(dir, 'bin') } });
@@ -348,7 +362,9 @@ describe('sweep of a function workload', () => {
     expect(run.code).toBe(2);
     expect(hasStackTrace(run.stderr)).toBe(false);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toContain(`error: ${bad}: workload.function: no function "Scraper" in ${dir}/template.yaml; it defines ScraperFunction, ReportFunction, LegacyFunction, InlineFunction`);
+    expect(run.stderr).toContain(
+      `error: ${bad}: workload.function: no function "Scraper" in ${dir}/template.yaml; it defines ScraperFunction, ReportFunction, LegacyFunction, InlineFunction`,
+    );
 
     const good = project.scenario({ template: './template.yaml', function: 'LegacyFunction' }, 'good.json');
     const refused = runScript('sweep', [good, '--isolation', 'none', '--out', join(dir, 'out.json'), '--no-report']);

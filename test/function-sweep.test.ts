@@ -29,7 +29,10 @@ const requireCgroup = process.env.FANOUT_REQUIRE_CGROUP === '1';
 const runFunctions = runFenced && (controller !== undefined || requireCgroup);
 if (!runFunctions) {
   skipNote('the function sweep tests');
-  if (!controller) console.log('skipping the function sweep tests: no writable cgroup memory and cpu controllers here (run as root on Linux; CI sets FANOUT_REQUIRE_CGROUP=1)');
+  if (!controller)
+    console.log(
+      'skipping the function sweep tests: no writable cgroup memory and cpu controllers here (run as root on Linux; CI sets FANOUT_REQUIRE_CGROUP=1)',
+    );
 }
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -48,7 +51,11 @@ function assertSupport(): void {
 }
 
 /** Four pages of ~5 ms from one host; the function is inline Python from the fixture directory. */
-function pythonScenario(name: string, fn: { handler: string; event?: Record<string, unknown>; environment?: Record<string, string> }, overrides: Partial<ScenarioInput> = {}): ScenarioInput {
+function pythonScenario(
+  name: string,
+  fn: { handler: string; event?: Record<string, unknown>; environment?: Record<string, string> },
+  overrides: Partial<ScenarioInput> = {},
+): ScenarioInput {
   return {
     name,
     seed: 5,
@@ -83,9 +90,13 @@ async function sweep(scenario: ScenarioInput, memoryMb: number, args: string[] =
   const { file, dir } = writeScenario(scenario);
   const out = join(dir, 'out.json');
   try {
-    const run = await runScriptAsync('sweep', [file, '--concurrency', '1,4', '--memory', String(memoryMb), '--reps', '1', '--out', out, '--no-report', ...args], {
-      timeoutMs: SWEEP_TIMEOUT_MS,
-    });
+    const run = await runScriptAsync(
+      'sweep',
+      [file, '--concurrency', '1,4', '--memory', String(memoryMb), '--reps', '1', '--out', out, '--no-report', ...args],
+      {
+        timeoutMs: SWEEP_TIMEOUT_MS,
+      },
+    );
     expect(run.code, run.stderr).toBe(0);
     const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
     const cell = (concurrency: number) => {
@@ -133,46 +144,58 @@ describe.runIf(runFunctions)('a Node.js function from its SAM template (scenario
   });
 });
 
-describe.runIf(runFunctions)('a Python function that fails in one cell: the cell ends in Lambda\'s words and the sweep goes on', () => {
-  it('takes the duration the cgroup gave the function at 128 MB as it is, without stretching its CPU a second time', { timeout: SWEEP_TIMEOUT_MS }, async () => {
-    assertSupport();
-    // 250 ms of CPU at 7.2% of a core take about 3.5 s under the quota. Projecting that again with
-    // the model for machines without cgroups (the CPU time x 1769/128) would add another 3.2 s.
-    const { results, cell } = await sweep(pythonScenario('fn-burns', { handler: 'app.burns', event: { cpuMs: 250 } }), 128);
-    expect(results.method.cpuThrottle).toBe('cgroup');
-    expect(results.method.notes.join(' ')).not.toMatch(/first-order model/);
-    for (const concurrency of [1, 4]) {
-      const burned = cell(concurrency);
-      if (burned.state !== 'completed') throw new Error(`${burned.state}: ${'error' in burned ? burned.error : ''}`);
-      expect(burned.durationMs.median).toBeGreaterThan(3000);
-      expect(burned.durationMs.median).toBeLessThan(6000);
-    }
-  });
+describe.runIf(runFunctions)("a Python function that fails in one cell: the cell ends in Lambda's words and the sweep goes on", () => {
+  it(
+    'takes the duration the cgroup gave the function at 128 MB as it is, without stretching its CPU a second time',
+    { timeout: SWEEP_TIMEOUT_MS },
+    async () => {
+      assertSupport();
+      // 250 ms of CPU at 7.2% of a core take about 3.5 s under the quota. Projecting that again with
+      // the model for machines without cgroups (the CPU time x 1769/128) would add another 3.2 s.
+      const { results, cell } = await sweep(pythonScenario('fn-burns', { handler: 'app.burns', event: { cpuMs: 250 } }), 128);
+      expect(results.method.cpuThrottle).toBe('cgroup');
+      expect(results.method.notes.join(' ')).not.toMatch(/first-order model/);
+      for (const concurrency of [1, 4]) {
+        const burned = cell(concurrency);
+        if (burned.state !== 'completed') throw new Error(`${burned.state}: ${'error' in burned ? burned.error : ''}`);
+        expect(burned.durationMs.median).toBeGreaterThan(3000);
+        expect(burned.durationMs.median).toBeLessThan(6000);
+      }
+    },
+  );
 
-  it('takes its ideal makespan from the requests the warm-up saw the function make, not from the scenario\'s whole list', { timeout: SWEEP_TIMEOUT_MS }, async () => {
-    assertSupport();
-    // The scenario lists 4 pages of 5 ms, plus a slow one of 400 ms the function never asks for;
-    // it fetches pages 2 and 0, in that order, one after the other.
-    const scenario = pythonScenario('fn-records', { handler: 'app.fetches', event: { urls: [PAGES[2], PAGES[0]] } }, {
-      requests: [{ host: 'site.example', count: 4 }, { url: 'https://slow.example/report' }],
-      hosts: {
-        'site.example': { latencyMs: { dist: 'fixed', value: 5 }, bodyBytes: { dist: 'fixed', value: 1500 } },
-        'slow.example': { latencyMs: { dist: 'fixed', value: 400 } },
-      },
-    });
-    const { cell } = await sweep(scenario, 1769);
-    const parsed = scenarioSchema.parse(scenario);
-    const byUrl = new Map(planRequests(parsed).map((request) => [request.url, request]));
-    const seen = [byUrl.get(PAGES[2]!)!, byUrl.get(PAGES[0]!)!];
-    for (const concurrency of [1, 4]) {
-      const fetched = cell(concurrency);
-      if (fetched.state !== 'completed') throw new Error(`${fetched.state}: ${'error' in fetched ? fetched.error : ''}`);
-      expect(fetched.idealMs).toBeCloseTo(idealMakespanMs(parsed, concurrency, seen), 6);
-      // Two pages of 5 ms, not the 400 ms page the whole list would wait for.
-      expect(fetched.idealMs).toBeLessThan(50);
-      expect(idealMakespanMs(parsed, concurrency)).toBeGreaterThan(400);
-    }
-  });
+  it(
+    "takes its ideal makespan from the requests the warm-up saw the function make, not from the scenario's whole list",
+    { timeout: SWEEP_TIMEOUT_MS },
+    async () => {
+      assertSupport();
+      // The scenario lists 4 pages of 5 ms, plus a slow one of 400 ms the function never asks for;
+      // it fetches pages 2 and 0, in that order, one after the other.
+      const scenario = pythonScenario(
+        'fn-records',
+        { handler: 'app.fetches', event: { urls: [PAGES[2], PAGES[0]] } },
+        {
+          requests: [{ host: 'site.example', count: 4 }, { url: 'https://slow.example/report' }],
+          hosts: {
+            'site.example': { latencyMs: { dist: 'fixed', value: 5 }, bodyBytes: { dist: 'fixed', value: 1500 } },
+            'slow.example': { latencyMs: { dist: 'fixed', value: 400 } },
+          },
+        },
+      );
+      const { cell } = await sweep(scenario, 1769);
+      const parsed = scenarioSchema.parse(scenario);
+      const byUrl = new Map(planRequests(parsed).map((request) => [request.url, request]));
+      const seen = [byUrl.get(PAGES[2]!)!, byUrl.get(PAGES[0]!)!];
+      for (const concurrency of [1, 4]) {
+        const fetched = cell(concurrency);
+        if (fetched.state !== 'completed') throw new Error(`${fetched.state}: ${'error' in fetched ? fetched.error : ''}`);
+        expect(fetched.idealMs).toBeCloseTo(idealMakespanMs(parsed, concurrency, seen), 6);
+        // Two pages of 5 ms, not the 400 ms page the whole list would wait for.
+        expect(fetched.idealMs).toBeLessThan(50);
+        expect(idealMakespanMs(parsed, concurrency)).toBeGreaterThan(400);
+      }
+    },
+  );
 
   it('ends as oom when the function holds 300 MB at 128 MB, and completes the other cell', { timeout: SWEEP_TIMEOUT_MS }, async () => {
     assertSupport();
@@ -185,15 +208,19 @@ describe.runIf(runFunctions)('a Python function that fails in one cell: the cell
     expect(results.warnings.some((warning) => warning.includes('ended as oom'))).toBe(true);
   });
 
-  it('ends as errored with the exception\'s type and message when the function raises, and completes the other cell', { timeout: SWEEP_TIMEOUT_MS }, async () => {
-    assertSupport();
-    const { cell, results } = await sweep(pythonScenario('fn-raises', { handler: 'app.raises' }), 256);
-    expect(results.cells).toHaveLength(2);
-    expect(cell(1).state).toBe('completed');
-    const failed = cell(4);
-    expect(failed.state).toBe('errored');
-    expect('error' in failed ? failed.error : '').toBe('the function raised: RuntimeError: refusing to run 4 workers');
-  });
+  it(
+    "ends as errored with the exception's type and message when the function raises, and completes the other cell",
+    { timeout: SWEEP_TIMEOUT_MS },
+    async () => {
+      assertSupport();
+      const { cell, results } = await sweep(pythonScenario('fn-raises', { handler: 'app.raises' }), 256);
+      expect(results.cells).toHaveLength(2);
+      expect(cell(1).state).toBe('completed');
+      const failed = cell(4);
+      expect(failed.state).toBe('errored');
+      expect('error' in failed ? failed.error : '').toBe('the function raised: RuntimeError: refusing to run 4 workers');
+    },
+  );
 
   it('ends as timeout when the function sleeps past its 2 s timeout, and completes the other cell', { timeout: SWEEP_TIMEOUT_MS }, async () => {
     assertSupport();
@@ -208,65 +235,76 @@ describe.runIf(runFunctions)('a Python function that fails in one cell: the cell
     expect(Date.now() - began).toBeLessThan(25_000);
   });
 
-  it('refuses a handler function its module does not define before any cell starts: exit 2, one line naming the field', { timeout: SWEEP_TIMEOUT_MS }, async () => {
-    assertSupport();
-    // The module is read with Python's own parser, not run: its code must not run before the fence is up.
-    const { file, dir } = writeScenario(pythonScenario('fn-no-handler', { handler: 'app.no_such_function' }));
-    try {
-      const run = await runScriptAsync('sweep', [file, '--concurrency', '1', '--memory', '256', '--reps', '1', '--out', join(dir, 'out.json'), '--no-report'], { timeoutMs: SWEEP_TIMEOUT_MS });
-      expect(run.code).toBe(2);
-      const lines = run.stderr.trim().split('\n');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/workload\.function\.handler: .*app\.py has no no_such_function \(it defines .*allocates.*\), so Lambda would fail at INIT/);
-      expect(existsSync(join(dir, 'out.json'))).toBe(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-
-  it.runIf(databaseUrl || requirePostgres)('counts the rows a completed cell wrote to PostgreSQL through the scenario\'s database endpoint', { timeout: SWEEP_TIMEOUT_MS }, async () => {
-    assertSupport();
-    expect(databaseUrl, 'FANOUT_REQUIRE_POSTGRES=1 but DATABASE_URL is not set').toBeDefined();
-    const url = new URL(databaseUrl!);
-    const table = `fanout_function_rows_${process.pid}`;
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      await client.query(`DROP TABLE IF EXISTS ${table}`);
-      const scenario = pythonScenario(
-        'fn-rows',
-        {
-          handler: 'app.writes_rows',
-          event: { urls: PAGES },
-          environment: {
-            DB_HOST: 'db.example',
-            DB_PORT: '5432',
-            DB_USER: decodeURIComponent(url.username),
-            DB_PASSWORD: decodeURIComponent(url.password),
-            DB_NAME: url.pathname.slice(1),
-            TABLE: table,
-          },
-        },
-        { sink: { kind: 'postgres', url: 'env:DATABASE_URL', table, endpoint: 'db.example:5432', roundTripMs: { dist: 'fixed', value: 2 } } },
-      );
-      const { results } = await sweep(scenario, 512);
-      expect(results.cells.map((cell) => cell.state)).toEqual(['completed', 'completed']);
-      for (const cell of results.cells) {
-        expect(cell.reps[0]!.rowsWritten).toBe(PAGES.length);
-        expect(cell.reps[0]!.requests).toBe(PAGES.length);
+  it(
+    'refuses a handler function its module does not define before any cell starts: exit 2, one line naming the field',
+    { timeout: SWEEP_TIMEOUT_MS },
+    async () => {
+      assertSupport();
+      // The module is read with Python's own parser, not run: its code must not run before the fence is up.
+      const { file, dir } = writeScenario(pythonScenario('fn-no-handler', { handler: 'app.no_such_function' }));
+      try {
+        const run = await runScriptAsync(
+          'sweep',
+          [file, '--concurrency', '1', '--memory', '256', '--reps', '1', '--out', join(dir, 'out.json'), '--no-report'],
+          { timeoutMs: SWEEP_TIMEOUT_MS },
+        );
+        expect(run.code).toBe(2);
+        const lines = run.stderr.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(/workload\.function\.handler: .*app\.py has no no_such_function \(it defines .*allocates.*\), so Lambda would fail at INIT/);
+        expect(existsSync(join(dir, 'out.json'))).toBe(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      // Each cell: one warm-up and one timed invocation, a row per page each time.
-      const rows = await client.query<{ url: string; n: string }>(`SELECT url, count(*) AS n FROM ${table} GROUP BY url ORDER BY url`);
-      expect(rows.rows.map((row) => [row.url, Number(row.n)])).toEqual(PAGES.map((page) => [page, 4]));
-    } finally {
-      await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
-      await client.end();
-    }
-  });
+    },
+  );
+
+  it.runIf(databaseUrl || requirePostgres)(
+    "counts the rows a completed cell wrote to PostgreSQL through the scenario's database endpoint",
+    { timeout: SWEEP_TIMEOUT_MS },
+    async () => {
+      assertSupport();
+      expect(databaseUrl, 'FANOUT_REQUIRE_POSTGRES=1 but DATABASE_URL is not set').toBeDefined();
+      const url = new URL(databaseUrl!);
+      const table = `fanout_function_rows_${process.pid}`;
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP TABLE IF EXISTS ${table}`);
+        const scenario = pythonScenario(
+          'fn-rows',
+          {
+            handler: 'app.writes_rows',
+            event: { urls: PAGES },
+            environment: {
+              DB_HOST: 'db.example',
+              DB_PORT: '5432',
+              DB_USER: decodeURIComponent(url.username),
+              DB_PASSWORD: decodeURIComponent(url.password),
+              DB_NAME: url.pathname.slice(1),
+              TABLE: table,
+            },
+          },
+          { sink: { kind: 'postgres', url: 'env:DATABASE_URL', table, endpoint: 'db.example:5432', roundTripMs: { dist: 'fixed', value: 2 } } },
+        );
+        const { results } = await sweep(scenario, 512);
+        expect(results.cells.map((cell) => cell.state)).toEqual(['completed', 'completed']);
+        for (const cell of results.cells) {
+          expect(cell.reps[0]!.rowsWritten).toBe(PAGES.length);
+          expect(cell.reps[0]!.requests).toBe(PAGES.length);
+        }
+        // Each cell: one warm-up and one timed invocation, a row per page each time.
+        const rows = await client.query<{ url: string; n: string }>(`SELECT url, count(*) AS n FROM ${table} GROUP BY url ORDER BY url`);
+        expect(rows.rows.map((row) => [row.url, Number(row.n)])).toEqual(PAGES.map((page) => [page, 4]));
+      } finally {
+        await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
+        await client.end();
+      }
+    },
+  );
 });
 
-describe.runIf(runFunctions)('a Python function\'s own sockets and requests outside the scenario', () => {
+describe.runIf(runFunctions)("a Python function's own sockets and requests outside the scenario", () => {
   let sentinel: Sentinel;
   beforeAll(async () => {
     sentinel = await startSentinel();

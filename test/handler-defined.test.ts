@@ -59,7 +59,9 @@ describe('checking that the handler is defined', () => {
 
   it('accepts an ES module export and refuses a missing one', async () => {
     await expect(checkHandlerDefined(spec('node', fixture('node-esm/app.js'), 'handler'), where)).resolves.toBeUndefined();
-    await expect(checkHandlerDefined(spec('node', fixture('node-esm/app.js'), 'nope'), where)).rejects.toThrow(/node-esm\/app\.js has no nope \(it defines .*handler/);
+    await expect(checkHandlerDefined(spec('node', fixture('node-esm/app.js'), 'nope'), where)).rejects.toThrow(
+      /node-esm\/app\.js has no nope \(it defines .*handler/,
+    );
   });
 
   it('leaves a CommonJS module to the runtime: its exports are known only by running it', async () => {

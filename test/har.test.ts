@@ -253,14 +253,34 @@ describe('refusing malformed HARs with the JSON path', () => {
     ['no log', { entries: [] }, 'session.har: log: is missing'],
     ['no log.entries', { log: { version: '1.2' } }, 'session.har: log.entries: is missing'],
     ['empty log.entries', har([]), 'session.har: log.entries: is empty'],
-    ['an entry without request.url', har([...Array.from({ length: 12 }, good), { request: { method: 'GET' }, response: { status: 200 } }]), 'session.har: log.entries[12].request.url: is missing'],
+    [
+      'an entry without request.url',
+      har([...Array.from({ length: 12 }, good), { request: { method: 'GET' }, response: { status: 200 } }]),
+      'session.har: log.entries[12].request.url: is missing',
+    ],
     ['a URL that is not a URL', har([entry('/relative/path', { time: 1 })]), 'session.har: log.entries[0].request.url: is not a URL'],
     ['an entry without response', har([{ request: { url: 'https://a.example/' }, time: 1 }]), 'session.har: log.entries[0].response: is missing'],
-    ['a timing that is not a number', har([entry('https://a.example/', { timings: { wait: 'slow' as unknown as number } })]), 'session.har: log.entries[0].timings.wait: must be a number'],
-    ['an entry with neither timings nor time', har([entry('https://a.example/')]), 'session.har: log.entries[0].timings: is missing, and so is the entry\'s "time"'],
+    [
+      'a timing that is not a number',
+      har([entry('https://a.example/', { timings: { wait: 'slow' as unknown as number } })]),
+      'session.har: log.entries[0].timings.wait: must be a number',
+    ],
+    [
+      'an entry with neither timings nor time',
+      har([entry('https://a.example/')]),
+      'session.har: log.entries[0].timings: is missing, and so is the entry\'s "time"',
+    ],
     ['nothing but data: URLs', har([entry('data:,x', { time: 0 })]), 'session.har: log.entries: holds no http or https request'],
-    ['a latency past Lambda\'s 900 s', har([good(), entry('https://a.example/slow', { time: 3e9 })]), 'session.har: log.entries[1].time: adds up to 3000000000 ms, longer than the 900000 ms'],
-    ['a body past 16 MiB', har([entry('https://a.example/video', { time: 5, size: 1e12 })]), 'session.har: log.entries[0].response: has a body of 1000000000000 bytes, more than the 16777216 (16 MiB)'],
+    [
+      "a latency past Lambda's 900 s",
+      har([good(), entry('https://a.example/slow', { time: 3e9 })]),
+      'session.har: log.entries[1].time: adds up to 3000000000 ms, longer than the 900000 ms',
+    ],
+    [
+      'a body past 16 MiB',
+      har([entry('https://a.example/video', { time: 5, size: 1e12 })]),
+      'session.har: log.entries[0].response: has a body of 1000000000000 bytes, more than the 16777216 (16 MiB)',
+    ],
   ];
   it.each(cases)('refuses %s', (_what, raw, start) => {
     const error = inputErrorOf(() => importHar(raw, { file: 'session.har' }));
@@ -340,8 +360,7 @@ describe('npm run import-har', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const input = join(dir, 'session.har');
   writeFileSync(input, JSON.stringify(har([entry('https://a.example/', { time: 12 }), entry('https://b.example/x', { time: 30, status: 503 })])));
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import-har.ts', ...args], { cwd: repoRoot, encoding: 'utf8' });
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import-har.ts', ...args], { cwd: repoRoot, encoding: 'utf8' });
 
   it('writes the scenario with a $schema relative to it, prints a summary, and refuses to overwrite without --force', () => {
     const out = join(dir, 'scenarios', 'my-site.json');

@@ -51,10 +51,7 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.record({
   at: fc.nat(),
   action: fc.constantFrom('replace', 'delete', 'add'),
   key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('$schema', 'url', 'host', 'dist', 'samples', 'timings', 'status', 'request')),
-  value: fc.oneof(
-    fc.jsonValue({ maxDepth: 2 }),
-    fc.constantFrom<fc.JsonValue>(-1, 0, 1e308, -1e308, 0.5, '', 'https://a.example/', 'data:,x', [], {}, null),
-  ),
+  value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom<fc.JsonValue>(-1, 0, 1e308, -1e308, 0.5, '', 'https://a.example/', 'data:,x', [], {}, null)),
 });
 
 type Container = Record<string, unknown> | unknown[];
@@ -177,20 +174,12 @@ describe('parseScenario on hostile input', () => {
 
 /** Mostly plausible values, sometimes any JSON, sometimes absent: what hand-edited or odd exports hold. */
 function maybe<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | fc.JsonValue | undefined> {
-  return fc.oneof(
-    { weight: 6, arbitrary: arb },
-    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
-    { weight: 1, arbitrary: fc.constant(undefined) },
-  );
+  return fc.oneof({ weight: 6, arbitrary: arb }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }, { weight: 1, arbitrary: fc.constant(undefined) });
 }
 
 /** Like `maybe`, for the fields every entry needs: broken rarely, so that most HARs get deep. */
 function mostly<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | fc.JsonValue | undefined> {
-  return fc.oneof(
-    { weight: 60, arbitrary: arb },
-    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
-    { weight: 1, arbitrary: fc.constant(undefined) },
-  );
+  return fc.oneof({ weight: 60, arbitrary: arb }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }, { weight: 1, arbitrary: fc.constant(undefined) });
 }
 
 const phaseArb = fc.oneof(
@@ -202,28 +191,36 @@ const phaseArb = fc.oneof(
 
 const urlArb = fc.oneof(
   { weight: 12, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
-  { weight: 4, arbitrary: fc.constantFrom(
-    'data:image/png;base64,AAAA',
-    'blob:https://a.example/5f1c',
-    'chrome-extension://abc/x.js',
-    'https://[::1]:8080/',
-    'http://[2001:db8::1]/x',
-    'http://A_B.example./',
-    'http://192.0.2.1:81/x',
-    'ws://a.example/socket',
-    'https://user:pw@a.example/#frag',
-    'https://xn--bcher-kva.example/',
-    'https://bücher.example/',
-    'http://-.example/',
-    'https://a.example:0/',
-  ) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'data:image/png;base64,AAAA',
+      'blob:https://a.example/5f1c',
+      'chrome-extension://abc/x.js',
+      'https://[::1]:8080/',
+      'http://[2001:db8::1]/x',
+      'http://A_B.example./',
+      'http://192.0.2.1:81/x',
+      'ws://a.example/socket',
+      'https://user:pw@a.example/#frag',
+      'https://xn--bcher-kva.example/',
+      'https://bücher.example/',
+      'http://-.example/',
+      'https://a.example:0/',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
 );
 
 const entryArb = fc.record(
   {
     pageref: maybe(fc.constantFrom('page_1', 'page_2')),
-    startedDateTime: maybe(fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string({ maxLength: 10 }))),
+    startedDateTime: maybe(
+      fc.oneof(
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        fc.string({ maxLength: 10 }),
+      ),
+    ),
     time: mostly(phaseArb),
     connection: maybe(fc.oneof(fc.constantFrom('1', '2', '443', ''), fc.nat(3))),
     request: mostly(fc.record({ method: maybe(fc.constantFrom('GET', 'POST', 'put')), url: mostly(urlArb) }, { requiredKeys: ['url'] })),
@@ -234,10 +231,7 @@ const entryArb = fc.record(
           bodySize: mostly(phaseArb),
           headersSize: mostly(phaseArb),
           content: mostly(
-            fc.record(
-              { size: mostly(phaseArb), mimeType: maybe(fc.constantFrom('text/html', 'application/json', 'image/png', '')) },
-              { requiredKeys: [] },
-            ),
+            fc.record({ size: mostly(phaseArb), mimeType: maybe(fc.constantFrom('text/html', 'application/json', 'image/png', '')) }, { requiredKeys: [] }),
           ),
         },
         { requiredKeys: ['status'] },
@@ -245,7 +239,15 @@ const entryArb = fc.record(
     ),
     timings: mostly(
       fc.record(
-        { blocked: mostly(phaseArb), dns: mostly(phaseArb), connect: mostly(phaseArb), ssl: mostly(phaseArb), send: mostly(phaseArb), wait: mostly(phaseArb), receive: mostly(phaseArb) },
+        {
+          blocked: mostly(phaseArb),
+          dns: mostly(phaseArb),
+          connect: mostly(phaseArb),
+          ssl: mostly(phaseArb),
+          send: mostly(phaseArb),
+          wait: mostly(phaseArb),
+          receive: mostly(phaseArb),
+        },
         { requiredKeys: [] },
       ),
     ),

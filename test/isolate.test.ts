@@ -8,7 +8,20 @@ import { createCertificates, trustEnvironment, type Certificates } from '../harn
 
 /** A DNS query (RFC 1035): header (id, flags, counts), then the question's labels, QTYPE and QCLASS, then `rest`. */
 function query(name: string, options: { id?: number; flags?: number; arcount?: number; rest?: number[] } = {}): Buffer {
-  const header = [(options.id ?? 0x1234) >> 8, (options.id ?? 0x1234) & 255, (options.flags ?? 0x0100) >> 8, (options.flags ?? 0x0100) & 255, 0, 1, 0, 0, 0, 0, 0, options.arcount ?? 0];
+  const header = [
+    (options.id ?? 0x1234) >> 8,
+    (options.id ?? 0x1234) & 255,
+    (options.flags ?? 0x0100) >> 8,
+    (options.flags ?? 0x0100) & 255,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    options.arcount ?? 0,
+  ];
   const labels = name.split('.').flatMap((label) => [label.length, ...Buffer.from(label, 'latin1')]);
   return Buffer.from([...header, ...labels, 0, 0, 1, 0, 1, ...(options.rest ?? [])]);
 }
@@ -62,11 +75,18 @@ describe('loopback addresses and the hosts file', () => {
 
   it('carries into the third byte after 127.1.0.255, and ends at 127.1.255.254 for the most hosts it serves', () => {
     const many = loopbackAddresses(Array.from({ length: 65_534 }, (_, i) => `h${i}.example`));
-    expect([many.get('h254.example'), many.get('h255.example'), many.get('h65533.example'), many.size]).toEqual(['127.1.0.255', '127.1.1.0', '127.1.255.254', 65_534]);
+    expect([many.get('h254.example'), many.get('h255.example'), many.get('h65533.example'), many.size]).toEqual([
+      '127.1.0.255',
+      '127.1.1.0',
+      '127.1.255.254',
+      65_534,
+    ]);
   });
 
   it('refuses more hosts than the block holds, saying how many it has', () => {
-    expect(() => loopbackAddresses(Array.from({ length: 65_535 }, (_, i) => `h${i}.example`))).toThrow('at most 65534 hosts can be served, the scenario has 65535');
+    expect(() => loopbackAddresses(Array.from({ length: 65_535 }, (_, i) => `h${i}.example`))).toThrow(
+      'at most 65534 hosts can be served, the scenario has 65535',
+    );
   });
 
   it('writes a hosts file with localhost first and one line per host', () => {

@@ -15,13 +15,15 @@ const python = () => spawnSync('python3', ['-c', 'import sys; print(sys.executab
 /** Runs Python code inside the group from its first instruction; resolves with how it ended. */
 function runInGroup(procsFiles: readonly string[], code: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const writes = procsFiles.map((_, index) => `echo $$ > "$${index + 1}"`).join(' && ');
-  const child = spawn('/bin/sh', ['-c', `${writes} && shift ${procsFiles.length} && exec "$@"`, 'join', ...procsFiles, python(), '-c', code], { stdio: 'ignore' });
+  const child = spawn('/bin/sh', ['-c', `${writes} && shift ${procsFiles.length} && exec "$@"`, 'join', ...procsFiles, python(), '-c', code], {
+    stdio: 'ignore',
+  });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 const ALLOCATE = (mb: number) => `b = bytearray(${mb} * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1`;
 
-describe('a function\'s memory group', () => {
+describe("a function's memory group", () => {
   it('reads the flat-keyed counters of memory.oom_control, memory.events and cpu.stat', () => {
     expect(readKey('oom_kill_disable 0\nunder_oom 0\noom_kill 2\n', 'oom_kill')).toBe(2);
     expect(readKey('low 0\nhigh 0\nmax 17\noom 1\noom_kill 1\noom_group_kill 0\n', 'max')).toBe(17);

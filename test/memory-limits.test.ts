@@ -88,7 +88,7 @@ describe("a cell process's end, read from its stderr", () => {
     }
   });
 
-  it("names a crash by its own line, not by a native stack frame or a JavaScript one", () => {
+  it('names a crash by its own line, not by a native stack frame or a JavaScript one', () => {
     const fatal = new CellStderr();
     fatal.write('\n#\n# Fatal JavaScript invalid size error 169220804\n#\n');
     fatal.write('----- Native stack trace -----\n\n 1: 0xb78db3 node::DumpBacktrace(_IO_FILE*) [/usr/bin/node]\n 2: 0x195e476  [/usr/bin/node]\n');
@@ -146,7 +146,7 @@ describe('the CPU quota of a memory size', () => {
     expect(small.quotaUs / small.periodUs).toBeCloseTo(128 / 1769, 4);
   });
 
-  it('is throttled in Lambda\'s 20 ms periods when asked: 1.45 ms of every 20 at 128 MB', () => {
+  it("is throttled in Lambda's 20 ms periods when asked: 1.45 ms of every 20 at 128 MB", () => {
     expect(quotaFor(cpuShare(128), LAMBDA_PERIOD_US)).toEqual({ periodUs: 20_000, quotaUs: 1447 });
     expect(quotaFor(cpuShare(1769), LAMBDA_PERIOD_US)).toEqual({ periodUs: 20_000, quotaUs: 20_000 });
   });

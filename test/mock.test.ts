@@ -71,7 +71,10 @@ describe('mocked hosts', () => {
 
   it('answer 503 for errors and break the connection for resets', async () => {
     serve({
-      requests: [{ host: 'err.example', count: 1 }, { host: 'reset.example', count: 1 }],
+      requests: [
+        { host: 'err.example', count: 1 },
+        { host: 'reset.example', count: 1 },
+      ],
       hosts: {
         'err.example': { latencyMs: { dist: 'fixed', value: 1 }, errorRate: 1 },
         'reset.example': { latencyMs: { dist: 'fixed', value: 1 }, resetRate: 1 },
@@ -86,7 +89,12 @@ describe('mocked hosts', () => {
       requests: [{ host: 'slow.example', count: 1 }],
       hosts: { 'slow.example': { latencyMs: { dist: 'fixed', value: 1 }, timeoutRate: 1 } },
     });
-    const attempt = await timed(() => fetch('https://slow.example/page/0', { signal: AbortSignal.timeout(150) }).then(() => 'answered', (e: Error) => e.name));
+    const attempt = await timed(() =>
+      fetch('https://slow.example/page/0', { signal: AbortSignal.timeout(150) }).then(
+        () => 'answered',
+        (e: Error) => e.name,
+      ),
+    );
     expect(attempt.value).toBe('TimeoutError');
     expect(attempt.ms / 150).toBeGreaterThan(0.95);
   });
@@ -119,7 +127,11 @@ describe('the msw backend', () => {
     const viaAxios = await axios.get<string>('https://a.example/page/1', { responseType: 'text' });
     const viaGot = await got('https://a.example/page/2', { retry: { limit: 0 } });
     expect([viaNode.status, viaAxios.status, viaGot.statusCode]).toEqual([200, 200, 200]);
-    expect([viaNode.type, viaAxios.headers['content-type'], viaGot.headers['content-type']]).toEqual(['application/json', 'application/json', 'application/json']);
+    expect([viaNode.type, viaAxios.headers['content-type'], viaGot.headers['content-type']]).toEqual([
+      'application/json',
+      'application/json',
+      'application/json',
+    ]);
     expect([viaNode.body.length, viaAxios.data.length, viaGot.body.length]).toEqual([3000, 3000, 3000]);
     expect(parseJson(viaGot.body).title).toBe('Page 2');
     expect(backend!.server.servedCounts()).toMatchObject({ requests: 3, errors: 0 });

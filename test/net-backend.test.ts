@@ -12,10 +12,11 @@ import { scratchDir } from './helpers/scratch.ts';
  * ideal makespan. Two cells each, one repetition: enough to see the shape, quick enough for CI.
  */
 
-
 function sweepNet(scenario: string, args: string[]): Results {
   const out = join(scratchDir('net'), 'results.json');
-  const run = runScript('sweep', [scenario, '--backend', 'net', '--reps', '1', '--memory', '1769', '--no-report', '--out', out, ...args], { timeoutMs: 180_000 });
+  const run = runScript('sweep', [scenario, '--backend', 'net', '--reps', '1', '--memory', '1769', '--no-report', '--out', out, ...args], {
+    timeoutMs: 180_000,
+  });
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(readFileSync(out, 'utf8')) as Results;
 }
@@ -59,17 +60,21 @@ describe.runIf(runFenced)('the net backend', () => {
     expect(wide.reps[0]!.connectionsOpened).toBeGreaterThan(20);
   }, 200_000);
 
-  it.each(BUNDLED)('sweeps $file over real sockets, every request served', ({ file, concurrency, fidelity }) => {
-    const results = sweepNet(file, ['--concurrency', concurrency]);
-    expect(results.method.backend).toBe('net');
-    for (const cell of results.cells) {
-      if (!isCompleted(cell)) throw new Error(`${file} c=${cell.concurrency}: ${cell.state} ${'error' in cell ? cell.error : ''}`);
-      const rep = cell.reps[0]!;
-      expect(rep.requests).toBe(results.scenario.requests.reduce((n, group) => n + ('count' in group ? group.count : 1), 0));
-      expect(rep.errors).toBe(0);
-      expect(rep.connectionsOpened).toBeGreaterThan(0);
-      expect(cell.fidelityRatio).toBeGreaterThan(fidelity[0]);
-      expect(cell.fidelityRatio).toBeLessThan(fidelity[1]);
-    }
-  }, 200_000);
+  it.each(BUNDLED)(
+    'sweeps $file over real sockets, every request served',
+    ({ file, concurrency, fidelity }) => {
+      const results = sweepNet(file, ['--concurrency', concurrency]);
+      expect(results.method.backend).toBe('net');
+      for (const cell of results.cells) {
+        if (!isCompleted(cell)) throw new Error(`${file} c=${cell.concurrency}: ${cell.state} ${'error' in cell ? cell.error : ''}`);
+        const rep = cell.reps[0]!;
+        expect(rep.requests).toBe(results.scenario.requests.reduce((n, group) => n + ('count' in group ? group.count : 1), 0));
+        expect(rep.errors).toBe(0);
+        expect(rep.connectionsOpened).toBeGreaterThan(0);
+        expect(cell.fidelityRatio).toBeGreaterThan(fidelity[0]);
+        expect(cell.fidelityRatio).toBeLessThan(fidelity[1]);
+      }
+    },
+    200_000,
+  );
 });

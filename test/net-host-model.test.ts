@@ -15,13 +15,14 @@ import { scratchDir } from './helpers/scratch.ts';
  * Retry-After the job honours; a host that closes every connection costs a connection per attempt.
  */
 
-
 skipNote('the host model over real sockets');
 
 function sweep(scenario: ScenarioInput, args: string[]): Results {
   const { file, dir } = writeScenario(scenario, scratchDir('net-model'));
   const out = join(dir, 'results.json');
-  const run = runScript('sweep', [file, '--reps', '1', '--memory', '1769', '--no-report', '--out', out, '--isolation', 'namespace', ...args], { timeoutMs: 120_000 });
+  const run = runScript('sweep', [file, '--reps', '1', '--memory', '1769', '--no-report', '--out', out, '--isolation', 'namespace', ...args], {
+    timeoutMs: 120_000,
+  });
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(readFileSync(out, 'utf8')) as Results;
 }
@@ -29,10 +30,7 @@ function sweep(scenario: ScenarioInput, args: string[]): Results {
 const faulty: ScenarioInput = {
   name: 'faulty',
   seed: 5,
-  requests: [
-    { host: 'flaky.example', count: 16 },
-    { url: 'http://plain.example/status' },
-  ],
+  requests: [{ host: 'flaky.example', count: 16 }, { url: 'http://plain.example/status' }],
   hosts: {
     'flaky.example': { latencyMs: { dist: 'fixed', value: 5 }, bodyBytes: { dist: 'fixed', value: 500 }, errorRate: 0.15, resetRate: 0.1, timeoutRate: 0.1 },
     'plain.example': { latencyMs: { dist: 'fixed', value: 5 }, bodyBytes: { dist: 'fixed', value: 500 } },
@@ -110,12 +108,17 @@ describe.runIf(runFenced)('the host model over real sockets', () => {
     expect(cell.reps[0]!.connectionsOpened).toBeGreaterThanOrEqual(3);
     expect(cell.reps[0]!.errors).toBe(0);
     expect(cell.reps[0]!.durationMs).toBeGreaterThan(395);
-    const unlimited = sweep({ ...crowded, hosts: { 'small.example': { latencyMs: { dist: 'fixed', value: 100 } } } }, ['--backend', 'net', '--concurrency', '2']).cells[0]!;
+    const unlimited = sweep({ ...crowded, hosts: { 'small.example': { latencyMs: { dist: 'fixed', value: 100 } } } }, [
+      '--backend',
+      'net',
+      '--concurrency',
+      '2',
+    ]).cells[0]!;
     expect(unlimited.reps[0]!.connectionsOpened).toBe(2);
     expect(unlimited.reps[0]!.durationMs).toBeLessThan(380);
   }, 120_000);
 
-  it('holds each new connection for the host\'s round trips: one for TCP and one for TLS', () => {
+  it("holds each new connection for the host's round trips: one for TCP and one for TLS", () => {
     const slowNetwork: ScenarioInput = {
       ...faulty,
       name: 'rtt',

@@ -30,7 +30,14 @@ describe.skipIf(!required)('the packed package, installed into an empty project'
   it('packs what the CLI needs, installs, and runs --help, a tiny sweep with its report, and the default seed', () => {
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], repoRoot)) as [{ filename: string; files: { path: string }[] }];
     const files = packed[0].files.map((file) => file.path);
-    for (const needed of ['bin/fanout-tuner.js', 'scripts/sweep.ts', 'harness/runtime/clients/bootstrap.py', 'harness/runtime/clients/bootstrap.mjs', 'schema/scenario.schema.json', 'scenarios/seed-case-study.json']) {
+    for (const needed of [
+      'bin/fanout-tuner.js',
+      'scripts/sweep.ts',
+      'harness/runtime/clients/bootstrap.py',
+      'harness/runtime/clients/bootstrap.mjs',
+      'schema/scenario.schema.json',
+      'scenarios/seed-case-study.json',
+    ]) {
       expect(files, needed).toContain(needed);
     }
     expect(files.filter((file) => file.startsWith('test/') || file.startsWith('.ci/') || file.includes('.venv/'))).toEqual([]);
@@ -47,7 +54,22 @@ describe.skipIf(!required)('the packed package, installed into an empty project'
     expect(help.stdout).toContain('Commands: sweep, report, recommend');
 
     writeFileSync(join(project, 'tiny.json'), JSON.stringify(quickScenario({ name: 'tiny' })));
-    const sweep = npx(project, ['sweep', 'tiny.json', '--concurrency', '1', '--memory', '128', '--reps', '1', '--isolation', 'none', '--cpu-throttle', 'none', '--parallel', '1']);
+    const sweep = npx(project, [
+      'sweep',
+      'tiny.json',
+      '--concurrency',
+      '1',
+      '--memory',
+      '128',
+      '--reps',
+      '1',
+      '--isolation',
+      'none',
+      '--cpu-throttle',
+      'none',
+      '--parallel',
+      '1',
+    ]);
     expect(sweep.stderr).not.toMatch(/Cannot find|unexpected failure|ERR_/);
     expect(sweep.code).toBe(0);
     const results = loadResults(join(project, 'results', 'tiny.json'));

@@ -38,7 +38,13 @@ describe('the parse worker pool (work.threads)', () => {
       backend.beginInvocation();
       const rows: Row[] = [];
       const sink = new ModelSink(scenario, 1);
-      const recording = { write: (row: Row) => (rows.push(row), sink.write(row)), flush: () => sink.flush(), get rowsWritten() { return sink.rowsWritten; } };
+      const recording = {
+        write: (row: Row) => (rows.push(row), sink.write(row)),
+        flush: () => sink.flush(),
+        get rowsWritten() {
+          return sink.rowsWritten;
+        },
+      };
       await runScraper(scenario, { concurrency: 4, timeScale: 1, sink: recording, ...(withPool ? { pool } : {}) });
       return rows.sort((a, b) => a.url.localeCompare(b.url));
     };

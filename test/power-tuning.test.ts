@@ -16,7 +16,14 @@ function buildVisualizationURL(stats: Array<{ power: number; duration: number; c
     return Buffer.from(new Uint8Array(typed.buffer)).toString('base64');
   }
   const sorted = [...stats].sort((p1, p2) => p1.power - p2.power);
-  return `${baseURL}#${[encode(sorted.map((p) => p.power), Int16Array), encode(sorted.map((p) => p.duration)), encode(sorted.map((p) => p.cost))].join(';')}`;
+  return `${baseURL}#${[
+    encode(
+      sorted.map((p) => p.power),
+      Int16Array,
+    ),
+    encode(sorted.map((p) => p.duration)),
+    encode(sorted.map((p) => p.cost)),
+  ].join(';')}`;
 }
 
 describe('round trip through Power Tuning', () => {
@@ -80,7 +87,9 @@ describe('round trip through Power Tuning', () => {
     writeFileSync(bad, JSON.stringify({ results: { stateMachine: { visualization: 'https://lambda-power-tuning.show/#nope' } } }));
     const decoded = runScript('import-power-tuning', [bad, '--results', resultsFile]);
     expect(decoded.code).toBe(2);
-    expect(decoded.stderr).toBe(`error: ${bad}: stateMachine.visualization: is not a Power Tuning visualization URL (#powers;durations;costs). Fix: pass Power Tuning's output unchanged, or run it with includeOutputResults: true so that it carries stats\n`);
+    expect(decoded.stderr).toBe(
+      `error: ${bad}: stateMachine.visualization: is not a Power Tuning visualization URL (#powers;durations;costs). Fix: pass Power Tuning's output unchanged, or run it with includeOutputResults: true so that it carries stats\n`,
+    );
     const missing = runScript('import-power-tuning', [join(dir, 'none.json'), '--results', resultsFile]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/none\.json: no such Power Tuning output/);

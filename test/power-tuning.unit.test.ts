@@ -31,14 +31,16 @@ describe('the input of Power Tuning', () => {
     });
     expect(notes).toEqual(["set the function's concurrency (MAX_WORKERS) to 32 before the run: predictions are at 32 workers"]);
     // A race gave the winner 9 repetitions: Power Tuning gets as many invocations per size.
-    const raced = cells.map((cell) => (cell.concurrency === 32 && cell.memoryMb === 128 && cell.state === 'completed' ? { ...cell, reps: new Array(9).fill(cell.reps[0]!) } : cell));
+    const raced = cells.map((cell) =>
+      cell.concurrency === 32 && cell.memoryMb === 128 && cell.state === 'completed' ? { ...cell, reps: new Array(9).fill(cell.reps[0]!) } : cell,
+    );
     const cheapest = powerTuningInput(results(raced), picked(raced), {});
     expect(cheapest.input.strategy).toBe('cost');
     expect(cheapest.input.num).toBe(9);
     expect('balancedWeight' in cheapest.input).toBe(false);
   });
 
-  it('keeps the 5 sizes nearest the pick, and pads fewer than 3 with Power Tuning\'s sizes, saying they were not swept', () => {
+  it("keeps the 5 sizes nearest the pick, and pads fewer than 3 with Power Tuning's sizes, saying they were not swept", () => {
     const many = [128, 256, 512, 1024, 1536, 2048, 3008].map((m) => completedCell(4, m, 5000, cost(m / 1000)));
     expect(shortList(many, picked(many), {}).powerValues).toEqual([128, 256, 512, 1024, 1536]);
     const two = [completedCell(4, 1024, 5000, cost(1)), completedCell(4, 1769, 4000, cost(1.5))];
@@ -66,7 +68,9 @@ describe('the input of Power Tuning', () => {
 
 describe("Power Tuning's output", () => {
   it("decodes the example visualization URL of Power Tuning's README", () => {
-    expect(decodeVisualizationUrl('https://lambda-power-tuning.show/#gAAAAQACAAQABsAL;ZooQR4yvkUa/pQRGRC5zRaADHUVjOftE;QdWhOEMkoziDT5Q4xhiIOMYYiDi6RNc4')).toEqual([
+    expect(
+      decodeVisualizationUrl('https://lambda-power-tuning.show/#gAAAAQACAAQABsAL;ZooQR4yvkUa/pQRGRC5zRaADHUVjOftE;QdWhOEMkoziDT5Q4xhiIOMYYiDi6RNc4'),
+    ).toEqual([
       { memoryMb: 128, measuredMs: 37002.3984375 },
       { memoryMb: 256, measuredMs: 18647.7734375 },
       { memoryMb: 512, measuredMs: 8489.4365234375 },
@@ -96,12 +100,18 @@ describe("Power Tuning's output", () => {
     expect(readPowerTuningOutput({ executionArn: 'arn', status: 'SUCCEEDED', output: JSON.stringify({ results: analyzer }) }, 'o.json')).toEqual(expected);
     expect(() => readPowerTuningOutput({ results: { power: 128 } }, 'o.json')).toThrow('o.json: stats: has neither stats nor stateMachine.visualization');
     expect(() => readPowerTuningOutput({ results: { stats: [{ value: 64, averageDuration: 1 }] } }, 'o.json')).toThrow(/o\.json: stats\[0\]: needs "value"/);
-    expect(() => decodeVisualizationUrl('https://lambda-power-tuning.show/#gAA;!!;AA', 'o.json')).toThrow(/o\.json: stateMachine\.visualization: its durations are not base64 of 4-byte values/);
+    expect(() => decodeVisualizationUrl('https://lambda-power-tuning.show/#gAA;!!;AA', 'o.json')).toThrow(
+      /o\.json: stateMachine\.visualization: its durations are not base64 of 4-byte values/,
+    );
     expect(() => decodeVisualizationUrl('https://lambda-power-tuning.show/', 'o.json')).toThrow(/is not a Power Tuning visualization URL/);
     // Well-formed base64 of a size Lambda does not have (64 MB) and of a NaN duration.
     const bytes = (typed: Int16Array | Float32Array) => Buffer.from(new Uint8Array(typed.buffer)).toString('base64');
-    expect(() => decodeVisualizationUrl(`#${bytes(new Int16Array([64]))};${bytes(new Float32Array([100]))};${bytes(new Float32Array([0]))}`, 'o.json')).toThrow(/decodes to 64 MB at 100 ms/);
-    expect(() => decodeVisualizationUrl(`#${bytes(new Int16Array([128]))};${bytes(new Float32Array([Number.NaN]))};${bytes(new Float32Array([0]))}`, 'o.json')).toThrow(/decodes to 128 MB at NaN ms/);
+    expect(() => decodeVisualizationUrl(`#${bytes(new Int16Array([64]))};${bytes(new Float32Array([100]))};${bytes(new Float32Array([0]))}`, 'o.json')).toThrow(
+      /decodes to 64 MB at 100 ms/,
+    );
+    expect(() =>
+      decodeVisualizationUrl(`#${bytes(new Int16Array([128]))};${bytes(new Float32Array([Number.NaN]))};${bytes(new Float32Array([0]))}`, 'o.json'),
+    ).toThrow(/decodes to 128 MB at NaN ms/);
   });
 
   it('answers any JSON with measurements or one InputError, never another failure', () => {
@@ -114,7 +124,9 @@ describe("Power Tuning's output", () => {
           fc.tuple(fc.uint8Array({ minLength: 2, maxLength: 2 }), fc.uint8Array({ minLength: 4, maxLength: 4 })).map(([powers, durations]) => ({
             results: { stateMachine: { visualization: `#${Buffer.from(powers).toString('base64')};${Buffer.from(durations).toString('base64')};AAAAAA==` } },
           })),
-          fc.array(fc.record({ value: fc.oneof(fc.integer(), fc.string()), averageDuration: fc.oneof(fc.double(), fc.string()) }), { maxLength: 4 }).map((stats) => ({ results: { stats } })),
+          fc
+            .array(fc.record({ value: fc.oneof(fc.integer(), fc.string()), averageDuration: fc.oneof(fc.double(), fc.string()) }), { maxLength: 4 })
+            .map((stats) => ({ results: { stats } })),
         ),
         (raw) => {
           try {
@@ -129,7 +141,15 @@ describe("Power Tuning's output", () => {
   });
 
   it('prints a table with the worst error against ±10%', () => {
-    const rows = comparePowerTuning(cells, [{ memoryMb: 512, measuredMs: 5100 }, { memoryMb: 128, measuredMs: 10_000 }, { memoryMb: 3008, measuredMs: 4000 }], { concurrency: 32, architecture: 'x86_64' });
+    const rows = comparePowerTuning(
+      cells,
+      [
+        { memoryMb: 512, measuredMs: 5100 },
+        { memoryMb: 128, measuredMs: 10_000 },
+        { memoryMb: 3008, measuredMs: 4000 },
+      ],
+      { concurrency: 32, architecture: 'x86_64' },
+    );
     expect(rows).toEqual([
       { memoryMb: 128, measuredMs: 10_000, predictedMs: 10_000, error: 0 },
       { memoryMb: 512, measuredMs: 5100, predictedMs: 5500, error: 5500 / 5100 - 1 },
@@ -151,7 +171,18 @@ describe("Power Tuning's output", () => {
 
 describe('Power Tuning in the report', () => {
   it('draws the measured and the predicted curve, the predicted only where the sweep has it', () => {
-    const view = { source: 'o.json', concurrency: 32, rows: comparePowerTuning(cells, [{ memoryMb: 128, measuredMs: 12_500 }, { memoryMb: 3008, measuredMs: 4000 }], { concurrency: 32, architecture: 'x86_64' as const }) };
+    const view = {
+      source: 'o.json',
+      concurrency: 32,
+      rows: comparePowerTuning(
+        cells,
+        [
+          { memoryMb: 128, measuredMs: 12_500 },
+          { memoryMb: 3008, measuredMs: 4000 },
+        ],
+        { concurrency: 32, architecture: 'x86_64' as const },
+      ),
+    };
     expect(powerTuningRows(view).map((row) => [row.source, row.memoryMb, row.durationS])).toEqual([
       ['Power Tuning (measured)', 128, 12.5],
       ['fanout-tuner (predicted)', 128, 10],

@@ -137,9 +137,9 @@ describe('INIT billing', () => {
   });
 
   it('refuses a cold-start rate outside [0, 1]', () => {
-    expect(() =>
-      costBreakdown({ billedMs: 1, memoryMb: 128, architecture: 'x86_64', invocationsPerMonth: 1, initMs: 1, coldStartRate: 1.5 }),
-    ).toThrow(/coldStartRate: must be in \[0, 1\], got 1.5/);
+    expect(() => costBreakdown({ billedMs: 1, memoryMb: 128, architecture: 'x86_64', invocationsPerMonth: 1, initMs: 1, coldStartRate: 1.5 })).toThrow(
+      /coldStartRate: must be in \[0, 1\], got 1.5/,
+    );
   });
 });
 

@@ -183,25 +183,29 @@ describe.runIf(process.platform === 'linux')('a stopped sweep leaves no process 
     expect(await leftAfterSettling(sweep.id)).toEqual([]);
   }, 30_000);
 
-  it.runIf(runFenced)('SIGKILL to a fenced sweep (under cgroups where there are): its fence host and cell stop on their own, and the next run removes its group', async () => {
-    assertNamespaces();
-    const stateDir = mkdtempSync(join(tmpdir(), 'fanout-hygiene-state-'));
-    try {
-      const sweep = startSweep('spawns-and-hangs.ts', ['--isolation', 'namespace'], false, { FANOUT_TUNER_STATE_DIR: stateDir });
-      await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => (markerPids(sweep, 'started-').length > 0 ? true : undefined));
-      const groups = () => (cgroups ? readdirSync(CPU_ROOT).filter((name) => name.startsWith(`fanout-tuner-${sweep.child.pid}-`)) : []);
-      groupsToRemove.push(...groups().map((name) => join(CPU_ROOT, name)));
-      expect(groups().length).toBe(cgroups ? 1 : 0);
-      sweep.child.kill('SIGKILL');
-      expect(await sweep.exited).toEqual({ code: null, signal: 'SIGKILL' });
-      expect(await leftAfterSettling(sweep.id)).toEqual([]);
-      // A killed sweep cannot remove its group: the next one does.
-      expect(removeStaleGroups(stateDir)).toBe(cgroups ? 1 : 0);
-      expect(groups()).toEqual([]);
-    } finally {
-      rmSync(stateDir, { recursive: true, force: true });
-    }
-  }, 30_000);
+  it.runIf(runFenced)(
+    'SIGKILL to a fenced sweep (under cgroups where there are): its fence host and cell stop on their own, and the next run removes its group',
+    async () => {
+      assertNamespaces();
+      const stateDir = mkdtempSync(join(tmpdir(), 'fanout-hygiene-state-'));
+      try {
+        const sweep = startSweep('spawns-and-hangs.ts', ['--isolation', 'namespace'], false, { FANOUT_TUNER_STATE_DIR: stateDir });
+        await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => (markerPids(sweep, 'started-').length > 0 ? true : undefined));
+        const groups = () => (cgroups ? readdirSync(CPU_ROOT).filter((name) => name.startsWith(`fanout-tuner-${sweep.child.pid}-`)) : []);
+        groupsToRemove.push(...groups().map((name) => join(CPU_ROOT, name)));
+        expect(groups().length).toBe(cgroups ? 1 : 0);
+        sweep.child.kill('SIGKILL');
+        expect(await sweep.exited).toEqual({ code: null, signal: 'SIGKILL' });
+        expect(await leftAfterSettling(sweep.id)).toEqual([]);
+        // A killed sweep cannot remove its group: the next one does.
+        expect(removeStaleGroups(stateDir)).toBe(cgroups ? 1 : 0);
+        expect(groups()).toEqual([]);
+      } finally {
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });
 
 describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes the job left in them', () => {
@@ -215,7 +219,10 @@ describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes
     const [sleeper] = markerPids(sweep, 'child-');
     const group = readdirSync(CPU_ROOT).find((name) => name.startsWith(`fanout-tuner-${sweep.child.pid}-`));
     groupsToRemove.push(join(CPU_ROOT, group!));
-    const members = readFileSync(join(CPU_ROOT, group!, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    const members = readFileSync(join(CPU_ROOT, group!, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     expect([members.includes(cell!), members.includes(sleeper!), alive(sleeper!)]).toEqual([true, false, true]);
     sweep.child.kill('SIGTERM');
     expect(await sweep.exited).toEqual({ code: null, signal: 'SIGTERM' });
@@ -223,7 +230,7 @@ describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes
     expect(existsSync(join(CPU_ROOT, group!))).toBe(false);
   }, 30_000);
 
-  it('a CPU group and a function\'s memory groups with a `sleep 1000` in them: removed, and the process killed', async () => {
+  it("a CPU group and a function's memory groups with a `sleep 1000` in them: removed, and the process killed", async () => {
     expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
     const functionGroups = detectFunctionGroupController();
     const groups = [controller!.create(1), ...(functionGroups ? [functionGroups.create({ memoryMb: 128, cpus: 1 })] : [])];
@@ -240,7 +247,7 @@ describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes
     }
   }, 20_000);
 
-  it('a sweep whose job leaves a process in the cell\'s CPU group (one init now owns) completes, and the group and the process are gone', async () => {
+  it("a sweep whose job leaves a process in the cell's CPU group (one init now owns) completes, and the group and the process are gone", async () => {
     expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
     const sweep = startSweep('leaves-a-process.ts', ['--isolation', 'none', '--cpu-throttle', 'cgroup'], false);
     expect(await sweep.exited, sweep.output()).toEqual({ code: 0, signal: null });
@@ -255,8 +262,15 @@ describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes
 /** Starts the group-holding fixture; resolves with what it made once it says so. */
 async function startHolder(stateDir: string, args: string[], wrap: string[] = []): Promise<{ run: Started; path: string; sleeper?: number }> {
   const command = [process.execPath, '--import', 'tsx', 'test/fixtures/cgroup-holder.ts', ...args];
-  const run = startProcess(wrap.length > 0 ? wrap[0]! : command[0]!, [...wrap.slice(1), ...(wrap.length > 0 ? command : command.slice(1))], { FANOUT_TUNER_STATE_DIR: stateDir });
-  const line = await waitFor(`the holder's line (output so far: ${run.output()})`, () => run.output().split('\n').find((text) => text.startsWith('{')));
+  const run = startProcess(wrap.length > 0 ? wrap[0]! : command[0]!, [...wrap.slice(1), ...(wrap.length > 0 ? command : command.slice(1))], {
+    FANOUT_TUNER_STATE_DIR: stateDir,
+  });
+  const line = await waitFor(`the holder's line (output so far: ${run.output()})`, () =>
+    run
+      .output()
+      .split('\n')
+      .find((text) => text.startsWith('{')),
+  );
   const made = JSON.parse(line) as { path: string; sleeper?: number };
   groupsToRemove.push(made.path);
   return { run, ...made };
@@ -267,7 +281,7 @@ function freePid(from: number): number {
   for (let pid = from; ; pid++) if (!existsSync(`/proc/${pid}`)) return pid;
 }
 
-describe.runIf(cgroups || requireCgroup)('the next run removes a killed run\'s groups, and only those', () => {
+describe.runIf(cgroups || requireCgroup)("the next run removes a killed run's groups, and only those", () => {
   it('removes the group of a run killed with SIGKILL (and the process in it), and leaves groups named like ours that no record of ours lists', async () => {
     expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
     const stateDir = mkdtempSync(join(tmpdir(), 'fanout-hygiene-state-'));
@@ -293,27 +307,42 @@ describe.runIf(cgroups || requireCgroup)('the next run removes a killed run\'s g
     }
   }, 20_000);
 
-  it.runIf(runFenced)('leaves the group of a live run in another PID namespace, whose pid is no process here', async () => {
-    expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
-    expect(namespaces.available, 'FANOUT_REQUIRE_NAMESPACE=1 but namespaces are missing').toBe(true);
-    const stateDir = mkdtempSync(join(tmpdir(), 'fanout-hygiene-state-'));
-    try {
-      // Inside a fresh PID namespace pids count from 1: spend them until the holder's is one no
-      // process has out here, so that a check by pid would find its run "dead".
-      const target = freePid(200);
-      const holder = await startHolder(stateDir, [], [
-        'unshare', '--pid', '--fork', '--kill-child', '--', 'sh', '-c',
-        `i=2; while [ $i -lt ${target} ]; do /bin/true; i=$((i+1)); done; "$@" & wait`, 'spend-pids',
-      ]);
-      expect(holder.path).toContain(`/fanout-tuner-${target}-`);
-      expect(existsSync(`/proc/${target}`)).toBe(false);
-      expect(removeStaleGroups(stateDir)).toBe(0);
-      expect(existsSync(holder.path)).toBe(true);
-      expect(readdirSync(stateDir).length).toBe(1);
-      holder.run.child.kill('SIGKILL');
-      await holder.run.exited;
-    } finally {
-      rmSync(stateDir, { recursive: true, force: true });
-    }
-  }, 20_000);
+  it.runIf(runFenced)(
+    'leaves the group of a live run in another PID namespace, whose pid is no process here',
+    async () => {
+      expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
+      expect(namespaces.available, 'FANOUT_REQUIRE_NAMESPACE=1 but namespaces are missing').toBe(true);
+      const stateDir = mkdtempSync(join(tmpdir(), 'fanout-hygiene-state-'));
+      try {
+        // Inside a fresh PID namespace pids count from 1: spend them until the holder's is one no
+        // process has out here, so that a check by pid would find its run "dead".
+        const target = freePid(200);
+        const holder = await startHolder(
+          stateDir,
+          [],
+          [
+            'unshare',
+            '--pid',
+            '--fork',
+            '--kill-child',
+            '--',
+            'sh',
+            '-c',
+            `i=2; while [ $i -lt ${target} ]; do /bin/true; i=$((i+1)); done; "$@" & wait`,
+            'spend-pids',
+          ],
+        );
+        expect(holder.path).toContain(`/fanout-tuner-${target}-`);
+        expect(existsSync(`/proc/${target}`)).toBe(false);
+        expect(removeStaleGroups(stateDir)).toBe(0);
+        expect(existsSync(holder.path)).toBe(true);
+        expect(readdirSync(stateDir).length).toBe(1);
+        holder.run.child.kill('SIGKILL');
+        await holder.run.exited;
+      } finally {
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+    20_000,
+  );
 });

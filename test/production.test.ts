@@ -20,9 +20,21 @@ describe('--production on the command line', () => {
 
   it('gives exit 2 naming a file without a REPORT record, before the sweep and in the report', () => {
     const empty = join(dir, 'empty.txt');
-    const sweep = runScript('sweep', ['scenarios/small-fast.json', '--simulate', '--no-report', '--out', join(dir, 'never.json'), '--production', empty, '--current', '1x128']);
+    const sweep = runScript('sweep', [
+      'scenarios/small-fast.json',
+      '--simulate',
+      '--no-report',
+      '--out',
+      join(dir, 'never.json'),
+      '--production',
+      empty,
+      '--current',
+      '1x128',
+    ]);
     expect(sweep.code).toBe(2);
-    expect(sweep.stderr).toBe(`error: ${empty}: --production: holds no REPORT record (neither a "REPORT RequestId: ..." line nor a "platform.report" event). Fix: export the function's log group with its REPORT lines, e.g. aws logs filter-log-events --log-group-name /aws/lambda/NAME --filter-pattern '"REPORT RequestId"' > logs.json\n`);
+    expect(sweep.stderr).toBe(
+      `error: ${empty}: --production: holds no REPORT record (neither a "REPORT RequestId: ..." line nor a "platform.report" event). Fix: export the function's log group with its REPORT lines, e.g. aws logs filter-log-events --log-group-name /aws/lambda/NAME --filter-pattern '"REPORT RequestId"' > logs.json\n`,
+    );
     expect(existsSync(join(dir, 'never.json'))).toBe(false);
     const report = runScript('report', [join(dir, 'results.json'), '--out', join(dir, 'r.html'), '--production', empty, '--current', '8x1024']);
     expect(report.code).toBe(2);
@@ -31,11 +43,21 @@ describe('--production on the command line', () => {
     expect(existsSync(join(dir, 'r.html'))).toBe(false);
   });
 
-  it('refuses a today\'s setting the sweep did not measure', () => {
+  it("refuses a today's setting the sweep did not measure", () => {
     const report = runScript('report', [join(dir, 'results.json'), '--out', join(dir, 'r.html'), '--production', join(dir, 'logs.txt'), '--current', '4x1024']);
     expect(report.code).toBe(2);
     expect(report.stderr).toMatch(/results\.json: cells: today's setting, 4 workers at 1024 MB, was not measured in this sweep/);
-    const sweep = runScript('sweep', ['scenarios/small-fast.json', '--simulate', '--no-report', '--out', join(dir, 'never.json'), '--production', join(dir, 'logs.txt'), '--current', '3x1024']);
+    const sweep = runScript('sweep', [
+      'scenarios/small-fast.json',
+      '--simulate',
+      '--no-report',
+      '--out',
+      join(dir, 'never.json'),
+      '--production',
+      join(dir, 'logs.txt'),
+      '--current',
+      '3x1024',
+    ]);
     expect(sweep.code).toBe(2);
     expect(sweep.stderr).toMatch(/today's setting, 3 workers at 1024 MB, is not in the sweep's grid.*Fix: add 3 to --concurrency and 1024 to --memory/);
   });
@@ -88,32 +110,83 @@ describe('--production on the command line', () => {
 
   it('reads the logs from stdin into the report, and the sweep writes the block into its results', () => {
     const logs = readFileSync(join(dir, 'logs.txt'), 'utf8');
-    const report = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/report.ts', join(dir, 'results.json'), '--out', join(dir, 'r.html'), '--production', '-', '--current', '8x1024'], { input: logs, encoding: 'utf8' });
+    const report = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/report.ts', join(dir, 'results.json'), '--out', join(dir, 'r.html'), '--production', '-', '--current', '8x1024'],
+      { input: logs, encoding: 'utf8' },
+    );
     expect(report.stderr).toBe('');
     expect(report.status).toBe(0);
     expect(readFileSync(join(dir, 'r.md'), 'utf8')).toContain('**Production** (stdin): 3 invocations at 8 workers at 1024 MB');
     expect(existsSync(join(dir, 'r', 'production.svg'))).toBe(true);
 
     const out = join(dir, 'swept.json');
-    const sweep = runScript('sweep', ['scenarios/small-fast.json', '--simulate', '--memory', '1024', '--concurrency', '1,8', '--no-report', '--out', out, '--production', join(dir, 'logs.txt'), '--current', '8x1024']);
+    const sweep = runScript('sweep', [
+      'scenarios/small-fast.json',
+      '--simulate',
+      '--memory',
+      '1024',
+      '--concurrency',
+      '1,8',
+      '--no-report',
+      '--out',
+      out,
+      '--production',
+      join(dir, 'logs.txt'),
+      '--current',
+      '8x1024',
+    ]);
     expect(sweep.code).toBe(0);
     expect(sweep.stdout).toMatch(/^production: 3 invocations at 8 workers at 1024 MB: median 7\.8 s, p95 8\.0 s, 67% cold starts \(INIT 263 ms\)/m);
     const swept = loadResults(out);
-    expect(swept.production).toMatchObject({ source: join(dir, 'logs.txt'), concurrency: 8, memoryMb: 1024, invocations: 3, coldStartRate: 2 / 3, maxMemoryUsedMb: 130 });
+    expect(swept.production).toMatchObject({
+      source: join(dir, 'logs.txt'),
+      concurrency: 8,
+      memoryMb: 1024,
+      invocations: 3,
+      coldStartRate: 2 / 3,
+      maxMemoryUsedMb: 130,
+    });
     // The SnapStart restore counts with its Billed Restore Duration (190 ms), not its Restore Duration.
     expect(swept.production!.initDurationMs).toBeCloseTo((335.21 + 190) / 2, 9);
     expect(swept.method.notes.at(-1)).toMatch(/^Costs include INIT: 263 ms on 67% of invocations/);
 
     // A real sweep bills the same INIT into its measured cells.
     const realOut = join(dir, 'real.json');
-    const real = runScript('sweep', ['scenarios/small-fast.json', '--memory', '1024', '--concurrency', '8', '--reps', '1', '--isolation', 'none', '--no-report', '--out', realOut, '--production', join(dir, 'logs.txt'), '--current', '8x1024']);
+    const real = runScript('sweep', [
+      'scenarios/small-fast.json',
+      '--memory',
+      '1024',
+      '--concurrency',
+      '8',
+      '--reps',
+      '1',
+      '--isolation',
+      'none',
+      '--no-report',
+      '--out',
+      realOut,
+      '--production',
+      join(dir, 'logs.txt'),
+      '--current',
+      '8x1024',
+    ]);
     expect(real.code).toBe(0);
     const measured = loadResults(realOut).cells[0]!;
     if (measured.state !== 'completed') throw new Error(`the cell did not complete: ${measured.state}`);
     expect(measured.costUsd).toEqual(
-      invocationCost({ billedMs: measured.billedMs, memoryMb: 1024, architecture: 'x86_64', invocationsPerMonth: 100_000, initMs: swept.production!.initDurationMs!, coldStartRate: 2 / 3 }),
+      invocationCost({
+        billedMs: measured.billedMs,
+        memoryMb: 1024,
+        architecture: 'x86_64',
+        invocationsPerMonth: 100_000,
+        initMs: swept.production!.initDurationMs!,
+        coldStartRate: 2 / 3,
+      }),
     );
-    expect(measured.costUsd.perInvocation).toBeGreaterThan(invocationCost({ billedMs: measured.billedMs, memoryMb: 1024, architecture: 'x86_64', invocationsPerMonth: 100_000 }).perInvocation);
+    expect(measured.costUsd.perInvocation).toBeGreaterThan(
+      invocationCost({ billedMs: measured.billedMs, memoryMb: 1024, architecture: 'x86_64', invocationsPerMonth: 100_000 }).perInvocation,
+    );
 
     // The report reads today's concurrency from the sweep's own block when no --current is given.
     const again = runScript('report', [out, '--out', join(dir, 'again.html'), '--production', join(dir, 'logs.txt')]);

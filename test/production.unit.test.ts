@@ -46,15 +46,28 @@ describe('REPORT lines', () => {
     expect(parseReportLine(spaced)).toEqual({ requestId: 'a0537bcb', durationMs: 718.65, billedDurationMs: 800, memorySizeMb: 128, maxMemoryUsedMb: 14 });
     const tail =
       '2026-11-30T08:00:01.123000+00:00 2026/11/30/[$LATEST]4b0c9f7e REPORT RequestId: b1  Duration: 395.99 ms  Billed Duration: 662 ms  Memory Size: 512 MB  Max Memory Used: 301 MB  Init Duration: 265.72 ms';
-    expect(parseReportLine(tail)).toEqual({ requestId: 'b1', durationMs: 395.99, billedDurationMs: 662, memorySizeMb: 512, maxMemoryUsedMb: 301, initDurationMs: 265.72 });
+    expect(parseReportLine(tail)).toEqual({
+      requestId: 'b1',
+      durationMs: 395.99,
+      billedDurationMs: 662,
+      memorySizeMb: 512,
+      maxMemoryUsedMb: 301,
+      initDurationMs: 265.72,
+    });
   });
 
   it('reads the columns aws logs filter-log-events --output text prints around the message', () => {
     const text = `EVENTS\t37946211453893453\t1764489601123\t2026/11/30/[$LATEST]4b0c\t${WARM}\t1764489601000`;
-    expect(parseReportLine(text)).toEqual({ requestId: '3f6a1c2e-0001', durationMs: 7712.34, billedDurationMs: 7713, memorySizeMb: 1024, maxMemoryUsedMb: 121 });
+    expect(parseReportLine(text)).toEqual({
+      requestId: '3f6a1c2e-0001',
+      durationMs: 7712.34,
+      billedDurationMs: 7713,
+      memorySizeMb: 1024,
+      maxMemoryUsedMb: 121,
+    });
   });
 
-  it('ignores START, END, INIT_REPORT, the function\'s own lines and a REPORT without its durations', () => {
+  it("ignores START, END, INIT_REPORT, the function's own lines and a REPORT without its durations", () => {
     expect(parseReportLine('START RequestId: x Version: $LATEST')).toBeUndefined();
     expect(parseReportLine('END RequestId: x')).toBeUndefined();
     expect(parseReportLine('INIT_REPORT Init Duration: 120.00 ms\tPhase: init\tStatus: error')).toBeUndefined();
@@ -94,12 +107,22 @@ describe('a log export', () => {
   it('reads the JSON aws logs filter-log-events prints, text and JSON messages alike', () => {
     const output = {
       events: [
-        { logStreamName: '2026/11/30/[$LATEST]4b0c', timestamp: 1, message: 'START RequestId: 3f6a1c2e-0001 Version: $LATEST\n', ingestionTime: 2, eventId: '1' },
+        {
+          logStreamName: '2026/11/30/[$LATEST]4b0c',
+          timestamp: 1,
+          message: 'START RequestId: 3f6a1c2e-0001 Version: $LATEST\n',
+          ingestionTime: 2,
+          eventId: '1',
+        },
         { logStreamName: '2026/11/30/[$LATEST]4b0c', timestamp: 3, message: `${WARM}\n`, ingestionTime: 4, eventId: '2' },
         {
           logStreamName: '2026/11/30/[$LATEST]4b0c',
           timestamp: 5,
-          message: JSON.stringify({ time: 't', type: 'platform.report', record: { requestId: 'json-3', metrics: { durationMs: 5, billedDurationMs: 6, memorySizeMB: 128, maxMemoryUsedMB: 50 } } }),
+          message: JSON.stringify({
+            time: 't',
+            type: 'platform.report',
+            record: { requestId: 'json-3', metrics: { durationMs: 5, billedDurationMs: 6, memorySizeMB: 128, maxMemoryUsedMB: 50 } },
+          }),
           ingestionTime: 6,
           eventId: '3',
         },
@@ -118,7 +141,9 @@ describe('a log export', () => {
         fc.oneof(
           fc.string({ maxLength: 300 }),
           fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)),
-          fc.array(fc.constantFrom(WARM, COLD, SNAPSTART, 'REPORT RequestId:', '{"type":"platform.report"', 'Duration: ms'), { maxLength: 6 }).map((lines) => lines.join('\n')),
+          fc
+            .array(fc.constantFrom(WARM, COLD, SNAPSTART, 'REPORT RequestId:', '{"type":"platform.report"', 'Duration: ms'), { maxLength: 6 })
+            .map((lines) => lines.join('\n')),
         ),
         (text) => {
           for (const report of parseLambdaReports(text)) {
@@ -151,7 +176,7 @@ describe('production against the prediction', () => {
   const reports = [report(1, 8000, { init: 300 }), report(2, 10_000), report(3, 9000), report(4, 11_000, { init: 500 })];
   const cells = [completedCell(8, 1024, 9900), completedCell(8, 512, 14_000), failedCell(16, 1024, 'oom', 'heap')];
 
-  it('summarises the records, bills them and gives the error against the sweep at today\'s setting', () => {
+  it("summarises the records, bills them and gives the error against the sweep at today's setting", () => {
     const production = summarizeProduction(reports, { source: 'logs.txt', setting: { concurrency: 8, memoryMb: 1024 }, cells, scenario: tinyScenario });
     // Durations 8000, 9000, 10000, 11000: median 9500, p95 (R-7) 10850; billed 8300, 10000, 9000, 11500: mean 9700.
     expect(production).toMatchObject({
@@ -171,7 +196,7 @@ describe('production against the prediction', () => {
     expect(productionSchema.parse(production)).toEqual(production);
   });
 
-  it('has no prediction when today\'s cell failed, and says so', () => {
+  it("has no prediction when today's cell failed, and says so", () => {
     const production = summarizeProduction(reports, { source: 'logs.txt', setting: { concurrency: 16, memoryMb: 1024 }, cells, scenario: tinyScenario });
     expect(production.predictedMs).toBeUndefined();
     expect(productionWarning(production)).toMatch(/16 workers at 1024 MB, did not complete in this sweep/);
@@ -185,13 +210,19 @@ describe('production against the prediction', () => {
       "Production (logs.txt): the sweep predicts 7.6 s at 8 workers at 1024 MB, production's median is 9.5 s over 4 invocations (−20.0%, beyond ±10%). " +
         'The scenario is faster than production: revisit its host latencies (the slowest hosts and their tails, connection setup), capacities and rate limits that may be too generous; its response body sizes that may be too small; its parse cost (work.parse) that may be too cheap.',
     );
-    expect(productionWarning({ ...base, predictedMs: 11_400, error: 0.2 }, 'cpu-bound')).toMatch(/slower than production: revisit its parse cost \(work.parse\) that may be too dear; its response body sizes/);
+    expect(productionWarning({ ...base, predictedMs: 11_400, error: 0.2 }, 'cpu-bound')).toMatch(
+      /slower than production: revisit its parse cost \(work.parse\) that may be too dear; its response body sizes/,
+    );
     // Exactly at the tolerance is still within it.
     expect(productionWarning({ ...base, error: 0.1 })).toBeUndefined();
   });
 
   it('puts the block and its warning into results that still validate, replacing an earlier one', () => {
-    const production = { ...summarizeProduction(reports, { source: 'a.txt', setting: { concurrency: 8, memoryMb: 1024 }, cells, scenario: tinyScenario }), predictedMs: 5000, error: -0.5 };
+    const production = {
+      ...summarizeProduction(reports, { source: 'a.txt', setting: { concurrency: 8, memoryMb: 1024 }, cells, scenario: tinyScenario }),
+      predictedMs: 5000,
+      error: -0.5,
+    };
     const once = withProduction(results(cells, { warnings: ['kept'] }), production);
     const twice = withProduction(once, { ...production, source: 'b.txt' });
     expect(twice.warnings).toHaveLength(2);
@@ -202,10 +233,13 @@ describe('production against the prediction', () => {
     expect(resultsSchema.parse(JSON.parse(JSON.stringify(results(cells)))).production).toBeUndefined();
   });
 
-  it('takes the memory size the logs ran at, and today\'s concurrency from the flag or template', () => {
+  it("takes the memory size the logs ran at, and today's concurrency from the flag or template", () => {
     expect(logsMemorySize([report(1, 1), report(2, 1, { memory: 512 }), report(3, 1)])).toEqual({ memoryMb: 1024, leftOut: 1 });
     expect(todaySetting('logs.txt', 1024, { setting: { concurrency: 60 }, field: 'template.yaml' })).toEqual({ concurrency: 60, memoryMb: 1024 });
-    expect(todaySetting('logs.txt', undefined, { setting: { concurrency: 60, memoryMb: 512 }, field: '--current' })).toEqual({ concurrency: 60, memoryMb: 512 });
+    expect(todaySetting('logs.txt', undefined, { setting: { concurrency: 60, memoryMb: 512 }, field: '--current' })).toEqual({
+      concurrency: 60,
+      memoryMb: 512,
+    });
     expect(() => todaySetting('logs.txt', 1024, { setting: undefined, field: '--current' })).toThrow(/pass --current CONCURRENCYxMEMORY_MB/);
     expect(() => todaySetting('logs.txt', 1024, { setting: { concurrency: 60, memoryMb: 512 }, field: '--current' })).toThrow(
       '--current: says 512 MB, but the REPORT records of logs.txt ran at 1024 MB. Fix: pass --current 60x1024',
@@ -213,7 +247,7 @@ describe('production against the prediction', () => {
     expect(() => requireInGrid({ concurrency: 60, memoryMb: 1024 }, { concurrency: [8, 64], memoryMb: [1024] })).toThrow(/add 60 to --concurrency$/);
   });
 
-  it('bills production\'s INIT at its cold-start rate into every completed cell', () => {
+  it("bills production's INIT at its cold-start rate into every completed cell", () => {
     const starts = coldStarts(reports);
     expect(starts).toEqual({ initDurationMs: 400, coldStartRate: 0.5 });
     const priced = priceColdStarts(cells, tinyScenario, starts);
@@ -231,7 +265,7 @@ describe('production in the report', () => {
   const cells = [completedCell(8, 1024, 9900), completedCell(8, 512, 14_000)];
   const production = summarizeProduction(reports, { source: 'logs.txt', setting: { concurrency: 8, memoryMb: 1024 }, cells, scenario: tinyScenario });
 
-  it('draws production\'s durations as shares beside the sweep\'s repetitions and both medians', () => {
+  it("draws production's durations as shares beside the sweep's repetitions and both medians", () => {
     const buckets = productionBucketRows(production);
     expect(buckets.reduce((sum, row) => sum + row.share, 0)).toBeCloseTo(1, 5);
     expect(buckets.every((row) => row.upperS > row.lowerS)).toBe(true);

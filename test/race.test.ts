@@ -120,7 +120,9 @@ describe('the decision in the recommendation', () => {
     const outcome = decide([raced(60, 128, [100, 101, 102]), raced(32, 128, [103])], speed, { equivalence: 0.02, budgetS: 60 });
     if (outcome.kind !== 'picked') throw new Error('expected a pick');
     expect(outcome.recommendation.decision?.outcome).toBe('undecided');
-    expect(outcome.recommendation.why).toContain('Not decided within the 60 s budget: 32 workers at 128 MB (+2%, interval 1.010-1.030) is neither clearly worse nor within 2% (3 repetitions against 1)');
+    expect(outcome.recommendation.why).toContain(
+      'Not decided within the 60 s budget: 32 workers at 128 MB (+2%, interval 1.010-1.030) is neither clearly worse nor within 2% (3 repetitions against 1)',
+    );
     expect(outcome.recommendation.why).toContain('run with --budget 120 to race longer');
     expect(outcome.recommendation.why).not.toContain('confidence intervals overlap');
   });
@@ -133,7 +135,7 @@ describe('the decision in the recommendation', () => {
 });
 
 describe('the time a race round takes', () => {
-  it('adds each contender\'s real duration for two repetitions and a process start, over the lanes', () => {
+  it("adds each contender's real duration for two repetitions and a process start, over the lanes", () => {
     const cells = new Map([
       [60, raced(60, 128, [8000])],
       [128, raced(128, 128, [16_000])],
@@ -163,8 +165,11 @@ describe('confirming the finalists in real time', () => {
     expect(confirmEstimateS([key, key], () => cell, 1)).toBeCloseTo(33.4, 12);
   });
 
-  it('warns when the finalists\' real-time runs stray more than 5% from their time-scaled medians, pooled', () => {
-    const confirmedAt = (concurrency: number, deviation: number) => ({ ...raced(concurrency, 128, [7600]), confirmed: { reps: 1, durationMs: 7600 * (1 + deviation), deviation } });
+  it("warns when the finalists' real-time runs stray more than 5% from their time-scaled medians, pooled", () => {
+    const confirmedAt = (concurrency: number, deviation: number) => ({
+      ...raced(concurrency, 128, [7600]),
+      confirmed: { reps: 1, durationMs: 7600 * (1 + deviation), deviation },
+    });
     expect(confirmationWarnings([confirmedAt(60, 0.049), raced(8, 128, [9000])])).toEqual([]);
     // One noisy repetition (+6.6%) beside one that agrees (-1.3%): +2.65% pooled, no warning.
     expect(confirmationWarnings([confirmedAt(64, 0.066), confirmedAt(128, -0.013)])).toEqual([]);

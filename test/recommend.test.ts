@@ -19,13 +19,7 @@ function key(c: CompletedCell | null): string {
 }
 
 // Costs span 0.70..1.20, medians 7,800..12,000 ms: the balanced scores below follow from these.
-const grid = [
-  cell(8, 512, 12_000, 0.9),
-  cell(32, 512, 9_000, 0.7),
-  cell(48, 768, 8_200, 0.85),
-  cell(32, 1024, 8_000, 1.2),
-  cell(64, 1024, 7_800, 1.18),
-];
+const grid = [cell(8, 512, 12_000, 0.9), cell(32, 512, 9_000, 0.7), cell(48, 768, 8_200, 0.85), cell(32, 1024, 8_000, 1.2), cell(64, 1024, 7_800, 1.18)];
 
 describe('cost strategy', () => {
   it('picks the lowest monthly cost and explains it with the numbers', () => {
@@ -60,7 +54,9 @@ describe('cost strategy', () => {
 
   it('says which tie-break decided', () => {
     const outcome = picked(recommend([cell(16, 512, 9_000, 1), cell(32, 512, 8_000, 1)], {}));
-    expect(outcome.recommendation.why).toContain('It ties with the runner-up (16 workers at 512 MB: 9.0 s, $1.00/month) on cost and wins the tie-break: it is faster');
+    expect(outcome.recommendation.why).toContain(
+      'It ties with the runner-up (16 workers at 512 MB: 9.0 s, $1.00/month) on cost and wins the tie-break: it is faster',
+    );
   });
 });
 
@@ -104,13 +100,23 @@ describe('constraints', () => {
     expect(key(outcome.winner)).toBe('32@1024');
     expect(outcome.excluded.memory).toBe(1);
     expect(outcome.recommendation.why).toContain('the cheapest of 1 feasible setting (1 of 2 excluded: 1 ran out of memory)');
-    expect(outcome.recommendation.why).toContain('It is the only feasible setting. It is the only feasible concurrency measured at 1024 MB, so there is no knee to report.');
+    expect(outcome.recommendation.why).toContain(
+      'It is the only feasible setting. It is the only feasible concurrency measured at 1024 MB, so there is no knee to report.',
+    );
     expect(outcome.beatsRunnerUp).toBe(true);
   });
 
   it('let only completed cells win', () => {
     const outcome = picked(
-      recommend([failedCell(64, 128, 'oom', 'heap out of memory'), failedCell(8, 128, 'errored', 'crashed'), failedCell(1, 128, 'timeout', 'over 900 s'), cell(32, 1024, 8_000, 1.2)], {}),
+      recommend(
+        [
+          failedCell(64, 128, 'oom', 'heap out of memory'),
+          failedCell(8, 128, 'errored', 'crashed'),
+          failedCell(1, 128, 'timeout', 'over 900 s'),
+          cell(32, 1024, 8_000, 1.2),
+        ],
+        {},
+      ),
     );
     expect(key(outcome.winner)).toBe('32@1024');
     expect(outcome.excluded).toEqual({ completed: 1, memory: 1, lambdaTimeout: 1, maxErrorRate: 0, maxP95Ms: 0 });
@@ -137,7 +143,12 @@ describe('constraints', () => {
 
   it('name memory when out-of-memory cells outnumber the others', () => {
     const outcome = recommend(
-      [failedCell(8, 128, 'oom', 'x'), failedCell(16, 128, 'oom', 'x'), cell(8, 256, 30_000, 0.3, { peakRssMb: 300 }), cell(64, 1024, 7_800, 1.18, { errorRate: 0.5 })],
+      [
+        failedCell(8, 128, 'oom', 'x'),
+        failedCell(16, 128, 'oom', 'x'),
+        cell(8, 256, 30_000, 0.3, { peakRssMb: 300 }),
+        cell(64, 1024, 7_800, 1.18, { errorRate: 0.5 }),
+      ],
       { maxErrorRate: 0.1 },
     );
     expect(outcome.kind === 'none' && outcome.bindingConstraint).toBe('memory');
@@ -170,10 +181,16 @@ describe('the knee', () => {
   it('is the smallest concurrency within 5% of the fastest at the chosen memory size', () => {
     const outcome = picked(recommend(curve, { strategy: 'cost' }));
     expect(key(outcome.winner)).toBe('64@1024');
-    expect(outcome.knee).toEqual({ memoryMb: 1024, concurrency: 32, medianMs: 8_100, bestConcurrency: 64, bestMedianMs: 8_000, margin: 0.05, feasibleAtMemory: 5 });
-    expect(outcome.recommendation.why).toContain(
-      'At 1024 MB, concurrency above 32 buys less than 5%: 32 workers take 8.1 s, the fastest (64) 8.0 s.',
-    );
+    expect(outcome.knee).toEqual({
+      memoryMb: 1024,
+      concurrency: 32,
+      medianMs: 8_100,
+      bestConcurrency: 64,
+      bestMedianMs: 8_000,
+      margin: 0.05,
+      feasibleAtMemory: 5,
+    });
+    expect(outcome.recommendation.why).toContain('At 1024 MB, concurrency above 32 buys less than 5%: 32 workers take 8.1 s, the fastest (64) 8.0 s.');
   });
 
   it('moves with the stated margin', () => {

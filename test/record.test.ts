@@ -62,7 +62,10 @@ for (let i = 0; i < 10; i++) {
     const slow = scenario.hosts['127.0.0.2']!;
     // Each latency is the server's delay plus what the client and loopback added (connection
     // set-up included; the first fetch also loads Node's fetch implementation).
-    for (const [host, delay] of [[fast, 100], [slow, 200]] as const) {
+    for (const [host, delay] of [
+      [fast, 100],
+      [slow, 200],
+    ] as const) {
       expect(host.latencyMs.dist).toBe('empirical');
       const samples = (host.latencyMs as { samples: number[] }).samples;
       expect(samples).toHaveLength(10);
@@ -99,7 +102,9 @@ await new Promise((resolve) => setTimeout(resolve, 500));
     const recorded = await runScriptAsync('record', [out, '--har', har, '--', process.execPath, aborting]);
     expect(recorded.code).toBe(0);
     expect(loadScenario(out).hosts['127.0.0.2']).toMatchObject({ resetRate: 0.5 });
-    const entries = (JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: Array<{ request: { url: string }; response: { status: number }; time: number }> } }).log.entries;
+    const entries = (
+      JSON.parse(readFileSync(har, 'utf8')) as { log: { entries: Array<{ request: { url: string }; response: { status: number }; time: number }> } }
+    ).log.entries;
     const gaveUp = entries.find((entry) => entry.request.url.endsWith('/gives-up'))!;
     expect(gaveUp.response.status).toBe(0);
     // Failed at its 50 ms timeout, not at the process's exit half a second after the other request.
@@ -110,9 +115,14 @@ await new Promise((resolve) => setTimeout(resolve, 500));
   it('stops the job and leaves no temporary directory when it is stopped itself', async () => {
     const pidFile = join(dir, 'job.pid');
     const lingering = join(dir, 'lingering.mjs');
-    writeFileSync(lingering, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`);
+    writeFileSync(
+      lingering,
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetTimeout(() => {}, 60_000);\n`,
+    );
     const before = new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('fanout-tuner-record-')));
-    const recorder = spawn(process.execPath, ['--import', 'tsx', 'scripts/record.ts', join(dir, 'lingering.json'), '--', process.execPath, lingering], { stdio: 'ignore' });
+    const recorder = spawn(process.execPath, ['--import', 'tsx', 'scripts/record.ts', join(dir, 'lingering.json'), '--', process.execPath, lingering], {
+      stdio: 'ignore',
+    });
     const deadline = Date.now() + 30_000;
     while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const jobPid = Number(readFileSync(pidFile, 'utf8'));

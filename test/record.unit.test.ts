@@ -3,7 +3,17 @@ import { parseRecording, recordingToHar, requestSpanMs, type RecordedExchange } 
 import { importHar } from '../harness/scenario/har.ts';
 
 function exchange(overrides: Partial<RecordedExchange>): RecordedExchange {
-  return { url: 'http://api.example/a', method: 'GET', startedMs: 1000, status: 200, mimeType: 'application/json', waitMs: 40, receiveMs: 2, bodyBytes: 500, ...overrides };
+  return {
+    url: 'http://api.example/a',
+    method: 'GET',
+    startedMs: 1000,
+    status: 200,
+    mimeType: 'application/json',
+    waitMs: 40,
+    receiveMs: 2,
+    bodyBytes: 500,
+    ...overrides,
+  };
 }
 
 describe('a recording', () => {
@@ -28,7 +38,12 @@ describe('a recording', () => {
       { name: 'fanout-tuner record', version: '0.1.0' },
     );
     const { scenario } = importHar(har, { file: 'node job.js', name: 'job' });
-    expect(scenario.requests.map((r) => ('url' in r ? r.url : r.host))).toEqual(['http://api.example/a', 'http://api.example/a', 'http://api.example/a', 'http://db.example/q']);
+    expect(scenario.requests.map((r) => ('url' in r ? r.url : r.host))).toEqual([
+      'http://api.example/a',
+      'http://api.example/a',
+      'http://api.example/a',
+      'http://db.example/q',
+    ]);
     expect(scenario.hosts['api.example']).toMatchObject({
       latencyMs: { dist: 'empirical', samples: [42, 64, 10] },
       bodyBytes: { dist: 'empirical', samples: [500, 700] },

@@ -86,13 +86,7 @@ describe('the charts of a full sweep', () => {
   it('plots every completed cell on the Pareto chart and 5 of them on the front', () => {
     const rows = paretoRows(reportCells(sweep));
     expect(rows).toHaveLength(51);
-    expect(rows.filter((r) => r.onFront).map((r) => `${r.concurrency}x${r.memoryMb}`)).toEqual([
-      '60x128',
-      '60x256',
-      '60x512',
-      '60x1024',
-      '60x1769',
-    ]);
+    expect(rows.filter((r) => r.onFront).map((r) => `${r.concurrency}x${r.memoryMb}`)).toEqual(['60x128', '60x256', '60x512', '60x1024', '60x1769']);
     expect(rows.filter((r) => r.recommended).map((r) => r.label)).toEqual(['recommended: 60 workers, 1024 MB']);
   });
 });
@@ -107,10 +101,42 @@ describe('chart data of a small sweep', () => {
 
   it('gives the duration chart the median and confidence interval in seconds, with a sentence', () => {
     expect(durationRows(cells)).toEqual([
-      { series: '512 MB', concurrency: 1, memoryMb: 512, durationS: 24, ciLowS: 22.8, ciHighS: 25.2, tooltip: '512 MB, 1 worker: 24.0 s, $1.00/month (95% CI of the mean 22.8 s to 25.2 s)' },
-      { series: '512 MB', concurrency: 60, memoryMb: 512, durationS: 9, ciLowS: 8.55, ciHighS: 9.45, tooltip: '512 MB, 60 workers: 9.0 s, $0.60/month, 40% cheaper than 1 worker (95% CI of the mean 8.6 s to 9.4 s)' },
-      { series: '1024 MB', concurrency: 1, memoryMb: 1024, durationS: 23, ciLowS: 21.85, ciHighS: 24.15, tooltip: '1024 MB, 1 worker: 23.0 s, $1.87/month (95% CI of the mean 21.9 s to 24.1 s)' },
-      { series: '1024 MB', concurrency: 60, memoryMb: 1024, durationS: 8.1, ciLowS: 7.695, ciHighS: 8.505, tooltip: '1024 MB, 60 workers: 8.1 s, $1.16/month, 38% cheaper than 1 worker (95% CI of the mean 7.7 s to 8.5 s)' },
+      {
+        series: '512 MB',
+        concurrency: 1,
+        memoryMb: 512,
+        durationS: 24,
+        ciLowS: 22.8,
+        ciHighS: 25.2,
+        tooltip: '512 MB, 1 worker: 24.0 s, $1.00/month (95% CI of the mean 22.8 s to 25.2 s)',
+      },
+      {
+        series: '512 MB',
+        concurrency: 60,
+        memoryMb: 512,
+        durationS: 9,
+        ciLowS: 8.55,
+        ciHighS: 9.45,
+        tooltip: '512 MB, 60 workers: 9.0 s, $0.60/month, 40% cheaper than 1 worker (95% CI of the mean 8.6 s to 9.4 s)',
+      },
+      {
+        series: '1024 MB',
+        concurrency: 1,
+        memoryMb: 1024,
+        durationS: 23,
+        ciLowS: 21.85,
+        ciHighS: 24.15,
+        tooltip: '1024 MB, 1 worker: 23.0 s, $1.87/month (95% CI of the mean 21.9 s to 24.1 s)',
+      },
+      {
+        series: '1024 MB',
+        concurrency: 60,
+        memoryMb: 1024,
+        durationS: 8.1,
+        ciLowS: 7.695,
+        ciHighS: 8.505,
+        tooltip: '1024 MB, 60 workers: 8.1 s, $1.16/month, 38% cheaper than 1 worker (95% CI of the mean 7.7 s to 8.5 s)',
+      },
     ]);
   });
 
@@ -125,11 +151,56 @@ describe('chart data of a small sweep', () => {
 
   it('labels heatmap cells, greys out the failed one, darkens text on dark cells and frames the pick', () => {
     expect(heatmapRows(cells, 'cost')).toEqual([
-      { series: '512 MB', concurrency: 1, state: 'completed', value: 1, label: '$1.00', dark: false, recommended: false, tooltip: '512 MB, 1 worker: 24.0 s, $1.00/month' },
-      { series: '512 MB', concurrency: 60, state: 'completed', value: 0.6, label: '$0.60', dark: false, recommended: false, tooltip: '512 MB, 60 workers: 9.0 s, $0.60/month, 40% cheaper than 1 worker' },
-      { series: '512 MB', concurrency: 128, state: 'oom', value: null, label: 'OOM', dark: false, recommended: false, tooltip: '512 MB, 128 workers: out of memory (peak memory 530 MB exceeded the 512 MB limit)' },
-      { series: '1024 MB', concurrency: 1, state: 'completed', value: 1.87, label: '$1.87', dark: true, recommended: false, tooltip: '1024 MB, 1 worker: 23.0 s, $1.87/month' },
-      { series: '1024 MB', concurrency: 60, state: 'completed', value: 1.16, label: '$1.16', dark: false, recommended: true, tooltip: '1024 MB, 60 workers: 8.1 s, $1.16/month, 38% cheaper than 1 worker (recommended)' },
+      {
+        series: '512 MB',
+        concurrency: 1,
+        state: 'completed',
+        value: 1,
+        label: '$1.00',
+        dark: false,
+        recommended: false,
+        tooltip: '512 MB, 1 worker: 24.0 s, $1.00/month',
+      },
+      {
+        series: '512 MB',
+        concurrency: 60,
+        state: 'completed',
+        value: 0.6,
+        label: '$0.60',
+        dark: false,
+        recommended: false,
+        tooltip: '512 MB, 60 workers: 9.0 s, $0.60/month, 40% cheaper than 1 worker',
+      },
+      {
+        series: '512 MB',
+        concurrency: 128,
+        state: 'oom',
+        value: null,
+        label: 'OOM',
+        dark: false,
+        recommended: false,
+        tooltip: '512 MB, 128 workers: out of memory (peak memory 530 MB exceeded the 512 MB limit)',
+      },
+      {
+        series: '1024 MB',
+        concurrency: 1,
+        state: 'completed',
+        value: 1.87,
+        label: '$1.87',
+        dark: true,
+        recommended: false,
+        tooltip: '1024 MB, 1 worker: 23.0 s, $1.87/month',
+      },
+      {
+        series: '1024 MB',
+        concurrency: 60,
+        state: 'completed',
+        value: 1.16,
+        label: '$1.16',
+        dark: false,
+        recommended: true,
+        tooltip: '1024 MB, 60 workers: 8.1 s, $1.16/month, 38% cheaper than 1 worker (recommended)',
+      },
     ]);
     expect(heatmapRows(cells, 'duration').map((r) => [r.value, r.label, r.dark])).toEqual([
       [24, '24.0 s', true],
@@ -152,7 +223,13 @@ describe('chart data of a small sweep', () => {
   it('turns errors by kind into rates per request, and adds the requests that failed for good', () => {
     const rows = errorRows(cells).filter((r) => r.series === '1024 MB' && r.concurrency === 60);
     expect(rows).toEqual([
-      { series: '1024 MB', concurrency: 60, kind: '429 rate limited', rate: 0.2, tooltip: '1024 MB, 60 workers: 429 rate limited on 20% of requests (6 attempts in 30 requests)' },
+      {
+        series: '1024 MB',
+        concurrency: 60,
+        kind: '429 rate limited',
+        rate: 0.2,
+        tooltip: '1024 MB, 60 workers: 429 rate limited on 20% of requests (6 attempts in 30 requests)',
+      },
       { series: '1024 MB', concurrency: 60, kind: 'timeouts', rate: 0, tooltip: '1024 MB, 60 workers: timeouts on 0% of requests (0 attempts in 30 requests)' },
       { series: '1024 MB', concurrency: 60, kind: '5xx', rate: 0.1, tooltip: '1024 MB, 60 workers: 5xx on 10% of requests (3 attempts in 30 requests)' },
       { series: '1024 MB', concurrency: 60, kind: 'failed after retries', rate: 0.1, tooltip: '1024 MB, 60 workers: 10% of requests failed after retries' },
@@ -161,9 +238,7 @@ describe('chart data of a small sweep', () => {
   });
 
   it('shows connection resets only when some cell had one', () => {
-    const withReset = reportCells(
-      results([completedCell(1, 512, 1000, { errorsByKind: { http5xx: 0, http429: 0, timeout: 0, reset: 2, other: 0 } })]),
-    );
+    const withReset = reportCells(results([completedCell(1, 512, 1000, { errorsByKind: { http5xx: 0, http429: 0, timeout: 0, reset: 2, other: 0 } })]));
     expect(errorRows(withReset).map((r) => r.kind)).toEqual(['429 rate limited', 'timeouts', '5xx', 'connection resets', 'failed after retries']);
   });
 
@@ -235,9 +310,7 @@ describe('chart data of a small sweep', () => {
   });
 
   it('names the architecture in each series when both were swept', () => {
-    const mixed = reportCells(
-      results([completedCell(1, 1024, 1000, { architecture: 'x86_64' }), completedCell(1, 1024, 900, { architecture: 'arm64' })]),
-    );
+    const mixed = reportCells(results([completedCell(1, 1024, 1000, { architecture: 'x86_64' }), completedCell(1, 1024, 900, { architecture: 'arm64' })]));
     expect(mixed.seriesOrder).toEqual(['1024 MB arm64', '1024 MB x86_64']);
   });
 });
@@ -245,7 +318,19 @@ describe('chart data of a small sweep', () => {
 describe('the chart of measured vs projected production duration', () => {
   it('follows the ten charts of a modelled sweep, valid and without a Vega-Lite warning', () => {
     const charts = buildCharts(modelledSweepResults());
-    expect(charts.map((c) => c.id)).toEqual(['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'waterfall', 'fidelity', 'projection']);
+    expect(charts.map((c) => c.id)).toEqual([
+      'duration',
+      'cost',
+      'heatmap-cost',
+      'heatmap-duration',
+      'pareto',
+      'errors',
+      'memory',
+      'latency',
+      'waterfall',
+      'fidelity',
+      'projection',
+    ]);
     const spec = charts.at(-1)!.spec;
     expect(validateSpec(spec)).toBe(true);
     expect(compileWarnings(spec)).toEqual([]);
@@ -258,14 +343,70 @@ describe('the chart of measured vs projected production duration', () => {
 
   it('gives each projected cell two points: the measured median, the mock’s CPU included, and the production projection', () => {
     expect(projectionRows(reportCells(modelledSmallSweep()))).toEqual([
-      { series: '512 MB', concurrency: 1, memoryMb: 512, measure: 'measured', durationS: 24, tooltip: "512 MB, 1 worker: measured 24.0 s, the mock's own CPU (30 ms) included" },
-      { series: '512 MB', concurrency: 1, memoryMb: 512, measure: 'projected', durationS: 23.7, tooltip: '512 MB, 1 worker: projected 23.7 s in production, 1% faster than the measured 24.0 s (model error +3.0%)' },
-      { series: '512 MB', concurrency: 60, memoryMb: 512, measure: 'measured', durationS: 9, tooltip: "512 MB, 60 workers: measured 9.0 s, the mock's own CPU (45 ms) included" },
-      { series: '512 MB', concurrency: 60, memoryMb: 512, measure: 'projected', durationS: 8.2, tooltip: '512 MB, 60 workers: projected 8.2 s in production, 9% faster than the measured 9.0 s (model error −6.5%)' },
-      { series: '1024 MB', concurrency: 1, memoryMb: 1024, measure: 'measured', durationS: 23, tooltip: "1024 MB, 1 worker: measured 23.0 s, the mock's own CPU (30 ms) included" },
-      { series: '1024 MB', concurrency: 1, memoryMb: 1024, measure: 'projected', durationS: 22.9, tooltip: '1024 MB, 1 worker: projected 22.9 s in production, as fast as the measured 23.0 s (model error +2.0%)' },
-      { series: '1024 MB', concurrency: 60, memoryMb: 1024, measure: 'measured', durationS: 8.1, tooltip: "1024 MB, 60 workers: measured 8.1 s, the mock's own CPU (45 ms) included" },
-      { series: '1024 MB', concurrency: 60, memoryMb: 1024, measure: 'projected', durationS: 7.6, tooltip: '1024 MB, 60 workers: projected 7.6 s in production, 6% faster than the measured 8.1 s (model error −25.0%)' },
+      {
+        series: '512 MB',
+        concurrency: 1,
+        memoryMb: 512,
+        measure: 'measured',
+        durationS: 24,
+        tooltip: "512 MB, 1 worker: measured 24.0 s, the mock's own CPU (30 ms) included",
+      },
+      {
+        series: '512 MB',
+        concurrency: 1,
+        memoryMb: 512,
+        measure: 'projected',
+        durationS: 23.7,
+        tooltip: '512 MB, 1 worker: projected 23.7 s in production, 1% faster than the measured 24.0 s (model error +3.0%)',
+      },
+      {
+        series: '512 MB',
+        concurrency: 60,
+        memoryMb: 512,
+        measure: 'measured',
+        durationS: 9,
+        tooltip: "512 MB, 60 workers: measured 9.0 s, the mock's own CPU (45 ms) included",
+      },
+      {
+        series: '512 MB',
+        concurrency: 60,
+        memoryMb: 512,
+        measure: 'projected',
+        durationS: 8.2,
+        tooltip: '512 MB, 60 workers: projected 8.2 s in production, 9% faster than the measured 9.0 s (model error −6.5%)',
+      },
+      {
+        series: '1024 MB',
+        concurrency: 1,
+        memoryMb: 1024,
+        measure: 'measured',
+        durationS: 23,
+        tooltip: "1024 MB, 1 worker: measured 23.0 s, the mock's own CPU (30 ms) included",
+      },
+      {
+        series: '1024 MB',
+        concurrency: 1,
+        memoryMb: 1024,
+        measure: 'projected',
+        durationS: 22.9,
+        tooltip: '1024 MB, 1 worker: projected 22.9 s in production, as fast as the measured 23.0 s (model error +2.0%)',
+      },
+      {
+        series: '1024 MB',
+        concurrency: 60,
+        memoryMb: 1024,
+        measure: 'measured',
+        durationS: 8.1,
+        tooltip: "1024 MB, 60 workers: measured 8.1 s, the mock's own CPU (45 ms) included",
+      },
+      {
+        series: '1024 MB',
+        concurrency: 60,
+        memoryMb: 1024,
+        measure: 'projected',
+        durationS: 7.6,
+        tooltip: '1024 MB, 60 workers: projected 7.6 s in production, 6% faster than the measured 8.1 s (model error −25.0%)',
+      },
     ]);
   });
 
@@ -281,7 +422,16 @@ describe('the chart of measured vs projected production duration', () => {
     const spec = projectionChart(reportCells(modelledSmallSweep())).spec as {
       encoding: { strokeDash: { field: string; scale: { domain: string[]; range: number[][] } }; color: { scale: { domain: string[] } } };
     };
-    expect(spec.encoding.strokeDash).toMatchObject({ field: 'measure', scale: { domain: ['measured', 'projected'], range: [[1, 0], [6, 4]] } });
+    expect(spec.encoding.strokeDash).toMatchObject({
+      field: 'measure',
+      scale: {
+        domain: ['measured', 'projected'],
+        range: [
+          [1, 0],
+          [6, 4],
+        ],
+      },
+    });
     expect(spec.encoding.color.scale.domain).toEqual(['512 MB', '1024 MB']);
   });
 });
@@ -303,6 +453,11 @@ describe('paretoFront', () => {
   });
 
   it('keeps both copies of two equal points', () => {
-    expect(paretoFront([{ durationMs: 1, costUsdPerMonth: 1 }, { durationMs: 1, costUsdPerMonth: 1 }])).toHaveLength(2);
+    expect(
+      paretoFront([
+        { durationMs: 1, costUsdPerMonth: 1 },
+        { durationMs: 1, costUsdPerMonth: 1 },
+      ]),
+    ).toHaveLength(2);
   });
 });

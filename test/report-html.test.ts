@@ -47,9 +47,7 @@ describe('escaping helpers', () => {
   });
 
   it('makes Markdown text literal: pipes, emphasis, code, links, HTML, mentions and line breaks', () => {
-    expect(escapeMarkdown('a|b *c* `d` [e](f) <g> & @team\nnext $x$')).toBe(
-      'a\\|b \\*c\\* \\`d\\` \\[e\\](f) &lt;g&gt; &amp; @\u200dteam next \\$x\\$',
-    );
+    expect(escapeMarkdown('a|b *c* `d` [e](f) <g> & @team\nnext $x$')).toBe('a\\|b \\*c\\* \\`d\\` \\[e\\](f) &lt;g&gt; &amp; @\u200dteam next \\$x\\$');
   });
 });
 
@@ -69,7 +67,12 @@ describe('the HTML report', () => {
 
   it('lets a script run only by the sha256 of its exact text, never by unsafe-inline', () => {
     const policy = policyOf(document);
-    const directives = Object.fromEntries(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    const directives = Object.fromEntries(
+      policy
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
     expect(Object.keys(directives)).toEqual(['default-src', 'script-src', 'style-src', 'img-src', 'base-uri', 'form-action']);
     expect(directives['default-src']).toEqual(["'none'"]);
     // What the browser hashes: the text of each script element that runs (not the JSON data block).
@@ -161,7 +164,7 @@ describe('the HTML report', () => {
     expect(method).toContain('news.examplelognormal, median 180 ms, p99 900 ms48 at once40 req/s, burst 405xx 1.0%, timeouts 0%, resets 0%');
   });
 
-  it('says how sure the pick is: the race\'s outcome and the equivalent set', () => {
+  it("says how sure the pick is: the race's outcome and the equivalent set", () => {
     const base = smallSweep();
     const decided = smallSweep({
       recommendation: {
@@ -170,7 +173,9 @@ describe('the HTML report', () => {
           outcome: 'equivalent',
           equivalence: 0.02,
           winnerReps: 13,
-          compared: [{ concurrency: 128, memoryMb: 1024, architecture: 'x86_64', reps: 13, verdict: 'equivalent', ratio: 1.006, interval: [0.991, 1.015], pValue: 0.88 }],
+          compared: [
+            { concurrency: 128, memoryMb: 1024, architecture: 'x86_64', reps: 13, verdict: 'equivalent', ratio: 1.006, interval: [0.991, 1.015], pValue: 0.88 },
+          ],
           equivalentSet: [
             { concurrency: 60, memoryMb: 1024, architecture: 'x86_64' },
             { concurrency: 128, memoryMb: 1024, architecture: 'x86_64' },
@@ -185,8 +190,9 @@ describe('the HTML report', () => {
     expect(without).not.toContain('How sure');
   });
 
-  it('says how many repetitions the cells got: a fixed count, or a race\'s screening', () => {
-    const meta = (r: ReturnType<typeof smallSweep>) => DomUtils.textContent(DomUtils.findOne((el) => el.attribs.class === 'meta', parseDocument(buildHtml(r, { libraries })).children)!);
+  it("says how many repetitions the cells got: a fixed count, or a race's screening", () => {
+    const meta = (r: ReturnType<typeof smallSweep>) =>
+      DomUtils.textContent(DomUtils.findOne((el) => el.attribs.class === 'meta', parseDocument(buildHtml(r, { libraries })).children)!);
     const fixed = smallSweep();
     expect(meta(fixed)).toContain(`· ${fixed.method.reps} repetitions each ·`);
     const raced = smallSweep({ method: { ...fixed.method, reps: 1, race: { budgetS: 60, equivalence: 0.02 } } });
@@ -216,14 +222,30 @@ describe('the HTML report of a sweep the simulator and the classifier annotated'
         'More concurrency65% fasterthe fastest concurrency, the highest swept, against the next lower one at 1024 MB ' +
         'I/O-bound: at 60 workers, 1024 MB the CPU is busy 17% of the time it could use; the job waits on the network. More memory helps: 1024 MB is 10% faster than 512 MB at 60 workers. More concurrency still helps: 60 workers, the most measured, are 65% faster than 1; sweep higher.',
     );
-    const tiles = DomUtils.findAll((el) => el.name === 'div' && (el.attribs.class ?? '').startsWith('tile'), DomUtils.getElementById('job', document)!.children);
+    const tiles = DomUtils.findAll(
+      (el) => el.name === 'div' && (el.attribs.class ?? '').startsWith('tile'),
+      DomUtils.getElementById('job', document)!.children,
+    );
     expect(tiles.map((t) => t.attribs.class)).toEqual(['tile', 'tile good', 'tile good']);
   });
 
   it('adds the projected duration, the model error and the time-scale correction to each row', () => {
     const header = elements(document, 'thead')[0]!;
     expect(DomUtils.findAll((el) => el.name === 'th', header.children).map((th) => DomUtils.textContent(th))).toEqual([
-      'Memory', 'Workers', 'State', 'Duration', '95% CI', 'Projected', 'Cost / month', 'vs 1 worker', 'Failed requests', 'Peak memory', 'Fidelity', 'Model error', 'Time-scale correction', 'Request p95',
+      'Memory',
+      'Workers',
+      'State',
+      'Duration',
+      '95% CI',
+      'Projected',
+      'Cost / month',
+      'vs 1 worker',
+      'Failed requests',
+      'Peak memory',
+      'Fidelity',
+      'Model error',
+      'Time-scale correction',
+      'Request p95',
     ]);
     const rows = elements(document, 'tbody')[0]!.children.filter((n): n is Element => n.type === 'tag');
     const cells = (row: Element) => row.children.filter((n): n is Element => n.type === 'tag').map((td) => DomUtils.textContent(td).trim());
@@ -240,7 +262,7 @@ describe('the HTML report of a sweep the simulator and the classifier annotated'
     expect(flagged.map((td) => DomUtils.textContent(td))).toEqual(['−6.5%', '1.20']);
     expect(text('results')).toContain('minus 1; flagged beyond ±5% where fidelity is at most 1.10.');
     expect(text('results')).toContain(
-      '“Time-scale correction” is what the sweep changed each duration by: latencies ran 10× shorter but CPU work did not, and the simulator\'s estimate of the time that added is already subtracted.',
+      "“Time-scale correction” is what the sweep changed each duration by: latencies ran 10× shorter but CPU work did not, and the simulator's estimate of the time that added is already subtracted.",
     );
   });
 
@@ -274,7 +296,10 @@ describe('the HTML report of a sweep the simulator and the classifier annotated'
     expect([DomUtils.getElementById('job', jobOnly) !== null, DomUtils.getElementById('simulator', jobOnly) !== null]).toEqual([true, false]);
     const modelOnly = buildHtml(modelledSmallSweep({ classification: undefined }), { libraries });
     const modelOnlyDocument = parseDocument(modelOnly);
-    expect([DomUtils.getElementById('job', modelOnlyDocument) !== null, DomUtils.getElementById('simulator', modelOnlyDocument) !== null]).toEqual([false, true]);
+    expect([DomUtils.getElementById('job', modelOnlyDocument) !== null, DomUtils.getElementById('simulator', modelOnlyDocument) !== null]).toEqual([
+      false,
+      true,
+    ]);
     expect(modelOnly).not.toMatch(/undefined|NaN/);
   });
 });
@@ -310,11 +335,15 @@ describe('the Markdown summary', () => {
   });
 
   it('links the HTML report and each chart SVG', () => {
-    expect(markdown).toContain('### Charts\n\n- [Interactive HTML report](seed-case-study.html)\n- [Cost per month vs concurrency](seed-case-study/cost.svg)\n');
+    expect(markdown).toContain(
+      '### Charts\n\n- [Interactive HTML report](seed-case-study.html)\n- [Cost per month vs concurrency](seed-case-study/cost.svg)\n',
+    );
   });
 
   it('lists the warnings', () => {
-    expect(markdown).toContain('### Warnings (7)\n\n- 128 workers at 1769 MB: 40 responses were 429 Too Many Requests; the host rate limit caps useful concurrency.\n');
+    expect(markdown).toContain(
+      '### Warnings (7)\n\n- 128 workers at 1769 MB: 40 responses were 429 Too Many Requests; the host rate limit caps useful concurrency.\n',
+    );
   });
 });
 
@@ -360,7 +389,9 @@ describe('the Markdown summary of a sweep the simulator and the classifier annot
     const partial = smallSweep({
       cells: smallSweep().cells.map((c) => (c.state === 'completed' && c.concurrency === 60 && c.memoryMb === 512 ? { ...c, projectedMs: 8200 } : c)),
     });
-    const rows = buildMarkdown(partial).split('\n').filter((l) => l.startsWith('| 512 MB'));
+    const rows = buildMarkdown(partial)
+      .split('\n')
+      .filter((l) => l.startsWith('| 512 MB'));
     expect(rows).toEqual([
       '| 512 MB | 1 | completed | 24.0 s | 22.8 s – 25.2 s | – | $1.00 | – | 0% | 80 MB | 1.00 |',
       '| 512 MB | 60 | completed | 9.0 s | 8.6 s – 9.4 s | 8.2 s | $0.60 | −40% | 0% | 80 MB | 1.00 |',

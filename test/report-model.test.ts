@@ -18,8 +18,13 @@ describe('the modelled fixtures', () => {
     const small = modelledSmallSweep();
     expect(modelWarnings(small.cells)).toEqual(small.warnings);
     // Some of the fixtures' cells fail more than 1% of their requests; their stored classification counts them all.
-    expect(classifyJob(small.cells, 0, { concurrency: 60, memoryMb: 1024 }, { maxErrorRate: 1 })).toEqual({ ...small.classification, memoryGain: 0.09999999999999998 });
-    expect(classifyJob(modelledSweepResults().cells, 0, { concurrency: 60, memoryMb: 1024 }, { maxErrorRate: 1 })).toEqual(modelledSweepResults().classification);
+    expect(classifyJob(small.cells, 0, { concurrency: 60, memoryMb: 1024 }, { maxErrorRate: 1 })).toEqual({
+      ...small.classification,
+      memoryGain: 0.09999999999999998,
+    });
+    expect(classifyJob(modelledSweepResults().cells, 0, { concurrency: 60, memoryMb: 1024 }, { maxErrorRate: 1 })).toEqual(
+      modelledSweepResults().classification,
+    );
   });
 });
 
@@ -42,7 +47,12 @@ describe('what limits the job', () => {
       figures: [
         { label: 'CPU busy', value: '17%', note: 'of the CPU the job could use, at 60 workers and 1024 MB', helps: undefined },
         { label: 'More memory', value: '10% faster', note: 'the largest memory size swept against the smallest, at 60 workers', helps: true },
-        { label: 'More concurrency', value: '65% faster', note: 'the fastest concurrency, the highest swept, against the next lower one at 1024 MB', helps: true },
+        {
+          label: 'More concurrency',
+          value: '65% faster',
+          note: 'the fastest concurrency, the highest swept, against the next lower one at 1024 MB',
+          helps: true,
+        },
       ],
       advice:
         'I/O-bound: at 60 workers, 1024 MB the CPU is busy 17% of the time it could use; the job waits on the network. More memory helps: 1024 MB is 10% faster than 512 MB at 60 workers. More concurrency still helps: 60 workers, the most measured, are 65% faster than 1; sweep higher.',

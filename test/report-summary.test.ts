@@ -111,15 +111,7 @@ describe('outlying repetitions', () => {
 describe('the warnings of a report', () => {
   it('lists the sweep warnings, failed cells, outliers and fidelity in that order', () => {
     const warnings = reportWarnings(sweepResults());
-    expect(warnings.map((w) => w.kind)).toEqual([
-      'sweep',
-      'oom',
-      'oom',
-      'errored',
-      'outlier',
-      'fidelity',
-      'fidelity',
-    ]);
+    expect(warnings.map((w) => w.kind)).toEqual(['sweep', 'oom', 'oom', 'errored', 'outlier', 'fidelity', 'fidelity']);
     expect(warnings[1]!.message).toBe(
       '64 workers at 128 MB ran out of memory: peak memory 129.6 MB exceeded the 128 MB limit. Choose a larger memory size or fewer workers.',
     );
@@ -132,7 +124,7 @@ describe('the warnings of a report', () => {
     );
   });
 
-  it('does not blame the harness for a slow cell below a whole core, where the job\'s own CPU is slower', () => {
+  it("does not blame the harness for a slow cell below a whole core, where the job's own CPU is slower", () => {
     const cells = [completedCell(1, 128, 1200, { fidelityRatio: 1.2 }), completedCell(1, 1769, 1000, { fidelityRatio: 1.0 })];
     expect(reportWarnings(results(cells))).toEqual([]);
     const slowAtACore = [completedCell(1, 128, 1200, { fidelityRatio: 1.2 }), completedCell(1, 1769, 1150, { fidelityRatio: 1.15 })];

@@ -6,7 +6,7 @@ import { scenarioSchema } from '../harness/scenario/schema.ts';
 const seed = loadScenario('scenarios/seed-case-study.json');
 
 describe('the waterfall of one invocation', () => {
-  it('puts the seed\'s slowest request, the archive page, on the critical path at 60 workers, and it ends the invocation', () => {
+  it("puts the seed's slowest request, the archive page, on the critical path at 60 workers, and it ends the invocation", () => {
     const rows = waterfallRows(seed, 60);
     expect(rows).toHaveLength(100);
     const slowest = rows.reduce((a, b) => (b.doneS - b.startS > a.doneS - a.startS ? b : a));
@@ -27,12 +27,17 @@ describe('the waterfall of one invocation', () => {
     const large = scenarioSchema.parse({
       name: 'large',
       seed: 1,
-      requests: [{ host: 'a.example', count: 1000 }, { host: 'slow.example', count: 1 }],
+      requests: [
+        { host: 'a.example', count: 1000 },
+        { host: 'slow.example', count: 1 },
+      ],
       hosts: { 'a.example': { latencyMs: { dist: 'lognormal', median: 50, p99: 400 } }, 'slow.example': { latencyMs: { dist: 'fixed', value: 5000 } } },
     });
     const rows = waterfallRows(large, 100);
     expect(rows).toHaveLength(WATERFALL_MAX_ROWS);
     expect(rows.find((row) => row.host === 'slow.example')?.critical).toBe(true);
-    expect(waterfallChart(large, 100, 512).spec.title).toMatchObject({ subtitle: `Ideal schedule (the critical path and the ${WATERFALL_MAX_ROWS} longest of 1001 requests); red outline: the critical path` });
+    expect(waterfallChart(large, 100, 512).spec.title).toMatchObject({
+      subtitle: `Ideal schedule (the critical path and the ${WATERFALL_MAX_ROWS} longest of 1001 requests); red outline: the critical path`,
+    });
   });
 });

@@ -101,7 +101,9 @@ describe('npm run report', () => {
     writeFileSync(input, JSON.stringify(smallSweep()));
     const refused = runReport([input, '--out', outFile]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe(`error: ${outFile}: --out: exists and is not a fanout-tuner report, so it is left as it is. Fix: choose another --out, or move the file away\n`);
+    expect(refused.stderr).toBe(
+      `error: ${outFile}: --out: exists and is not a fanout-tuner report, so it is left as it is. Fix: choose another --out, or move the file away\n`,
+    );
     expect(readFileSync(outFile, 'utf8')).toBe('<!doctype html><title>my page</title>');
   });
 
@@ -113,15 +115,30 @@ describe('npm run report', () => {
     writeFileSync(join(site, 'charts', 'duration.svg'), '<svg>mine</svg>');
     writeFileSync(join(site, 'readme.md'), '# mine\n');
     const cases: [string, string][] = [
-      [join(site, 'charts.html'), `error: ${join(site, 'charts', 'duration.svg')}: --out: exists and was not written by a fanout-tuner report (${join(site, 'charts', REPORT_MANIFEST)} lists those), so it is left alone. Fix: choose another --out, or move the file away\n`],
-      [join(site, 'readme.html'), `error: ${join(site, 'readme.md')}: --out: exists and was not written by a fanout-tuner report (${join(site, 'readme', REPORT_MANIFEST)} lists those), so it is left alone. Fix: choose another --out, or move the file away\n`],
+      [
+        join(site, 'charts.html'),
+        `error: ${join(site, 'charts', 'duration.svg')}: --out: exists and was not written by a fanout-tuner report (${join(site, 'charts', REPORT_MANIFEST)} lists those), so it is left alone. Fix: choose another --out, or move the file away\n`,
+      ],
+      [
+        join(site, 'readme.html'),
+        `error: ${join(site, 'readme.md')}: --out: exists and was not written by a fanout-tuner report (${join(site, 'readme', REPORT_MANIFEST)} lists those), so it is left alone. Fix: choose another --out, or move the file away\n`,
+      ],
       [site, `error: ${site}: --out: does not end in .html. Fix: name the HTML file of the report, such as reports/my-job.html\n`],
-      [join(site, 'charts'), `error: ${join(site, 'charts')}: --out: does not end in .html. Fix: name the HTML file of the report, such as reports/my-job.html\n`],
+      [
+        join(site, 'charts'),
+        `error: ${join(site, 'charts')}: --out: does not end in .html. Fix: name the HTML file of the report, such as reports/my-job.html\n`,
+      ],
     ];
     writeFileSync(join(site, 'index.html'), '<!doctype html><title>my site</title>');
-    cases.push([join(site, 'index.html'), `error: ${join(site, 'index.html')}: --out: exists and is not a fanout-tuner report, so it is left as it is. Fix: choose another --out, or move the file away\n`]);
+    cases.push([
+      join(site, 'index.html'),
+      `error: ${join(site, 'index.html')}: --out: exists and is not a fanout-tuner report, so it is left as it is. Fix: choose another --out, or move the file away\n`,
+    ]);
     mkdirSync(join(site, 'folder.html'));
-    cases.push([join(site, 'folder.html'), `error: ${join(site, 'folder.html')}: --out: is a directory. Fix: name the HTML file to write, such as ${join(site, 'folder.html', 'report.html')}\n`]);
+    cases.push([
+      join(site, 'folder.html'),
+      `error: ${join(site, 'folder.html')}: --out: is a directory. Fix: name the HTML file to write, such as ${join(site, 'folder.html', 'report.html')}\n`,
+    ]);
     for (const [out, message] of cases) {
       const report = runReport([input, '--out', out]);
       expect({ out, code: report.code, stderr: report.stderr }).toEqual({ out, code: 2, stderr: message });
@@ -153,7 +170,9 @@ describe('npm run report', () => {
   it('refuses a bad --current and an unknown flag with exit 2', () => {
     const current = runReport(['whatever.json', '--current', '60']);
     expect(current.code).toBe(2);
-    expect(current.stderr).toBe('error: --current: "60" is not a setting. Fix: write CONCURRENCYxMEMORY_MB with a concurrency of at least 1 and a memory size of 128 to 10240, e.g. 60x1024\n');
+    expect(current.stderr).toBe(
+      'error: --current: "60" is not a setting. Fix: write CONCURRENCYxMEMORY_MB with a concurrency of at least 1 and a memory size of 128 to 10240, e.g. 60x1024\n',
+    );
     const flag = runReport(['whatever.json', '--colour', 'red']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toBe("error: unknown option '--colour'. Fix: run with --help for the usage\n");

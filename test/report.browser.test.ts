@@ -52,7 +52,8 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
 
   beforeAll(async () => {
     if (!available) throw new Error(`FANOUT_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: install it with apt-get install -y chromium`);
-    sweepFile = (await writeReport(modelledSweepResults(), { outFile: join(scratch, 'seed-case-study.html'), current: { concurrency: 60, memoryMb: 1769 } })).htmlFile;
+    sweepFile = (await writeReport(modelledSweepResults(), { outFile: join(scratch, 'seed-case-study.html'), current: { concurrency: 60, memoryMb: 1769 } }))
+      .htmlFile;
     injectionFile = (await writeReport(injectionResults(), { outFile: join(scratch, 'injection.html') })).htmlFile;
     context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
       executablePath: CHROMIUM,
@@ -103,7 +104,9 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
       })),
     );
     expect(marksPerChart.map((c) => c.id)).toEqual(
-      ['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'waterfall', 'fidelity', 'projection'].map((id) => `figure-${id}`),
+      ['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'waterfall', 'fidelity', 'projection'].map(
+        (id) => `figure-${id}`,
+      ),
     );
     for (const chart of marksPerChart) {
       expect(chart.rendered, chart.id).toBe(true);
@@ -138,11 +141,13 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
     await page.locator('#chart-projection g.mark-symbol.role-mark path').last().hover({ force: true });
     const tooltip = page.locator('#vg-tooltip-element');
     await tooltip.waitFor({ state: 'visible' });
-    expect(await tooltip.textContent()).toMatch(/^3008 MB, 128 workers: projected 8\.6 s in production, 1% faster than the measured 8\.7 s \(model error \+2\.5%\)$/);
+    expect(await tooltip.textContent()).toMatch(
+      /^3008 MB, 128 workers: projected 8\.6 s in production, 1% faster than the measured 8\.7 s \(model error \+2\.5%\)$/,
+    );
     await page.close();
   });
 
-  it('opens the waterfall and finds the seed\'s slowest request on the critical path', async () => {
+  it("opens the waterfall and finds the seed's slowest request on the critical path", async () => {
     const seedFile = (await writeReport(seedResults(), { outFile: join(scratch, 'seed.html') })).htmlFile;
     const { page } = await open(seedFile);
     // The critical path's bars are outlined in red; the widest of them is the slowest request.
@@ -183,9 +188,26 @@ describe.skipIf(!available && !required)('the HTML report in Chromium', () => {
       maxMemoryUsedMb: 120,
       ...(i === 0 ? { initDurationMs: 300 } : {}),
     }));
-    const production = summarizeProduction(reports, { source: PAYLOAD, setting: { concurrency: 60, memoryMb: today.memoryMb }, cells: results.cells, scenario: results.scenario });
-    const rows = comparePowerTuning(results.cells, [{ memoryMb: today.memoryMb, measuredMs: 8000 }, { memoryMb: 10_240, measuredMs: 7000 }], { concurrency: 60, architecture: today.architecture });
-    const file = (await writeReport(withProduction(results, production), { outFile: join(scratch, 'production.html'), powerTuning: { source: PAYLOAD, concurrency: 60, rows } })).htmlFile;
+    const production = summarizeProduction(reports, {
+      source: PAYLOAD,
+      setting: { concurrency: 60, memoryMb: today.memoryMb },
+      cells: results.cells,
+      scenario: results.scenario,
+    });
+    const rows = comparePowerTuning(
+      results.cells,
+      [
+        { memoryMb: today.memoryMb, measuredMs: 8000 },
+        { memoryMb: 10_240, measuredMs: 7000 },
+      ],
+      { concurrency: 60, architecture: today.architecture },
+    );
+    const file = (
+      await writeReport(withProduction(results, production), {
+        outFile: join(scratch, 'production.html'),
+        powerTuning: { source: PAYLOAD, concurrency: 60, rows },
+      })
+    ).htmlFile;
     const { page, log } = await open(file);
     for (const id of ['production', 'power-tuning']) {
       const figure = page.locator(`#figure-${id}`);

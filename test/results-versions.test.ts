@@ -14,7 +14,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('results of older schema versions', () => {
   it('has an upgrade from every older version, so the head of a pull request that bumps the version reads the base', () => {
     const versions = Array.from({ length: SCHEMA_VERSION - 1 }, (_, i) => i + 1);
-    expect(Object.keys(RESULTS_UPGRADES).map(Number).sort((a, b) => a - b)).toEqual(versions);
+    expect(
+      Object.keys(RESULTS_UPGRADES)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual(versions);
   });
 
   it('upgrades a file step by step to the current version', () => {

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadResults } from '../harness/results/io.ts';
 import type { Cell } from '../harness/results/schema.ts';
-import { appendCell, isJournal, journalPath, methodDifferences, readJournal, rewriteJournal, startJournal, type JournalMethod } from '../harness/sweep/journal.ts';
+import {
+  appendCell,
+  isJournal,
+  journalPath,
+  methodDifferences,
+  readJournal,
+  rewriteJournal,
+  startJournal,
+  type JournalMethod,
+} from '../harness/sweep/journal.ts';
 import { lockPath } from '../harness/sweep/lock.ts';
 import { completedCell } from './fixtures/results.ts';
 import { hasStackTrace } from './helpers/cli.ts';
@@ -77,7 +86,10 @@ describe('a sweep killed mid-way', () => {
     expect(readFileSync(journal, 'utf8')).toBe(tornJournal);
 
     // The same scenario measured another way (more repetitions, the model's CPU throttle): refused, naming both, untouched.
-    const otherMethod = spawnSync(process.execPath, sweepArgs(SCENARIO, out, '--resume', '--reps', '2', '--cpu-throttle', 'model'), { encoding: 'utf8', timeout: 60_000 });
+    const otherMethod = spawnSync(process.execPath, sweepArgs(SCENARIO, out, '--resume', '--reps', '2', '--cpu-throttle', 'model'), {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(otherMethod.status).toBe(2);
     expect(hasStackTrace(otherMethod.stderr)).toBe(false);
     expect(otherMethod.stderr).toBe(
@@ -127,7 +139,11 @@ describe('two sweeps on one --out', () => {
     const second = spawnSync(process.execPath, sweepArgs(SCENARIO, out), { encoding: 'utf8', timeout: 60_000 });
     expect(second.status).toBe(2);
     expect(Date.now() - began).toBeLessThan(10_000);
-    expect(second.stderr).toMatch(new RegExp(`^error: ${out}: --out: another sweep is writing to it \\(pid ${first.sweep.pid}, started .*; lock ${lockPath(out)}\\)\\. Fix: wait for that sweep to end, or choose another --out\n$`));
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `^error: ${out}: --out: another sweep is writing to it \\(pid ${first.sweep.pid}, started .*; lock ${lockPath(out)}\\)\\. Fix: wait for that sweep to end, or choose another --out\n$`,
+      ),
+    );
     expect(await first.exited).toBe(0);
     expect(loadResults(out).cells.map((cell) => [cell.concurrency, cell.state])).toEqual(GRID.map((c) => [c, 'completed']));
     expect(readdirSync(join(out, '..')).sort()).toEqual(['results.json']);
@@ -150,7 +166,10 @@ describe('two sweeps on one --out', () => {
       { pid: process.pid, startTicks: '1' },
     ];
     for (const { pid, startTicks } of stale) {
-      writeFileSync(lockPath(out), JSON.stringify({ writtenBy: 'fanout-tuner', pid, startTicks, pidNamespace, host: hostname(), startedAt: '2026-12-01T00:00:00.000Z' }));
+      writeFileSync(
+        lockPath(out),
+        JSON.stringify({ writtenBy: 'fanout-tuner', pid, startTicks, pidNamespace, host: hostname(), startedAt: '2026-12-01T00:00:00.000Z' }),
+      );
       const run = spawnSync(process.execPath, [...sweepArgs(SCENARIO, out), '--concurrency', '1'], { encoding: 'utf8', timeout: 60_000 });
       expect(run.stderr).not.toMatch(/error|unexpected/);
       expect(run.status).toBe(0);
@@ -158,7 +177,7 @@ describe('two sweeps on one --out', () => {
     }
   });
 
-  it('a file at the lock\'s or the journal\'s path that the sweep did not write is refused and left alone', () => {
+  it("a file at the lock's or the journal's path that the sweep did not write is refused and left alone", () => {
     const dir = scratchDir('lock');
     const out = join(dir, 'events.json');
     const events = '{"event":"signup","user":1}\n{"event":"login","user":1}\n';
@@ -183,7 +202,9 @@ describe('two sweeps on one --out', () => {
     writeFileSync(data, '{"rows":[1,2,3]}\n');
     const overwrite = spawnSync(process.execPath, [...sweepArgs(SCENARIO, data), '--concurrency', '1'], { encoding: 'utf8', timeout: 60_000 });
     expect(overwrite.status).toBe(2);
-    expect(overwrite.stderr).toBe(`error: ${data}: --out: exists and is not a fanout-tuner results file, so it is left as it is. Fix: choose another --out, or move the file away\n`);
+    expect(overwrite.stderr).toBe(
+      `error: ${data}: --out: exists and is not a fanout-tuner results file, so it is left as it is. Fix: choose another --out, or move the file away\n`,
+    );
     expect(readFileSync(data, 'utf8')).toBe('{"rows":[1,2,3]}\n');
 
     // Refused before the sweep, not after it: an --out that is a directory, a report onto a chart of someone else's.
@@ -195,7 +216,17 @@ describe('two sweeps on one --out', () => {
     const began = Date.now();
     const report = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'scripts/sweep.ts', SCENARIO, ...ARGS.filter((arg) => arg !== '--no-report'), '--out', join(dir, 'r.json'), '--report', join(dir, 'site.html')],
+      [
+        '--import',
+        'tsx',
+        'scripts/sweep.ts',
+        SCENARIO,
+        ...ARGS.filter((arg) => arg !== '--no-report'),
+        '--out',
+        join(dir, 'r.json'),
+        '--report',
+        join(dir, 'site.html'),
+      ],
       { encoding: 'utf8', timeout: 60_000 },
     );
     expect(report.status).toBe(2);
@@ -237,7 +268,9 @@ describe('the journal', () => {
       'parallelCells 1 in the journal, 2 now',
       'timeScale 1 in the journal, 16 now',
     ]);
-    expect(methodDifferences(method, { ...method, race: { budgetS: 300, equivalence: 0.02 } })).toEqual(['race none in the journal, {"budgetS":300,"equivalence":0.02} now']);
+    expect(methodDifferences(method, { ...method, race: { budgetS: 300, equivalence: 0.02 } })).toEqual([
+      'race none in the journal, {"budgetS":300,"equivalence":0.02} now',
+    ]);
     expect(() => readJournal(file, 'sha256:abc', { ...method, timeScale: 16 })).toThrow(
       `${file}: method: the journal's cells were measured another way: timeScale 1 in the journal, 16 now`,
     );

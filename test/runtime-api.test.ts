@@ -49,7 +49,7 @@ describe('the Python runtime client against the Runtime API', () => {
     });
   });
 
-  it('reports an exception as the invocation error: message, type and the handler\'s stack', async () => {
+  it("reports an exception as the invocation error: message, type and the handler's stack", async () => {
     await withFunction({ language: 'python', dir: 'python', handler: 'app.fails' }, async (api) => {
       const result = await api.invoke(urls, { timeoutMs: 3000 });
       expect(result.state).toBe('errored');
@@ -156,33 +156,41 @@ describe('the Node runtime client against the Runtime API', () => {
 
 const groups = detectFunctionGroupController();
 const requireCgroup = process.env.FANOUT_REQUIRE_CGROUP === '1';
-if (!groups && !requireCgroup) console.log('skipping the out-of-memory tests: no writable cgroup memory controller here (run as root on Linux; CI sets FANOUT_REQUIRE_CGROUP=1)');
+if (!groups && !requireCgroup)
+  console.log('skipping the out-of-memory tests: no writable cgroup memory controller here (run as root on Linux; CI sets FANOUT_REQUIRE_CGROUP=1)');
 
 describe('a function that needs more memory than its size', () => {
   for (const language of ['python', 'node'] as const) {
-    it.runIf(groups || requireCgroup)(`${language}: fits at 64 MB of 128, then is OOM-killed allocating 300 MB, reported as Lambda reports it and counted by the cgroup`, async () => {
-      expect(groups, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup memory controller was found').toBeDefined();
-      const group = groups!.create({ memoryMb: 128 });
-      try {
-        const fixture = language === 'python' ? { dir: 'python', handler: 'app.allocates' } : { dir: 'node-esm', handler: 'app.allocates' };
-        await withFunction({ language, ...fixture, memoryMb: 128, group }, async (api, child) => {
-          expect(await api.invoke({ mb: 64 }, { timeoutMs: 10_000 })).toMatchObject({ state: 'completed', response: language === 'python' ? 64 * 1024 * 1024 : 64 });
-          const peak = group.usage().peakMemoryBytes!;
-          expect(peak).toBeGreaterThan(64 * 1024 * 1024);
-          expect(peak).toBeLessThanOrEqual(memoryLimitBytes(128));
-          const result = await api.invoke({ mb: 300 }, { timeoutMs: 10_000 });
-          expect(result).toMatchObject({ state: 'errored', errorType: 'Runtime.OutOfMemory' });
-          expect(result.state === 'errored' && result.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: signal: killed$/);
-          expect(await child.exited).toEqual({ exitCode: null, signal: 'SIGKILL', outOfMemory: true });
-          const usage = group.usage();
-          if (usage.oomKills !== undefined) expect(usage.oomKills).toBeGreaterThanOrEqual(1);
-          expect(usage.cpuUs).toBeGreaterThan(0);
-        });
-      } finally {
-        group.remove();
-      }
-      for (const path of group.paths) expect(existsSync(path)).toBe(false);
-    }, 30_000);
+    it.runIf(groups || requireCgroup)(
+      `${language}: fits at 64 MB of 128, then is OOM-killed allocating 300 MB, reported as Lambda reports it and counted by the cgroup`,
+      async () => {
+        expect(groups, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup memory controller was found').toBeDefined();
+        const group = groups!.create({ memoryMb: 128 });
+        try {
+          const fixture = language === 'python' ? { dir: 'python', handler: 'app.allocates' } : { dir: 'node-esm', handler: 'app.allocates' };
+          await withFunction({ language, ...fixture, memoryMb: 128, group }, async (api, child) => {
+            expect(await api.invoke({ mb: 64 }, { timeoutMs: 10_000 })).toMatchObject({
+              state: 'completed',
+              response: language === 'python' ? 64 * 1024 * 1024 : 64,
+            });
+            const peak = group.usage().peakMemoryBytes!;
+            expect(peak).toBeGreaterThan(64 * 1024 * 1024);
+            expect(peak).toBeLessThanOrEqual(memoryLimitBytes(128));
+            const result = await api.invoke({ mb: 300 }, { timeoutMs: 10_000 });
+            expect(result).toMatchObject({ state: 'errored', errorType: 'Runtime.OutOfMemory' });
+            expect(result.state === 'errored' && result.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: signal: killed$/);
+            expect(await child.exited).toEqual({ exitCode: null, signal: 'SIGKILL', outOfMemory: true });
+            const usage = group.usage();
+            if (usage.oomKills !== undefined) expect(usage.oomKills).toBeGreaterThanOrEqual(1);
+            expect(usage.cpuUs).toBeGreaterThan(0);
+          });
+        } finally {
+          group.remove();
+        }
+        for (const path of group.paths) expect(existsSync(path)).toBe(false);
+      },
+      30_000,
+    );
   }
 });
 
@@ -208,7 +216,10 @@ describe('the Runtime API itself', () => {
       expect(deadline).toBeLessThanOrEqual(Date.now() + 2000);
       expect(next.headers.get('lambda-runtime-invoked-function-arn')).toBe('arn:aws:lambda:us-west-2:111122223333:function:f');
       expect(next.headers.get('lambda-runtime-trace-id')).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
-      expect(await post(api, '/invocation/not-the-id/response', '{}')).toEqual({ status: 400, body: { errorType: 'InvalidRequestID', errorMessage: 'Invalid request ID' } });
+      expect(await post(api, '/invocation/not-the-id/response', '{}')).toEqual({
+        status: 400,
+        body: { errorType: 'InvalidRequestID', errorMessage: 'Invalid request ID' },
+      });
       expect(await post(api, `/invocation/${id}/response`, '{"ok":true}')).toEqual({ status: 202, body: { status: 'OK' } });
       expect(await first).toMatchObject({ state: 'completed', response: { ok: true } });
       // Answered once: a second answer is refused.
@@ -233,7 +244,10 @@ describe('the Runtime API itself', () => {
     const api = await RuntimeApi.start({ host: '127.0.0.1', port: 0 });
     try {
       const waiting = api.invoke({}, { timeoutMs: 1000 });
-      expect(await post(api, '/init/error', JSON.stringify({ errorMessage: 'no', errorType: 'Runtime.HandlerNotFound', stackTrace: [] }))).toEqual({ status: 202, body: { status: 'OK' } });
+      expect(await post(api, '/init/error', JSON.stringify({ errorMessage: 'no', errorType: 'Runtime.HandlerNotFound', stackTrace: [] }))).toEqual({
+        status: 202,
+        body: { status: 'OK' },
+      });
       expect(await waiting).toEqual({ state: 'init-error', errorType: 'Runtime.HandlerNotFound', errorMessage: 'no' });
       expect(await api.invoke({}, { timeoutMs: 1000 })).toEqual({ state: 'init-error', errorType: 'Runtime.HandlerNotFound', errorMessage: 'no' });
       expect(api.initError).toEqual({ errorType: 'Runtime.HandlerNotFound', errorMessage: 'no' });
@@ -250,7 +264,11 @@ describe('the Runtime API itself', () => {
       const next = await fetch(`http://${api.address}/2018-06-01/runtime/invocation/next`);
       const id = next.headers.get('lambda-runtime-aws-request-id');
       api.runtimeExited({ exitCode: null, signal: 'SIGKILL', outOfMemory: true });
-      expect(await pending).toMatchObject({ state: 'errored', errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${id} Error: Runtime exited with error: signal: killed` });
+      expect(await pending).toMatchObject({
+        state: 'errored',
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage: `RequestId: ${id} Error: Runtime exited with error: signal: killed`,
+      });
     } finally {
       await api.close();
     }

@@ -7,7 +7,10 @@ import { removeStaleGroups } from '../harness/run/cgroup.ts';
 
 /** Starts the fixture harness; resolves with the function's pid and groups once it is mid-invocation. */
 async function startHarness(env: Record<string, string> = {}) {
-  const harness = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/function-until-signal.ts'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const harness = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/function-until-signal.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const line = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     harness.stdout.on('data', (chunk: Buffer) => {

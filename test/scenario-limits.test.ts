@@ -18,14 +18,43 @@ const host = quickScenario().hosts[HOST]!;
 /** The absurd sizes that used to hang a sweep, exhaust its memory or overflow a timer, and the field each is refused by. */
 const ABSURD: [string, ScenarioInput, string][] = [
   ['count 1e9', quickScenario({ requests: [{ host: HOST, count: 1e9 }] }), 'requests[0].count: must be at most 100,000 (requests of one invocation)'],
-  ['bodyBytes 1e12', quickScenario({ hosts: { [HOST]: { ...host, bodyBytes: { dist: 'fixed', value: 1e12 } } } }), `hosts.${HOST}.bodyBytes.value: must be at most 16,777,216 (16 MiB per response body)`],
-  ['a latency of 3e9 ms', quickScenario({ hosts: { [HOST]: { ...host, latencyMs: { dist: 'lognormal', median: 100, p99: 3e9 } } } }), `hosts.${HOST}.latencyMs.p99: must be at most 900,000 (Lambda's 900 s limit, in ms)`],
+  [
+    'bodyBytes 1e12',
+    quickScenario({ hosts: { [HOST]: { ...host, bodyBytes: { dist: 'fixed', value: 1e12 } } } }),
+    `hosts.${HOST}.bodyBytes.value: must be at most 16,777,216 (16 MiB per response body)`,
+  ],
+  [
+    'a latency of 3e9 ms',
+    quickScenario({ hosts: { [HOST]: { ...host, latencyMs: { dist: 'lognormal', median: 100, p99: 3e9 } } } }),
+    `hosts.${HOST}.latencyMs.p99: must be at most 900,000 (Lambda's 900 s limit, in ms)`,
+  ],
   ['timeoutMs 1e10', quickScenario({ client: { timeoutMs: 1e10 } }), "client.timeoutMs: must be at most 900,000 (Lambda's 900 s limit, in ms)"],
   ['reps 2500', quickScenario({ sweep: { reps: 2500 } }), 'sweep.reps: must be at most 100 (timed repetitions per cell)'],
-  ['retries 1e7 with errorRate 1', quickScenario({ client: { retries: 1e7 }, hosts: { [HOST]: { ...host, errorRate: 1 } } }), 'client.retries: must be at most 10 (retries of one request)'],
-  ['groups adding up past the cap', quickScenario({ requests: [{ host: HOST, count: 60_000 }, { host: HOST, count: 60_000 }] }), 'requests: must add up to at most 100,000 requests of one invocation (they add up to 120,000)'],
-  ['a rate limit of one request a year', quickScenario({ hosts: { [HOST]: { ...host, rateLimit: { rps: 1 / 31_536_000 } } } }), `hosts.${HOST}.rateLimit.rps: must be at least 0.001 (one request per 1000 s)`],
-  ['a grid of 101 concurrencies', quickScenario({ sweep: { concurrency: Array.from({ length: 101 }, (_, i) => i + 1) } }), 'sweep.concurrency: must list at most 100 concurrencies'],
+  [
+    'retries 1e7 with errorRate 1',
+    quickScenario({ client: { retries: 1e7 }, hosts: { [HOST]: { ...host, errorRate: 1 } } }),
+    'client.retries: must be at most 10 (retries of one request)',
+  ],
+  [
+    'groups adding up past the cap',
+    quickScenario({
+      requests: [
+        { host: HOST, count: 60_000 },
+        { host: HOST, count: 60_000 },
+      ],
+    }),
+    'requests: must add up to at most 100,000 requests of one invocation (they add up to 120,000)',
+  ],
+  [
+    'a rate limit of one request a year',
+    quickScenario({ hosts: { [HOST]: { ...host, rateLimit: { rps: 1 / 31_536_000 } } } }),
+    `hosts.${HOST}.rateLimit.rps: must be at least 0.001 (one request per 1000 s)`,
+  ],
+  [
+    'a grid of 101 concurrencies',
+    quickScenario({ sweep: { concurrency: Array.from({ length: 101 }, (_, i) => i + 1) } }),
+    'sweep.concurrency: must list at most 100 concurrencies',
+  ],
 ];
 
 function runSweep(args: string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
@@ -47,7 +76,14 @@ describe('scenario limits', () => {
   it('accepts every bound itself', () => {
     const atTheBounds = quickScenario({
       requests: [{ host: HOST, count: LIMITS.requests }],
-      hosts: { [HOST]: { ...host, latencyMs: { dist: 'uniform', min: 0, max: LIMITS.timeMs }, bodyBytes: { dist: 'fixed', value: LIMITS.bodyBytes }, rateLimit: { rps: LIMITS.rps.min } } },
+      hosts: {
+        [HOST]: {
+          ...host,
+          latencyMs: { dist: 'uniform', min: 0, max: LIMITS.timeMs },
+          bodyBytes: { dist: 'fixed', value: LIMITS.bodyBytes },
+          rateLimit: { rps: LIMITS.rps.min },
+        },
+      },
       client: { timeoutMs: LIMITS.timeMs, retries: LIMITS.retries, backoffMs: LIMITS.timeMs },
       sweep: { reps: LIMITS.reps, timeScale: LIMITS.timeScale },
     });
@@ -56,10 +92,16 @@ describe('scenario limits', () => {
     expect(LIMITS.timeMs * 2 ** LIMITS.retries).toBeLessThan(2 ** 31);
   });
 
-  it('caps draws from a distribution\'s tail at the bounds, leaving every other draw as it was', () => {
+  it("caps draws from a distribution's tail at the bounds, leaving every other draw as it was", () => {
     const tail = parseScenario(
       quickScenario({
-        hosts: { [HOST]: { ...host, latencyMs: { dist: 'lognormal', median: 1, p99: LIMITS.timeMs }, bodyBytes: { dist: 'normal', mean: LIMITS.bodyBytes, sd: LIMITS.bodyBytes } } },
+        hosts: {
+          [HOST]: {
+            ...host,
+            latencyMs: { dist: 'lognormal', median: 1, p99: LIMITS.timeMs },
+            bodyBytes: { dist: 'normal', mean: LIMITS.bodyBytes, sd: LIMITS.bodyBytes },
+          },
+        },
         sink: { latencyMs: { dist: 'normal', mean: LIMITS.timeMs, sd: LIMITS.timeMs }, poolSize: 2, batchSize: 1 },
       }),
       'tail.json',
@@ -98,7 +140,11 @@ describe('npm run sweep on absurd sizes', () => {
       );
     }
     for (const { what, message, file, code, stderr, ms } of runs) {
-      expect({ what, code, stderr }).toEqual({ what, code: 2, stderr: `error: ${file}: ${message}. Fix: see schema/scenario.schema.json for the allowed fields and values\n` });
+      expect({ what, code, stderr }).toEqual({
+        what,
+        code: 2,
+        stderr: `error: ${file}: ${message}. Fix: see schema/scenario.schema.json for the allowed fields and values\n`,
+      });
       // Alone on an idle machine each exits within the CLI's start-up time (under a second); before
       // the bounds these ran until they hung or ran out of memory.
       expect(ms).toBeLessThan(20_000);
@@ -112,7 +158,10 @@ describe('npm run sweep on absurd sizes', () => {
     const cases: [string[], string][] = [
       [['--reps', '2500'], 'error: --reps: "2500" is not a whole number from 1 to 100. Fix: pass for example --reps 1\n'],
       [['--time-scale', '5000'], 'error: --time-scale: "5000" is not a number from 1 to 1000. Fix: pass for example --time-scale 1\n'],
-      [['--concurrency', Array.from({ length: 101 }, (_, i) => i + 1).join(',')], 'error: --concurrency: lists 101 values, more than 100. Fix: give at most 100 values\n'],
+      [
+        ['--concurrency', Array.from({ length: 101 }, (_, i) => i + 1).join(',')],
+        'error: --concurrency: lists 101 values, more than 100. Fix: give at most 100 values\n',
+      ],
       [['--out', dir], `error: ${dir}: --out: is a directory. Fix: name the results file to write, such as ${join(dir, 'results.json')}\n`],
     ];
     const runs = await Promise.all(cases.map(([flags]) => runSweep([file, ...flags, '--isolation', 'none'])));

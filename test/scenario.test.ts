@@ -44,7 +44,9 @@ describe('scenario validation', () => {
 
   it('names the field and the fix for a bad name', () => {
     const error = refusal({ ...minimal, name: 'Bad Name' });
-    expect(error.message).toBe('x.json: name: must match [a-z0-9-]+ (it names output files). Fix: see schema/scenario.schema.json for the allowed fields and values');
+    expect(error.message).toBe(
+      'x.json: name: must match [a-z0-9-]+ (it names output files). Fix: see schema/scenario.schema.json for the allowed fields and values',
+    );
   });
 
   it('refuses a misspelt field instead of ignoring it', () => {

@@ -21,7 +21,11 @@ if (!available && !required) console.log('skipping the Python seed function: it 
 describe.runIf(available || required)('the Python seed function', () => {
   it('sweeps at 60 workers as its team deployed it: every page fetched over its own TLS connection, every row in the database', () => {
     const out = join(scratchDir('seed-python'), 'results.json');
-    const run = runScript('sweep', ['scenarios/seed-python/seed-python.json', '--concurrency', '60', '--memory', '1769', '--reps', '1', '--no-report', '--out', out], { timeoutMs: 180_000 });
+    const run = runScript(
+      'sweep',
+      ['scenarios/seed-python/seed-python.json', '--concurrency', '60', '--memory', '1769', '--reps', '1', '--no-report', '--out', out],
+      { timeoutMs: 180_000 },
+    );
     expect(run.code, run.stderr).toBe(0);
     const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
     expect(results.method.backend).toBe('net');

@@ -52,8 +52,7 @@ describe('selectShard', () => {
     });
     const weight = (cell: { concurrency: number }) => 1 / cell.concurrency;
     const load = (cells: { concurrency: number }[]) => cells.reduce((sum, cell) => sum + weight(cell), 0);
-    const shards = (options: { weight?: typeof weight }) =>
-      [1, 2, 3].map((index) => selectShard(designGrid, { index, count: 3 }, options));
+    const shards = (options: { weight?: typeof weight }) => [1, 2, 3].map((index) => selectShard(designGrid, { index, count: 3 }, options));
 
     const roundRobin = shards({});
     expect(roundRobin[0]!.every((cell) => [1, 8, 60].includes(cell.concurrency))).toBe(true);
@@ -189,8 +188,7 @@ describe('npm run merge', () => {
     writeFileSync(file, JSON.stringify(part.results));
     return file;
   });
-  const merge = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/merge.ts', ...args], { encoding: 'utf8' });
+  const merge = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/merge.ts', ...args], { encoding: 'utf8' });
 
   it('writes the merged results, and exits 2 without writing when a shard is missing', () => {
     const out = join(dir, 'all.json');

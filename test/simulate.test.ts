@@ -375,16 +375,11 @@ describe('simulate at the CPU share of each memory size', () => {
   it('slows the CPU by the single-thread share of the memory size, capped at one core', () => {
     const two = scenario({ requests: [{ host: 'a.example', count: 2 }] });
     const grid = [1, 2].flatMap((concurrency) => [1769, 3008, 884].map((memoryMb) => ({ concurrency, memoryMb })));
-    const makespans = grid.map(({ concurrency, memoryMb }) => simulate(two, { concurrency, cpuShare: singleThreadShare(memoryMb), cpuMsPerResponse: 10 }).makespanMs);
+    const makespans = grid.map(
+      ({ concurrency, memoryMb }) => simulate(two, { concurrency, cpuShare: singleThreadShare(memoryMb), cpuMsPerResponse: 10 }).makespanMs,
+    );
     // c=1: 2 x (100 + 10 / share); c=2: both responses at 100, then 2 x 10 / share of CPU.
-    expect(makespans).toEqual([
-      220,
-      220,
-      200 + (2 * 10 * 1769) / 884,
-      120,
-      120,
-      100 + 10 / (884 / 1769) + 10 / (884 / 1769),
-    ]);
+    expect(makespans).toEqual([220, 220, 200 + (2 * 10 * 1769) / 884, 120, 120, 100 + 10 / (884 / 1769) + 10 / (884 / 1769)]);
     // The ideal takes the CPU as infinitely fast: it does not depend on memory.
     expect([1, 2].map((concurrency) => idealMakespanMs(two, concurrency))).toEqual([200, 100]);
   });
@@ -401,11 +396,11 @@ describe('simulate: the requests a job was seen to make', () => {
   });
   const plan = planRequests(seen);
 
-  it('gives exactly the scenario\'s own result when given its whole plan', () => {
+  it("gives exactly the scenario's own result when given its whole plan", () => {
     expect(simulate(seen, { concurrency: 2, requests: plan })).toEqual(simulate(seen, { concurrency: 2 }));
   });
 
-  it('serves a subset in the order given, each request with its own index\'s draws', () => {
+  it("serves a subset in the order given, each request with its own index's draws", () => {
     const subset = [plan[4]!, plan[1]!];
     const latency = (index: number) => drawAttempt(seen, 'a.example', index, 0).latencyMs;
     // One worker: request 4, then request 1, each for its own drawn latency.

@@ -69,14 +69,7 @@ describe('measuring cells side by side', () => {
   it('measures the longest cells first, so that side-by-side cells end together; ties keep the grid order', () => {
     const ideal: Record<number, number> = { 1: 23_000, 8: 8_200, 60: 7_500 };
     const grid = [key(1, 128), key(8, 128), key(60, 128), key(1, 1769), key(8, 1769), key(60, 1769)];
-    expect(longestFirst(grid, (cell) => ideal[cell.concurrency]!)).toEqual([
-      key(1, 128),
-      key(1, 1769),
-      key(8, 128),
-      key(8, 1769),
-      key(60, 128),
-      key(60, 1769),
-    ]);
+    expect(longestFirst(grid, (cell) => ideal[cell.concurrency]!)).toEqual([key(1, 128), key(1, 1769), key(8, 128), key(8, 1769), key(60, 128), key(60, 1769)]);
   });
 
   it('gives each of the cells measured at once an equal whole number of cores, at least one', () => {

@@ -21,7 +21,7 @@ describe('the sweep warnings', () => {
     expect(fidelityWarnings([completedCell(4, 512, 1000, { fidelityRatio: 1.3 })])).toHaveLength(1);
   });
 
-  it('do not blame the harness for what a deployed function\'s own runtime adds over the ideal', () => {
+  it("do not blame the harness for what a deployed function's own runtime adds over the ideal", () => {
     const cells = [completedCell(60, 1769, 1000, { fidelityRatio: 1.4 })];
     expect(fidelityWarnings(cells)).toHaveLength(1);
     expect(fidelityWarnings(cells, { deployedFunction: true })).toEqual([]);

@@ -19,8 +19,8 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
-describe('the sweep\'s temporary directories', () => {
-  it('removes a dead run\'s directories of that kind, and keeps a live run\'s, another kind\'s and anything else', () => {
+describe("the sweep's temporary directories", () => {
+  it("removes a dead run's directories of that kind, and keeps a live run's, another kind's and anything else", () => {
     root = mkdtempSync(join(tmpdir(), 'fanout-temp-dirs-'));
     const dead = deadPid();
     const names = {
@@ -36,7 +36,7 @@ describe('the sweep\'s temporary directories', () => {
     for (const kept of [names.liveFence, names.deadTls, names.notOurs, names.similar]) expect(existsSync(join(root, kept))).toBe(true);
   });
 
-  it('names a new directory by kind and this process, clearing dead runs\' leftovers the first time', () => {
+  it("names a new directory by kind and this process, clearing dead runs' leftovers the first time", () => {
     root = mkdtempSync(join(tmpdir(), 'fanout-temp-dirs-'));
     const leftover = join(root, `fanout-tuner-runtime-${deadPid()}-Q1w2E3`);
     mkdirSync(leftover);

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bootstrapRatioOfMedians,
-  coefficientOfVariation,
-  mannWhitneyU,
-  standardNormalCdf,
-} from '../harness/analyze/two-sample.ts';
+import { bootstrapRatioOfMedians, coefficientOfVariation, mannWhitneyU, standardNormalCdf } from '../harness/analyze/two-sample.ts';
 import { REPS_RULE_FACTOR, repetitionsFromInterval, repetitionsNeeded, smallestPossiblePValue } from '../harness/analyze/repetitions.ts';
 import { seededSequence } from '../harness/scenario/random.ts';
 
@@ -33,9 +28,18 @@ function bruteForceTwoSidedP(base: number[], head: number[]): number {
 describe('Mann-Whitney U', () => {
   it('gives the exact p-value of a naive enumeration for small samples without ties', () => {
     const cases: [number[], number[]][] = [
-      [[10, 12, 14, 16], [11, 15, 17]],
-      [[1, 2, 3], [4, 5, 6, 7]],
-      [[5, 9, 2, 8, 1], [3, 4, 6, 7, 10, 11]],
+      [
+        [10, 12, 14, 16],
+        [11, 15, 17],
+      ],
+      [
+        [1, 2, 3],
+        [4, 5, 6, 7],
+      ],
+      [
+        [5, 9, 2, 8, 1],
+        [3, 4, 6, 7, 10, 11],
+      ],
     ];
     for (const [base, head] of cases) {
       expect(mannWhitneyU(base, head).pValue).toBeCloseTo(bruteForceTwoSidedP(base, head), 12);

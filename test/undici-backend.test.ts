@@ -57,11 +57,13 @@ describe('the undici backend', () => {
       hosts: { 'a.example': { latencyMs: { dist: 'fixed', value: 80 }, capacity: 2 } },
     });
     const six = await timed(() =>
-      Promise.all([0, 1, 2, 3, 4, 5].map(async (i) => {
-        const response = await request(`https://a.example/page/${i}`);
-        await response.body.dump();
-        return response.statusCode;
-      })),
+      Promise.all(
+        [0, 1, 2, 3, 4, 5].map(async (i) => {
+          const response = await request(`https://a.example/page/${i}`);
+          await response.body.dump();
+          return response.statusCode;
+        }),
+      ),
     );
     expect(six.value).toEqual([200, 200, 200, 200, 200, 200]);
     // Three rounds of 80 ms; an unlimited host would answer all six in one.
@@ -82,7 +84,10 @@ describe('the undici backend', () => {
 
   it('answers 503 for errors and resets the connection for resets', async () => {
     serve({
-      requests: [{ host: 'err.example', count: 1 }, { host: 'reset.example', count: 1 }],
+      requests: [
+        { host: 'err.example', count: 1 },
+        { host: 'reset.example', count: 1 },
+      ],
       hosts: {
         'err.example': { latencyMs: { dist: 'fixed', value: 1 }, errorRate: 1 },
         'reset.example': { latencyMs: { dist: 'fixed', value: 1 }, resetRate: 1 },

@@ -9,7 +9,10 @@ import { retryAfterMs, runScraper } from '../harness/workload/scraper.ts';
 let backend: MockBackend | undefined;
 afterEach(() => backend?.stop());
 
-async function replay(input: Omit<ScenarioInput, 'name'>, concurrency: number): Promise<{ scenario: Scenario; outcome: Awaited<ReturnType<typeof runScraper>> }> {
+async function replay(
+  input: Omit<ScenarioInput, 'name'>,
+  concurrency: number,
+): Promise<{ scenario: Scenario; outcome: Awaited<ReturnType<typeof runScraper>> }> {
   const scenario = scenarioSchema.parse({ name: 'workload', ...input });
   backend = createBackend({ scenario, timeScale: 1 });
   backend.start();

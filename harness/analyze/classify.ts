@@ -152,7 +152,9 @@ export function classifyJob(
         ? ` Above ${best.concurrency} workers the hosts push back: ${pushedBack.concurrency} workers met ${Math.round(failedAttemptsPerRequest(pushedBack) * 100)} failed attempts per 100 requests, mostly ${mostlyFailing(pushedBack)}, and waited to retry them (${percent(pushedBack.errorRate)} of requests failed for good).`
         : '';
   const threadsHint =
-    kind !== 'io-bound' && threads === 0 && !options.deployedFunction ? ' Parsing on a worker pool (work.threads) with more than 1769 MB (more than one vCPU) takes the parse off the event loop.' : '';
+    kind !== 'io-bound' && threads === 0 && !options.deployedFunction
+      ? ' Parsing on a worker pool (work.threads) with more than 1769 MB (more than one vCPU) takes the parse off the event loop.'
+      : '';
   return {
     kind,
     concurrency: reference.concurrency,

@@ -50,7 +50,6 @@ export const DEFAULT_COMPARE_SEED = 1;
 export const DEFAULT_RESAMPLES = 4000;
 export const DEFAULT_COMPARE_MAX_ERROR_RATE = DEFAULT_MAX_ERROR_RATE;
 
-
 /** What the durations say, before the error rates are looked at. */
 export type DurationVerdict = 'regression' | 'improvement' | 'within-threshold' | 'no-significant-change' | 'too-few-reps';
 /** `more-errors`: the error rate rose beyond the limit, which overrides any duration verdict. */
@@ -215,9 +214,7 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
         `(${tooFew.map((c) => describeCell(c.key)).join('; ')}); run the sweep with --reps 4 or more.`,
     );
   }
-  const underpowered = cells.filter(
-    (c): c is MeasuredCellComparison => c.kind === 'measured' && c.underpowered && c.durationVerdict !== 'too-few-reps',
-  );
+  const underpowered = cells.filter((c): c is MeasuredCellComparison => c.kind === 'measured' && c.underpowered && c.durationVerdict !== 'too-few-reps');
   if (underpowered.length) warnings.push(underpoweredWarning(underpowered, cells.length, thresholdPct, confidence));
 
   const regressions = cells.filter((c) => c.verdict === 'regression' || c.verdict === 'more-errors' || c.verdict === 'newly-failing');
@@ -327,9 +324,7 @@ function measurementDifferences(base: Results, head: Results): string[] {
     ['platform', base.env.platform, head.env.platform],
   ];
   const differing = pairs.filter(([, a, b]) => a !== b).map(([what, a, b]) => `${what} ${String(a)} -> ${String(b)}`);
-  return differing.length
-    ? [`Base and head were measured differently (${differing.join(', ')}); part of any difference may come from that.`]
-    : [];
+  return differing.length ? [`Base and head were measured differently (${differing.join(', ')}); part of any difference may come from that.`] : [];
 }
 
 interface CellTestOptions {
@@ -343,8 +338,7 @@ interface CellTestOptions {
 function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): CellComparison {
   const key = keyOf(baseCell);
   if (baseCell.state !== 'completed' || headCell.state !== 'completed') {
-    const verdict: StateVerdict =
-      baseCell.state === 'completed' ? 'newly-failing' : headCell.state === 'completed' ? 'fixed' : 'both-failed';
+    const verdict: StateVerdict = baseCell.state === 'completed' ? 'newly-failing' : headCell.state === 'completed' ? 'fixed' : 'both-failed';
     return {
       kind: 'state',
       key,
@@ -414,9 +408,7 @@ function compareCell(baseCell: Cell, headCell: Cell, options: CellTestOptions): 
     else if (interval.upper < 1 && interval.ratio < 1 - threshold) verdict = 'improvement';
     else verdict = 'within-threshold';
   }
-  const underpowered =
-    interval.upper - interval.lower > threshold ||
-    smallestPossiblePValue(baseDurations.length, headDurations.length) >= alpha;
+  const underpowered = interval.upper - interval.lower > threshold || smallestPossiblePValue(baseDurations.length, headDurations.length) >= alpha;
   return {
     ...common,
     ratio: interval.ratio,
@@ -468,11 +460,8 @@ function formatRatio(ratio: number): string {
 function compareRecommendations(base: Recommendation | null, head: Recommendation | null): RecommendationComparison {
   const settingsChanged =
     (base === null) !== (head === null) ||
-    (base !== null &&
-      head !== null &&
-      (base.concurrency !== head.concurrency || base.memoryMb !== head.memoryMb || base.architecture !== head.architecture));
-  const change = (a: number | undefined, b: number | undefined): number | null =>
-    a !== undefined && b !== undefined && a > 0 ? (b / a - 1) * 100 : null;
+    (base !== null && head !== null && (base.concurrency !== head.concurrency || base.memoryMb !== head.memoryMb || base.architecture !== head.architecture));
+  const change = (a: number | undefined, b: number | undefined): number | null => (a !== undefined && b !== undefined && a > 0 ? (b / a - 1) * 100 : null);
   return {
     base,
     head,

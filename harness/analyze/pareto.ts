@@ -8,11 +8,7 @@ export interface DurationCostPoint {
 }
 
 export function dominates(a: DurationCostPoint, b: DurationCostPoint): boolean {
-  return (
-    a.durationMs <= b.durationMs &&
-    a.costUsdPerMonth <= b.costUsdPerMonth &&
-    (a.durationMs < b.durationMs || a.costUsdPerMonth < b.costUsdPerMonth)
-  );
+  return a.durationMs <= b.durationMs && a.costUsdPerMonth <= b.costUsdPerMonth && (a.durationMs < b.durationMs || a.costUsdPerMonth < b.costUsdPerMonth);
 }
 
 /**
@@ -20,7 +16,5 @@ export function dominates(a: DurationCostPoint, b: DurationCostPoint): boolean {
  * is nothing for a grid of a few hundred cells and obviously right.
  */
 export function paretoFront<T extends DurationCostPoint>(points: readonly T[]): T[] {
-  return points
-    .filter((p) => !points.some((q) => dominates(q, p)))
-    .sort((a, b) => a.durationMs - b.durationMs || a.costUsdPerMonth - b.costUsdPerMonth);
+  return points.filter((p) => !points.some((q) => dominates(q, p))).sort((a, b) => a.durationMs - b.durationMs || a.costUsdPerMonth - b.costUsdPerMonth);
 }

@@ -65,14 +65,27 @@ export interface RivalVerdict {
  * - open: neither yet, or either side has fewer than MIN_RACE_REPS repetitions.
  */
 export function judgeRival(winner: readonly number[], rival: readonly number[], options: RaceOptions): Omit<RivalVerdict, 'key' | 'reps'> {
-  const separation = bootstrapRatioOfMedians(winner, rival, { uniform: seededSequence(BOOTSTRAP_SEED), resamples: RESAMPLES, confidence: SEPARATION_CONFIDENCE });
-  const equivalence = bootstrapRatioOfMedians(winner, rival, { uniform: seededSequence(BOOTSTRAP_SEED), resamples: RESAMPLES, confidence: EQUIVALENCE_CONFIDENCE });
+  const separation = bootstrapRatioOfMedians(winner, rival, {
+    uniform: seededSequence(BOOTSTRAP_SEED),
+    resamples: RESAMPLES,
+    confidence: SEPARATION_CONFIDENCE,
+  });
+  const equivalence = bootstrapRatioOfMedians(winner, rival, {
+    uniform: seededSequence(BOOTSTRAP_SEED),
+    resamples: RESAMPLES,
+    confidence: EQUIVALENCE_CONFIDENCE,
+  });
   const { pValue } = mannWhitneyU(winner, rival);
   const enough = winner.length >= MIN_RACE_REPS && rival.length >= MIN_RACE_REPS;
   let verdict: Verdict = 'open';
   if (enough && separation.lower > 1 && pValue < 1 - SEPARATION_CONFIDENCE) verdict = 'separated';
   else if (enough && equivalence.lower >= 1 - options.equivalence && equivalence.upper <= 1 + options.equivalence) verdict = 'equivalent';
-  return { verdict, ratio: separation.ratio, interval: verdict === 'equivalent' ? [equivalence.lower, equivalence.upper] : [separation.lower, separation.upper], pValue };
+  return {
+    verdict,
+    ratio: separation.ratio,
+    interval: verdict === 'equivalent' ? [equivalence.lower, equivalence.upper] : [separation.lower, separation.upper],
+    pValue,
+  };
 }
 
 export interface RaceState {
@@ -163,7 +176,9 @@ export function verdictWords(state: RaceState, equivalence: number, budgetS: num
     const same = list('equivalent').map((rival) => named(rival.key));
     return `Equivalent within ${percent(equivalence)} to ${same.join(', ')} (90% intervals of the ratio inside ±${percent(equivalence)}; ${reps}): any of them will do, and the pick among them is the cheapest, then the fewest workers.`;
   }
-  const open = list('open').map((rival) => `${named(rival.key)} (${rival.ratio >= 1 ? '+' : ''}${percent(rival.ratio - 1)}, interval ${rival.interval.map((x) => x.toFixed(3)).join('-')})`);
+  const open = list('open').map(
+    (rival) => `${named(rival.key)} (${rival.ratio >= 1 ? '+' : ''}${percent(rival.ratio - 1)}, interval ${rival.interval.map((x) => x.toFixed(3)).join('-')})`,
+  );
   const more = budgetS !== undefined ? `run with --budget ${Math.max(2 * budgetS, 120)} to race longer` : 'run with --reps auto, or more --reps';
   return `Not decided${budgetS !== undefined ? ` within the ${budgetS} s budget` : ''}: ${open.join(', ')} ${open.length === 1 ? 'is' : 'are'} neither clearly worse nor within ${percent(equivalence)} (${reps}); ${more}.`;
 }
@@ -183,13 +198,23 @@ export function decide(
   if (picked.kind !== 'picked') return picked;
   const winner = picked.winner;
   const equivalents = state.rivals.filter((rival) => rival.verdict === 'equivalent').map((rival) => rival.key);
-  const members = state.outcome === 'equivalent' ? [winner, ...metricSamples(cells, recommendOptions).feasible.filter((cell) => equivalents.some((key) => cellKeyId(key) === cellKeyId(cell)))] : [winner];
+  const members =
+    state.outcome === 'equivalent'
+      ? [winner, ...metricSamples(cells, recommendOptions).feasible.filter((cell) => equivalents.some((key) => cellKeyId(key) === cellKeyId(cell)))]
+      : [winner];
   const chosen = pickAmongEquivalent(members);
   const decision: Decision = {
     outcome: state.outcome,
     equivalence: options.equivalence,
     winnerReps: state.winnerReps,
-    compared: state.rivals.map((rival) => ({ ...settingOf(rival.key), reps: rival.reps, verdict: rival.verdict, ratio: rival.ratio, interval: rival.interval, pValue: rival.pValue })),
+    compared: state.rivals.map((rival) => ({
+      ...settingOf(rival.key),
+      reps: rival.reps,
+      verdict: rival.verdict,
+      ratio: rival.ratio,
+      interval: rival.interval,
+      pValue: rival.pValue,
+    })),
     ...(state.outcome === 'equivalent' ? { equivalentSet: [chosen, ...members.filter((cell) => cell !== chosen)].map(settingOf) } : {}),
     ...(options.budgetS !== undefined ? { budgetS: options.budgetS } : {}),
   };

@@ -122,7 +122,6 @@ function tieBreak(winner: CompletedCell, runnerUp: CompletedCell, strategy: Stra
   return 'it comes first in order of architecture';
 }
 
-
 /** Why no cell is feasible: the constraint that excluded the most, and how far to relax it. */
 export function noneFeasibleMessage(facts: {
   cellCount: number;
@@ -134,13 +133,14 @@ export function noneFeasibleMessage(facts: {
 }): string {
   const { cellCount, binding, excluded, lowestP95Ms, lowestErrorRate, options } = facts;
   const hints: Record<Constraint, string> = {
-    completed: 'no cell completed; read the cells\' errors and run the sweep again',
+    completed: "no cell completed; read the cells' errors and run the sweep again",
     memory: 'the job needs more memory than the sizes swept; sweep larger sizes with --memory',
     lambdaTimeout: `their p95 reached the function timeout of ${options.lambdaTimeoutS} s; raise lambda.timeoutS in the scenario (at most 900) or sweep higher concurrency`,
     maxErrorRate: `the lowest error rate was ${formatPercent(lowestErrorRate)} (${lowestErrorRate}); raise --max-error-rate to at least that`,
     maxP95Ms: `the lowest p95 was ${Math.ceil(lowestP95Ms)} ms; raise --max-p95-ms to at least ${Math.ceil(lowestP95Ms)}`,
   };
-  const limit = binding === 'maxP95Ms' ? ` (--max-p95-ms ${options.maxP95Ms})` : binding === 'maxErrorRate' ? ` (--max-error-rate ${options.maxErrorRate})` : '';
+  const limit =
+    binding === 'maxP95Ms' ? ` (--max-p95-ms ${options.maxP95Ms})` : binding === 'maxErrorRate' ? ` (--max-error-rate ${options.maxErrorRate})` : '';
   const others = exclusionSummary(excluded, binding);
   return (
     `no feasible setting among ${cellCount} cell${cellCount === 1 ? '' : 's'}: ` +

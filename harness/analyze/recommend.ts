@@ -111,7 +111,11 @@ function validate(options: RecommendOptions): ValidOptions {
   }
   if (options.weight !== undefined) {
     if (strategy !== 'balanced') {
-      throw new InputError({ field: '--weight', problem: `only applies to the balanced strategy, not "${strategy}"`, fix: 'add --strategy balanced or drop --weight' });
+      throw new InputError({
+        field: '--weight',
+        problem: `only applies to the balanced strategy, not "${strategy}"`,
+        fix: 'add --strategy balanced or drop --weight',
+      });
     }
     if (!(Number.isFinite(options.weight) && options.weight >= 0 && options.weight <= 1)) {
       throw new InputError({ field: '--weight', problem: `must be in [0, 1], got ${options.weight}`, fix: 'use 0 for speed only, 1 for cost only, e.g. 0.5' });
@@ -121,17 +125,33 @@ function validate(options: RecommendOptions): ValidOptions {
     throw new InputError({ field: '--max-p95-ms', problem: `must be a positive number of ms, got ${options.maxP95Ms}`, fix: 'e.g. --max-p95-ms 10000' });
   }
   if (options.maxErrorRate !== undefined && !(Number.isFinite(options.maxErrorRate) && options.maxErrorRate >= 0 && options.maxErrorRate <= 1)) {
-    throw new InputError({ field: '--max-error-rate', problem: `must be a share in [0, 1], got ${options.maxErrorRate}`, fix: 'e.g. --max-error-rate 0.01 for 1%' });
+    throw new InputError({
+      field: '--max-error-rate',
+      problem: `must be a share in [0, 1], got ${options.maxErrorRate}`,
+      fix: 'e.g. --max-error-rate 0.01 for 1%',
+    });
   }
   const lambdaTimeoutS = options.lambdaTimeoutS ?? 900;
   if (!(Number.isFinite(lambdaTimeoutS) && lambdaTimeoutS > 0)) {
-    throw new InputError({ field: 'lambda.timeoutS', problem: `must be a positive number of seconds, got ${lambdaTimeoutS}`, fix: 'set 1 to 900 in the scenario' });
+    throw new InputError({
+      field: 'lambda.timeoutS',
+      problem: `must be a positive number of seconds, got ${lambdaTimeoutS}`,
+      fix: 'set 1 to 900 in the scenario',
+    });
   }
   const kneeMargin = options.kneeMargin ?? 0.05;
   if (!(Number.isFinite(kneeMargin) && kneeMargin >= 0)) {
     throw new InputError({ field: 'kneeMargin', problem: `must be a non-negative share, got ${kneeMargin}`, fix: 'e.g. 0.05 for 5%' });
   }
-  return { strategy: strategy as Strategy, weight: options.weight ?? 0.5, maxP95Ms: options.maxP95Ms, maxErrorRate: options.maxErrorRate, lambdaTimeoutS, kneeMargin, verdict: options.verdict };
+  return {
+    strategy: strategy as Strategy,
+    weight: options.weight ?? 0.5,
+    maxP95Ms: options.maxP95Ms,
+    maxErrorRate: options.maxErrorRate,
+    lambdaTimeoutS,
+    kneeMargin,
+    verdict: options.verdict,
+  };
 }
 
 /** Every constraint the cell breaks (empty: feasible). */
@@ -166,9 +186,7 @@ export function recommend(cells: readonly Cell[], options: RecommendOptions = {}
   const runnerUp = ranked[1] ?? null;
   const winnerInterval = metric.interval(winner);
   const runnerUpInterval = runnerUp ? metric.interval(runnerUp) : null;
-  const beatsRunnerUp =
-    runnerUp === null ||
-    (winner.reps.length > 1 && runnerUp.reps.length > 1 && winnerInterval[1] < runnerUpInterval![0]);
+  const beatsRunnerUp = runnerUp === null || (winner.reps.length > 1 && runnerUp.reps.length > 1 && winnerInterval[1] < runnerUpInterval![0]);
   const knee = findKnee(feasible, winner, valid.kneeMargin);
   const picked: Omit<Picked, 'recommendation'> = {
     kind: 'picked',
@@ -204,7 +222,8 @@ export function recommend(cells: readonly Cell[], options: RecommendOptions = {}
 export function metricSamples(cells: readonly Cell[], options: RecommendOptions): { feasible: CompletedCell[]; samples: (cell: CompletedCell) => number[] } {
   const valid = validate(options);
   const feasible = cells.filter((cell): cell is CompletedCell => isCompleted(cell) && violations(cell, valid).length === 0);
-  const costOfRep = (cell: CompletedCell, durationMs: number): number => (cell.durationMs.median > 0 ? (cell.costUsd.perMonth * durationMs) / cell.durationMs.median : cell.costUsd.perMonth);
+  const costOfRep = (cell: CompletedCell, durationMs: number): number =>
+    cell.durationMs.median > 0 ? (cell.costUsd.perMonth * durationMs) / cell.durationMs.median : cell.costUsd.perMonth;
   if (valid.strategy === 'cost') return { feasible, samples: (cell) => cell.reps.map((rep) => costOfRep(cell, rep.durationMs)) };
   if (valid.strategy === 'speed') return { feasible, samples: (cell) => cell.reps.map((rep) => rep.durationMs) };
   const score = balancedScore(feasible, valid.weight);

@@ -40,4 +40,3 @@ export function repetitionsNeeded(pooledCv: number, thresholdPct: number, alpha 
 export function repetitionsFromInterval(width: number, reps: number, threshold: number): number {
   return Math.ceil(reps * (width / threshold) ** 2 - 1e-9);
 }
-

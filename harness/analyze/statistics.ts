@@ -50,9 +50,7 @@ export function summarize(sorted: SortedSamples): Summary {
  * Log-spaced latency buckets (1 ms to ~16 min, 8 per doubling): exact counts merge across
  * repetitions and processes, which averaged percentiles cannot.
  */
-export const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 8 * 20 + 1 }, (_, i) =>
-  Number((2 ** (i / 8)).toPrecision(6)),
-);
+export const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 8 * 20 + 1 }, (_, i) => Number((2 ** (i / 8)).toPrecision(6)));
 
 export function histogram(samplesMs: readonly number[], upperBoundsMs: readonly number[] = LATENCY_BUCKETS_MS): Histogram {
   const counts = new Array<number>(upperBoundsMs.length).fill(0);

@@ -26,7 +26,9 @@ function control(socketPath: string, method: string, path: string): Promise<stri
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => (response.statusCode && response.statusCode < 300 ? resolve(body) : reject(new Error(`control ${path}: ${response.statusCode}`))));
+      response.on('end', () =>
+        response.statusCode && response.statusCode < 300 ? resolve(body) : reject(new Error(`control ${path}: ${response.statusCode}`)),
+      );
     });
     call.on('error', reject);
     call.end();
@@ -41,7 +43,11 @@ interface Tally {
 
 async function tally(socketPath: string): Promise<Tally> {
   // The fence host's FenceTally (served: ServedCounts) or the floor's FloorTally (served: number).
-  const raw = JSON.parse(await control(socketPath, 'GET', '/tally')) as { serverCpuMs: number; connectionsOpened: number; served: number | { requests: number } };
+  const raw = JSON.parse(await control(socketPath, 'GET', '/tally')) as {
+    serverCpuMs: number;
+    connectionsOpened: number;
+    served: number | { requests: number };
+  };
   return { serverCpuMs: raw.serverCpuMs, connectionsOpened: raw.connectionsOpened, served: typeof raw.served === 'number' ? raw.served : raw.served.requests };
 }
 

@@ -94,7 +94,11 @@ async function runJob(fence: Fence, start: NetJobStart): Promise<NetMeasurement>
         if (result) resolve(result);
         else {
           const { server, client, concurrency } = start.spec;
-          reject(new Error(`the ${server} measurement with ${client} at concurrency ${concurrency} failed (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`));
+          reject(
+            new Error(
+              `the ${server} measurement with ${client} at concurrency ${concurrency} failed (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`,
+            ),
+          );
         }
       });
       child.send(start);

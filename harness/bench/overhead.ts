@@ -28,7 +28,10 @@ export async function measureOverhead(spec: OverheadSpec): Promise<OverheadMeasu
     child.on('exit', (code) => {
       forget();
       if (result) resolve(result);
-      else reject(new Error(`the ${spec.harness} measurement at concurrency ${spec.concurrency} failed (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`));
+      else
+        reject(
+          new Error(`the ${spec.harness} measurement at concurrency ${spec.concurrency} failed (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`),
+        );
     });
     child.send(spec);
   });

@@ -95,7 +95,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const spec = overheadSpec(harness, concurrency);
       const row = overheadRow(await measureOverhead(spec));
       overhead.push(row);
-      log(`overhead ${harness} c=${concurrency}: ${row.ratio.toFixed(2)}x ideal, ${row.cpuUsPerRequest.toFixed(0)} us CPU/request, ${row.peakRssMb.toFixed(0)} MB`);
+      log(
+        `overhead ${harness} c=${concurrency}: ${row.ratio.toFixed(2)}x ideal, ${row.cpuUsPerRequest.toFixed(0)} us CPU/request, ${row.peakRssMb.toFixed(0)} MB`,
+      );
     }
   }
 

@@ -144,7 +144,8 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
   }
   for (const harness of ['undici', 'msw'] as const) {
     const row = find(bench.overhead, harness, 1000);
-    if (row) targets.push({ name: `${harness} peak RSS at c=1000`, target: '<= 150 MB', measured: `${row.peakRssMb.toFixed(0)} MB`, met: row.peakRssMb <= 150 });
+    if (row)
+      targets.push({ name: `${harness} peak RSS at c=1000`, target: '<= 150 MB', measured: `${row.peakRssMb.toFixed(0)} MB`, met: row.peakRssMb <= 150 });
   }
   for (const concurrency of [100, 1000]) {
     const naive = find(bench.overhead, 'naive', concurrency);
@@ -161,7 +162,12 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
     }
   }
   targets.push(...netTargets(bench.net));
-  targets.push({ name: 'simulator: whole grid', target: '< 1000 ms', measured: `${bench.simulator.gridMs.toFixed(1)} ms (${bench.simulator.cells} cells)`, met: bench.simulator.gridMs < 1000 });
+  targets.push({
+    name: 'simulator: whole grid',
+    target: '< 1000 ms',
+    measured: `${bench.simulator.gridMs.toFixed(1)} ms (${bench.simulator.cells} cells)`,
+    met: bench.simulator.gridMs < 1000,
+  });
   const checked = bench.validation.flatMap((v) => v.cells.filter((cell) => cell.checked).map((cell) => ({ ...cell, scenario: v.scenario })));
   if (checked.length) {
     const worst = checked.reduce((a, b) => (Math.abs(b.modelError ?? 0) > Math.abs(a.modelError ?? 0) ? b : a));
@@ -195,7 +201,11 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

@@ -28,9 +28,7 @@ export interface PlanOptions {
   tool: BaseTool;
 }
 
-export type Plan =
-  | { base: 'missing'; headScenario: string; notes: string[] }
-  | { base: 'ready'; headScenario: string; baseScenario: string; notes: string[] };
+export type Plan = { base: 'missing'; headScenario: string; notes: string[] } | { base: 'ready'; headScenario: string; baseScenario: string; notes: string[] };
 
 /** The prefix of the copy of the head's scenario in the base's tree; no one else writes such a name. */
 export const HEAD_SCENARIO_PREFIX = '.fanout-tuner-head-';
@@ -38,7 +36,12 @@ export const HEAD_SCENARIO_PREFIX = '.fanout-tuner-head-';
 export function planComparison(options: PlanOptions): Plan {
   const headScenario = resolve(options.headDir, options.scenario);
   if (!existsSync(headScenario)) {
-    throw new InputError({ file: headScenario, field: '--scenario', problem: 'the head has no such scenario file', fix: 'pass the path of the scenario file relative to the repository root' });
+    throw new InputError({
+      file: headScenario,
+      field: '--scenario',
+      problem: 'the head has no such scenario file',
+      fix: 'pass the path of the scenario file relative to the repository root',
+    });
   }
   const scenarioName = escapeMarkdown(options.scenario);
   const baseScenarioOwn = resolve(options.baseDir, options.scenario);

@@ -82,7 +82,12 @@ function pickFunction(names: string[], aliases: Map<string, string>, wanted: str
   if (wanted !== undefined) {
     const found = names.includes(wanted) ? wanted : aliases.get(wanted);
     if (found === undefined) {
-      throw new InputError({ file, field: '--function', problem: `no function "${wanted}"; the file defines ${names.join(', ')}`, fix: 'pass one of those names' });
+      throw new InputError({
+        file,
+        field: '--function',
+        problem: `no function "${wanted}"; the file defines ${names.join(', ')}`,
+        fix: 'pass one of those names',
+      });
     }
     return found;
   }
@@ -108,7 +113,12 @@ function applyEdits(
   const changes = edits.map((edit) => {
     const from = inherited(edit.path);
     const value = from === undefined ? undefined : scalarValue(doc, from);
-    return describeChange(pathText(edit.path), scalarValue(doc, edit.path), edit.value, from && value !== undefined ? `${pathText(from)} ${String(value)}` : undefined);
+    return describeChange(
+      pathText(edit.path),
+      scalarValue(doc, edit.path),
+      edit.value,
+      from && value !== undefined ? `${pathText(from)} ${String(value)}` : undefined,
+    );
   });
   return { text: editYaml(text, edits, file), changes };
 }
@@ -152,7 +162,8 @@ function applyToTemplate(text: string, settings: DeploymentSettings, functionNam
   const globals = (key: string): unknown => (serverless ? scalarValue(doc, ['Globals', 'Function', key]) : undefined);
 
   const currentTimeout = scalarValue(doc, [...properties, 'Timeout']);
-  const timeoutSource = currentTimeout !== undefined ? `${id} Timeout` : globals('Timeout') !== undefined ? 'Globals.Function.Timeout' : `${id} Timeout (default)`;
+  const timeoutSource =
+    currentTimeout !== undefined ? `${id} Timeout` : globals('Timeout') !== undefined ? 'Globals.Function.Timeout' : `${id} Timeout (default)`;
   const currentArch =
     firstOfList(doc, [...properties, 'Architectures']) ?? (serverless ? firstOfList(doc, ['Globals', 'Function', 'Architectures']) : undefined) ?? 'x86_64';
   const warnings = [
@@ -174,11 +185,22 @@ function applyToTemplate(text: string, settings: DeploymentSettings, functionNam
   return { text: edited, changes, warnings };
 }
 
-function applyToServerless(text: string, settings: DeploymentSettings, functionName: string | undefined, file: string, concurrencyVariable: string): ApplyResult {
+function applyToServerless(
+  text: string,
+  settings: DeploymentSettings,
+  functionName: string | undefined,
+  file: string,
+  concurrencyVariable: string,
+): ApplyResult {
   const doc = parseYaml(text, file);
   const functions = doc.get('functions', true) as Node | undefined;
   if (!isMap(functions)) {
-    throw new InputError({ file, field: 'functions', problem: 'missing: this Serverless Framework file defines no functions', fix: 'pass the serverless.yml that defines the function' });
+    throw new InputError({
+      file,
+      field: 'functions',
+      problem: 'missing: this Serverless Framework file defines no functions',
+      fix: 'pass the serverless.yml that defines the function',
+    });
   }
   const names = (functions as YAMLMap).items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key)));
   const aliases = new Map<string, string>();
@@ -191,7 +213,8 @@ function applyToServerless(text: string, settings: DeploymentSettings, functionN
 
   const ownTimeout = scalarValue(doc, [...fn, 'timeout']);
   const providerTimeout = scalarValue(doc, ['provider', 'timeout']);
-  const timeoutSource = ownTimeout !== undefined ? `functions.${name}.timeout` : providerTimeout !== undefined ? 'provider.timeout' : `functions.${name}.timeout (default)`;
+  const timeoutSource =
+    ownTimeout !== undefined ? `functions.${name}.timeout` : providerTimeout !== undefined ? 'provider.timeout' : `functions.${name}.timeout (default)`;
   const arch = scalarValue(doc, [...fn, 'architecture']) ?? scalarValue(doc, ['provider', 'architecture']) ?? 'x86_64';
   const warnings = [
     ...timeoutWarning(ownTimeout ?? providerTimeout ?? 6, timeoutSource, settings),

@@ -91,7 +91,7 @@ export function formatSettings(settings: DeploymentSettings, format: SettingsFor
     case 'sam':
       return [
         `# ${origin(settings)}`,
-        '# Under your function\'s Properties:',
+        "# Under your function's Properties:",
         `MemorySize: ${settings.memoryMb}`,
         `Timeout: ${settings.timeoutS}`,
         'Architectures:',

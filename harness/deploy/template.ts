@@ -117,7 +117,11 @@ function functionNames(doc: Document, file: string, kind: TemplateKind): { names
     }
     return { names, aliases };
   }
-  const resources = templateResources(doc, file, 'point workload.template at the template that defines the function (or name a Serverless Framework file serverless.yml)');
+  const resources = templateResources(
+    doc,
+    file,
+    'point workload.template at the template that defines the function (or name a Serverless Framework file serverless.yml)',
+  );
   for (const pair of resources.items) {
     const id = keyText(pair.key);
     if (!FUNCTION_TYPES.has(String(doc.getIn(['Resources', id, 'Type'])))) continue;
@@ -138,7 +142,11 @@ export function listTemplateFunctions(text: string, file: string): string[] {
 export function templateKindOf(file: string): TemplateKind {
   const kind = inferFileKind(file);
   if (kind === 'tfvars') {
-    throw new InputError({ file, problem: 'is a .tfvars file, which does not say how to run the function', fix: 'point workload.template at the SAM/CloudFormation template or serverless.yml' });
+    throw new InputError({
+      file,
+      problem: 'is a .tfvars file, which does not say how to run the function',
+      fix: 'point workload.template at the SAM/CloudFormation template or serverless.yml',
+    });
   }
   return kind;
 }

@@ -179,7 +179,7 @@ function applyOne(text: string, edit: YamlEdit, file: string): string {
     if (ancestor === undefined) continue;
     const missing = path.slice(depth);
     if (isMap(ancestor)) {
-      const parent = depth === 0 ? undefined : (depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true));
+      const parent = depth === 0 ? undefined : depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
       const own = keyColumn(text, ancestor);
       const outer = isMap(parent) ? keyColumn(text, parent) : undefined;
       if (own !== undefined && outer !== undefined && own > outer) indentStep = own - outer;

@@ -93,16 +93,21 @@ export class DatabaseProxy {
       client.on('data', (chunk: Buffer) => {
         const n = proxy!.roundTrips++;
         // Capped as every drawn time is (harness/scenario/plan.ts): a tail draw past 2^31 ms would fire at once.
-        const delayMs = Math.min(LIMITS.timeMs, sample(options.latencyMs, uniformAt(options.seed, n, 0, STREAM.sink, 0), uniformAt(options.seed, n, 0, STREAM.sink, 1))) / options.timeScale;
+        const delayMs =
+          Math.min(LIMITS.timeMs, sample(options.latencyMs, uniformAt(options.seed, n, 0, STREAM.sink, 0), uniformAt(options.seed, n, 0, STREAM.sink, 1))) /
+          options.timeScale;
         const sentAt = performance.now();
         ready = ready.then(
           () =>
             new Promise<void>((resolve) => {
               const wait = sentAt + delayMs - performance.now();
-              setTimeout(() => {
-                if (!database.destroyed) database.write(chunk);
-                resolve();
-              }, Math.max(0, wait));
+              setTimeout(
+                () => {
+                  if (!database.destroyed) database.write(chunk);
+                  resolve();
+                },
+                Math.max(0, wait),
+              );
             }),
         );
       });

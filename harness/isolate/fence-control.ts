@@ -13,7 +13,9 @@ export function callFence(socketPath: string, method: 'GET' | 'POST', path: stri
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => (response.statusCode && response.statusCode < 300 ? resolve(text) : reject(new Error(`fence control ${path}: ${response.statusCode} ${text}`))));
+        response.on('end', () =>
+          response.statusCode && response.statusCode < 300 ? resolve(text) : reject(new Error(`fence control ${path}: ${response.statusCode} ${text}`)),
+        );
       },
     );
     call.on('error', reject);

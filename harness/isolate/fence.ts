@@ -12,8 +12,6 @@ import type { FenceHostMessage, FenceSetup } from './fence-protocol.ts';
 import type { Certificates } from './tls.ts';
 import { startDatabaseForwarder, type DatabaseRoute } from './database-bridge.ts';
 
-
-
 /**
  * The fence: each cell process runs in a network namespace of its own where only loopback
  * exists, so whatever the job does past the mocks (a socket of its own, a Worker, a child
@@ -40,7 +38,8 @@ function probeSupport(): NamespaceSupport {
   if (process.platform !== 'linux') return { available: false, reason: `network namespaces are Linux only (this is ${process.platform})` };
   if (process.getuid?.() !== 0) return { available: false, reason: 'making a network namespace needs root here' };
   for (const command of ['nsenter', 'ip', 'mount']) {
-    if (spawnSync(command, ['--version'], { stdio: 'ignore' }).error) return { available: false, reason: `the ${command} command is missing (util-linux, iproute2)` };
+    if (spawnSync(command, ['--version'], { stdio: 'ignore' }).error)
+      return { available: false, reason: `the ${command} command is missing (util-linux, iproute2)` };
   }
   const probe = spawnSync('unshare', ['--net', '--mount', '--', 'ip', 'link', 'set', 'lo', 'up'], { stdio: ['ignore', 'ignore', 'pipe'] });
   if (probe.error || probe.status !== 0) {

@@ -42,20 +42,47 @@ export function createCertificates(hosts: readonly string[]): Certificates {
   const leaves = new Map<string, { certFile: string; keyFile: string }>();
   try {
     openssl([
-      'req', '-x509', ...EC_KEY, '-keyout', caKey, '-out', caFile, '-days', VALID_DAYS,
-      '-subj', '/CN=fanout-tuner sweep CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      caKey,
+      '-out',
+      caFile,
+      '-days',
+      VALID_DAYS,
+      '-subj',
+      '/CN=fanout-tuner sweep CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
     hosts.forEach((host, index) => {
       const certFile = join(dir, `host-${index}.pem`);
       const keyFile = join(dir, `host-${index}.key`);
       openssl([
-        'req', '-x509', ...EC_KEY, '-keyout', keyFile, '-out', certFile, '-days', VALID_DAYS,
-        '-subj', `/CN=${host}`, '-CA', caFile, '-CAkey', caKey,
-        '-addext', `subjectAltName=DNS:${host}`,
-        '-addext', 'basicConstraints=critical,CA:FALSE',
-        '-addext', 'extendedKeyUsage=serverAuth',
+        'req',
+        '-x509',
+        ...EC_KEY,
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        VALID_DAYS,
+        '-subj',
+        `/CN=${host}`,
+        '-CA',
+        caFile,
+        '-CAkey',
+        caKey,
+        '-addext',
+        `subjectAltName=DNS:${host}`,
+        '-addext',
+        'basicConstraints=critical,CA:FALSE',
+        '-addext',
+        'extendedKeyUsage=serverAuth',
       ]);
       leaves.set(host, { certFile, keyFile });
     });

@@ -44,7 +44,10 @@ export function unmockedMessage(url: string): string {
 
 /** Human words for names a fenced job looked up that the scenario does not define. */
 export function blockedLookupMessage(hosts: readonly string[]): string {
-  const named = hosts.slice(0, 3).map((host) => `"${host}"`).join(', ');
+  const named = hosts
+    .slice(0, 3)
+    .map((host) => `"${host}"`)
+    .join(', ');
   const more = hosts.length > 3 ? ` and ${hosts.length - 3} more` : '';
   return `the job looked up ${named}${more}, not defined in the scenario's "hosts", and found nothing (a sweep never sends a request off this machine; add the host to the scenario)`;
 }

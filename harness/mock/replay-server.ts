@@ -24,11 +24,7 @@ export interface OkAnswer {
  * its own response type.
  */
 export type ServeOutcome =
-  | OkAnswer
-  | { kind: 'status'; status: number; headers: Record<string, string> }
-  | { kind: 'reset' }
-  | { kind: 'no-answer' }
-  | { kind: 'unmocked' };
+  OkAnswer | { kind: 'status'; status: number; headers: Record<string, string> } | { kind: 'reset' } | { kind: 'no-answer' } | { kind: 'unmocked' };
 
 /** The client of one exchange, as far as a host that never answers cares. */
 export interface WaitingClient {
@@ -195,13 +191,7 @@ export class ReplayServer {
     return this.respond(host, host.acquire(), draw, index, client);
   }
 
-  private async respond(
-    host: HostState,
-    queued: Promise<void> | undefined,
-    draw: AttemptDraw,
-    index: number,
-    client: WaitingClient,
-  ): Promise<ServeOutcome> {
+  private async respond(host: HostState, queued: Promise<void> | undefined, draw: AttemptDraw, index: number, client: WaitingClient): Promise<ServeOutcome> {
     if (queued) await queued;
     await sleep(draw.latencyMs / this.timeScale);
     const started = performance.now();
@@ -259,4 +249,3 @@ function normalizedUrl(url: string): string {
     return url;
   }
 }
-

@@ -127,7 +127,14 @@ export function fitConnectToCpu(connectMs: number, available: { cpuMs: number; c
 /** The simulator with a CPU model, at a CPU share of one core (memory/1769, capped at 1). */
 export function simulateWithCpu(
   scenario: Scenario,
-  options: { concurrency: number; cpuShare: number; model: CpuModel; requests?: readonly PlannedRequest[]; serverMsPerAttempt?: number; idleTimeoutMs?: number },
+  options: {
+    concurrency: number;
+    cpuShare: number;
+    model: CpuModel;
+    requests?: readonly PlannedRequest[];
+    serverMsPerAttempt?: number;
+    idleTimeoutMs?: number;
+  },
 ): SimulationResult {
   const { model } = options;
   return simulate(scenario, {
@@ -217,10 +224,7 @@ export function modelCell(
     const successes = Math.max(0, medianRep.requests - medianRep.errors);
     // In-process backends open no connection and count none: their cells stay as they were.
     const connections = medianRep.connectionsOpened;
-    const connectMs =
-      measuredConnectMs === undefined || connections === undefined
-        ? undefined
-        : fitConnectToCpu(measuredConnectMs, { cpuMs, connections });
+    const connectMs = measuredConnectMs === undefined || connections === undefined ? undefined : fitConnectToCpu(measuredConnectMs, { cpuMs, connections });
     const connecting = (connectMs ?? 0) * (connections ?? 0);
     const parse = fitParseToCpu(measuredParse, parseMs(measuredParse, meanBytes), { cpuMs: cpuMs - connecting, successes });
     const overheadMs = overheadMsPerAttempt({ ...medianRep, mockCpuMs: 0 }, parseMs(parse, meanBytes), true, cpuMs, connectMs ?? 0);

@@ -120,7 +120,6 @@ const FAULT_NONE = 0;
 const FAULT_ERROR = 1;
 const FAULT_TIMEOUT = 2;
 
-
 /** An attempt waiting in a host's queue: it carries its own draw, since the client may have moved on. */
 interface QueuedAttempt {
   request: number;

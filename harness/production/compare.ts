@@ -217,7 +217,8 @@ export function productionWarning(production: Production, jobKind?: 'io-bound' |
 export function productionSentence(production: Production): string {
   const measured = `${production.invocations} invocations at ${settingLabel(production)}: median ${formatDuration(production.durationMs.median)}, p95 ${formatDuration(production.durationMs.p95)}, ${formatPercent(production.coldStartRate)} cold starts${production.initDurationMs !== undefined ? ` (INIT ${formatDuration(production.initDurationMs)})` : ''}, ${formatUsd(production.costUsd.perMonth)}/month`;
   if (production.predictedMs === undefined || production.error === undefined) return `${measured}; no prediction (the cell did not complete)`;
-  const verdict = Math.abs(production.error) <= PRODUCTION_TOLERANCE ? `within ±${formatPercent(PRODUCTION_TOLERANCE)}` : `beyond ±${formatPercent(PRODUCTION_TOLERANCE)}`;
+  const verdict =
+    Math.abs(production.error) <= PRODUCTION_TOLERANCE ? `within ±${formatPercent(PRODUCTION_TOLERANCE)}` : `beyond ±${formatPercent(PRODUCTION_TOLERANCE)}`;
   return `${measured}; the sweep predicts ${formatDuration(production.predictedMs)} (${formatSignedPercent(production.error)}, ${verdict})`;
 }
 

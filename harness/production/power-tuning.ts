@@ -88,9 +88,13 @@ export function powerTuningInput(results: Results, picked: Picked, options: Reco
     payload = event;
   }
   if (workload && 'concurrencyVariable' in workload && workload.concurrencyVariable) {
-    notes.push(`set ${workload.concurrencyVariable}=${picked.winner.concurrency} on the function before the run: predictions are at ${picked.winner.concurrency} workers`);
+    notes.push(
+      `set ${workload.concurrencyVariable}=${picked.winner.concurrency} on the function before the run: predictions are at ${picked.winner.concurrency} workers`,
+    );
   } else {
-    notes.push(`set the function's concurrency (MAX_WORKERS) to ${picked.winner.concurrency} before the run: predictions are at ${picked.winner.concurrency} workers`);
+    notes.push(
+      `set the function's concurrency (MAX_WORKERS) to ${picked.winner.concurrency} before the run: predictions are at ${picked.winner.concurrency} workers`,
+    );
   }
   const strategy = picked.recommendation.strategy;
   return {
@@ -197,7 +201,12 @@ export function readPowerTuningOutput(raw: unknown, file: string): PowerTuningMe
     try {
       value = JSON.parse(value.output) as unknown;
     } catch {
-      throw new InputError({ file, field: 'output', problem: 'is not JSON', fix: 'pass the execution output of aws stepfunctions describe-execution unchanged' });
+      throw new InputError({
+        file,
+        field: 'output',
+        problem: 'is not JSON',
+        fix: 'pass the execution output of aws stepfunctions describe-execution unchanged',
+      });
     }
   }
   if (isObject(value) && isObject(value.results)) value = value.results;

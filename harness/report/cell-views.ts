@@ -122,8 +122,7 @@ function byMemoryThenArchitecture(a: Setting, b: Setting): number {
 
 export function reportCells(results: Results): ReportCells {
   const bothArchitectures = new Set(results.cells.map((c) => c.architecture)).size > 1;
-  const seriesOf = (cell: Setting): string =>
-    bothArchitectures ? `${cell.memoryMb} MB ${cell.architecture}` : `${cell.memoryMb} MB`;
+  const seriesOf = (cell: Setting): string => (bothArchitectures ? `${cell.memoryMb} MB ${cell.architecture}` : `${cell.memoryMb} MB`);
   const recommended = recommendedCell(results);
   const ordered = [...results.cells].sort((a, b) => byMemoryThenArchitecture(a, b) || a.concurrency - b.concurrency);
   const views = ordered.map((cell): CellView => {

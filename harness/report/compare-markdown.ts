@@ -1,10 +1,4 @@
-import {
-  describeCell,
-  type CellComparison,
-  type MeasuredCellComparison,
-  type Comparison,
-  type RecommendationComparison,
-} from '../analyze/compare.ts';
+import { describeCell, type CellComparison, type MeasuredCellComparison, type Comparison, type RecommendationComparison } from '../analyze/compare.ts';
 import type { CellKey } from '../results/cell-key.ts';
 import type { Recommendation } from '../results/schema.ts';
 import { escapeMarkdown } from './escape.ts';
@@ -132,13 +126,9 @@ export function verdictLabel(cell: CellComparison): string {
 function recommendationLines(comparison: RecommendationComparison): string[] {
   const { base, head } = comparison;
   if (!base && !head) return ['Neither file holds a recommendation.'];
-  const summary = comparison.settingsChanged
-    ? '**The recommended settings changed.**'
-    : 'The recommended settings are the same.';
-  const costNote =
-    comparison.costChangePct === null ? '' : ` Projected monthly cost ${formatChangePct(comparison.costChangePct)}.`;
-  const row = (label: string, pick: (r: Recommendation) => string): string =>
-    `| ${label} | ${base ? pick(base) : 'none'} | ${head ? pick(head) : 'none'} |`;
+  const summary = comparison.settingsChanged ? '**The recommended settings changed.**' : 'The recommended settings are the same.';
+  const costNote = comparison.costChangePct === null ? '' : ` Projected monthly cost ${formatChangePct(comparison.costChangePct)}.`;
+  const row = (label: string, pick: (r: Recommendation) => string): string => `| ${label} | ${base ? pick(base) : 'none'} | ${head ? pick(head) : 'none'} |`;
   return [
     `${summary}${costNote}`,
     '',

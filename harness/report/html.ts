@@ -122,7 +122,8 @@ function comparisonTile(title: string, comparison: Comparison | string | undefin
     return html`<div class="tile"><dt>${title}</dt><dd class="note">${comparison}</dd></div>`;
   }
   const cheaper = comparison.cheaperBy;
-  const headline = Math.round(cheaper * 100) === 0 ? 'same cost' : cheaper > 0 ? `${formatPercent(cheaper)} cheaper` : `${formatPercent(-cheaper)} more expensive`;
+  const headline =
+    Math.round(cheaper * 100) === 0 ? 'same cost' : cheaper > 0 ? `${formatPercent(cheaper)} cheaper` : `${formatPercent(-cheaper)} more expensive`;
   return html`<div class="tile ${cheaper > 0 ? 'good' : cheaper < 0 ? 'bad' : ''}"><dt>${title}</dt><dd class="value">${headline}</dd><dd class="note">${capitalize(comparison.sentence)}.</dd><dd class="note">${capitalize(comparison.than)}: ${formatDuration(comparison.durationMs)}, ${formatUsd(comparison.costUsdPerMonth)}/month.</dd></div>`;
 }
 
@@ -131,8 +132,7 @@ function summaryCard(summary: ReportSummary, invocationsPerMonth: number): SafeH
   if (!pick) {
     return html`<section class="card summary none" id="summary"><p class="eyebrow">Recommendation</p><h2>${summary.headline}</h2><p>Run <code>npm run recommend</code> on this results file, or relax its constraints.</p></section>`;
   }
-  const vsCurrentTitle =
-    summary.vsCurrent && typeof summary.vsCurrent !== 'string' ? `vs ${summary.vsCurrent.than}` : 'vs your current setting';
+  const vsCurrentTitle = summary.vsCurrent && typeof summary.vsCurrent !== 'string' ? `vs ${summary.vsCurrent.than}` : 'vs your current setting';
   return html`<section class="card summary" id="summary">
   <div class="pick">
     <p class="eyebrow">Recommended · strategy: ${pick.strategy}</p>
@@ -311,8 +311,12 @@ function modelColumnCount(columns: ModelColumns): number {
 /** What the simulator's columns mean, for the note above the table. */
 function modelColumnNotes(columns: ModelColumns, timeScale: number): string {
   const notes = [
-    columns.projected ? "“Projected” is the simulator's duration in production: the mock's own CPU left out, the CPU at the memory size's share of a core." : '',
-    columns.modelError ? `“Model error” is the simulator's makespan of the replay as it ran over the measured median (before any time-scale correction), minus 1; flagged beyond ±${formatPercent(MODEL_TOLERANCE)} where fidelity is at most ${FIDELITY_LIMIT.toFixed(2)}.` : '',
+    columns.projected
+      ? "“Projected” is the simulator's duration in production: the mock's own CPU left out, the CPU at the memory size's share of a core."
+      : '',
+    columns.modelError
+      ? `“Model error” is the simulator's makespan of the replay as it ran over the measured median (before any time-scale correction), minus 1; flagged beyond ±${formatPercent(MODEL_TOLERANCE)} where fidelity is at most ${FIDELITY_LIMIT.toFixed(2)}.`
+      : '',
     columns.timeScaleCorrection
       ? `“Time-scale correction” is what the sweep changed each duration by: latencies ran ${timeScale}× shorter but CPU work did not, and the simulator's estimate of the time that added is already subtracted.`
       : '',

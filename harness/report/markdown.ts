@@ -55,9 +55,16 @@ export function buildMarkdown(results: Results, options: MarkdownOptions = {}): 
 
   if (options.powerTuning) {
     const { source, concurrency, rows } = options.powerTuning;
-    lines.push(`### AWS Lambda Power Tuning (${md(source)}) at ${concurrency} workers`, '', '| Memory | Measured | Predicted | Error |', '|---:|---:|---:|---:|');
+    lines.push(
+      `### AWS Lambda Power Tuning (${md(source)}) at ${concurrency} workers`,
+      '',
+      '| Memory | Measured | Predicted | Error |',
+      '|---:|---:|---:|---:|',
+    );
     for (const row of rows) {
-      lines.push(`| ${row.memoryMb} MB | ${formatDuration(row.measuredMs)} | ${row.predictedMs === null ? 'not swept' : formatDuration(row.predictedMs)} | ${row.error === null ? '–' : formatSignedPercent(row.error)} |`);
+      lines.push(
+        `| ${row.memoryMb} MB | ${formatDuration(row.measuredMs)} | ${row.predictedMs === null ? 'not swept' : formatDuration(row.predictedMs)} | ${row.error === null ? '–' : formatSignedPercent(row.error)} |`,
+      );
     }
     lines.push('');
   }
@@ -67,7 +74,20 @@ export function buildMarkdown(results: Results, options: MarkdownOptions = {}): 
 
   // The simulator's columns only where some cell carries them: older files keep their table.
   const columns = modelColumns(results);
-  const header = ['Memory', 'Workers', 'State', 'Duration', '95% CI', ...(columns.projected ? ['Projected'] : []), 'Cost / month', 'vs 1 worker', 'Failed requests', 'Peak memory', 'Fidelity', ...(columns.modelError ? ['Model error'] : [])];
+  const header = [
+    'Memory',
+    'Workers',
+    'State',
+    'Duration',
+    '95% CI',
+    ...(columns.projected ? ['Projected'] : []),
+    'Cost / month',
+    'vs 1 worker',
+    'Failed requests',
+    'Peak memory',
+    'Fidelity',
+    ...(columns.modelError ? ['Model error'] : []),
+  ];
   const alignment = header.map((_, i) => (i === 0 || i === 2 ? '---' : '---:'));
   lines.push(`<details><summary>All ${formatCount(results.cells.length)} cells</summary>`, '', `| ${header.join(' | ')} |`, `|${alignment.join('|')}|`);
   for (const { cell, series, baseline, recommended } of cells.views) {

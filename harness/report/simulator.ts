@@ -23,8 +23,7 @@ export function modelColumns(results: Results): ModelColumns {
   return {
     projected: completed.some((c) => c.projectedMs !== undefined),
     modelError: completed.some((c) => c.modelError !== undefined),
-    timeScaleCorrection:
-      results.method.timeScale > 1 && completed.some((c) => c.timeScaleCorrectionMs !== undefined || c.simulatedMs !== undefined),
+    timeScaleCorrection: results.method.timeScale > 1 && completed.some((c) => c.timeScaleCorrectionMs !== undefined || c.simulatedMs !== undefined),
   };
 }
 

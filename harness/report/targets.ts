@@ -66,7 +66,10 @@ function head(file: string): string {
 }
 
 export function writeManifest(svgDir: string, files: Iterable<string>): void {
-  writeFileAtomic(join(svgDir, REPORT_MANIFEST), `${JSON.stringify({ writtenBy: 'fanout-tuner', files: [...files].sort() } satisfies ReportManifest, null, 2)}\n`);
+  writeFileAtomic(
+    join(svgDir, REPORT_MANIFEST),
+    `${JSON.stringify({ writtenBy: 'fanout-tuner', files: [...files].sort() } satisfies ReportManifest, null, 2)}\n`,
+  );
 }
 
 /** A path as the manifest holds it: relative to the HTML file's folder, with forward slashes. */
@@ -90,8 +93,9 @@ export function checkReportTargets(htmlFile: string, flag: '--out' | '--report' 
   };
   if (!/\.html?$/i.test(htmlFile)) refuse(htmlFile, 'does not end in .html', 'name the HTML file of the report, such as reports/my-job.html');
   if (isDirectory(htmlFile)) refuse(htmlFile, 'is a directory', `name the HTML file to write, such as ${join(htmlFile, 'report.html')}`);
-  if (isDirectory(markdownFile)) refuse(markdownFile, 'is a directory, where the report\'s Markdown summary goes', 'choose another --out');
-  if (existsSync(svgDir) && !isDirectory(svgDir)) refuse(svgDir, 'is a file, where the report\'s chart folder goes', 'choose another --out, or move the file away');
+  if (isDirectory(markdownFile)) refuse(markdownFile, "is a directory, where the report's Markdown summary goes", 'choose another --out');
+  if (existsSync(svgDir) && !isDirectory(svgDir))
+    refuse(svgDir, "is a file, where the report's chart folder goes", 'choose another --out, or move the file away');
   const ours = ownedFiles(htmlFile);
   // The HTML file too is replaced only when it is a report of this tool (or empty).
   if (existsSync(htmlFile) && !ours.has(manifestName(htmlFile, htmlFile)) && head(htmlFile) !== '' && !isGeneratedReport(htmlFile)) {
@@ -99,7 +103,11 @@ export function checkReportTargets(htmlFile: string, flag: '--out' | '--report' 
   }
   for (const file of [markdownFile, ...CHART_IDS.map((id) => chartFile(svgDir, id))]) {
     if (existsSync(file) && !ours.has(manifestName(htmlFile, file))) {
-      refuse(file, `exists and was not written by a fanout-tuner report (${join(svgDir, REPORT_MANIFEST)} lists those), so it is left alone`, 'choose another --out, or move the file away');
+      refuse(
+        file,
+        `exists and was not written by a fanout-tuner report (${join(svgDir, REPORT_MANIFEST)} lists those), so it is left alone`,
+        'choose another --out, or move the file away',
+      );
     }
   }
 }
@@ -108,4 +116,3 @@ export function pathsOf(htmlFile: string): { svgDir: string; markdownFile: strin
   const stem = join(dirname(htmlFile), basename(htmlFile).replace(/\.html?$/i, ''));
   return { svgDir: stem, markdownFile: `${stem}.md` };
 }
-

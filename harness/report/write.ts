@@ -82,7 +82,9 @@ export async function writeReport(results: Results, options: WriteReportOptions 
     buildHtml(results, { libraries: readLibrarySources(), current: options.current, charts, staticSvgs: svgs, powerTuning: options.powerTuning }),
   );
   const fromMarkdown = (file: string) =>
-    encodeURI(relative(dirname(markdownFile), file).split('\\').join('/')).replace(/\(/g, '%28').replace(/\)/g, '%29');
+    encodeURI(relative(dirname(markdownFile), file).split('\\').join('/'))
+      .replace(/\(/g, '%28')
+      .replace(/\)/g, '%29');
   writeFileAtomic(
     markdownFile,
     buildMarkdown(results, {

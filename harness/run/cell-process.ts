@@ -50,9 +50,7 @@ interface Prepared {
 }
 
 async function invokeWithin(job: CellJob, prepared: Prepared, concurrency: number, warmup = false): Promise<InvocationOutcome | HandlerOutcome> {
-  const run = warmup
-    ? { concurrency: job.warmupConcurrency, timeScale: job.timeScale * WARMUP_SPEEDUP }
-    : { concurrency, timeScale: job.timeScale };
+  const run = warmup ? { concurrency: job.warmupConcurrency, timeScale: job.timeScale * WARMUP_SPEEDUP } : { concurrency, timeScale: job.timeScale };
   await prepared.mocks.begin(run.timeScale);
   const sink = prepared.sinks.forInvocation(run.timeScale);
   let timer: NodeJS.Timeout | undefined;

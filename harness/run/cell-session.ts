@@ -102,7 +102,7 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
       kill();
     }, budgetMs);
   };
-  armWatchdog(invocationBudgetMs * job.warmupInvocations + STARTUP_ALLOWANCE_MS, 'the cell process\'s start and warm-up');
+  armWatchdog(invocationBudgetMs * job.warmupInvocations + STARTUP_ALLOWANCE_MS, "the cell process's start and warm-up");
 
   child.on('message', (message: ChildMessage) => {
     switch (message.type) {
@@ -228,7 +228,10 @@ export class CellStderr {
   /** The line that says why the process ended: a fatal error's own, else the last one that is not a stack frame. */
   cause(): string {
     if (this.fatalLine) return this.fatalLine;
-    const lines = this.tail.trim().split('\n').filter((line) => line.trim() && !STACK_FRAME.test(line) && !line.startsWith('----- Native stack trace'));
+    const lines = this.tail
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim() && !STACK_FRAME.test(line) && !line.startsWith('----- Native stack trace'));
     return lines.at(-1) ?? 'no error output';
   }
 }

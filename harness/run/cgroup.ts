@@ -1,4 +1,16 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { onExit } from './on-exit.ts';
 import { hasEnded, selfIdentity, type RunIdentity } from './run-identity.ts';
@@ -170,7 +182,10 @@ function recordGroup(path: string): void {
     recorded.add(path);
   } catch (error) {
     // Removed at exit all the same; only a run killed with SIGKILL would leave it for good.
-    if (!recordWarned) process.stderr.write(`fanout-tuner: could not record ${path} in ${stateDir()} (${(error as Error).message}): if this sweep is killed, remove it by hand\n`);
+    if (!recordWarned)
+      process.stderr.write(
+        `fanout-tuner: could not record ${path} in ${stateDir()} (${(error as Error).message}): if this sweep is killed, remove it by hand\n`,
+      );
     recordWarned = true;
   }
 }

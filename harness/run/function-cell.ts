@@ -65,7 +65,13 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
   };
 
   try {
-    api = await RuntimeApi.start({ ...RUNTIME_API_ADDRESS, host: RUNTIME_API_ADDRESS.address, socketPath: join(socketDir, 'runtime.sock'), functionName, region: place.region });
+    api = await RuntimeApi.start({
+      ...RUNTIME_API_ADDRESS,
+      host: RUNTIME_API_ADDRESS.address,
+      socketPath: join(socketDir, 'runtime.sock'),
+      functionName,
+      region: place.region,
+    });
     fence = await openFence(
       { scenario, timeScale: job.timeScale, certificates: place.certificates, runtimeApiSocket: join(socketDir, 'runtime.sock') },
       [],
@@ -126,7 +132,11 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
     }
     const where = result.state === 'init-error' ? 'INIT failed' : 'the function raised';
     const log = runtime!.output().trim().split('\n').slice(-3).join(' | ');
-    return { state: 'errored', reps, error: `${where}: ${result.errorType}: ${result.errorMessage}${log && result.state === 'init-error' ? ` (log: ${log})` : ''}` };
+    return {
+      state: 'errored',
+      reps,
+      error: `${where}: ${result.errorType}: ${result.errorMessage}${log && result.state === 'init-error' ? ` (log: ${log})` : ''}`,
+    };
   };
 
   // The warm-up's record of what the function requested, in its order, as the scenario's requests.

@@ -55,7 +55,10 @@ export interface RepMeasurement {
  * for each cell measured in this process: cell -> rep... -> done; finally finish (the child closes
  * its sink and exits). A cell that fails (failed, timeout) ends the process.
  */
-export type ParentMessage = { type: 'prepare'; job: CellJob } | { type: 'cell'; concurrency: number; /** Timed invocations; default the job's reps. */ reps?: number } | { type: 'finish' };
+export type ParentMessage =
+  | { type: 'prepare'; job: CellJob }
+  | { type: 'cell'; concurrency: number; /** Timed invocations; default the job's reps. */ reps?: number }
+  | { type: 'finish' };
 
 export type ChildMessage =
   | { type: 'ready' }

@@ -163,7 +163,10 @@ const OUTPUT_TAIL_BYTES = 16 * 1024;
 /** `sh -c` that writes its own pid into each procs file, then execs the runtime in the groups. */
 function joinGroupsFirst(command: BootstrapCommand, procsFiles: readonly string[]): BootstrapCommand {
   const writes = procsFiles.map((_, index) => `echo $$ > "$${index + 1}"`).join(' && ');
-  return { command: '/bin/sh', args: ['-c', `${writes} && shift ${procsFiles.length} && exec "$@"`, 'fanout-tuner-join', ...procsFiles, command.command, ...command.args] };
+  return {
+    command: '/bin/sh',
+    args: ['-c', `${writes} && shift ${procsFiles.length} && exec "$@"`, 'fanout-tuner-join', ...procsFiles, command.command, ...command.args],
+  };
 }
 
 let setpriv: string | null | undefined;

@@ -20,9 +20,7 @@ export type InvocationResult =
   | { state: 'timeout'; durationMs: number };
 
 /** How INIT ended: the runtime asked for its first event, or reported (or died of) an init error. */
-export type InitOutcome =
-  | { state: 'ready'; initDurationMs: number }
-  | { state: 'init-error'; initDurationMs: number; errorType: string; errorMessage: string };
+export type InitOutcome = { state: 'ready'; initDurationMs: number } | { state: 'init-error'; initDurationMs: number; errorType: string; errorMessage: string };
 
 export interface RuntimeApiOptions {
   host: string;
@@ -76,7 +74,9 @@ interface ErrorBody {
 
 /** The X-Ray header Lambda passes on: Root=1-<epoch seconds, hex>-<96 random bits>;Parent=…;Sampled=0. */
 function traceId(): string {
-  const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const epoch = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 }
 
@@ -210,7 +210,12 @@ export class RuntimeApi {
     const errorType = exit.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
     for (const response of this.waiting.splice(0)) response.destroy();
     if (!this.initOutcome) {
-      this.finishInit({ state: 'init-error', initDurationMs: performance.now() - this.initStartedAt, errorType, errorMessage: `Runtime exited with error: ${reason}` });
+      this.finishInit({
+        state: 'init-error',
+        initDurationMs: performance.now() - this.initStartedAt,
+        errorType,
+        errorMessage: `Runtime exited with error: ${reason}`,
+      });
       return;
     }
     const current = this.current;
@@ -230,7 +235,12 @@ export class RuntimeApi {
     this.closed = true;
     for (const pending of [...this.queue.splice(0), ...(this.current ? [this.current] : [])]) {
       clearTimeout(pending.timer);
-      pending.resolve({ state: 'errored', durationMs: pending.startedAt === undefined ? 0 : performance.now() - pending.startedAt, errorType: 'Runtime.Closed', errorMessage: 'the runtime API closed before the invocation ended' });
+      pending.resolve({
+        state: 'errored',
+        durationMs: pending.startedAt === undefined ? 0 : performance.now() - pending.startedAt,
+        errorType: 'Runtime.Closed',
+        errorMessage: 'the runtime API closed before the invocation ended',
+      });
     }
     this.current = undefined;
     for (const response of this.waiting.splice(0)) response.destroy();

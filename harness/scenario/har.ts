@@ -104,7 +104,11 @@ export function importHar(raw: unknown, options: HarImportOptions): HarImport {
   const version = typeof log.version === 'string' || typeof log.version === 'number' ? String(log.version) : '1.2';
   const rawEntries: unknown = log.entries;
   if (!Array.isArray(rawEntries)) {
-    reader.fail('log.entries', rawEntries === undefined ? 'is missing' : `must be an array, not ${describe(rawEntries)}`, 'export the HAR again; the file may be truncated');
+    reader.fail(
+      'log.entries',
+      rawEntries === undefined ? 'is missing' : `must be an array, not ${describe(rawEntries)}`,
+      'export the HAR again; the file may be truncated',
+    );
   }
   const harEntries: readonly unknown[] = rawEntries;
   if (harEntries.length === 0) {
@@ -131,7 +135,11 @@ export function importHar(raw: unknown, options: HarImportOptions): HarImport {
     reader.fail('log.entries', 'holds no http or https request that can be replayed', 'record a session that fetches http(s) URLs');
   }
   if (requests.length > LIMITS.requests) {
-    reader.fail('log.entries', `holds ${requests.length} requests to replay, more than the ${LIMITS.requests} of one scenario`, 'record a shorter session, or split the HAR');
+    reader.fail(
+      'log.entries',
+      `holds ${requests.length} requests to replay, more than the ${LIMITS.requests} of one scenario`,
+      'record a shorter session, or split the HAR',
+    );
   }
 
   const hosts: Record<string, HostInput> = {};
@@ -217,7 +225,9 @@ function collectRequests(
     else if (host !== original) notes.push(`host "${original}" is called "${host}" in the scenario (host names must match [a-z0-9.-])`);
   }
   for (const [host, ports] of droppedPorts) {
-    notes.push(`dropped port${ports.size === 1 ? '' : 's'} ${[...ports].map((p) => `:${p}`).join(', ')} from the URLs of ${host}: a mocked host answers whatever the port`);
+    notes.push(
+      `dropped port${ports.size === 1 ? '' : 's'} ${[...ports].map((p) => `:${p}`).join(', ')} from the URLs of ${host}: a mocked host answers whatever the port`,
+    );
   }
   if (unusableUrls > 0) notes.push(`skipped ${unusableUrls} request${unusableUrls === 1 ? '' : 's'} whose URL is not a valid http(s) URL`);
   return { requests, tallies, parseKinds, hostNames };
@@ -229,7 +239,11 @@ function readEntry(reader: HarReader, rawEntry: unknown, index: number, version:
   const request = reader.object(entry.request, `${path}.request`, 'every entry needs a request with a url');
   const urlText = request.url;
   if (typeof urlText !== 'string' || urlText === '') {
-    reader.fail(`${path}.request.url`, urlText === undefined ? 'is missing' : `must be a URL, not ${describe(urlText)}`, 'every entry needs the URL it fetched');
+    reader.fail(
+      `${path}.request.url`,
+      urlText === undefined ? 'is missing' : `must be a URL, not ${describe(urlText)}`,
+      'every entry needs the URL it fetched',
+    );
   }
   let url: URL;
   try {
@@ -241,13 +255,18 @@ function readEntry(reader: HarReader, rawEntry: unknown, index: number, version:
   const response = reader.object(entry.response, `${path}.response`, 'every entry needs a response (status 0 for a failed request)');
   const status = reader.optionalNumber(response, 'status', `${path}.response`);
   if (status === undefined) reader.fail(`${path}.response.status`, 'is missing', 'write the HTTP status, or 0 for a request that failed');
-  const content = response.content === undefined || response.content === null ? {} : reader.object(response.content, `${path}.response.content`, 'export the HAR again');
+  const content =
+    response.content === undefined || response.content === null ? {} : reader.object(response.content, `${path}.response.content`, 'export the HAR again');
   const mimeType = reader.optionalString(content, 'mimeType', `${path}.response.content`) ?? '';
 
   const timing = entryLatency(reader, entry, path, url.hostname, version, connectionsSeen);
   const latencyMs = roundMs(timing.latencyMs);
   if (!Number.isFinite(latencyMs)) {
-    reader.fail(timing.usedEntryTime ? `${path}.time` : `${path}.timings`, 'adds up to more time than a number can hold', 'export the HAR again; the file looks corrupted');
+    reader.fail(
+      timing.usedEntryTime ? `${path}.time` : `${path}.timings`,
+      'adds up to more time than a number can hold',
+      'export the HAR again; the file looks corrupted',
+    );
   }
   if (latencyMs > LIMITS.timeMs) {
     reader.fail(
@@ -258,7 +277,11 @@ function readEntry(reader: HarReader, rawEntry: unknown, index: number, version:
   }
   const size = bodySize(reader, entry, response, content, path);
   if (size.bytes !== undefined && size.bytes > LIMITS.bodyBytes) {
-    reader.fail(`${path}.response`, `has a body of ${size.bytes} bytes, more than the ${LIMITS.bodyBytes} (16 MiB) a scenario's response may have`, 'remove that entry from the HAR');
+    reader.fail(
+      `${path}.response`,
+      `has a body of ${size.bytes} bytes, more than the ${LIMITS.bodyBytes} (16 MiB) a scenario's response may have`,
+      'remove that entry from the HAR',
+    );
   }
   const started = reader.optionalString(entry, 'startedDateTime', path);
   const startedMs = started === undefined ? undefined : Date.parse(started);
@@ -541,4 +564,3 @@ export function summariseHosts(scenario: ScenarioInput): ImportedHostSummary[] {
     resetRate: spec.resetRate ?? 0,
   }));
 }
-

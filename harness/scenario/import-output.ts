@@ -29,18 +29,24 @@ export function checkScenarioOut(file: string, force: boolean | undefined, field
 
 /** The scenario with a $schema relative to where it is written, so editors check it. */
 export function writeScenarioFile(file: string, scenario: ScenarioInput): void {
-  const schemaPath = relative(dirname(resolve(file)), SCHEMA_FILE).split(sep).join('/');
+  const schemaPath = relative(dirname(resolve(file)), SCHEMA_FILE)
+    .split(sep)
+    .join('/');
   writeJsonAtomic(file, { $schema: schemaPath, ...scenario });
 }
 
 /** What `import-har` and `record` print after writing a scenario: per host what was seen, the notes, what to run next. */
 export function importSummary(outFile: string, scenario: ScenarioInput, notes: readonly string[]): string {
   const hosts = summariseHosts(scenario);
-  const lines = [`Wrote ${outFile}: scenario "${scenario.name}", ${scenario.requests.length} requests to ${hosts.length} host${hosts.length === 1 ? '' : 's'}, parse ${scenario.work?.parse ?? 'html'}`];
+  const lines = [
+    `Wrote ${outFile}: scenario "${scenario.name}", ${scenario.requests.length} requests to ${hosts.length} host${hosts.length === 1 ? '' : 's'}, parse ${scenario.work?.parse ?? 'html'}`,
+  ];
   const width = Math.max(...hosts.map((h) => h.host.length));
   for (const h of hosts) {
     const faults = [h.errorRate > 0 ? `5xx ${percent(h.errorRate)}` : '', h.resetRate > 0 ? `failed ${percent(h.resetRate)}` : ''].filter(Boolean).join(', ');
-    lines.push(`  ${h.host.padEnd(width)}  ${String(h.requests).padStart(5)} requests  latency median ${h.latencyMedianMs.toFixed(1)} ms  body median ${Math.round(h.bodyMedianBytes)} B${faults ? `  ${faults}` : ''}`);
+    lines.push(
+      `  ${h.host.padEnd(width)}  ${String(h.requests).padStart(5)} requests  latency median ${h.latencyMedianMs.toFixed(1)} ms  body median ${Math.round(h.bodyMedianBytes)} B${faults ? `  ${faults}` : ''}`,
+    );
   }
   if (notes.length > 0) lines.push('Notes:', ...notes.map((note) => `  - ${note}`));
   lines.push(`Next: npm run sweep -- ${outFile}`);

@@ -41,9 +41,7 @@ export function readJsonFile(file: string, what: string): unknown {
 
 /** Formats a zod issue path the way a user would write it: requests[2].host. */
 export function fieldPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
-    .join('');
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
 }
 
 /** The first validation issue as an InputError; the rest are counted so the user knows more may follow. */

@@ -76,16 +76,17 @@ const probability = z.number().min(0).max(1);
 export const hostSchema = z
   .object({
     latencyMs: distributionSchema.describe('Time the server takes to answer one request once it starts serving it'),
-    bodyBytes: bodySizeSchema
-      .default({ dist: 'fixed', value: 10_000 })
-      .describe('Size of the response body'),
+    bodyBytes: bodySizeSchema.default({ dist: 'fixed', value: 10_000 }).describe('Size of the response body'),
     capacity: atMost(z.number().int().positive(), LIMITS.count, 'requests served at once')
       .optional()
       .describe('Requests served at once; more wait in the server FIFO queue. Omit for unlimited'),
     rateLimit: z
       .object({
-        rps: atMost(z.number().min(LIMITS.rps.min, `must be at least ${LIMITS.rps.min} (one request per 1000 s)`), LIMITS.rps.max, 'requests per second')
-          .describe('Token refill rate, requests per second'),
+        rps: atMost(
+          z.number().min(LIMITS.rps.min, `must be at least ${LIMITS.rps.min} (one request per 1000 s)`),
+          LIMITS.rps.max,
+          'requests per second',
+        ).describe('Token refill rate, requests per second'),
         burst: atMost(z.number().int().positive(), LIMITS.rps.max, 'requests in a burst').optional().describe('Bucket size; defaults to max(1, rps)'),
         retryAfter: z
           .enum(['ms', 'seconds'])
@@ -102,14 +103,18 @@ export const hostSchema = z
     keepAlive: z
       .boolean()
       .optional()
-      .describe('Whether the server keeps a connection open for the next request (default true); false closes it after every answer, so every attempt opens a new connection'),
+      .describe(
+        'Whether the server keeps a connection open for the next request (default true); false closes it after every answer, so every attempt opens a new connection',
+      ),
     maxConnections: z
       .number()
       .int()
       .positive()
       .max(100_000)
       .optional()
-      .describe('Connections the server holds open at once (default unlimited); a new connection past it waits until one closes, and idle ones are closed to make room'),
+      .describe(
+        'Connections the server holds open at once (default unlimited); a new connection past it waits until one closes, and idle ones are closed to make room',
+      ),
     rttMs: nonNegative
       .max(60_000)
       .optional()
@@ -123,9 +128,7 @@ export const hostSchema = z
 
 export type HostSpec = z.infer<typeof hostSchema>;
 
-const hostName = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a lower-case host name such as news.example');
+const hostName = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a lower-case host name such as news.example');
 
 export const requestGroupSchema = z.union([
   z
@@ -140,8 +143,12 @@ export const requestGroupSchema = z.union([
 
 export type RequestGroup = z.infer<typeof requestGroupSchema>;
 
-const poolSize = atMost(z.number().int().positive(), LIMITS.poolSize, 'database connections').default(5).describe('Connections the job holds to the database; a batch waits for a free one (FIFO)');
-const batchSize = atMost(z.number().int().positive(), LIMITS.count, 'rows per write').default(1).describe('Rows per write: the worker whose row fills the buffer writes the batch and waits for it');
+const poolSize = atMost(z.number().int().positive(), LIMITS.poolSize, 'database connections')
+  .default(5)
+  .describe('Connections the job holds to the database; a batch waits for a free one (FIFO)');
+const batchSize = atMost(z.number().int().positive(), LIMITS.count, 'rows per write')
+  .default(1)
+  .describe('Rows per write: the worker whose row fills the buffer writes the batch and waits for it');
 const tableName = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name such as fanout_rows')
@@ -174,7 +181,9 @@ export const sinkSchema = z
             .string()
             .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?:\d{1,5}$/, 'must be host:port, such as db.example:5432')
             .optional()
-            .describe('A deployed function: where its own database client connects (host:port, as its environment says); the sweep serves the real server there, inside the cell\'s network namespace'),
+            .describe(
+              "A deployed function: where its own database client connects (host:port, as its environment says); the sweep serves the real server there, inside the cell's network namespace",
+            ),
           roundTripMs: distributionSchema
             .optional()
             .describe('A deployed function: latency added to every round trip to the database, as an RDS instance a few milliseconds away adds it'),
@@ -202,10 +211,7 @@ export type SinkSpec = z.infer<typeof sinkSchema>;
 
 export const moduleWorkloadSchema = z
   .object({
-    module: z
-      .string()
-      .min(1)
-      .describe('Path of your handler module (.ts, .js, .mjs), relative to the scenario file'),
+    module: z.string().min(1).describe('Path of your handler module (.ts, .js, .mjs), relative to the scenario file'),
     export: z
       .string()
       .regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'must be the name of an export such as handler or default')
@@ -220,9 +226,7 @@ export const FUNCTION_RUNTIME_PATTERN = /^(python3\.\d+|nodejs(18|20|22)\.x|prov
 export const FUNCTION_RUNTIMES_TEXT = 'python3.x, nodejs18.x, nodejs20.x, nodejs22.x, provided.al2023 or provided.al2';
 
 const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as MAX_WORKERS');
-const environmentSchema = z
-  .record(environmentName, z.string())
-  .describe('Environment variables of the function, as strings (Lambda passes only strings)');
+const environmentSchema = z.record(environmentName, z.string()).describe('Environment variables of the function, as strings (Lambda passes only strings)');
 const eventSchema = z
   .union([z.record(z.string(), z.unknown()), z.string().min(1)])
   .describe('The invocation payload: a JSON object, or the path of a JSON file relative to the scenario file; default {}');
@@ -238,14 +242,8 @@ export const inlineFunctionWorkloadSchema = z
   .object({
     function: z
       .object({
-        runtime: z
-          .string()
-          .regex(FUNCTION_RUNTIME_PATTERN, `must be ${FUNCTION_RUNTIMES_TEXT}`)
-          .describe(`The Lambda runtime: ${FUNCTION_RUNTIMES_TEXT}`),
-        handler: z
-          .string()
-          .min(1)
-          .describe('The handler as Lambda reads it: module path relative to codeUri, a dot, the function (app.lambda_handler)'),
+        runtime: z.string().regex(FUNCTION_RUNTIME_PATTERN, `must be ${FUNCTION_RUNTIMES_TEXT}`).describe(`The Lambda runtime: ${FUNCTION_RUNTIMES_TEXT}`),
+        handler: z.string().min(1).describe('The handler as Lambda reads it: module path relative to codeUri, a dot, the function (app.lambda_handler)'),
         codeUri: z.string().min(1).describe('The directory of the function code, relative to the scenario file'),
         event: eventSchema.optional(),
         environment: environmentSchema.optional(),
@@ -270,7 +268,7 @@ export const templateWorkloadSchema = z
     event: eventSchema.optional(),
     environment: environmentSchema
       .optional()
-      .describe('Variables set on top of the template\'s (key by key): the values of variables the template computes (!Ref, !Sub, ${ssm:...})'),
+      .describe("Variables set on top of the template's (key by key): the values of variables the template computes (!Ref, !Sub, ${ssm:...})"),
     concurrencyVariable: concurrencyVariableSchema.optional(),
     python: pythonSchema.optional(),
   })
@@ -311,12 +309,17 @@ export const scenarioSchema = z
     name: z.string().regex(/^[a-z0-9-]+$/, 'must match [a-z0-9-]+ (it names output files)'),
     description: z.string().default(''),
     seed: z.number().int().nonnegative(),
-    requests: z.array(requestGroupSchema).min(1).max(LIMITS.requests, `must hold at most ${LIMITS.requests.toLocaleString('en-US')} entries`),
+    requests: z
+      .array(requestGroupSchema)
+      .min(1)
+      .max(LIMITS.requests, `must hold at most ${LIMITS.requests.toLocaleString('en-US')} entries`),
     hosts: z.record(hostName, hostSchema),
     work: z
       .object({
         parse: z.enum(['html', 'json', 'none']).default('html'),
-        threads: atMost(z.number().int().nonnegative(), LIMITS.threads, 'worker threads').default(0).describe('Parse on a worker pool of this size; 0 parses on the main thread'),
+        threads: atMost(z.number().int().nonnegative(), LIMITS.threads, 'worker threads')
+          .default(0)
+          .describe('Parse on a worker pool of this size; 0 parses on the main thread'),
       })
       .strict()
       .default({ parse: 'html', threads: 0 }),
@@ -326,7 +329,9 @@ export const scenarioSchema = z
       .object({
         timeoutMs: atMost(positive, LIMITS.timeMs, TIME_LIMIT_TEXT).default(10_000),
         retries: atMost(z.number().int().nonnegative(), LIMITS.retries, 'retries of one request').default(1),
-        backoffMs: atMost(nonNegative, LIMITS.timeMs, TIME_LIMIT_TEXT).default(100).describe('First retry delay; doubles on each retry unless Retry-After says otherwise'),
+        backoffMs: atMost(nonNegative, LIMITS.timeMs, TIME_LIMIT_TEXT)
+          .default(100)
+          .describe('First retry delay; doubles on each retry unless Retry-After says otherwise'),
         library: z
           .enum(['fetch', 'undici'])
           .default('fetch')
@@ -354,7 +359,9 @@ export const scenarioSchema = z
           .default([1, 2, 4, 8, 16, 32, 64]),
         memoryMb: z.array(memoryMb).min(1).max(LIMITS.gridValues, `must list at most ${LIMITS.gridValues} memory sizes`).default([1769]),
         reps: atMost(z.number().int().positive(), LIMITS.reps, 'timed repetitions per cell').default(3),
-        timeScale: atMost(z.number().min(1), LIMITS.timeScale, 'how many times shorter latencies run').default(1).describe('Run every latency this many times shorter and scale durations back'),
+        timeScale: atMost(z.number().min(1), LIMITS.timeScale, 'how many times shorter latencies run')
+          .default(1)
+          .describe('Run every latency this many times shorter and scale durations back'),
       })
       .strict()
       .default({ concurrency: [1, 2, 4, 8, 16, 32, 64], memoryMb: [1769], reps: 3, timeScale: 1 }),
@@ -364,7 +371,11 @@ export const scenarioSchema = z
     const requests = s.requests.reduce((sum, group) => sum + ('count' in group ? group.count : 1), 0);
     // A group past the bound on its own is already refused by name.
     if (requests > LIMITS.requests && s.requests.every((group) => !('count' in group) || group.count <= LIMITS.requests)) {
-      ctx.addIssue({ code: 'custom', path: ['requests'], message: `must add up to at most ${LIMITS.requests.toLocaleString('en-US')} requests of one invocation (they add up to ${requests.toLocaleString('en-US')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['requests'],
+        message: `must add up to at most ${LIMITS.requests.toLocaleString('en-US')} requests of one invocation (they add up to ${requests.toLocaleString('en-US')})`,
+      });
     }
     s.requests.forEach((group, i) => {
       // Refinements still run after a continuable issue such as a malformed URL: that one is

@@ -8,7 +8,6 @@ import type { CellRun } from '../run/cell-session.ts';
 import { blockedLookupMessage, unmockedMessage } from '../mock/backend.ts';
 import { modelCell, type ParseCost, type ReplayCpu } from '../model/calibrate.ts';
 
-
 /** Turns one repetition's raw measurement into the results' repetition record. */
 export function toRep(measurement: RepMeasurement): Rep {
   const latencies = sortSamples(measurement.requestLatenciesMs.filter((x) => Number.isFinite(x)));

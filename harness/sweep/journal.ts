@@ -70,7 +70,8 @@ export function checkJournalTarget(file: string): void {
     throw new InputError({
       file,
       field: '--out',
-      problem: 'exists and is not a sweep journal; the sweep keeps its journal there (the results file\'s name with .jsonl) and leaves files it did not write alone',
+      problem:
+        "exists and is not a sweep journal; the sweep keeps its journal there (the results file's name with .jsonl) and leaves files it did not write alone",
       fix: 'choose another --out, or move the file away',
     });
   }

@@ -55,12 +55,20 @@ export function lockOutput(outFile: string): () => void {
         file: outFile,
         field: '--out',
         problem: `another sweep is writing to it (pid ${holder.pid}${where}, started ${holder.startedAt}; lock ${file})`,
-        fix: state === 'running' ? 'wait for that sweep to end, or choose another --out' : `wait for that sweep to end, or choose another --out; if no sweep runs${where} any more, delete ${file}`,
+        fix:
+          state === 'running'
+            ? 'wait for that sweep to end, or choose another --out'
+            : `wait for that sweep to end, or choose another --out; if no sweep runs${where} any more, delete ${file}`,
       });
     }
     takeOverStale(file, holder);
   }
-  throw new InputError({ file, field: '--out', problem: 'another sweep took the lock at the same moment', fix: 'wait for that sweep to end, or choose another --out' });
+  throw new InputError({
+    file,
+    field: '--out',
+    problem: 'another sweep took the lock at the same moment',
+    fix: 'wait for that sweep to end, or choose another --out',
+  });
 }
 
 function create(file: string, record: LockRecord): boolean {
@@ -70,7 +78,12 @@ function create(file: string, record: LockRecord): boolean {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    throw new InputError({ file, field: '--out', problem: `cannot create the sweep's lock there (${code ?? String(error)})`, fix: 'choose a writable path with --out' });
+    throw new InputError({
+      file,
+      field: '--out',
+      problem: `cannot create the sweep's lock there (${code ?? String(error)})`,
+      fix: 'choose a writable path with --out',
+    });
   }
   try {
     writeSync(descriptor, `${JSON.stringify(record)}\n`);

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { CONTENDER_MARGIN,ROUND_REPS } from '../analyze/race.ts';
+import { CONTENDER_MARGIN, ROUND_REPS } from '../analyze/race.ts';
 import { MOCKS_NAME } from '../mock/all-clients.ts';
 import { backendFor } from '../mock/choose-backend.ts';
 import { type Method } from '../results/schema.ts';
@@ -14,7 +14,13 @@ import { WARMUP_CONCURRENCY, WARMUP_INVOCATIONS, type Placement, type SweepPlan 
 
 /** The results' `method`: how this sweep measured, in fields and in the notes the report prints. */
 
-export function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'> | undefined, placement: Placement, loopback: LoopbackCost | undefined, connectCpuMs: number | undefined): Method {
+export function methodOf(
+  plan: SweepPlan,
+  controller: Pick<CpuController, 'kind'> | undefined,
+  placement: Placement,
+  loopback: LoopbackCost | undefined,
+  connectCpuMs: number | undefined,
+): Method {
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
   const processes = cellsShareProcess(plan.scenario)
@@ -28,7 +34,7 @@ export function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'
   ];
   if (controller) {
     notes.push(
-      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, ${plan.timeScale === 1 || plan.functionSpec ? 'throttled in 20 ms periods as Lambda throttles' : 'throttled in 10 ms periods (longer below 177 MB x the time scale, where the quota would fall under the kernel\'s 1 ms)'}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and ${plan.functionSpec ? 'a memory cgroup limit of the memory size for the function\'s whole process tree' : 'a V8 heap limit of the memory size less 40 MB'}.`,
+      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, ${plan.timeScale === 1 || plan.functionSpec ? 'throttled in 20 ms periods as Lambda throttles' : "throttled in 10 ms periods (longer below 177 MB x the time scale, where the quota would fall under the kernel's 1 ms)"}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and ${plan.functionSpec ? "a memory cgroup limit of the memory size for the function's whole process tree" : 'a V8 heap limit of the memory size less 40 MB'}.`,
     );
   } else if (plan.cpuThrottle === 'none') {
     notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price.');
@@ -38,8 +44,8 @@ export function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'
     );
   }
   notes.push(
-    'The simulator (harness/model/simulate.ts) is calibrated per cell from its repetitions: the parse is timed with tinybench on the scenario\'s own bodies, the client overhead per attempt is the rest of the measured CPU time. simulatedMs is the simulator\'s makespan for the replay as it ran; modelError = simulatedMs / measured median - 1.',
-    `projectedMs is the simulator's duration in production: the mock's own CPU time (mockCpuMs, timed around its work${backendFor(plan.scenario.client.library) === 'msw' ? '; msw\'s internal Request/Response handling is not separable and stays in the client\'s share, so msw projections are slightly pessimistic' : ''}) is left out and the CPU runs at the memory size's share of a core.`,
+    "The simulator (harness/model/simulate.ts) is calibrated per cell from its repetitions: the parse is timed with tinybench on the scenario's own bodies, the client overhead per attempt is the rest of the measured CPU time. simulatedMs is the simulator's makespan for the replay as it ran; modelError = simulatedMs / measured median - 1.",
+    `projectedMs is the simulator's duration in production: the mock's own CPU time (mockCpuMs, timed around its work${backendFor(plan.scenario.client.library) === 'msw' ? "; msw's internal Request/Response handling is not separable and stays in the client's share, so msw projections are slightly pessimistic" : ''}) is left out and the CPU runs at the memory size's share of a core.`,
   );
   if (plan.timeScale > 1) {
     notes.push(
@@ -50,7 +56,8 @@ export function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'
     notes.push(
       `The job is your handler (${'module' in plan.scenario.workload ? plan.scenario.workload.module : 'a Lambda function'}); its requests, retries and errors were counted on the mock servers' side. The ideal makespan assumes the built-in client's timeouts and retries (scenario "client"), so a fidelity ratio far from 1 may mean your handler retries differently, not that the harness was slow.`,
     );
-    if (plan.timeScale > 1) notes.push('Your handler\'s own timeouts and waits do not shrink with the time scale; run it at time scale 1 for durations you can trust.');
+    if (plan.timeScale > 1)
+      notes.push("Your handler's own timeouts and waits do not shrink with the time scale; run it at time scale 1 for durations you can trust.");
   }
   if (plan.scenario.sink.kind !== 'model') {
     notes.push(
@@ -85,7 +92,11 @@ export function methodOf(plan: SweepPlan, controller: Pick<CpuController, 'kind'
  * What of the method changes the numbers a cell measures: a journal keeps it, and a sweep resumes
  * only from a journal measured the same way, so that no results file mixes cells of two methods.
  */
-export function measuredHow(plan: Pick<SweepPlan, 'scenario' | 'timeScale' | 'reps' | 'race' | 'cpuThrottle' | 'parallelCells'>, controller: unknown, placement: Placement): JournalMethod {
+export function measuredHow(
+  plan: Pick<SweepPlan, 'scenario' | 'timeScale' | 'reps' | 'race' | 'cpuThrottle' | 'parallelCells'>,
+  controller: unknown,
+  placement: Placement,
+): JournalMethod {
   const parallelCells = plan.parallelCells ?? 1;
   return {
     // A user's handler may use any client, so every in-process backend serves it; the built-in job uses one.
@@ -108,7 +119,7 @@ export function placementNotes(placement: Placement, loopback: LoopbackCost | un
   const notes: string[] = [];
   if (placement.fenced) {
     notes.push(
-      'Each cell process ran in a network namespace of its own where only loopback exists: the scenario\'s hosts resolve there through a hosts file, any other name finds no name server, and no socket can reach beyond this machine, whatever client, Worker or child process the job uses.',
+      "Each cell process ran in a network namespace of its own where only loopback exists: the scenario's hosts resolve there through a hosts file, any other name finds no name server, and no socket can reach beyond this machine, whatever client, Worker or child process the job uses.",
     );
   }
   if (placement.backend === 'net') {
@@ -116,7 +127,9 @@ export function placementNotes(placement: Placement, loopback: LoopbackCost | un
       `The scenario's hosts were real HTTP/1.1 servers on loopback in each cell's namespace (TLS on https URLs, with a certificate per host from a CA made for this sweep, trusted through NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE), in a process outside the cell's CPU quota: the job paid for its own connections, handshakes and socket I/O and for none of the servers' work.${loopback ? ` One loopback HTTP round trip cost ${loopback.wallUsPerRoundTrip} us of wall time and ${loopback.cpuUsPerRoundTrip} us of CPU (client and server together) on this machine, over ${loopback.roundTrips} kept-alive round trips at the sweep's start; a native Linux kernel takes a fraction of that, so socket-heavy cells here are somewhat pessimistic.` : ''}`,
     );
   } else {
-    notes.push('The mocks ran inside the job\'s process: no TCP connect, TLS handshake or socket I/O was paid, and the mock\'s own CPU counted against the job\'s share (mockCpuMs; the projection leaves it out).');
+    notes.push(
+      "The mocks ran inside the job's process: no TCP connect, TLS handshake or socket I/O was paid, and the mock's own CPU counted against the job's share (mockCpuMs; the projection leaves it out).",
+    );
   }
   if (placement.fallback) notes.push(`Fallback: ${placement.fallback}.`);
   return notes;

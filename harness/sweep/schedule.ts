@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { raceState,ROUND_REPS } from '../analyze/race.ts';
+import { raceState, ROUND_REPS } from '../analyze/race.ts';
 import { type CellKey } from '../results/cell-key.ts';
-import { isCompleted,type Cell } from '../results/schema.ts';
+import { isCompleted, type Cell } from '../results/schema.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
 /**
@@ -57,7 +57,10 @@ export function planProcesses(cells: readonly CellKey[], lanes: number, idealMs:
     return parts;
   });
   const work = (keys: readonly CellKey[]) => keys.reduce((sum, key) => sum + idealMs(key), 0);
-  return processes.map((keys, index) => ({ keys, index, ms: work(keys) })).sort((a, b) => b.ms - a.ms || a.index - b.index).map(({ keys }) => keys);
+  return processes
+    .map((keys, index) => ({ keys, index, ms: work(keys) }))
+    .sort((a, b) => b.ms - a.ms || a.index - b.index)
+    .map(({ keys }) => keys);
 }
 
 /** The cells to confirm in real time: the winner, and its equivalents (at most 2 in all). */
@@ -76,7 +79,12 @@ export function confirmEstimateS(keys: readonly CellKey[], cellOf: (key: CellKey
 }
 
 /** Seconds of the cells' work (from each one's median duration, 0 if unknown) shared out over the lanes. */
-function spreadOverLanes(keys: readonly CellKey[], cellOf: (key: CellKey) => Cell | undefined, lanes: number, secondsFor: (medianMs: number) => number): number {
+function spreadOverLanes(
+  keys: readonly CellKey[],
+  cellOf: (key: CellKey) => Cell | undefined,
+  lanes: number,
+  secondsFor: (medianMs: number) => number,
+): number {
   const total = keys.reduce((sum, key) => {
     const cell = cellOf(key);
     return sum + secondsFor(cell && isCompleted(cell) ? cell.durationMs.median : 0);

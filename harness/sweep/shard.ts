@@ -23,9 +23,7 @@ export function parseShard(text: string): Shard {
   if (!match || !(count >= 1) || !(index >= 1 && index <= count)) {
     throw new InputError({
       field: '--shard',
-      problem: match
-        ? `"${text}" is not a shard: I must be from 1 to N`
-        : `"${text}" is not of the form I/N`,
+      problem: match ? `"${text}" is not a shard: I must be from 1 to N` : `"${text}" is not of the form I/N`,
       fix: 'pass --shard I/N with 1 <= I <= N, such as --shard 1/3 for the first of three shards',
     });
   }

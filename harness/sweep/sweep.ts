@@ -1,25 +1,32 @@
-import { mkdirSync,rmSync,writeFileSync } from 'node:fs';
-import { dirname,join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { modelWarnings } from '../analyze/model-check.ts';
-import { raceState,ROUND_REPS } from '../analyze/race.ts';
+import { raceState, ROUND_REPS } from '../analyze/race.ts';
 import type { RecommendOptions } from '../analyze/recommend.ts';
-import { percentile,sortSamples } from '../analyze/statistics.ts';
+import { percentile, sortSamples } from '../analyze/statistics.ts';
 import { InputError } from '../errors.ts';
 import { databaseRoute } from '../isolate/database-bridge.ts';
-import { namespaceSupport,openFence,type Fence,type IsolationMode,type NamespaceSupport } from '../isolate/fence.ts';
-import { createCertificates,trustEnvironment,type Certificates } from '../isolate/tls.ts';
+import { namespaceSupport, openFence, type Fence, type IsolationMode, type NamespaceSupport } from '../isolate/fence.ts';
+import { createCertificates, trustEnvironment, type Certificates } from '../isolate/tls.ts';
 import type { BackendName } from '../mock/choose-backend.ts';
 import { backendFor } from '../mock/choose-backend.ts';
 import { replayIdleTimeoutMs } from '../mock/net-backend.ts';
-import { cpuShare,heapLimitMb,projectDurationMs,singleThreadShare } from '../model/lambda.ts';
+import { cpuShare, heapLimitMb, projectDurationMs, singleThreadShare } from '../model/lambda.ts';
 import { idealMakespanMs } from '../model/simulate.ts';
-import { priceColdStarts,type ColdStarts } from '../production/compare.ts';
-import { cellKeyId,describeCell,type CellKey } from '../results/cell-key.ts';
+import { priceColdStarts, type ColdStarts } from '../production/compare.ts';
+import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { describeEnvironment } from '../results/environment.ts';
-import { isReplaceableResults,writeJsonAtomic } from '../results/io.ts';
-import { isCompleted,SCHEMA_VERSION,type Cell,type Grid,type Results } from '../results/schema.ts';
-import { openCellSession,type CellRun,type CellSession } from '../run/cell-session.ts';
-import { detectCpuController,detectFunctionGroupController,LAMBDA_PERIOD_US,removeStaleGroups,type CpuController,type FunctionGroupController } from '../run/cgroup.ts';
+import { isReplaceableResults, writeJsonAtomic } from '../results/io.ts';
+import { isCompleted, SCHEMA_VERSION, type Cell, type Grid, type Results } from '../results/schema.ts';
+import { openCellSession, type CellRun, type CellSession } from '../run/cell-session.ts';
+import {
+  detectCpuController,
+  detectFunctionGroupController,
+  LAMBDA_PERIOD_US,
+  removeStaleGroups,
+  type CpuController,
+  type FunctionGroupController,
+} from '../run/cgroup.ts';
 import { measureConnectCost } from '../run/connect-cost.ts';
 import { openFunctionSession } from '../run/function-cell.ts';
 import { measureLoopbackCost } from '../run/loopback-cost.ts';
@@ -29,16 +36,13 @@ import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { FunctionSpec } from '../workload/function-spec.ts';
 import { isDirectory } from '../write-file.ts';
-import { buildCell,type CellModelInputs } from './build-cell.ts';
-import { appendCell,checkJournalTarget,journalPath,readJournal,removeJournal,rewriteJournal,startJournal } from './journal.ts';
+import { buildCell, type CellModelInputs } from './build-cell.ts';
+import { appendCell, checkJournalTarget, journalPath, readJournal, removeJournal, rewriteJournal, startJournal } from './journal.ts';
 import { measuredHow, methodOf, usesTls } from './method.ts';
 import type { Progress } from './progress.ts';
-import { cellsShareProcess,confirmEstimateS,coresPerCell,finalistsOf,planProcesses,roundEstimateS,runPool } from './schedule.ts';
+import { cellsShareProcess, confirmEstimateS, coresPerCell, finalistsOf, planProcesses, roundEstimateS, runPool } from './schedule.ts';
 import type { Shard } from './shard.ts';
-import { confirmationWarnings,failureWarnings,fidelityWarnings } from './warnings.ts';
-
-
-
+import { confirmationWarnings, failureWarnings, fidelityWarnings } from './warnings.ts';
 
 export interface SweepPlan {
   scenario: Scenario;
@@ -99,7 +103,11 @@ export function choosePlacement(plan: Pick<SweepPlan, 'scenario' | 'backend' | '
   if (plan.scenario.workload && !('module' in plan.scenario.workload)) {
     // A deployed function opens its own sockets in its own runtime: only real servers in a fence can answer it.
     if (plan.backend && plan.backend !== 'net') {
-      throw new InputError({ field: '--backend', problem: `a deployed function is served over real sockets; ${plan.backend} intercepts only Node clients in process`, fix: 'leave out --backend, or pass --backend net' });
+      throw new InputError({
+        field: '--backend',
+        problem: `a deployed function is served over real sockets; ${plan.backend} intercepts only Node clients in process`,
+        fix: 'leave out --backend, or pass --backend net',
+      });
     }
     if (isolation === 'none' || !support.available) {
       throw new InputError({
@@ -113,13 +121,21 @@ export function choosePlacement(plan: Pick<SweepPlan, 'scenario' | 'backend' | '
   const wanted = plan.backend ?? backendFor(plan.scenario.client.library);
   if (isolation === 'none') {
     if (wanted === 'net') {
-      throw new InputError({ field: '--backend', problem: 'net serves the hosts inside a network namespace, and --isolation none turns those off', fix: 'leave out --isolation none, or choose --backend msw or undici' });
+      throw new InputError({
+        field: '--backend',
+        problem: 'net serves the hosts inside a network namespace, and --isolation none turns those off',
+        fix: 'leave out --isolation none, or choose --backend msw or undici',
+      });
     }
     return { backend: wanted, fenced: false };
   }
   if (support.available) return { backend: wanted, fenced: true };
   if (isolation === 'namespace') {
-    throw new InputError({ field: '--isolation', problem: `namespace was asked for, but ${support.reason}`, fix: 'run as root on Linux, or leave out --isolation' });
+    throw new InputError({
+      field: '--isolation',
+      problem: `namespace was asked for, but ${support.reason}`,
+      fix: 'run as root on Linux, or leave out --isolation',
+    });
   }
   const inProcess = backendFor(plan.scenario.client.library);
   return {
@@ -135,10 +151,20 @@ export const WARMUP_CONCURRENCY = 32;
 /** Fails in milliseconds, not after an hour of sweeping, when the results cannot be written. */
 export function checkWritable(outFile: string): void {
   if (isDirectory(outFile)) {
-    throw new InputError({ file: outFile, field: '--out', problem: 'is a directory', fix: `name the results file to write, such as ${join(outFile, 'results.json')}` });
+    throw new InputError({
+      file: outFile,
+      field: '--out',
+      problem: 'is a directory',
+      fix: `name the results file to write, such as ${join(outFile, 'results.json')}`,
+    });
   }
   if (!isReplaceableResults(outFile)) {
-    throw new InputError({ file: outFile, field: '--out', problem: 'exists and is not a fanout-tuner results file, so it is left as it is', fix: 'choose another --out, or move the file away' });
+    throw new InputError({
+      file: outFile,
+      field: '--out',
+      problem: 'exists and is not a fanout-tuner results file, so it is left as it is',
+      fix: 'choose another --out, or move the file away',
+    });
   }
   try {
     mkdirSync(dirname(outFile), { recursive: true });
@@ -328,7 +354,11 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     if (plan.functionSpec) return openFunctionCell(key, plan.functionSpec);
     // A real database is reached from inside the fence at the address its connection string names.
     const fence: Fence | undefined = placement.fenced
-      ? await openFence(certificates ? { scenario: plan.scenario, timeScale, certificates } : undefined, [], databaseRoute(plan.scenario, process.env, timeScale))
+      ? await openFence(
+          certificates ? { scenario: plan.scenario, timeScale, certificates } : undefined,
+          [],
+          databaseRoute(plan.scenario, process.env, timeScale),
+        )
       : undefined;
     // In real time, throttled as Lambda throttles; time-scaled, in shorter periods (docs/method.md).
     const quota = controller?.create(Math.min(cores, cpuShare(key.memoryMb) * timeScale), timeScale === 1 ? LAMBDA_PERIOD_US : undefined);
@@ -397,7 +427,10 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
         if (toMeasure.length === 0 || toMeasure.length < (state?.toMeasure.length ?? 0)) break;
         const elapsedS = (performance.now() - sweepStarted) / 1000;
         if (elapsedS + roundEstimateS(toMeasure, (key) => done.get(cellKeyId(key)), plan.timeScale, parallelCells) > race.budgetS) break;
-        progress.addRound(toMeasure.length, `race: ${toMeasure.length} contenders, ${ROUND_REPS} more repetitions each (${Math.round(elapsedS)} s of the ${race.budgetS} s budget)`);
+        progress.addRound(
+          toMeasure.length,
+          `race: ${toMeasure.length} contenders, ${ROUND_REPS} more repetitions each (${Math.round(elapsedS)} s of the ${race.budgetS} s budget)`,
+        );
         await runPool(planProcesses(toMeasure, parallelCells, idealOf, share), parallelCells, (keys) => measureCells(keys, ROUND_REPS));
       }
       // The finalists once more in real time, in Lambda's 20 ms throttling periods, where time scaling applied.
@@ -406,7 +439,11 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
       const confirmS = confirmEstimateS(finalists, (key) => done.get(cellKeyId(key)), parallelCells);
       if (finalists.length > 0 && elapsedS + confirmS <= race.budgetS) {
         progress.addRound(finalists.length, `confirming ${finalists.length} finalist(s) in real time, throttled in 20 ms periods as on Lambda`);
-        await runPool(finalists.map((key) => [key]), parallelCells, (keys) => measureCells(keys, 1, true));
+        await runPool(
+          finalists.map((key) => [key]),
+          parallelCells,
+          (keys) => measureCells(keys, 1, true),
+        );
       } else if (finalists.length > 0) {
         unconfirmedNote = `The finalists were not confirmed in real time: that takes about ${Math.round(confirmS)} s, and ${Math.max(0, Math.round(race.budgetS - elapsedS))} s of the ${race.budgetS} s budget were left; raise --budget to confirm them.`;
       }
@@ -416,7 +453,12 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     certificates?.remove();
   }
   results.cells = inOrder();
-  results.warnings = [...fidelityWarnings(results.cells, { deployedFunction: plan.functionSpec !== undefined }), ...modelWarnings(results.cells), ...failureWarnings(results.cells), ...confirmationWarnings(results.cells)];
+  results.warnings = [
+    ...fidelityWarnings(results.cells, { deployedFunction: plan.functionSpec !== undefined }),
+    ...modelWarnings(results.cells),
+    ...failureWarnings(results.cells),
+    ...confirmationWarnings(results.cells),
+  ];
   const confirmedCells = results.cells.filter((cell) => isCompleted(cell) && cell.confirmed);
   if (confirmedCells.length > 0) {
     results.method.notes.push(

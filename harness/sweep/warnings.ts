@@ -1,6 +1,6 @@
 import { judgedForFidelity } from '../analyze/fidelity.ts';
 import { describeCell } from '../results/cell-key.ts';
-import { isCompleted,type Cell,type CompletedCell } from '../results/schema.ts';
+import { isCompleted, type Cell, type CompletedCell } from '../results/schema.ts';
 import { FIDELITY_LIMIT } from './build-cell.ts';
 
 /** The sweep's warnings about its own cells: fidelity, failures and real-time confirmations. */
@@ -17,9 +17,7 @@ export function fidelityWarnings(cells: readonly Cell[], options: { deployedFunc
 }
 
 export function failureWarnings(cells: readonly Cell[]): string[] {
-  return cells
-    .filter((cell) => cell.state !== 'completed')
-    .map((cell) => `${describeCell(cell)} ended as ${cell.state}: ${'error' in cell ? cell.error : ''}`);
+  return cells.filter((cell) => cell.state !== 'completed').map((cell) => `${describeCell(cell)} ended as ${cell.state}: ${'error' in cell ? cell.error : ''}`);
 }
 
 /**
@@ -29,12 +27,17 @@ export function failureWarnings(cells: readonly Cell[]): string[] {
  * mean deviation is beyond 5%.
  */
 export function confirmationWarnings(cells: readonly Cell[]): string[] {
-  const confirmed = cells.filter((cell): cell is CompletedCell & { confirmed: NonNullable<CompletedCell['confirmed']> } => isCompleted(cell) && cell.confirmed !== undefined);
+  const confirmed = cells.filter(
+    (cell): cell is CompletedCell & { confirmed: NonNullable<CompletedCell['confirmed']> } => isCompleted(cell) && cell.confirmed !== undefined,
+  );
   if (confirmed.length === 0) return [];
   const pooled = confirmed.reduce((sum, cell) => sum + cell.confirmed.deviation, 0) / confirmed.length;
   if (Math.abs(pooled) <= CONFIRMATION_TOLERANCE) return [];
   const signed = (x: number) => `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-  const each = confirmed.map((cell) => `${describeCell(cell)}: ${(cell.confirmed.durationMs / 1000).toFixed(2)} s against ${(cell.durationMs.median / 1000).toFixed(2)} s (${signed(cell.confirmed.deviation)})`);
+  const each = confirmed.map(
+    (cell) =>
+      `${describeCell(cell)}: ${(cell.confirmed.durationMs / 1000).toFixed(2)} s against ${(cell.durationMs.median / 1000).toFixed(2)} s (${signed(cell.confirmed.deviation)})`,
+  );
   return [
     `Confirmation: real-time runs of the finalists, throttled as Lambda throttles, took ${signed(pooled)} against their time-scaled medians (${each.join('; ')}): time scaling distorts this job here; sweep the contenders again with --time-scale 1 (and --concurrency/--memory narrowed to them) for durations to deploy on.`,
   ];

@@ -182,8 +182,20 @@ function fromTemplate(workload: TemplateWorkload, scenario: Scenario, scenarioFi
       fix: 'describe the function with workload.function (runtime, handler, codeUri) instead',
     });
   }
-  const runtime = literal(fn.runtime, templateFile, `${fieldBase(fn)}.${fn.kind === 'sam' ? 'Runtime' : 'runtime'}`, 'the runtime', 'set it to a literal runtime such as python3.12');
-  const handler = literal(fn.handler, templateFile, `${fieldBase(fn)}.${fn.kind === 'sam' ? 'Handler' : 'handler'}`, 'the handler', 'set it to a literal handler such as app.lambda_handler');
+  const runtime = literal(
+    fn.runtime,
+    templateFile,
+    `${fieldBase(fn)}.${fn.kind === 'sam' ? 'Runtime' : 'runtime'}`,
+    'the runtime',
+    'set it to a literal runtime such as python3.12',
+  );
+  const handler = literal(
+    fn.handler,
+    templateFile,
+    `${fieldBase(fn)}.${fn.kind === 'sam' ? 'Handler' : 'handler'}`,
+    'the handler',
+    'set it to a literal handler such as app.lambda_handler',
+  );
   const codeUri = fn.codeUri === undefined ? { path: fieldBase(fn), value: '.' } : fn.codeUri;
   if ('computed' in codeUri) {
     throw new InputError({
@@ -247,7 +259,12 @@ function fieldBase(fn: TemplateFunction): string {
 function literal(value: TemplateValue<string> | undefined, file: string, field: string, what: string, fix: string): { path: string; value: string } {
   if (value === undefined) throw new InputError({ file, field, problem: `missing: the function has no ${what}`, fix });
   if ('computed' in value) {
-    throw new InputError({ file, field: value.path, problem: `is ${value.computed}, which the tool cannot evaluate`, fix: `${fix}, or describe the function with workload.function in the scenario` });
+    throw new InputError({
+      file,
+      field: value.path,
+      problem: `is ${value.computed}, which the tool cannot evaluate`,
+      fix: `${fix}, or describe the function with workload.function in the scenario`,
+    });
   }
   return value;
 }
@@ -261,7 +278,8 @@ function readTemplateText(templateFile: string, scenarioFile: string): string {
       file: scenarioFile,
       field: 'workload.template',
       problem: code === 'ENOENT' ? `no such file ${templateFile}` : `cannot read ${templateFile} (${code ?? String(error)})`,
-      fix: code === 'ENOENT' ? 'give the path of the SAM/CloudFormation template or serverless.yml, relative to the scenario file' : 'check the file permissions',
+      fix:
+        code === 'ENOENT' ? 'give the path of the SAM/CloudFormation template or serverless.yml, relative to the scenario file' : 'check the file permissions',
     });
   }
 }
@@ -309,7 +327,12 @@ function code(
     });
   }
   if (python !== undefined && language !== 'python') {
-    throw new InputError({ file: scenarioFile, field: `${where.scenarioPrefix}.python`, problem: `only applies to a python runtime, not ${runtime}`, fix: 'drop it' });
+    throw new InputError({
+      file: scenarioFile,
+      field: `${where.scenarioPrefix}.python`,
+      problem: `only applies to a python runtime, not ${runtime}`,
+      fix: 'drop it',
+    });
   }
   const base = { runtime, language, handler, codeDir };
   if (language === 'custom') {
@@ -344,7 +367,12 @@ function code(
     const candidates = [`${moduleFile}.py`, `${moduleFile}/__init__.py`];
     const found = candidates.map((candidate) => join(codeDir, candidate)).find((path) => isFile(path));
     if (!found) throw noHandlerModule(candidates[0]!, codeUriAsWritten, codeDir, where, ['.py'], handler);
-    return { ...base, handlerModule: found, handlerFunction: functionName, interpreter: pythonInterpreter(runtime, python, where.scenarioPrefix, scenarioFile, scenarioDir, env) };
+    return {
+      ...base,
+      handlerModule: found,
+      handlerFunction: functionName,
+      interpreter: pythonInterpreter(runtime, python, where.scenarioPrefix, scenarioFile, scenarioDir, env),
+    };
   }
 
   // node: the module is everything up to the first dot after the last slash; the rest may be nested (a.b).
@@ -390,7 +418,9 @@ function noHandlerModule(
 
 function listFiles(dir: string, extensions: string[]): string[] {
   try {
-    const names = readdirSync(dir).filter((name) => extensions.some((extension) => name.endsWith(extension))).sort();
+    const names = readdirSync(dir)
+      .filter((name) => extensions.some((extension) => name.endsWith(extension)))
+      .sort();
     return names.length > 8 ? [...names.slice(0, 8), `${names.length - 8} more`] : names;
   } catch {
     return [];
@@ -440,7 +470,14 @@ export function pythonVersion(interpreter: string, env: NodeJS.ProcessEnv = proc
   return match?.[1];
 }
 
-function pythonInterpreter(runtime: string, python: string | undefined, prefix: string, scenarioFile: string, scenarioDir: string, env: NodeJS.ProcessEnv): string {
+function pythonInterpreter(
+  runtime: string,
+  python: string | undefined,
+  prefix: string,
+  scenarioFile: string,
+  scenarioDir: string,
+  env: NodeJS.ProcessEnv,
+): string {
   const field = `${prefix}.python`;
   const wanted = runtime.replace(/^python/, ''); // 3.11
   if (python !== undefined) {
@@ -455,7 +492,12 @@ function pythonInterpreter(runtime: string, python: string | undefined, prefix: 
       });
     }
     if (pythonVersion(path, env) === undefined) {
-      throw new InputError({ file: scenarioFile, field, problem: `${python} (${path}) does not run as a Python 3 interpreter (\`--version\` failed)`, fix: 'point it at a working interpreter (recreate the virtual environment?)' });
+      throw new InputError({
+        file: scenarioFile,
+        field,
+        problem: `${python} (${path}) does not run as a Python 3 interpreter (\`--version\` failed)`,
+        fix: 'point it at a working interpreter (recreate the virtual environment?)',
+      });
     }
     return path;
   }
@@ -500,7 +542,12 @@ function readEvent(event: Record<string, unknown> | string | undefined, field: s
     });
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InputError({ file: scenarioFile, field, problem: `the event file ${event} holds ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)}, not a JSON object`, fix: 'make the event a JSON object, as Lambda events are' });
+    throw new InputError({
+      file: scenarioFile,
+      field,
+      problem: `the event file ${event} holds ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)}, not a JSON object`,
+      fix: 'make the event a JSON object, as Lambda events are',
+    });
   }
   return parsed as Record<string, unknown>;
 }

@@ -49,7 +49,12 @@ export async function checkHandlerDefined(spec: FunctionSpec, where: { file: str
 function pythonNames(spec: FunctionSpec, where: { file: string; field: string }): string[] | undefined {
   const run = spawnSync(spec.interpreter, ['-I', '-c', PYTHON_NAMES, spec.handlerModule], { encoding: 'utf8', timeout: 30_000 });
   if (run.status === 2) {
-    throw new InputError({ file: where.file, field: where.field, problem: `${spec.handlerModule} does not parse (${run.stdout.trim()})`, fix: 'fix the syntax error; Lambda would fail at INIT' });
+    throw new InputError({
+      file: where.file,
+      field: where.field,
+      problem: `${spec.handlerModule} does not parse (${run.stdout.trim()})`,
+      fix: 'fix the syntax error; Lambda would fail at INIT',
+    });
   }
   // An interpreter that cannot run the check says nothing about the module: leave it to INIT.
   if (run.status !== 0) return undefined;

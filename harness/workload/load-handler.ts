@@ -3,9 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { Handler } from './handler.ts';
 
 /** A handler ready to call, or what is wrong with the scenario's `workload`, in the user's words. */
-export type HandlerLoad =
-  | { ok: true; handler: Handler }
-  | { ok: false; field: 'workload.module' | 'workload.export'; problem: string; fix: string };
+export type HandlerLoad = { ok: true; handler: Handler } | { ok: false; field: 'workload.module' | 'workload.export'; problem: string; fix: string };
 
 export const NO_MODULE_FIX = "give the handler module's path relative to the scenario file";
 

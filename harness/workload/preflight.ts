@@ -44,9 +44,10 @@ export async function checkWorkload(scenario: Scenario, scenarioFile: string, op
   // Resolve it all (template, handler, interpreter, event), so bad input says what to fix.
   if (!('module' in scenario.workload)) {
     const spec = resolveFunction(scenario, scenarioFile);
-    const where = spec.source.template && spec.source.logicalId
-      ? { file: spec.source.template, field: `${spec.source.logicalId}: Handler` }
-      : { file: scenarioFile, field: 'workload.function.handler' };
+    const where =
+      spec.source.template && spec.source.logicalId
+        ? { file: spec.source.template, field: `${spec.source.logicalId}: Handler` }
+        : { file: scenarioFile, field: 'workload.function.handler' };
     await checkHandlerDefined(spec, where);
     return spec;
   }

@@ -1,6 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import type { FunctionGroup } from '../../harness/run/cgroup.ts';
-import { bootstrapCommand, buildLambdaEnvironment, pythonExecutable, startFunctionProcess, type FunctionLanguage, type FunctionProcess } from '../../harness/runtime/function-process.ts';
+import {
+  bootstrapCommand,
+  buildLambdaEnvironment,
+  pythonExecutable,
+  startFunctionProcess,
+  type FunctionLanguage,
+  type FunctionProcess,
+} from '../../harness/runtime/function-process.ts';
 import { RuntimeApi } from '../../harness/runtime/runtime-api.ts';
 
 export const functionsDir = (name: string) => fileURLToPath(new URL(`../fixtures/functions/${name}`, import.meta.url));
@@ -22,7 +29,11 @@ export async function withFunction(fixture: FixtureFunction, body: (api: Runtime
   try {
     const taskRoot = functionsDir(fixture.dir);
     child = startFunctionProcess({
-      command: bootstrapCommand({ language: fixture.language, codeDir: taskRoot, ...(fixture.language === 'python' ? { interpreter: pythonExecutable() } : {}) }),
+      command: bootstrapCommand({
+        language: fixture.language,
+        codeDir: taskRoot,
+        ...(fixture.language === 'python' ? { interpreter: pythonExecutable() } : {}),
+      }),
       env: buildLambdaEnvironment({
         functionName: 'fixture',
         memoryMb: fixture.memoryMb ?? 512,

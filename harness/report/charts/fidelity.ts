@@ -45,7 +45,10 @@ export function fidelityChart(cells: ReportCells): ReportChart {
         {
           data: { values: [{ fidelityRatio: FIDELITY_LIMIT, label: `limit ${FIDELITY_LIMIT.toFixed(2)}` }] },
           layer: [
-            { mark: { type: 'rule', color: PALETTE.pick, strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { field: 'fidelityRatio', type: 'quantitative' } } },
+            {
+              mark: { type: 'rule', color: PALETTE.pick, strokeDash: [6, 4], strokeWidth: 1.5 },
+              encoding: { y: { field: 'fidelityRatio', type: 'quantitative' } },
+            },
             {
               mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -4, fontSize: 11, fontWeight: 600, color: PALETTE.pick },
               encoding: { y: { field: 'fidelityRatio', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label', type: 'nominal' } },

@@ -19,7 +19,19 @@ import { waterfallChart } from './waterfall.ts';
 export type { ReportChart } from './common.ts';
 
 /** Every id a chart may have (its SVG is <id>.svg): what a report may write into its chart folder. */
-export const CHART_IDS: readonly string[] = ['duration', 'cost', 'heatmap-cost', 'heatmap-duration', 'pareto', 'errors', 'memory', 'latency', 'fidelity', 'projection', 'waterfall'];
+export const CHART_IDS: readonly string[] = [
+  'duration',
+  'cost',
+  'heatmap-cost',
+  'heatmap-duration',
+  'pareto',
+  'errors',
+  'memory',
+  'latency',
+  'fidelity',
+  'projection',
+  'waterfall',
+];
 
 /**
  * Every chart of the report, in reading order. Charts that need a completed cell are left out

@@ -43,8 +43,19 @@ export function paretoChart(cells: ReportCells): ReportChart {
   const rows = paretoRows(cells);
   const xScale = logIfPositive(rows.map((r) => r.durationS));
   const yScale = logIfPositive(rows.map((r) => r.costUsdPerMonth));
-  const x = { field: 'durationS', type: 'quantitative' as const, title: `Duration per invocation (s${xScale.words})`, scale: { type: xScale.type, nice: false, padding: 16 } };
-  const y = { field: 'costUsdPerMonth', type: 'quantitative' as const, title: `Cost per month (USD${yScale.words})`, scale: { type: yScale.type, nice: false, padding: 16 }, axis: { format: '$,.2f' } };
+  const x = {
+    field: 'durationS',
+    type: 'quantitative' as const,
+    title: `Duration per invocation (s${xScale.words})`,
+    scale: { type: xScale.type, nice: false, padding: 16 },
+  };
+  const y = {
+    field: 'costUsdPerMonth',
+    type: 'quantitative' as const,
+    title: `Cost per month (USD${yScale.words})`,
+    scale: { type: yScale.type, nice: false, padding: 16 },
+    axis: { format: '$,.2f' },
+  };
   const tooltip = { field: 'tooltip', type: 'nominal' } as const;
   return {
     id: 'pareto',

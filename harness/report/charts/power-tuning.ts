@@ -16,7 +16,12 @@ const PREDICTED = 'fanout-tuner (predicted)';
 /** Both curves, one row per memory size and source; sizes without a prediction have only the measured point. */
 export function powerTuningRows(view: PowerTuningView): PowerTuningChartRow[] {
   return view.rows.flatMap((row) => [
-    { source: MEASURED, memoryMb: row.memoryMb, durationS: round(row.measuredMs / 1000), tooltip: `${row.memoryMb} MB: Power Tuning measured ${formatDuration(row.measuredMs)}` },
+    {
+      source: MEASURED,
+      memoryMb: row.memoryMb,
+      durationS: round(row.measuredMs / 1000),
+      tooltip: `${row.memoryMb} MB: Power Tuning measured ${formatDuration(row.measuredMs)}`,
+    },
     ...(row.predictedMs === null || row.error === null
       ? []
       : [
@@ -34,7 +39,8 @@ export function powerTuningChart(view: PowerTuningView): ReportChart {
   return {
     id: 'power-tuning',
     title: `Power Tuning against the prediction at ${workers(view.concurrency)}`,
-    caption: "Power Tuning's trimmed-mean duration per memory size on AWS beside the sweep's median at the same size and concurrency; where the curves part by more than 10%, trust the measurement.",
+    caption:
+      "Power Tuning's trimmed-mean duration per memory size on AWS beside the sweep's median at the same size and concurrency; where the curves part by more than 10%, trust the measurement.",
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title: { text: `AWS Lambda Power Tuning vs prediction, ${workers(view.concurrency)}`, subtitle: `Measured: ${view.source}` },
@@ -52,8 +58,25 @@ export function powerTuningChart(view: PowerTuningView): ReportChart {
           axis: { values: view.rows.map((row) => row.memoryMb), format: 'd', labelOverlap: 'greedy', grid: false },
         },
         y: { field: 'durationS', type: 'quantitative', title: 'Duration (s)', scale: { zero: true } },
-        color: { field: 'source', type: 'nominal', title: null, legend: { labelLimit: 260 }, scale: { domain: [MEASURED, PREDICTED], range: [PALETTE.ink, PALETTE.pick] } },
-        strokeDash: { field: 'source', type: 'nominal', title: null, scale: { domain: [MEASURED, PREDICTED], range: [[1, 0], [5, 4]] } },
+        color: {
+          field: 'source',
+          type: 'nominal',
+          title: null,
+          legend: { labelLimit: 260 },
+          scale: { domain: [MEASURED, PREDICTED], range: [PALETTE.ink, PALETTE.pick] },
+        },
+        strokeDash: {
+          field: 'source',
+          type: 'nominal',
+          title: null,
+          scale: {
+            domain: [MEASURED, PREDICTED],
+            range: [
+              [1, 0],
+              [5, 4],
+            ],
+          },
+        },
         tooltip: { field: 'tooltip', type: 'nominal' },
       },
     },

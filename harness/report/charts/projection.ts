@@ -65,7 +65,13 @@ export function projectionChart(cells: ReportCells): ReportChart {
           field: 'measure',
           type: 'nominal',
           title: 'Duration',
-          scale: { domain: [MEASURED, PROJECTED], range: [[1, 0], [6, 4]] },
+          scale: {
+            domain: [MEASURED, PROJECTED],
+            range: [
+              [1, 0],
+              [6, 4],
+            ],
+          },
           legend: { symbolType: 'stroke', symbolStrokeColor: PALETTE.ink },
         },
         tooltip: { field: 'tooltip', type: 'nominal' },

@@ -14,5 +14,7 @@
         console.error('Chart "' + chart.id + '" could not be drawn: ' + (error && error.message ? error.message : error));
       });
   });
-  Promise.all(done).then(function () { document.body.setAttribute('data-charts-done', String(charts.length)); });
+  Promise.all(done).then(function () {
+    document.body.setAttribute('data-charts-done', String(charts.length));
+  });
 })();

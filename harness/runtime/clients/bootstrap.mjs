@@ -102,7 +102,11 @@ async function loadModule(moduleRoot, moduleName) {
 }
 
 async function loadHandler(fullHandler) {
-  if (fullHandler.includes('..')) throw runtimeError('MalformedHandlerName', `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`);
+  if (fullHandler.includes('..'))
+    throw runtimeError(
+      'MalformedHandlerName',
+      `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
+    );
   const base = path.basename(fullHandler);
   const moduleRoot = fullHandler.slice(0, fullHandler.length - base.length);
   const match = /^([^.]*)\.(.*)$/.exec(base);
