@@ -26,4 +26,14 @@ describe('the sweep summary in the terminal', () => {
       '128          512        oom',
     ]);
   });
+
+  it('shows no interval for a cell measured once, as the race leaves the cells it screened out', () => {
+    const results = smallSweep();
+    const once = results.cells.map((cell) =>
+      cell.state === 'completed' && cell.concurrency === 1 && cell.memoryMb === 1024 ? { ...cell, reps: cell.reps.slice(0, 1) } : cell,
+    );
+    const lines = formatSummaryTable({ ...results, cells: once }).split('\n');
+    expect(lines[2]).toBe('1            1024       completed     23.00            -  23.46    0.0%    23.00     1.00x     1.87');
+    expect(lines[3]).toContain('7.70-8.51');
+  });
 });

@@ -30,7 +30,8 @@ export function formatSummaryTable(results: Results): string {
       String(cell.memoryMb),
       cell.state,
       s(cell.durationMs.median),
-      `${s(cell.durationMs.ci95[0])}-${s(cell.durationMs.ci95[1])}`,
+      // One repetition (a cell the race screened and left) gives no interval.
+      cell.reps.length < 2 ? '-' : `${s(cell.durationMs.ci95[0])}-${s(cell.durationMs.ci95[1])}`,
       ...(columns.projected ? [cell.projectedMs === undefined ? '-' : s(cell.projectedMs)] : []),
       s(cell.durationMs.p95),
       `${(cell.errorRate * 100).toFixed(1)}%`,
