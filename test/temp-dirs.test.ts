@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTempDir, removeDirsOfDeadRuns } from '../harness/run/temp-dirs.ts';
+import { selfIdentity } from '../harness/run/run-identity.ts';
+import { makeTempDir, madeByEndedRun, removeDirsOfDeadRuns, RUN_RECORD } from '../harness/run/temp-dirs.ts';
 
 /**
  * A run killed with SIGKILL leaves its temporary directories; the next run removes those, and
- * only those: named by this tool, of a process that is gone.
+ * only those: named by this tool, holding the record of a run that has ended.
  */
 
 let root: string;
@@ -19,31 +20,44 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
+/** A directory as a run makes it: named, and holding that run's record. */
+function dirOfRun(name: string, run: object | undefined): string {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  if (run) writeFileSync(join(dir, RUN_RECORD), JSON.stringify(run));
+  return dir;
+}
+
 describe("the sweep's temporary directories", () => {
-  it("removes a dead run's directories of that kind, and keeps a live run's, another kind's and anything else", () => {
+  it("removes an ended run's directories of that kind, and keeps a live run's, another kind's, one without a record and anything else", () => {
     root = mkdtempSync(join(tmpdir(), 'fanout-temp-dirs-'));
+    const me = selfIdentity();
     const dead = deadPid();
-    const names = {
-      deadFence: `fanout-tuner-fence-${dead}-AbC123`,
-      liveFence: `fanout-tuner-fence-${process.ppid}-XyZ789`,
-      deadTls: `fanout-tuner-tls-${dead}-AbC123`,
-      notOurs: `fanout-tuner-fence-notes`,
-      similar: `fanout-tuner-fence-${dead}-toolongname`,
+    const ended = { ...me, pid: dead, startTicks: '1' };
+    const dirs = {
+      endedFence: dirOfRun(`fanout-tuner-fence-${dead}-AbC123`, ended),
+      liveFence: dirOfRun(`fanout-tuner-fence-${process.pid}-XyZ789`, me),
+      endedTls: dirOfRun(`fanout-tuner-tls-${dead}-AbC123`, ended),
+      // The pid is gone, but nothing says which run made it (an older version, or not this tool).
+      noRecord: dirOfRun(`fanout-tuner-fence-${dead}-NoRec1`, undefined),
+      // A run in another PID namespace: its pid names nothing here, so it is never judged ended.
+      otherNamespace: dirOfRun(`fanout-tuner-fence-${dead}-OtherN`, { ...ended, pidNamespace: 'pid:[1]' }),
+      notOurs: dirOfRun('fanout-tuner-fence-notes', ended),
+      similar: dirOfRun(`fanout-tuner-fence-${dead}-toolongname`, ended),
     };
-    for (const name of Object.values(names)) mkdirSync(join(root, name));
     expect(removeDirsOfDeadRuns('fence', root)).toBe(1);
-    expect(existsSync(join(root, names.deadFence))).toBe(false);
-    for (const kept of [names.liveFence, names.deadTls, names.notOurs, names.similar]) expect(existsSync(join(root, kept))).toBe(true);
+    expect(existsSync(dirs.endedFence)).toBe(false);
+    for (const kept of [dirs.liveFence, dirs.endedTls, dirs.noRecord, dirs.otherNamespace, dirs.notOurs, dirs.similar]) expect(existsSync(kept)).toBe(true);
   });
 
-  it("names a new directory by kind and this process, clearing dead runs' leftovers the first time", () => {
+  it("names a new directory by kind and this process, records the run in it, and clears ended runs' leftovers the first time", () => {
     root = mkdtempSync(join(tmpdir(), 'fanout-temp-dirs-'));
-    const leftover = join(root, `fanout-tuner-runtime-${deadPid()}-Q1w2E3`);
-    mkdirSync(leftover);
+    const leftover = dirOfRun(`fanout-tuner-runtime-${deadPid()}-Q1w2E3`, { ...selfIdentity(), pid: deadPid(), startTicks: '1' });
     const made = makeTempDir('runtime', root);
     expect(made).toMatch(new RegExp(`/fanout-tuner-runtime-${process.pid}-[A-Za-z0-9]{6}$`));
     expect(existsSync(leftover)).toBe(false);
-    // Its own directory is never a dead run's.
+    // Its own directory is never an ended run's.
+    expect(madeByEndedRun(made)).toBe(false);
     expect(removeDirsOfDeadRuns('runtime', root)).toBe(0);
     expect(existsSync(made)).toBe(true);
   });

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { madeByEndedRun, recordRun } from './temp-dirs.ts';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { onExit } from './on-exit.ts';
@@ -70,6 +71,7 @@ async function build$(source: string, name: string, splitting: boolean): Promise
       banner: { js: "import { createRequire as __cellRequire } from 'node:module'; const require = __cellRequire(import.meta.url);" },
       outExtension: { '.js': '.mjs' },
     });
+    recordRun(outdir);
     // On a signal too (Ctrl-C, SIGTERM), where Node runs no 'exit' listener: onExit covers both.
     onExit(() => rmSync(outdir, { recursive: true, force: true }));
     return { file: `${outdir}/${name}.mjs`, execArgv: [] };
@@ -79,15 +81,10 @@ async function build$(source: string, name: string, splitting: boolean): Promise
   }
 }
 
-/** A run killed with SIGKILL cannot remove its bundles; the next one does. */
+/** A run killed with SIGKILL cannot remove its bundles; the next one does, by the record of the run in each. */
 function removeBundlesOfDeadRuns(): void {
   for (const entry of readdirSync(CACHE_DIR)) {
-    const pid = Number(BUNDLE_NAME.exec(entry)?.[1]);
-    if (!pid || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      rmSync(`${CACHE_DIR}${entry}`, { recursive: true, force: true });
-    }
+    if (!BUNDLE_NAME.test(entry) || !madeByEndedRun(`${CACHE_DIR}${entry}`)) continue;
+    rmSync(`${CACHE_DIR}${entry}`, { recursive: true, force: true });
   }
 }
