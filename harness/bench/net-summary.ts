@@ -1,6 +1,6 @@
 import type { NetClient, NetMeasurement, NetServer } from './net-spec.ts';
 import { median } from '../analyze/statistics.ts';
-import type { Target } from './summary.ts';
+import { table, type Target } from './summary.ts';
 
 /**
  * Pure: the `net` part of the benchmark. Each row is one measurement (server, client,
@@ -122,16 +122,6 @@ export function netTargets(rows: readonly NetRow[]): Target[] {
     }
   }
   return targets;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 /** The comparison table, then every measurement with all its invocations. */

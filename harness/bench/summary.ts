@@ -199,7 +199,8 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
   return targets;
 }
 
-function table(header: string[], rows: string[][]): string {
+/** Columns padded to their widest cell, two spaces apart, under a rule: the bench's plain-text tables. */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
     cells
