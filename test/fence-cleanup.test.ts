@@ -9,6 +9,7 @@ import type { ScenarioInput } from '../harness/scenario/schema.ts';
 import { assertNamespaces, runFenced, skipNote } from './helpers/namespace.ts';
 import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
 import { scratchDir } from './helpers/scratch.ts';
+import { waitFor } from './helpers/wait-for.ts';
 
 /**
  * However a fenced sweep ends (normally, by Ctrl-C, by SIGTERM, or with a cell that crashed), it
@@ -102,16 +103,6 @@ async function settledLeftovers(sweep: Sweep): Promise<Leftovers> {
   for (;;) {
     const left = leftovers(sweep);
     if (JSON.stringify(left) === JSON.stringify(NOTHING) || Date.now() > deadline) return left;
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((done) => setTimeout(done, 100));
   }
 }

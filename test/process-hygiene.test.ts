@@ -8,6 +8,7 @@ import { detectCpuController, detectFunctionGroupController, removeStaleGroups }
 import { loadResults } from '../harness/results/io.ts';
 import { assertNamespaces, runFenced, namespaces } from './helpers/namespace.ts';
 import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
+import { waitFor } from './helpers/wait-for.ts';
 
 /**
  * No process of a sweep outlives it, however it ends, and its cgroups go with it:
@@ -64,16 +65,6 @@ function alive(pid: number): boolean {
     return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
   }
 }
 
