@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkModel, modelWarnings } from '../harness/analyze/model-check.ts';
+import { cellsToMeasureAgain, checkModel, modelWarnings } from '../harness/analyze/model-check.ts';
 import { completedCell, failedCell } from './fixtures/results.ts';
 
 const cells = [
@@ -33,5 +33,31 @@ describe('the validation of the simulator against the replay', () => {
     expect(modelWarnings(scaled)).toEqual([
       'Model: at 1 faithful cell(s) the simulator and the replay differ by more than 5% (worst -7.0% at concurrency 8, 1769 MB): treat --simulate answers, the time-scale corrections and projectedMs for this scenario with care, and rerun on a quieter machine or with more --reps or a lower --time-scale.',
     ]);
+  });
+});
+
+describe('the cells measured again before the sweep warns about itself', () => {
+  const oneRep = (cell: ReturnType<typeof completedCell>) => ({ ...cell, reps: cell.reps.slice(0, 1) });
+
+  it('takes single-repetition cells off the simulator or, where the harness is judged, off the ideal, the furthest off first', () => {
+    const cells = [
+      oneRep(completedCell(4, 1769, 1000, { modelError: -0.02, fidelityRatio: 1.02 })),
+      oneRep(completedCell(8, 1769, 1000, { modelError: -0.06, fidelityRatio: 1.03 })),
+      oneRep(completedCell(16, 1769, 1000, { modelError: 0.09, fidelityRatio: 1.03 })),
+      // Unfaithful where the harness is judged (a whole core): its fidelity, not its model error, counts.
+      oneRep(completedCell(32, 1769, 1000, { modelError: -0.3, fidelityRatio: 1.12 })),
+      // At 128 MB the fidelity does not judge the harness (the job's own CPU share limits it), and the model is not checked there.
+      oneRep(completedCell(32, 128, 1000, { modelError: -0.3, fidelityRatio: 1.5 })),
+    ];
+    expect(cellsToMeasureAgain(cells, 3).map((cell) => `${cell.concurrency}@${cell.memoryMb}`)).toEqual(['16@1769', '32@1769', '8@1769']);
+    expect(cellsToMeasureAgain(cells, 3, { tolerance: 0.1 }).map((cell) => `${cell.concurrency}@${cell.memoryMb}`)).toEqual(['32@1769']);
+    expect(cellsToMeasureAgain(cells, 3, { deployedFunction: true }).map((cell) => `${cell.concurrency}@${cell.memoryMb}`)).toEqual(['16@1769', '8@1769']);
+  });
+
+  it('leaves a disagreement that already rests on enough repetitions to the warning', () => {
+    const threeReps = completedCell(8, 1769, 1000, { modelError: -0.06, fidelityRatio: 1.03 });
+    expect(cellsToMeasureAgain([threeReps], 3)).toEqual([]);
+    expect(cellsToMeasureAgain([threeReps], 4)).toEqual([threeReps]);
+    expect(cellsToMeasureAgain([failedCell(8, 1769, 'oom', 'ran out of memory')], 3)).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-import { FIDELITY_LIMIT, isCompleted, type Cell } from '../results/schema.ts';
+import { FIDELITY_LIMIT, isCompleted, type Cell, type CompletedCell } from '../results/schema.ts';
+import { judgedForFidelity } from './fidelity.ts';
 
 /** The simulator and the replay must agree this closely where the replay is faithful. */
 export const MODEL_TOLERANCE = 0.05;
@@ -42,4 +43,30 @@ export function modelWarnings(cells: readonly Cell[], tolerance: number = MODEL_
   return [
     `Model: at ${off.length} faithful cell(s) the simulator and the replay differ by more than ${tolerance * 100}% (worst ${percent(worst.modelError)} at concurrency ${worst.concurrency}, ${worst.memoryMb} MB): treat --simulate answers${scaled ? ', the time-scale corrections' : ''} and projectedMs for this scenario with care, and rerun on a quieter machine or with more --reps${scaled ? ' or a lower --time-scale' : ''}.`,
   ];
+}
+
+/**
+ * The cells to measure again before the sweep warns about the harness or the simulator: those a
+ * fidelity or model warning would name on the strength of fewer than `minReps` repetitions. One
+ * time-scaled repetition is thrown off by a few percent now and then (a busy moment of the
+ * machine, a GC pause), and a median of three is not: a cell off on its screening repetition alone
+ * is measured again, and the warning stays only if the disagreement does. The furthest off
+ * come first, for a budget that allows only some.
+ */
+export function cellsToMeasureAgain(
+  cells: readonly Cell[],
+  minReps: number,
+  options: { deployedFunction?: boolean; tolerance?: number } = {},
+): CompletedCell[] {
+  const tolerance = options.tolerance ?? MODEL_TOLERANCE;
+  const judged = new Set(judgedForFidelity(cells, options));
+  // How far past its limit the warning would find the cell: the fidelity where the harness is judged, else the model error.
+  const excess = (cell: CompletedCell): number => {
+    if (cell.fidelityRatio > FIDELITY_LIMIT) return judged.has(cell) ? cell.fidelityRatio - FIDELITY_LIMIT : 0;
+    return cell.modelError === undefined ? 0 : Math.abs(cell.modelError) - tolerance;
+  };
+  return cells
+    .filter(isCompleted)
+    .filter((cell) => cell.reps.length < minReps && excess(cell) > 0)
+    .sort((a, b) => excess(b) - excess(a));
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { modelWarnings } from '../analyze/model-check.ts';
-import { raceState, ROUND_REPS } from '../analyze/race.ts';
+import { cellsToMeasureAgain, MODEL_TOLERANCE, modelWarnings } from '../analyze/model-check.ts';
+import { MIN_RACE_REPS, raceState, ROUND_REPS } from '../analyze/race.ts';
 import type { RecommendOptions } from '../analyze/recommend.ts';
 import { percentile, sortSamples } from '../analyze/statistics.ts';
 import { InputError } from '../errors.ts';
@@ -17,7 +17,7 @@ import { priceColdStarts, type ColdStarts } from '../production/compare.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
 import { describeEnvironment } from '../results/environment.ts';
 import { isReplaceableResults, writeJsonAtomic } from '../results/io.ts';
-import { isCompleted, SCHEMA_VERSION, type Cell, type Grid, type Results } from '../results/schema.ts';
+import { FIDELITY_LIMIT, isCompleted, SCHEMA_VERSION, type Cell, type Grid, type Results } from '../results/schema.ts';
 import { openCellSession, type CellRun, type CellSession } from '../run/cell-session.ts';
 import {
   detectCpuController,
@@ -420,6 +420,24 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     await runPool(planProcesses(remaining, parallelCells, idealOf, share), parallelCells, (keys) => measureCells(keys));
     if (plan.race) {
       const race = plan.race;
+      // A cell whose one screening repetition disagrees with the ideal or the simulator: measured again before anyone is warned.
+      const again: CellKey[] = cellsToMeasureAgain(inOrder(), MIN_RACE_REPS, { deployedFunction: plan.functionSpec !== undefined }).filter((cell) =>
+        runs.has(cellKeyId(cell)),
+      );
+      const screenedS = (performance.now() - sweepStarted) / 1000;
+      const affordable = again.filter(
+        (_, index) => screenedS + roundEstimateS(again.slice(0, index + 1), (key) => done.get(cellKeyId(key)), plan.timeScale, parallelCells) <= race.budgetS,
+      );
+      if (affordable.length > 0) {
+        progress.addRound(
+          affordable.length,
+          `measuring again ${affordable.length} cell(s) whose one repetition was off the simulator or the ideal, ${ROUND_REPS} more repetitions each`,
+        );
+        await runPool(planProcesses(affordable, parallelCells, idealOf, share), parallelCells, (keys) => measureCells(keys, ROUND_REPS));
+        results.method.notes.push(
+          `Measured again, ${ROUND_REPS} more repetitions each, before the harness and the simulator were judged (one repetition was off the simulator by more than ${MODEL_TOLERANCE * 100}% or off the ideal by more than ${FIDELITY_LIMIT}x): ${affordable.map((key) => describeCell(key)).join('; ')}.`,
+        );
+      }
       for (;;) {
         const state = raceState(inOrder(), race.recommend, race);
         // Only cells measured by this process can take more repetitions (a resumed cell's raw measurements are gone).
