@@ -211,13 +211,24 @@ describe('simulate: the event-loop CPU', () => {
     // Three responses at 100; the CPU works 100..120, 120..140, 140..160.
     const result = simulate(three, { concurrency: 3, cpuMsPerResponse: 20 });
     expect(result.makespanMs).toBe(160);
-    expect(result.cpuBusyMs).toBe(60);
+    expect(result.cpuWorkMs).toBe(60);
   });
 
   it('doubles the CPU time at a CPU share of 0.5', () => {
     const result = simulate(three, { concurrency: 3, cpuMsPerResponse: 20, cpuShare: 0.5 });
     expect(result.makespanMs).toBe(220);
-    expect(result.cpuBusyMs).toBe(120);
+    expect(result.cpuWorkMs).toBe(60);
+  });
+
+  it('lets a short burst through at full speed when throttled in periods, as Lambda does', () => {
+    // One at a time: answers at 100, 202 and 304 (each 2 ms of CPU fits the period's 2 ms at a share of 0.1).
+    const serial = simulate(three, { concurrency: 1, cpuMsPerResponse: 2, cpuShare: 0.1, cpuPeriodMs: 20 });
+    expect(serial.makespanMs).toBe(306);
+    expect(serial.cpuWorkMs).toBe(6);
+    // At an even share each parse takes 20 ms.
+    expect(simulate(three, { concurrency: 1, cpuMsPerResponse: 2, cpuShare: 0.1 }).makespanMs).toBe(360);
+    // Three at once: 2 ms in the period from 100, 2 in that from 120, 2 in that from 140.
+    expect(simulate(three, { concurrency: 3, cpuMsPerResponse: 2, cpuShare: 0.1, cpuPeriodMs: 20 }).makespanMs).toBe(142);
   });
 
   it('computes response CPU work from the body size when given a function', () => {
@@ -227,7 +238,7 @@ describe('simulate: the event-loop CPU', () => {
     });
     const result = simulate(sized, { concurrency: 1, cpuMsPerResponse: (bytes) => bytes / 1000 });
     expect(result.makespanMs).toBe(210);
-    expect(result.cpuBusyMs).toBe(10);
+    expect(result.cpuWorkMs).toBe(10);
   });
 
   it('spends cpuMsPerFailure on each failed attempt before the backoff starts', () => {
@@ -238,7 +249,7 @@ describe('simulate: the event-loop CPU', () => {
     // 0..50 503, CPU 50..60, wait to 160, 160..210 503, CPU 210..220.
     const result = simulate(broken, { concurrency: 1, cpuMsPerFailure: 10 });
     expect(result.makespanMs).toBe(220);
-    expect(result.cpuBusyMs).toBe(20);
+    expect(result.cpuWorkMs).toBe(20);
   });
 
   it('takes the CPU as free in the ideal makespan', () => {

@@ -1,7 +1,7 @@
 import { median } from '../analyze/statistics.ts';
 import { planRequests, drawAttempt, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { cpuShare as memoryCpuShare, singleThreadShare } from './lambda.ts';
+import { cpuShare as memoryCpuShare, LAMBDA_THROTTLE_PERIOD_MS, singleThreadShare } from './lambda.ts';
 import { simulate, type SimulationResult } from './simulate.ts';
 
 /**
@@ -130,6 +130,8 @@ export function simulateWithCpu(
   options: {
     concurrency: number;
     cpuShare: number;
+    /** Throttled in periods (harness/model/cpu-throttle.ts); absent, at an even share. */
+    cpuPeriodMs?: number;
     model: CpuModel;
     requests?: readonly PlannedRequest[];
     serverMsPerAttempt?: number;
@@ -143,6 +145,7 @@ export function simulateWithCpu(
     ...(options.serverMsPerAttempt ? { serverMsPerAttempt: options.serverMsPerAttempt } : {}),
     ...(options.requests ? { requests: options.requests } : {}),
     cpuShare: options.cpuShare,
+    ...(options.cpuPeriodMs !== undefined ? { cpuPeriodMs: options.cpuPeriodMs } : {}),
     cpuMsPerResponse: (bodyBytes) => responseCpuMs(model, bodyBytes),
     cpuMsPerFailure: model.overheadMs,
     ...(model.connectMs !== undefined ? { connectCpuMs: model.connectMs } : {}),
@@ -177,6 +180,16 @@ export function replayQuota(replay: ReplayCpu): number {
  */
 export function replayCpuShare(replay: ReplayCpu): number {
   return Math.min(1, replayQuota(replay)) / replay.timeScale;
+}
+
+/**
+ * The throttling period of the replay's event loop, scenario ms. In real time the cell's quota has
+ * Lambda's own period, and short bursts of CPU run at full speed as on Lambda. Time-scaled, the
+ * quota grows with the time scale until one thread runs unthrottled (above 1769/timeScale MB),
+ * at 1/timeScale of its real speed in scenario time: an even share.
+ */
+export function replayCpuPeriodMs(replay: Pick<ReplayCpu, 'timeScale'>): number | undefined {
+  return replay.timeScale === 1 ? LAMBDA_THROTTLE_PERIOD_MS : undefined;
 }
 
 /** What the simulator says about one measured cell. */
@@ -238,16 +251,24 @@ export function modelCell(
     serverMsPerAttempt: serverRealMs * timeScale,
     ...(replay.idleTimeoutMs !== undefined ? { idleTimeoutMs: replay.idleTimeoutMs * timeScale } : {}),
   });
-  const run = (share: number, model: CpuModel, options: { serverMsPerAttempt?: number; idleTimeoutMs?: number } = {}) =>
-    simulateWithCpu(scenario, { concurrency: cell.concurrency, cpuShare: share, model, ...options, ...(requests ? { requests } : {}) }).makespanMs;
+  const run = (share: number, cpuPeriodMs: number | undefined, model: CpuModel, options: { serverMsPerAttempt?: number; idleTimeoutMs?: number } = {}) =>
+    simulateWithCpu(scenario, {
+      concurrency: cell.concurrency,
+      cpuShare: share,
+      ...(cpuPeriodMs !== undefined ? { cpuPeriodMs } : {}),
+      model,
+      ...options,
+      ...(requests ? { requests } : {}),
+    }).makespanMs;
   const asRunModel = calibrate(replayQuota(asRun), true);
-  const simulatedMs = run(replayCpuShare(asRun), asRunModel, replayed(replay.timeScale));
-  const unscaledMs = replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), calibrate(replayQuota(unscaled), true), replayed(1));
+  const simulatedMs = run(replayCpuShare(asRun), replayCpuPeriodMs(asRun), asRunModel, replayed(replay.timeScale));
+  const unscaledMs =
+    replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), replayCpuPeriodMs(unscaled), calibrate(replayQuota(unscaled), true), replayed(1));
   const productionModel = calibrate(production, false);
   return {
     simulatedMs,
     timeScaleCorrectionMs: simulatedMs - unscaledMs,
-    projectedMs: run(singleThreadShare(cell.memoryMb), productionModel),
+    projectedMs: run(singleThreadShare(cell.memoryMb), LAMBDA_THROTTLE_PERIOD_MS, productionModel),
     overheadMs: { withMock: asRunModel.overheadMs, clientOnly: productionModel.overheadMs },
   };
 }

@@ -8,6 +8,13 @@ export const MB_PER_VCPU = 1769;
 /** 10,240 MB, the largest size, gets 6 vCPUs. */
 export const MAX_VCPUS = 6;
 export const MIN_MEMORY_MB = 128;
+/**
+ * Lambda throttles CPU in periods of about 20 ms (docs/method.md, How memory becomes CPU): at
+ * 128 MB a spinning function runs about 1.4 ms, then is paused for the rest of each period. The
+ * simulator throttles production and real-time replays so (harness/model/cpu-throttle.ts), and
+ * real-time cells run under a cgroup quota with this period.
+ */
+export const LAMBDA_THROTTLE_PERIOD_MS = 20;
 export const MAX_MEMORY_MB = 10_240;
 
 function requirePositive(name: string, value: number): void {

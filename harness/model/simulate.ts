@@ -1,6 +1,7 @@
 import type { ErrorsByKind } from '../results/schema.ts';
 import { drawAttempt, drawSinkLatency, planRequests, type AttemptDraw, type Fault, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { EventLoopCpu } from './cpu-throttle.ts';
 import { EventQueue } from './event-queue.ts';
 import { backoffAfterMs } from './backoff.ts';
 import { statedRetryAfterMs, TokenBucket } from './token-bucket.ts';
@@ -25,6 +26,12 @@ export interface SimulationOptions {
   cpuMsPerFailure?: number;
   /** Share of one core the event loop gets (memory/1769, capped at 1). */
   cpuShare?: number;
+  /**
+   * Throttled as Lambda and a CFS quota throttle, in periods of this many ms from the
+   * invocation's start: full speed until the period's share is used, then a pause until the next
+   * (harness/model/cpu-throttle.ts). Absent: an even share, as a time-scaled replay runs.
+   */
+  cpuPeriodMs?: number;
   /**
    * CPU work per new connection on a full core, ms: the client's side of the TCP connect and TLS
    * handshake (harness/run/connect-cost.ts). 0 for in-process backends, which open no connection.
@@ -63,8 +70,8 @@ export interface SimulationResult {
   errorsByKind: ErrorsByKind;
   /** Per request (plan order), from its first send until its final attempt's outcome reached the client. */
   requestLatencyMs: number[];
-  /** CPU time consumed: each piece of work divided by the CPU share. */
-  cpuBusyMs: number;
+  /** CPU time consumed: the work, on a full core. */
+  cpuWorkMs: number;
   rowsWritten: number;
   /** Connections the hosts admitted (docs/job-model.md, Connections). */
   connectionsOpened: number;
@@ -335,6 +342,9 @@ function checkOptions(options: SimulationOptions): void {
   if (cpuShare !== undefined && !(cpuShare > 0 && cpuShare <= 1)) {
     throw new RangeError(`cpuShare must be in (0, 1] (memory / 1769, capped at 1), got ${cpuShare}`);
   }
+  if (options.cpuPeriodMs !== undefined && !(Number.isFinite(options.cpuPeriodMs) && options.cpuPeriodMs > 0)) {
+    throw new RangeError(`cpuPeriodMs must be a finite number > 0, got ${options.cpuPeriodMs}`);
+  }
 }
 
 export function simulate(scenario: Scenario, options: SimulationOptions): SimulationResult {
@@ -417,8 +427,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   const errorsByKind: ErrorsByKind = { http5xx: 0, http429: 0, timeout: 0, reset: 0, other: 0 };
   let errors = 0;
   let retries = 0;
-  let cpuBusyMs = 0;
-  let cpuFreeAtMs = 0;
+  const cpu = new EventLoopCpu(cpuShare, options.cpuPeriodMs);
   let serverFreeAtMs = 0;
   let rowsWritten = 0;
   let bufferedRows = 0;
@@ -498,14 +507,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   };
 
   const runOnCpu = (now: number, workMs: number, request: number, attempt: number, outcome: number): void => {
-    if (workMs === 0 && cpuFreeAtMs <= now) {
+    if (workMs === 0 && !cpu.busyAt(now)) {
       afterCpu(request, attempt, outcome, now);
       return;
     }
-    const durationMs = workMs / cpuShare;
-    cpuBusyMs += durationMs;
-    cpuFreeAtMs = Math.max(now, cpuFreeAtMs) + durationMs;
-    events.push(cpuFreeAtMs, CPU_DONE, request, attempt, outcome);
+    events.push(cpu.run(now, workMs), CPU_DONE, request, attempt, outcome);
   };
 
   const succeed = (request: number, attempt: number, now: number): void => {
@@ -693,7 +699,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     retries,
     errorsByKind,
     requestLatencyMs: Array.from(latencyMs),
-    cpuBusyMs,
+    cpuWorkMs: cpu.workMs,
     rowsWritten,
     connectionsOpened: freeConnectionsOpened + connections.opened,
     ...(timeline ? { timeline } : {}),

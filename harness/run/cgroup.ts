@@ -12,6 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { LAMBDA_THROTTLE_PERIOD_MS } from '../model/lambda.ts';
 import { onExit } from './on-exit.ts';
 import { hasEnded, selfIdentity, type RunIdentity } from './run-identity.ts';
 import { killProcessTree } from './process-tree.ts';
@@ -31,12 +32,10 @@ const V2_ROOT = '/sys/fs/cgroup';
 const ROOTS = [V1_ROOT, V1_MEMORY_ROOT, V1_CPUACCT_ROOT, V2_ROOT];
 const PERIOD_US = 10_000;
 /**
- * Lambda's own throttling period, about 20 ms (docs/method.md, How memory becomes CPU): at 128 MB
- * a spinning function runs about 1.4 ms, then is paused for the rest of each 20 ms. Real-time
- * cells (time scale 1, and every deployed function) are throttled in the same steps, so short
- * bursts of CPU get through as they would on Lambda.
+ * Real-time cells (time scale 1, and every deployed function) are throttled in Lambda's own
+ * periods, so short bursts of CPU get through as they would on Lambda.
  */
-export const LAMBDA_PERIOD_US = 20_000;
+export const LAMBDA_PERIOD_US = LAMBDA_THROTTLE_PERIOD_MS * 1000;
 /** The kernel refuses a quota below 1 ms per period. */
 const MIN_QUOTA_US = 1000;
 

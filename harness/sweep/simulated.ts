@@ -1,5 +1,5 @@
 import { simulateWithCpu, type Calibration } from '../model/calibrate.ts';
-import { singleThreadShare } from '../model/lambda.ts';
+import { LAMBDA_THROTTLE_PERIOD_MS, singleThreadShare } from '../model/lambda.ts';
 import { idealMakespanMs } from '../model/simulate.ts';
 import type { CellKey } from '../results/cell-key.ts';
 import { SCHEMA_VERSION, type Cell, type Grid, type Results } from '../results/schema.ts';
@@ -28,11 +28,10 @@ export interface SimulatedSweepPlan {
 /** One simulated invocation as if a cell process had measured it. */
 export function simulatedMeasurement(scenario: Scenario, key: CellKey, calibration: Calibration): RepMeasurement {
   const cpuShare = singleThreadShare(key.memoryMb);
-  const result = simulateWithCpu(scenario, { concurrency: key.concurrency, cpuShare, model: calibration.model });
+  const result = simulateWithCpu(scenario, { concurrency: key.concurrency, cpuShare, cpuPeriodMs: LAMBDA_THROTTLE_PERIOD_MS, model: calibration.model });
   return {
     durationMs: result.makespanMs,
-    // CPU time is the work itself; the simulator's busy time is that work stretched by the share.
-    cpuMs: result.cpuBusyMs * cpuShare,
+    cpuMs: result.cpuWorkMs,
     mockCpuMs: 0,
     // The simulator does not model memory: no peak is claimed.
     peakRssMb: 0,
