@@ -16,9 +16,9 @@ async function backendFor(spec: OverheadSpec, latencyMs: number, requests: numbe
   const scenario = overheadScenario({ ...spec, latencyMs, requests });
   // Import only the backend measured: its modules count in the peak RSS.
   const backend =
-    spec.harness === 'undici'
-      ? new (await import('../mock/undici-backend.ts')).UndiciBackend({ scenario, timeScale: 1 })
-      : new (await import('../mock/msw-backend.ts')).MswBackend({ scenario, timeScale: 1 });
+    spec.harness === 'msw'
+      ? new (await import('../mock/msw-backend.ts')).MswBackend({ scenario, timeScale: 1 })
+      : new (await import('../mock/undici-backend.ts')).UndiciBackend({ scenario, timeScale: 1 });
   backend.start();
   return backend;
 }

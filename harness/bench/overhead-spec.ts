@@ -5,7 +5,17 @@ import { scenarioSchema, type Scenario } from '../scenario/schema.ts';
  * host without limits, no parsing, a sink that costs nothing, so that an infinitely fast client
  * and mock would take exactly ceil(N / c) x latency.
  */
-export type OverheadHarness = 'msw' | 'undici' | 'naive';
+export type OverheadHarness = 'msw' | 'undici' | 'naive' | 'fetch-client';
+
+/**
+ * What each harness is: the msw backend with global fetch as the client; the undici backend with
+ * undici.request; the naive msw harness; and 'fetch-client', global fetch answered by the undici
+ * backend's dispatcher, below any interception layer: what the fetch client alone costs, the
+ * floor the msw backend's CPU and memory are read against.
+ */
+export function clientOf(harness: OverheadHarness): 'undici' | 'fetch' {
+  return harness === 'undici' ? 'undici' : 'fetch';
+}
 
 export interface OverheadSpec {
   harness: OverheadHarness;
@@ -44,7 +54,7 @@ export function overheadScenario(spec: Pick<OverheadSpec, 'harness' | 'requests'
     work: { parse: 'none' },
     // One batch for the whole run: the sink adds no wait.
     sink: { latencyMs: { dist: 'fixed', value: 0 }, poolSize: 1, batchSize: spec.requests },
-    client: { timeoutMs: 600_000, retries: 0, library: spec.harness === 'undici' ? 'undici' : 'fetch' },
+    client: { timeoutMs: 600_000, retries: 0, library: clientOf(spec.harness) },
   });
 }
 

@@ -23,8 +23,10 @@ export interface BenchOptions {
 }
 
 const SEED_FILE = 'scenarios/seed-case-study.json';
-const HARNESSES: readonly OverheadHarness[] = ['undici', 'msw', 'naive'];
+const HARNESSES: readonly OverheadHarness[] = ['undici', 'msw', 'naive', 'fetch-client'];
 const CONCURRENCIES = [1, 10, 100, 1000] as const;
+/** The fetch client alone is a floor for the msw backend where it is judged: at 100 and 1000. */
+const concurrenciesOf = (harness: OverheadHarness): readonly number[] => (harness === 'fetch-client' ? [100, 1000] : CONCURRENCIES);
 
 /** N = 2000 where it takes seconds; fewer at concurrency 1 and 10, where 2000 x 50 ms would take minutes. */
 export function overheadSpec(harness: OverheadHarness, concurrency: number): OverheadSpec {
@@ -91,7 +93,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   const overhead: OverheadRow[] = [];
   for (const harness of HARNESSES) {
-    for (const concurrency of CONCURRENCIES) {
+    for (const concurrency of concurrenciesOf(harness)) {
       const spec = overheadSpec(harness, concurrency);
       const row = overheadRow(await measureOverhead(spec));
       overhead.push(row);

@@ -142,10 +142,18 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
     const worst = Math.max(...mock.map((row) => row.mockCpuUsPerRequest!));
     targets.push({ name: 'undici mock-only CPU per request, c >= 100', target: '<= 30 us', measured: `${worst.toFixed(1)} us`, met: worst <= 30 });
   }
+  // The msw backend's client is global fetch, whose own peak (with no interception at all) is beside it.
+  const fetchAlone = find(bench.overhead, 'fetch-client', 1000);
   for (const harness of ['undici', 'msw'] as const) {
     const row = find(bench.overhead, harness, 1000);
+    const floor = harness === 'msw' && fetchAlone ? ` (the fetch client alone: ${fetchAlone.peakRssMb.toFixed(0)} MB)` : '';
     if (row)
-      targets.push({ name: `${harness} peak RSS at c=1000`, target: '<= 150 MB', measured: `${row.peakRssMb.toFixed(0)} MB`, met: row.peakRssMb <= 150 });
+      targets.push({
+        name: `${harness} peak RSS at c=1000`,
+        target: '<= 150 MB',
+        measured: `${row.peakRssMb.toFixed(0)} MB${floor}`,
+        met: row.peakRssMb <= 150,
+      });
   }
   for (const concurrency of [100, 1000]) {
     const naive = find(bench.overhead, 'naive', concurrency);
