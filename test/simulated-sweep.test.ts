@@ -24,14 +24,21 @@ describe('a simulated sweep', () => {
 
   it('answers every cell with one deterministic repetition from the simulator', () => {
     const medians = results.cells.map((cell) => (isCompleted(cell) ? [cell.concurrency, cell.memoryMb, cell.durationMs.median, cell.reps.length] : []));
-    // Serial: 4 x (100 + 10 ms of CPU); at 442 MB the CPU takes 10 / (442 / 1769) = 40.02 ms.
-    // Four at once: the answers arrive together at 100 ms and queue for the one CPU.
-    expect(medians).toEqual([
-      [1, 1769, 440, 1],
-      [4, 1769, 140, 1],
-      [1, 442, 400 + 4 * (10 / (442 / 1769)), 1],
-      [4, 442, 100 + 4 * (10 / (442 / 1769)), 1],
+    // Serial: 4 x (100 + 10 ms of CPU). Four at once: the answers arrive together at 100 ms and
+    // queue for the one CPU. At 442 MB the CPU is throttled as on Lambda: full speed for
+    // 20 x 442 / 1769 = 4.997 ms of each 20 ms period. Serially each answer (at a period's start)
+    // takes two periods' quota and 0.006 ms of a third; four at once take eight and 0.023 ms.
+    const quota = (20 * 442) / 1769;
+    expect(medians.map(([concurrency, memoryMb, , reps]) => [concurrency, memoryMb, reps])).toEqual([
+      [1, 1769, 1],
+      [4, 1769, 1],
+      [1, 442, 1],
+      [4, 442, 1],
     ]);
+    const durations = medians.map((row) => row[2]!);
+    expect(durations.slice(0, 2)).toEqual([440, 140]);
+    expect(durations[2]).toBeCloseTo(560 + (10 - 2 * quota), 9);
+    expect(durations[3]).toBeCloseTo(260 + (40 - 8 * quota), 9);
   });
 
   it('states its method and the fidelity of each cell against the ideal makespan', () => {
