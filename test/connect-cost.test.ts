@@ -2,27 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { measureConnectCost } from '../harness/run/connect-cost.ts';
 
 describe('measureConnectCost', () => {
-  it("measures the client's CPU per new connection as a small figure, in whole blocks", async () => {
-    // On this 2-core machine a new connection costs the client a tenth of a millisecond or less:
-    // 0.04 to 0.14 ms on a quiet machine, and from 0 to 0.12 ms, plain or TLS, full handshake or
-    // resumed, beside other test suites (load 12). So no order between the kinds, nor a strictly
-    // positive figure, is asserted; what must hold is a number, at least 0 and far below a
-    // millisecond's worth of 50, over the blocks asked for.
+  it("measures the client's CPU per new connection, a TLS handshake several times a plain connect", async () => {
+    // On this 2-core machine: plain 0.41 and 0.54 ms, TLS (full handshake) 1.93 and 1.95 ms.
+    // Both kinds come from the same blocks of fresh against kept-alive requests, so a machine that
+    // is busy slows both alike: the ratio is asserted with half its margin.
     const plain = await measureConnectCost({ library: 'undici', tls: false, connections: 200 });
     const full = await measureConnectCost({ library: 'undici', tls: true, connections: 200, resumeSessions: false });
-    for (const measured of [plain, full]) {
-      expect(measured.connections).toBe(200);
-      expect(measured.connectCpuMs).toBeGreaterThanOrEqual(0);
-      expect(measured.connectCpuMs).toBeLessThan(50);
-    }
+    expect([plain.connections, full.connections]).toEqual([200, 200]);
+    expect(plain.connectCpuMs).toBeGreaterThan(0);
+    expect(full.connectCpuMs).toBeGreaterThan(2 * plain.connectCpuMs);
   }, 120_000);
 
   it('times global fetch too, through an undici Agent that trusts the throwaway certificate', async () => {
-    // Timed in whole blocks of 20 requests: 50 asked for are 60 timed. A tenth of a millisecond
-    // per connection can vanish in the noise of 3 blocks on a loaded machine, so only the bounds hold.
+    // Timed in whole blocks of 20 requests: 50 asked for are 60 timed. About 2 ms per TLS
+    // connection here; at least a tenth of that is asserted, on a loaded machine too.
     const fetched = await measureConnectCost({ library: 'fetch', tls: true, connections: 50 });
     expect(fetched.connections).toBe(60);
-    expect(fetched.connectCpuMs).toBeGreaterThanOrEqual(0);
+    expect(fetched.connectCpuMs).toBeGreaterThan(0.2);
     expect(fetched.connectCpuMs).toBeLessThan(50);
   }, 120_000);
 

@@ -137,13 +137,20 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
   if (!Number.isInteger(connections) || connections < 1) throw new RangeError(`connections must be a positive integer, got ${connections}`);
   const tls = options.tls ? selfSignedCertificate() : undefined;
   const { child, port } = await startServer(tls);
-  // One pool for both kinds of request, as the job has: with TLS, new connections may resume
-  // the session it caches, as the job's would.
-  const agent = new Agent({
-    keepAliveTimeout: 60_000,
-    ...(tls ? { connect: { ca: tls.cert, servername: SERVER_NAME, ...(options.resumeSessions === false ? { maxCachedSessions: 0 } : {}) } } : {}),
-  });
-  const get = client(options.library, `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, agent);
+  // A pool for each kind of request. With TLS, the fresh connections may resume the session their
+  // pool caches, as the job's would. One pool for both does not keep its connection: once the
+  // server has closed a fresh one, undici's Agent drops the origin's pool (idle connection and
+  // all), so every kept request opened a connection too and the two kinds cost the same.
+  const newAgent = () =>
+    new Agent({
+      keepAliveTimeout: 60_000,
+      ...(tls ? { connect: { ca: tls.cert, servername: SERVER_NAME, ...(options.resumeSessions === false ? { maxCachedSessions: 0 } : {}) } } : {}),
+    });
+  const freshAgent = newAgent();
+  const keptAgent = newAgent();
+  const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const fresh = client(options.library, origin, freshAgent);
+  const kept = client(options.library, origin, keptAgent);
   // The event loop's own CPU where Linux tells it: the connection's work is all on it, and V8's
   // helper threads (concurrent GC) only add noise.
   const clock = mainThreadCpuClock() ?? processCpuMs;
@@ -153,9 +160,9 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
     const start = clock();
     for (let i = 0; i < BLOCK; i++) {
       if (kind === 'fresh') {
-        await get('/close');
+        await fresh('/close');
       } else {
-        await get('/keep');
+        await kept('/keep');
       }
     }
     return clock() - start;
@@ -163,12 +170,11 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
   const extra: number[] = [];
   try {
     // Warm both paths (V8 tiers up undici's parser and the TLS code), and leave one kept-alive
-    // connection idle in the pool for the kept blocks. Every `/close` request finds no idle
+    // connection idle in its pool for the kept blocks. Every `/close` request finds no idle
     // connection (the last one's was closed by the server), so it opens one; every `/keep`
-    // request after the first reuses the same one.
-    for (let i = 0; i < WARMUP; i++) await get('/close');
-    await get('/keep');
-    for (let i = 0; i < WARMUP; i++) await get('/keep');
+    // request reuses the same one.
+    for (let i = 0; i < WARMUP; i++) await fresh('/close');
+    for (let i = 0; i < WARMUP; i++) await kept('/keep');
     // Fresh and kept blocks alternate, so the machine's drift (other processes) falls on both alike.
     for (let block = 0; block < Math.ceil(connections / BLOCK); block++) {
       const freshMs = await timedBlock('fresh');
@@ -180,7 +186,7 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
     // otherwise outweigh the others.
     return { connectCpuMs: Math.max(0, median(extra)), connections: Math.ceil(connections / BLOCK) * BLOCK };
   } finally {
-    await agent.close();
+    await Promise.all([freshAgent.close(), keptAgent.close()]);
     child.stdin!.end();
     child.kill();
   }
