@@ -1,6 +1,6 @@
 /**
  * The event loop's CPU as the simulator sees it: one thread, first come first served, at a share
- * of a core (docs/job-model.md, The event-loop CPU).
+ * of a core (docs/job-model.md, CPU).
  *
  * Lambda, like a cgroup's CFS quota, does not slow a function down evenly: it lets it run at full
  * speed until it has used its share of a period (about 20 ms; at 128 MB, 1.44 ms of it), then

@@ -9,7 +9,7 @@ export const MB_PER_VCPU = 1769;
 export const MAX_VCPUS = 6;
 export const MIN_MEMORY_MB = 128;
 /**
- * Lambda throttles CPU in periods of about 20 ms (docs/method.md, How memory becomes CPU): at
+ * Lambda throttles CPU in periods of about 20 ms (docs/method.md, Memory sizes as real constraints): at
  * 128 MB a spinning function runs about 1.4 ms, then is paused for the rest of each period. The
  * simulator throttles production and real-time replays so (harness/model/cpu-throttle.ts), and
  * real-time cells run under a cgroup quota with this period.
