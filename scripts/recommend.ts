@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { DEFAULT_MAX_ERROR_RATE, STRATEGIES, type Picked } from '../harness/analyze/recommend.ts';
-import { decide, DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
+import { DEFAULT_EQUIVALENCE } from '../harness/analyze/race.ts';
+import { recommendFromResults } from '../harness/sweep/conclude.ts';
 import { newCommand, runCli } from '../harness/cli.ts';
 import { applySettings, inferFileKind } from '../harness/deploy/apply.ts';
 import { readDeploymentFile, writeDeploymentFile } from '../harness/deploy/files.ts';
@@ -91,7 +92,11 @@ async function main(): Promise<number> {
     maxErrorRate: numberFlag('--max-error-rate', flags.maxErrorRate) ?? DEFAULT_MAX_ERROR_RATE,
     lambdaTimeoutS: results.scenario.lambda.timeoutS,
   };
-  const outcome = decide(results.cells, options, { equivalence: race?.equivalence ?? DEFAULT_EQUIVALENCE, ...(race ? { budgetS: race.budgetS } : {}) });
+  const outcome = recommendFromResults(results, {
+    recommend: options,
+    equivalence: race?.equivalence ?? DEFAULT_EQUIVALENCE,
+    ...(race ? { budgetS: race.budgetS } : {}),
+  });
   if (results.finishedAt === undefined) {
     process.stderr.write(`warning: ${resultsFile}: the sweep has not finished; this covers the ${results.cells.length} cells measured so far\n`);
   }

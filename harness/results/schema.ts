@@ -161,6 +161,8 @@ export const recommendationSchema = z.object({
   costUsdPerMonth: z.number().nonnegative(),
   why: z.string(),
   decision: decisionSchema.optional(),
+  /** Where the pick's duration came from: the replay, or the simulator's projection where the replay was not faithful. */
+  durationFrom: z.enum(['measurement', 'projection']).optional(),
 });
 export type Recommendation = z.infer<typeof recommendationSchema>;
 

@@ -1,5 +1,6 @@
 import { classifyJob } from '../analyze/classify.ts';
 import { decide } from '../analyze/race.ts';
+import { projectedWhereUnfaithful, sayDurationSource } from '../analyze/projected-where-unfaithful.ts';
 import { recommend, type RecommendOptions } from '../analyze/recommend.ts';
 import type { Results } from '../results/schema.ts';
 import { isFunctionWorkload } from '../workload/function-spec.ts';
@@ -21,9 +22,7 @@ export function concludeSweep(
     simulated?: boolean;
   },
 ): Results {
-  const outcome = options.simulated
-    ? recommend(results.cells, options.recommend)
-    : decide(results.cells, options.recommend, { equivalence: options.equivalence, ...(options.budgetS !== undefined ? { budgetS: options.budgetS } : {}) });
+  const outcome = recommendFromResults(results, options);
   const recommendation = outcome.kind === 'picked' ? outcome.recommendation : null;
   const warnings = outcome.kind === 'none' ? [...results.warnings, `No recommendation: ${outcome.message}`] : results.warnings;
   const classification = classifyJob(results.cells, results.scenario.work.threads, recommendation ?? undefined, {
@@ -32,6 +31,22 @@ export function concludeSweep(
   });
   const { classification: _stale, ...rest } = results;
   return { ...rest, recommendation, warnings, ...(classification ? { classification: withoutUndefined(classification) } : {}) };
+}
+
+/**
+ * The pick, from the measurements where the replay was faithful and from the simulator's
+ * projection where it was not (harness/analyze/projected-where-unfaithful.ts), raced on the
+ * repetitions unless the cells are the simulator's own; the recommendation says which it used.
+ */
+export function recommendFromResults(
+  results: Pick<Results, 'cells' | 'scenario'>,
+  options: { recommend: RecommendOptions; equivalence: number; budgetS?: number; simulated?: boolean },
+): ReturnType<typeof recommend> {
+  const trusted = projectedWhereUnfaithful(results.cells, results.scenario, { deployedFunction: isFunctionWorkload(results.scenario.workload) });
+  const outcome = options.simulated
+    ? recommend(trusted.cells, options.recommend)
+    : decide(trusted.cells, options.recommend, { equivalence: options.equivalence, ...(options.budgetS !== undefined ? { budgetS: options.budgetS } : {}) });
+  return sayDurationSource(outcome, trusted.projected);
 }
 
 /** JSON has no undefined: leave such fields out, as the results schema's optional fields expect. */
