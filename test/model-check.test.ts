@@ -39,19 +39,24 @@ describe('the validation of the simulator against the replay', () => {
 describe('the cells measured again before the sweep warns about itself', () => {
   const oneRep = (cell: ReturnType<typeof completedCell>) => ({ ...cell, reps: cell.reps.slice(0, 1) });
 
-  it('takes single-repetition cells off the simulator or, where the harness is judged, off the ideal, the furthest off first', () => {
+  it('takes single-repetition cells off the simulator, or off the ideal where the harness is judged, the furthest off first', () => {
     const cells = [
       oneRep(completedCell(4, 1769, 1000, { modelError: -0.02, fidelityRatio: 1.02 })),
       oneRep(completedCell(8, 1769, 1000, { modelError: -0.06, fidelityRatio: 1.03 })),
       oneRep(completedCell(16, 1769, 1000, { modelError: 0.09, fidelityRatio: 1.03 })),
       // Unfaithful where the harness is judged (a whole core): its fidelity, not its model error, counts.
       oneRep(completedCell(32, 1769, 1000, { modelError: -0.3, fidelityRatio: 1.12 })),
-      // At 128 MB the fidelity does not judge the harness (the job's own CPU share limits it), and the model is not checked there.
+      // At 128 MB the fidelity does not judge the harness (the job's own CPU share limits it), but a cell off the simulator is measured again.
       oneRep(completedCell(32, 128, 1000, { modelError: -0.3, fidelityRatio: 1.5 })),
+      // Unfaithful where not judged, and near the simulator: left alone.
+      oneRep(completedCell(64, 128, 1000, { modelError: -0.03, fidelityRatio: 1.5 })),
     ];
-    expect(cellsToMeasureAgain(cells, 3).map((cell) => `${cell.concurrency}@${cell.memoryMb}`)).toEqual(['16@1769', '32@1769', '8@1769']);
-    expect(cellsToMeasureAgain(cells, 3, { tolerance: 0.1 }).map((cell) => `${cell.concurrency}@${cell.memoryMb}`)).toEqual(['32@1769']);
-    expect(cellsToMeasureAgain(cells, 3, { deployedFunction: true }).map((cell) => `${cell.concurrency}@${cell.memoryMb}`)).toEqual(['16@1769', '8@1769']);
+    expect(cellsToMeasureAgain(cells, 3).map((cell) => `${cell.concurrency}@${cell.memoryMb}`)).toEqual(['32@1769', '32@128', '16@1769', '8@1769']);
+    expect(cellsToMeasureAgain(cells, 3, { tolerance: 0.1 }).map((cell) => `${cell.concurrency}@${cell.memoryMb}`)).toEqual(['32@1769', '32@128']);
+    // Judged by its model error alone: a deployed function's fidelity judges the function, not the harness.
+    const unfaithfulOnly = oneRep(completedCell(4, 1769, 1000, { modelError: 0, fidelityRatio: 1.3 }));
+    expect(cellsToMeasureAgain([unfaithfulOnly], 3).map((cell) => cell.concurrency)).toEqual([4]);
+    expect(cellsToMeasureAgain([unfaithfulOnly], 3, { deployedFunction: true })).toEqual([]);
   });
 
   it('leaves a disagreement that already rests on enough repetitions to the warning', () => {

@@ -46,8 +46,9 @@ export function modelWarnings(cells: readonly Cell[], tolerance: number = MODEL_
 }
 
 /**
- * The cells to measure again before the sweep warns about the harness or the simulator: those a
- * fidelity or model warning would name on the strength of fewer than `minReps` repetitions. One
+ * The cells to measure again before the sweep warns about the harness or the simulator: those with
+ * fewer than `minReps` repetitions that are off the simulator by more than the tolerance, or off
+ * their ideal by more than the fidelity limit where the harness is judged. One
  * time-scaled repetition is thrown off by a few percent now and then (a busy moment of the
  * machine, a GC pause), and a median of three is not: a cell off on its screening repetition alone
  * is measured again, and the warning stays only if the disagreement does. The furthest off
@@ -60,11 +61,11 @@ export function cellsToMeasureAgain(
 ): CompletedCell[] {
   const tolerance = options.tolerance ?? MODEL_TOLERANCE;
   const judged = new Set(judgedForFidelity(cells, options));
-  // How far past its limit the warning would find the cell: the fidelity where the harness is judged, else the model error.
-  const excess = (cell: CompletedCell): number => {
-    if (cell.fidelityRatio > FIDELITY_LIMIT) return judged.has(cell) ? cell.fidelityRatio - FIDELITY_LIMIT : 0;
-    return cell.modelError === undefined ? 0 : Math.abs(cell.modelError) - tolerance;
-  };
+  // How far past its limit the cell is: its fidelity where the harness is judged, or its model
+  // error, whatever its fidelity. A hiccup can push one repetition past the fidelity limit too,
+  // which would hide it from the model check: a cell off the simulator is measured again anyway.
+  const excess = (cell: CompletedCell): number =>
+    Math.max(judged.has(cell) ? cell.fidelityRatio - FIDELITY_LIMIT : 0, cell.modelError === undefined ? 0 : Math.abs(cell.modelError) - tolerance);
   return cells
     .filter(isCompleted)
     .filter((cell) => cell.reps.length < minReps && excess(cell) > 0)
