@@ -15,7 +15,6 @@ const required = process.env.FANOUT_REQUIRE_PACKAGE === '1';
 if (!required) console.warn('Skipping the packaged-install test: set FANOUT_REQUIRE_PACKAGE=1 to pack, install and run the package.');
 
 const repoRoot = new URL('..', import.meta.url).pathname;
-const dir = scratchDir('package');
 
 function npm(args: string[], cwd: string): string {
   return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', timeout: 90_000 });
@@ -28,6 +27,8 @@ function npx(project: string, args: string[]) {
 
 describe.skipIf(!required)('the packed package, installed into an empty project', () => {
   it('packs what the CLI needs, installs, and runs --help, a tiny sweep with its report, and the default seed', () => {
+    // Made here, not when the file loads: a skipped file runs no cleanup, and would leave it behind.
+    const dir = scratchDir('package');
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], repoRoot)) as [{ filename: string; files: { path: string }[] }];
     const files = packed[0].files.map((file) => file.path);
     for (const needed of [
