@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectCpuController } from '../harness/run/cgroup.ts';
 import { loadResults } from '../harness/results/io.ts';
 import type { ScenarioInput } from '../harness/scenario/schema.ts';
 import { assertNamespaces, runFenced, skipNote } from './helpers/namespace.ts';
-import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
+import { handlerFixtureScenario, quickScenario, writeScenario } from './helpers/scenario-files.ts';
 import { scratchDir } from './helpers/scratch.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
@@ -21,7 +21,6 @@ import { waitFor } from './helpers/wait-for.ts';
  */
 
 const BUNDLE_CACHE = resolve('node_modules/.cache/fanout-tuner');
-const FIXTURES = resolve('test/fixtures/handlers');
 const controller = detectCpuController();
 const CGROUP_ROOT = controller?.kind === 'cgroup-v2' ? '/sys/fs/cgroup' : '/sys/fs/cgroup/cpu';
 /** With a writable CPU controller the sweeps put their cells under quotas, and the tests look for the groups. */
@@ -138,18 +137,6 @@ function startSweep(scenario: ScenarioInput, args: string[]): Sweep {
   return { pid: child.pid!, id, tmp, markers, out, before, output: () => output, exited };
 }
 
-function handlerScenario(work: string, fixture: string): ScenarioInput {
-  return quickScenario({
-    name: fixture.replace(/\.ts$/, ''),
-    requests: [{ host: 'site.example', count: 2 }],
-    hosts: { 'site.example': { latencyMs: { dist: 'fixed', value: 2 }, bodyBytes: { dist: 'fixed', value: 500 } } },
-    work: { parse: 'none' },
-    // workload.module is resolved from the scenario's directory: the absolute path works from anywhere.
-    workload: { module: relative(work, join(FIXTURES, fixture)), export: 'handler' },
-    lambda: { timeoutS: 30 },
-  });
-}
-
 /** What a sweep caught mid-invocation holds: its fence host, its cell (in its namespace, under its quota), its fence directory. */
 function holdings(sweep: Sweep, cellPid: number): { fenceHosts: number; cellNamespaceIsOwn: boolean; cellInCgroup: boolean; fenceDirs: number } {
   const all = startedBy(sweep);
@@ -170,7 +157,7 @@ function holdings(sweep: Sweep, cellPid: number): { fenceHosts: number; cellName
 
 async function signalMidInvocation(signal: 'SIGINT' | 'SIGTERM', args: string[]): Promise<void> {
   const work = scratchDir('fence-cleanup-scenario');
-  const sweep = startSweep(handlerScenario(work, 'hangs-after-warm-up.ts'), ['--concurrency', '2', ...args]);
+  const sweep = startSweep(handlerFixtureScenario(work, 'hangs-after-warm-up.ts'), ['--concurrency', '2', ...args]);
   // The handler's second invocation (the first timed one) marks that it started, then hangs.
   const cellPid = await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => {
     const marker = readdirSync(sweep.markers).find((name) => name.startsWith('started-'));
@@ -216,7 +203,7 @@ describe.runIf(runFenced)('a fenced sweep leaves nothing behind', () => {
   it('after cells that die mid-invocation (process.exit(3) and SIGKILL): both cells errored, and nothing is left', async () => {
     assertSupport();
     const work = scratchDir('fence-cleanup-scenario');
-    const sweep = startSweep(handlerScenario(work, 'crashes-mid-invocation.ts'), ['--concurrency', '1,2']);
+    const sweep = startSweep(handlerFixtureScenario(work, 'crashes-mid-invocation.ts'), ['--concurrency', '1,2']);
     expect(await sweep.exited).toEqual({ code: 0, signal: null });
     const cells = loadResults(sweep.out).cells.map((cell) => [cell.concurrency, cell.state, 'error' in cell ? cell.error : '']);
     expect(cells).toEqual([

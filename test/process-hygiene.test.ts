@@ -2,12 +2,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectCpuController, detectFunctionGroupController, removeStaleGroups } from '../harness/run/cgroup.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { assertNamespaces, runFenced, namespaces } from './helpers/namespace.ts';
-import { quickScenario, writeScenario } from './helpers/scenario-files.ts';
+import { handlerFixtureScenario, writeScenario } from './helpers/scenario-files.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
 /**
@@ -22,7 +22,6 @@ import { waitFor } from './helpers/wait-for.ts';
  * is how they are found (and, if a test fails, killed), apart from other sweeps on the machine.
  */
 
-const FIXTURES = resolve('test/fixtures/handlers');
 const controller = detectCpuController();
 const cgroups = controller !== undefined;
 const requireCgroup = process.env.FANOUT_REQUIRE_CGROUP === '1';
@@ -98,17 +97,7 @@ function startProcess(command: string, args: string[], extraEnv: Record<string, 
 /** A sweep of one cell of `fixture`'s handler, through the bin (`viaBin`) or the script itself. */
 function startSweep(fixture: string, flags: string[], viaBin: boolean, extraEnv: Record<string, string> = {}): Started {
   const work = mkdtempSync(join(tmpdir(), 'fanout-hygiene-scenario-'));
-  const { file } = writeScenario(
-    quickScenario({
-      name: fixture.replace(/\.ts$/, ''),
-      requests: [{ host: 'site.example', count: 2 }],
-      hosts: { 'site.example': { latencyMs: { dist: 'fixed', value: 2 }, bodyBytes: { dist: 'fixed', value: 500 } } },
-      work: { parse: 'none' },
-      workload: { module: relative(work, join(FIXTURES, fixture)), export: 'handler' },
-      lambda: { timeoutS: 30 },
-    }),
-    work,
-  );
+  const { file } = writeScenario(handlerFixtureScenario(work, fixture), work);
   const entry = viaBin ? ['bin/fanout-tuner.js', 'sweep'] : ['--import', 'tsx', 'scripts/sweep.ts'];
   const args = [...entry, file, '--memory', '1769', '--reps', '1', '--concurrency', '2', '--no-report', '--out', join(work, 'results.json'), ...flags];
   return startProcess(process.execPath, args, extraEnv, work);
@@ -118,6 +107,16 @@ function markerPids(run: Started, prefix: string): number[] {
   return readdirSync(run.markers)
     .filter((name) => name.startsWith(prefix))
     .map((name) => Number(name.slice(prefix.length)));
+}
+
+/** The pids of the cell in its timed invocation and of the process its job started, once both are running. */
+async function cellAndItsChild(sweep: Started): Promise<{ cell: number; sleeper: number }> {
+  const [cell] = await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => {
+    const cells = markerPids(sweep, 'started-');
+    return cells.length > 0 ? cells : undefined;
+  });
+  const [sleeper] = markerPids(sweep, 'child-');
+  return { cell: cell!, sleeper: sleeper! };
 }
 
 afterEach(() => {
@@ -149,12 +148,8 @@ describe.runIf(process.platform === 'linux')('a stopped sweep leaves no process 
   for (const viaBin of [true, false]) {
     it(`SIGTERM to ${viaBin ? 'bin/fanout-tuner.js' : 'the sweep script'}, without cgroups or fence: the cell and the process its job started end, and so does the sweep, by SIGTERM`, async () => {
       const sweep = startSweep('spawns-and-hangs.ts', ['--isolation', 'none', '--cpu-throttle', 'none'], viaBin);
-      const [cell] = await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => {
-        const cells = markerPids(sweep, 'started-');
-        return cells.length > 0 ? cells : undefined;
-      });
-      const [sleeper] = markerPids(sweep, 'child-');
-      expect([alive(cell!), alive(sleeper!)]).toEqual([true, true]);
+      const { cell, sleeper } = await cellAndItsChild(sweep);
+      expect([alive(cell), alive(sleeper)]).toEqual([true, true]);
       sweep.child.kill('SIGTERM');
       expect(await sweep.exited).toEqual({ code: null, signal: 'SIGTERM' });
       expect(await leftAfterSettling(sweep.id)).toEqual([]);
@@ -163,12 +158,8 @@ describe.runIf(process.platform === 'linux')('a stopped sweep leaves no process 
 
   it('SIGKILL to the sweep: its cell stops on its own, with the process its job started', async () => {
     const sweep = startSweep('spawns-and-hangs.ts', ['--isolation', 'none', '--cpu-throttle', 'none'], false);
-    const [cell] = await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => {
-      const cells = markerPids(sweep, 'started-');
-      return cells.length > 0 ? cells : undefined;
-    });
-    const [sleeper] = markerPids(sweep, 'child-');
-    expect([alive(cell!), alive(sleeper!)]).toEqual([true, true]);
+    const { cell, sleeper } = await cellAndItsChild(sweep);
+    expect([alive(cell), alive(sleeper)]).toEqual([true, true]);
     sweep.child.kill('SIGKILL');
     expect(await sweep.exited).toEqual({ code: null, signal: 'SIGKILL' });
     expect(await leftAfterSettling(sweep.id)).toEqual([]);
@@ -203,18 +194,14 @@ describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes
   it('SIGTERM to a sweep under a CPU quota: the cell, and the process its job started before the cell joined its group, end', async () => {
     expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
     const sweep = startSweep('spawns-and-hangs.ts', ['--isolation', 'none', '--cpu-throttle', 'cgroup'], false, { FANOUT_TEST_SPAWN_IN_WARMUP: '1' });
-    const [cell] = await waitFor(`the cell's timed invocation (output so far: ${sweep.output()})`, () => {
-      const cells = markerPids(sweep, 'started-');
-      return cells.length > 0 ? cells : undefined;
-    });
-    const [sleeper] = markerPids(sweep, 'child-');
+    const { cell, sleeper } = await cellAndItsChild(sweep);
     const group = readdirSync(CPU_ROOT).find((name) => name.startsWith(`fanout-tuner-${sweep.child.pid}-`));
     groupsToRemove.push(join(CPU_ROOT, group!));
     const members = readFileSync(join(CPU_ROOT, group!, 'cgroup.procs'), 'utf8')
       .split('\n')
       .filter(Boolean)
       .map(Number);
-    expect([members.includes(cell!), members.includes(sleeper!), alive(sleeper!)]).toEqual([true, false, true]);
+    expect([members.includes(cell), members.includes(sleeper), alive(sleeper)]).toEqual([true, false, true]);
     sweep.child.kill('SIGTERM');
     expect(await sweep.exited).toEqual({ code: null, signal: 'SIGTERM' });
     expect(await leftAfterSettling(sweep.id)).toEqual([]);

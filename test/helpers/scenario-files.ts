@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { scenarioSchema, type Scenario, type ScenarioInput } from '../../harness/scenario/schema.ts';
 import { scratchDir } from './scratch.ts';
 
@@ -51,4 +51,23 @@ export function writeScenario(scenario: ScenarioInput, dir = scratchDir('scenari
   const file = join(dir, `${scenario.name}.json`);
   writeFileSync(file, JSON.stringify(scenario, null, 2));
   return { file, dir };
+}
+
+/** The handler modules the end-to-end tests run as a job. */
+export const HANDLER_FIXTURES = resolve('test/fixtures/handlers');
+
+/**
+ * A two-request scenario whose job is `fixture`, a handler module under test/fixtures/handlers
+ * exporting `handler`, for a scenario file written in `dir` (workload.module is resolved from the
+ * scenario's directory).
+ */
+export function handlerFixtureScenario(dir: string, fixture: string): ScenarioInput {
+  return quickScenario({
+    name: fixture.replace(/\.ts$/, ''),
+    requests: [{ host: 'site.example', count: 2 }],
+    hosts: { 'site.example': { latencyMs: fixed(2), bodyBytes: fixed(500) } },
+    work: { parse: 'none' },
+    workload: { module: relative(dir, join(HANDLER_FIXTURES, fixture)), export: 'handler' },
+    lambda: { timeoutS: 30 },
+  });
 }
