@@ -6,7 +6,7 @@ import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
 import { availableParallelism } from 'node:os';
 import { ISOLATION_MODES, type IsolationMode } from '../harness/isolate/fence.ts';
 import { checkWritable, choosePlacement, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
-import { defaultParallelCells } from '../harness/sweep/schedule.ts';
+import { defaultParallelCells, processesPerCell } from '../harness/sweep/schedule.ts';
 import { describeEnvironment } from '../harness/results/environment.ts';
 import { simulateSweep } from '../harness/sweep/simulated.ts';
 import { lockOutput } from '../harness/sweep/lock.ts';
@@ -66,7 +66,7 @@ const program = newCommand('sweep')
   .option('--shard <i/n>', 'run the i-th of n deterministic parts of the grid (merge them with npm run merge)')
   .option(
     '--parallel <n>',
-    'cells measured at once, each in its own process with its share of the cores (default: one per core; 1 when rows go to a real database or parsing uses worker threads)',
+    'cells measured at once, each in its own process with its share of the cores (default: one per core, one per two cores with --backend net, whose servers need a core beside the job; 1 when rows go to a real database or parsing uses worker threads)',
   )
   .option('--resume', 'continue a sweep that was interrupted, from its journal beside --out')
   .option('--report <file>', 'HTML report (default: reports/<scenario name>.html)')
@@ -180,7 +180,7 @@ await runCli(async () => {
   const parallelCells =
     typeof options.parallel === 'string'
       ? parseNumber('--parallel', options.parallel, 1, availableParallelism(), true)
-      : defaultParallelCells(scenario, cells.length);
+      : defaultParallelCells(scenario, cells.length, availableParallelism(), processesPerCell(placement?.backend));
   const starts = production ? coldStarts(production.reports) : undefined;
   // Once every input is known good: results or a report that could not be written are refused
   // now, not after the sweep, and one sweep at a time writes to a results file (the lock goes

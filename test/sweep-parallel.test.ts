@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CellKey } from '../harness/results/cell-key.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
-import { cellsShareProcess, coresPerCell, defaultParallelCells, longestFirst, planProcesses, runPool } from '../harness/sweep/schedule.ts';
+import { cellsShareProcess, coresPerCell, defaultParallelCells, longestFirst, planProcesses, processesPerCell, runPool } from '../harness/sweep/schedule.ts';
 import { tinyScenario } from './fixtures/results.ts';
 
 const key = (concurrency: number, memoryMb: number): CellKey => ({ concurrency, memoryMb, architecture: 'x86_64' });
@@ -90,6 +90,13 @@ describe('measuring cells side by side', () => {
     expect(defaultParallelCells(withDatabase, 54, 8)).toBe(1);
     const withPool = scenarioSchema.parse({ ...tinyScenario, work: { parse: 'html', threads: 2 } });
     expect(defaultParallelCells(withPool, 54, 8)).toBe(1);
+  });
+
+  it("gives a net cell two cores: its servers' process runs beside the job's", () => {
+    expect([processesPerCell('net'), processesPerCell('msw'), processesPerCell(undefined)]).toEqual([2, 1, 1]);
+    expect(defaultParallelCells(tinyScenario, 54, 2, processesPerCell('net'))).toBe(1);
+    expect(defaultParallelCells(tinyScenario, 54, 8, processesPerCell('net'))).toBe(4);
+    expect(defaultParallelCells(tinyScenario, 54, 1, processesPerCell('net'))).toBe(1);
   });
 });
 
