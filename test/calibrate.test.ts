@@ -5,6 +5,7 @@ import {
   meanBodyBytes,
   modelCell,
   NO_PARSE,
+  cpuToModel,
   overheadMsPerAttempt,
   replayCpuShare,
   responseCpuMs,
@@ -72,6 +73,23 @@ describe('the CPU model of the simulator', () => {
   });
 });
 
+describe("the CPU time the simulator's event loop accounts for", () => {
+  const rep = { cpuMs: 300, loopCpuMs: 200, mockCpuMs: 0, requests: 1, retries: 0, errors: 0 };
+
+  it("takes the loop's own time beside a second core, and all of it where the loop's was not measured", () => {
+    expect(cpuToModel(rep, 2, 1000)).toBe(200);
+    expect(cpuToModel({ ...rep, loopCpuMs: undefined }, 1, 1000)).toBe(300);
+    expect(cpuToModel(rep, 1)).toBe(300);
+  });
+
+  it("counts the helper threads' time within one core in the share of the quota the process used", () => {
+    // 300 ms over 1000 ms of a whole core: 30% used, so 30 of the helpers' 100 ms count.
+    expect(cpuToModel(rep, 1, 1000)).toBe(230);
+    // A quota of half a core over 600 ms: used in full, all of it counts.
+    expect(cpuToModel(rep, 0.5, 600)).toBe(300);
+  });
+});
+
 describe('modelling a measured cell', () => {
   const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0 }];
 
@@ -108,6 +126,27 @@ describe('modelling a cell whose servers ran in a process of their own (net)', (
     expect(model.projectedMs).toBe(420);
   });
 
+  it("adds the replay's timer lateness to its waits, stretched by the time scale, and leaves production without it", () => {
+    // The hosts' timers fired 0.5 ms late (the median of 0.25, 0.5 and 2), the sink's 0.25 ms.
+    // Time scale 4: each latency 2 ms longer, each write of 10 ms 1 ms longer: 4 x (8 + 102 + 40 + 11)
+    // = 644, against 4 x (2 + 100.5 + 10 + 10.25) = 491 at time scale 1. Production: 4 x (100 + 5 + 10).
+    const written = modelScenario({
+      requests: [{ host: 'a.example', count: 4 }],
+      hosts: { 'a.example': { latencyMs: fixed(100) } },
+      sink: { latencyMs: fixed(10), poolSize: 1, batchSize: 1 },
+    });
+    const late = [0.25, 0.5, 2].map((latencyTimerLateMs) => ({ ...reps[0]!, latencyTimerLateMs }));
+    const model = modelCell(
+      written,
+      { concurrency: 1, memoryMb: 1769, reps: late },
+      { timeScale: 4, throttled: false, cores: 2, sinkTimerLateMs: 0.25 },
+      NO_PARSE,
+    );
+    expect(model.simulatedMs).toBe(644);
+    expect(model.timeScaleCorrectionMs).toBe(644 - 491);
+    expect(model.projectedMs).toBe(460);
+  });
+
   it("lets idle connections expire when the replay's did, in real time", () => {
     // https with 10 ms round trips, one worker: a (20 + 100), b (20 + 4000), a again. Its connection
     // idled 4020 ms: past a 3000 ms timeout it needs a new one (20 ms more); production (5000 ms) reuses it.
@@ -117,9 +156,15 @@ describe('modelling a cell whose servers ran in a process of their own (net)', (
     });
     const idle = [{ cpuMs: 0, mockCpuMs: 0, requests: 3, retries: 0, errors: 0, connectionsOpened: 3 }];
     const replay = { timeScale: 1, throttled: false, cores: 2 };
-    expect(modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, { ...replay, idleTimeoutMs: 3000 }, NO_PARSE, 0).simulatedMs).toBe(4260);
-    expect(modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, { ...replay, idleTimeoutMs: 3000 }, NO_PARSE, 0).projectedMs).toBe(4240);
-    expect(modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, replay, NO_PARSE, 0).simulatedMs).toBe(4240);
+    expect(
+      modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, { ...replay, idleTimeoutMs: 3000 }, NO_PARSE, { connectCpuMs: 0, openCpuMs: 0 })
+        .simulatedMs,
+    ).toBe(4260);
+    expect(
+      modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, { ...replay, idleTimeoutMs: 3000 }, NO_PARSE, { connectCpuMs: 0, openCpuMs: 0 })
+        .projectedMs,
+    ).toBe(4240);
+    expect(modelCell(gap, { concurrency: 1, memoryMb: 1769, reps: idle }, replay, NO_PARSE, { connectCpuMs: 0, openCpuMs: 0 }).simulatedMs).toBe(4240);
   });
 
   it("takes the median over the repetitions of the servers' CPU per attempt, retries counted", () => {
@@ -153,7 +198,7 @@ describe('modelling a cell that opened real connections', () => {
 
   it("simulates the connections' CPU where the repetitions counted them", () => {
     const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0, connectionsOpened: 2 }];
-    const model = modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, 5);
+    const model = modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, { connectCpuMs: 5, openCpuMs: 0 });
     // Overhead (40 - 2 x 5) / 4 = 7.5 with the mock, (40 - 20 - 10) / 4 = 2.5 without.
     // As run: r0, r1 connect 0..20, their CPU 20..25 and 25..30, served 25..125 and 30..130;
     // overheads 125..132.5 and 132.5..140; r2 (132.5) and r3 (140) reuse the connections, answered
@@ -163,13 +208,28 @@ describe('modelling a cell that opened real connections', () => {
     expect(model).toEqual({ simulatedMs: 247.5, timeScaleCorrectionMs: 0, projectedMs: 235, overheadMs: { withMock: 7.5, clientOnly: 2.5 } });
   });
 
+  it('opens each connection with its measured share of the connection CPU, fitted down with the rest', () => {
+    const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0, connectionsOpened: 2 }];
+    // 1 of the 5 ms opens the connection: r0 opens 0..1, r1 1..2; the rest 20..24 and 24..28; served
+    // 24..124 and 28..128; overheads 124..131.5 and 131.5..139; r2 and r3 reuse, answered 231.5 and
+    // 239, overheads to 239 and 246.5. The overhead is the same as with all 5 ms after the round trips.
+    const model = modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, { connectCpuMs: 5, openCpuMs: 1 });
+    expect(model.simulatedMs).toBe(246.5);
+    expect(model.overheadMs).toEqual({ withMock: 7.5, clientOnly: 2.5 });
+    // 2 connections of 30 ms cannot fit in 40 ms of CPU: fitted to 20 each, the opening to 20 x 10 / 30.
+    const tight = modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, { connectCpuMs: 30, openCpuMs: 10 });
+    // Opens 0..6.67 and 6.67..13.33; the rest 20..33.33 and 33.33..46.67; served to 133.33 and 146.67;
+    // overhead 0; r2 and r3 at 233.33 and 246.67.
+    expect(tight.simulatedMs).toBeCloseTo(246.67, 2);
+  });
+
   it('leaves a cell that counted no connections as it was, connectCpuMs or not', () => {
     const reps = [{ cpuMs: 40, mockCpuMs: 20, requests: 4, retries: 0, errors: 0 }];
     // Overheads 10 and 5. As run: served 20..120 twice, overheads 120..130 and 130..140; r2
     // 130..230 (CPU to 240), r3 140..240 (CPU to 250). Production: 120..125, 125..130; r2
     // 125..225 (to 230), r3 130..230 (to 235).
     const expected = { simulatedMs: 250, timeScaleCorrectionMs: 0, projectedMs: 235, overheadMs: { withMock: 10, clientOnly: 5 } };
-    expect(modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, 5)).toEqual(expected);
+    expect(modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, { connectCpuMs: 5, openCpuMs: 0 })).toEqual(expected);
     expect(modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE)).toEqual(expected);
   });
 

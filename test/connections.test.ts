@@ -114,6 +114,23 @@ describe("connections: the client's CPU per new connection", () => {
     expect(idealMakespanMs(fourHttps, 2)).toBe(220);
   });
 
+  it('runs connectOpenCpuMs when the connection starts, so that connections opened at once all open before any finishes', () => {
+    // Both open at 0: r0 0..2, r1 2..4 (share 0.5: 1 ms each). Round trips to 20; then the rest,
+    // 4 ms each: r0 20..28, r1 28..36. r0 served 28..128, r1 36..136; r2 and r3 reuse the
+    // connections, to 228 and 236.
+    const result = simulate(fourHttps, { concurrency: 2, connectOpenCpuMs: 1, connectCpuMs: 4, cpuShare: 0.5 });
+    expect(result.makespanMs).toBe(236);
+    expect(result.cpuWorkMs).toBe(10);
+    expect(result.requestLatencyMs).toEqual([128, 136, 100, 100]);
+    // An opening longer than the round trips holds the connection back until it is done: r0 opens
+    // 0..30, r1 30..60; r0's rest waits behind r1's opening (60..70), r1's rest 70..80.
+    const slowOpen = simulate(fourHttps, { concurrency: 2, connectOpenCpuMs: 30, connectCpuMs: 10 });
+    expect(slowOpen.requestLatencyMs.slice(0, 2)).toEqual([170, 180]);
+    // With no round trip and nothing after the opening, the opening alone holds the request back.
+    const near = scenario({ requests: [{ host: 'a.example', count: 2 }], hosts: { 'a.example': { latencyMs: fixed(100) } } });
+    expect(simulate(near, { concurrency: 2, connectOpenCpuMs: 5 }).requestLatencyMs).toEqual([105, 110]);
+  });
+
   it('pays it again for every attempt when the host closes its connections', () => {
     // Concurrency 1: 4 x (20 + 5 + 100).
     const closing = scenario({ hosts: { 'a.example': { latencyMs: fixed(100), rttMs: 10, keepAlive: false } } });
@@ -194,6 +211,7 @@ describe('connections: closing', () => {
 
   it('refuses a negative connectCpuMs', () => {
     expect(() => simulate(fourHttps, { concurrency: 1, connectCpuMs: -1 })).toThrow(/connectCpuMs/);
+    expect(() => simulate(fourHttps, { concurrency: 1, connectOpenCpuMs: -1 })).toThrow(/connectOpenCpuMs/);
   });
 });
 

@@ -201,6 +201,16 @@ describe('the msw backend', () => {
     ]);
   });
 
+  it("measures how late its hosts' latency timers fired, and starts each invocation without a figure", async () => {
+    // 0.3 ms latencies: Node's timers wait at least 1 ms (counted from a loop clock that may be a
+    // little behind), so the hosts answered at least half a millisecond late.
+    serve({ requests: [{ host: 'a.example', count: 3 }], hosts: { 'a.example': { latencyMs: { dist: 'fixed', value: 0.3 } } } });
+    for (const i of [0, 1, 2]) await (await fetch(`https://a.example/page/${i}`)).arrayBuffer();
+    expect(backend!.server.latencyTimerLateMs()).toBeGreaterThanOrEqual(0.5);
+    backend!.beginInvocation();
+    expect(backend!.server.latencyTimerLateMs()).toBeUndefined();
+  });
+
   it("charges the mock's own work to its CPU time, and starts each invocation at zero", async () => {
     serve(oneHost({}, 3));
     for (const i of [0, 1, 2]) await (await fetch(`https://a.example/page/${i}`)).arrayBuffer();

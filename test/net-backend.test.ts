@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,12 +59,20 @@ describe.runIf(runFenced)('the net backend', () => {
     // Real connections: one per host serially (5 hosts), many more at 60 workers.
     expect(serial.reps[0]!.connectionsOpened).toBe(5);
     expect(wide.reps[0]!.connectionsOpened).toBeGreaterThan(20);
+    // What the simulator models the replay with: the servers' timers, measured in each repetition,
+    // and the split of the client's connection CPU, measured at the start.
+    expect(typeof serial.reps[0]!.latencyTimerLateMs).toBe('number');
+    expect(results.method.connectOpenCpuMs).toBeGreaterThan(0);
+    expect(results.method.connectOpenCpuMs).toBeLessThanOrEqual(results.method.connectCpuMs!);
+    // Its servers run beside each cell: one cell at a time on this 2-core machine.
+    expect(results.method.parallelCells ?? 1).toBe(Math.max(1, Math.min(results.cells.length, Math.floor(availableParallelism() / 2))));
   }, 200_000);
 
   it.each(BUNDLED)(
     'sweeps $file over real sockets, every request served',
     ({ file, concurrency, fidelity }) => {
-      const results = sweepNet(file, ['--concurrency', concurrency]);
+      // Two cells at once, as before net sweeps took a core pair per cell: only their shape is checked here.
+      const results = sweepNet(file, ['--concurrency', concurrency, '--parallel', '2']);
       expect(results.method.backend).toBe('net');
       for (const cell of results.cells) {
         if (!isCompleted(cell)) throw new Error(`${file} c=${cell.concurrency}: ${cell.state} ${'error' in cell ? cell.error : ''}`);

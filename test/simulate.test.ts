@@ -193,6 +193,14 @@ describe('simulate: the sink', () => {
     expect(simulate(fiveRows(2, 2), { concurrency: 5 }).makespanMs).toBe(160);
   });
 
+  it("adds the replay's timer lateness to each host latency and each write that waits, never below zero", () => {
+    // Serial: 5 x (100 + 3) answered, 2 writes of 30 + 2 each and a flush of 32.
+    expect(simulate(fiveRows(2, 1), { concurrency: 1, latencyTimerLateMs: 3, sinkTimerLateMs: 2 }).makespanMs).toBe(5 * 103 + 3 * 32);
+    // Early timers shorten the waits; one earlier than its whole wait takes none.
+    expect(simulate(fiveRows(2, 1), { concurrency: 1, latencyTimerLateMs: -10, sinkTimerLateMs: -40 }).makespanMs).toBe(5 * 90);
+    expect(() => simulate(fiveRows(2, 1), { concurrency: 1, sinkTimerLateMs: Number.NaN })).toThrow(/sinkTimerLateMs/);
+  });
+
   it('takes the n-th batch latency from drawSinkLatency in the order batches start', () => {
     const drawn = scenario({
       seed: 7,
@@ -250,6 +258,31 @@ describe('simulate: the event-loop CPU', () => {
     const result = simulate(broken, { concurrency: 1, cpuMsPerFailure: 10 });
     expect(result.makespanMs).toBe(220);
     expect(result.cpuWorkMs).toBe(20);
+  });
+
+  it("resumes a worker after its sink write only when the event loop is free, as the write's timer callback does", () => {
+    const rows = (writeMs: number) => scenario({ requests: [{ host: 'a.example', count: 3 }], sink: { latencyMs: fixed(writeMs), poolSize: 2, batchSize: 1 } });
+    // r0 and r1 answered at 100: CPU 100..130 and 130..160. r0's write 130..140 ends while r1's CPU
+    // runs, so r0 takes r2 at 160: answered 260, CPU 260..290, written 290..300.
+    expect(simulate(rows(10), { concurrency: 2, cpuMsPerResponse: 30 }).makespanMs).toBe(300);
+    // An instant write sets no timer: r0 takes r2 at 130, answered 230, CPU 230..260.
+    expect(simulate(rows(0), { concurrency: 2, cpuMsPerResponse: 30 }).makespanMs).toBe(260);
+    // At concurrency 1 nothing else holds the loop: 3 x (100 + 30 + 10).
+    expect(simulate(rows(10), { concurrency: 1, cpuMsPerResponse: 30 }).makespanMs).toBe(420);
+  });
+
+  it('resumes a retry after its wait only when the event loop is free', () => {
+    const flaky = scenario({
+      requests: [
+        { host: 'a.example', count: 1 },
+        { host: 'b.example', count: 1 },
+      ],
+      hosts: { 'a.example': { latencyMs: fixed(50), errorRate: 1 }, 'b.example': { latencyMs: fixed(55) } },
+      client: { retries: 1, backoffMs: 10 },
+    });
+    // r0's 503 at 50, handled 50..51, wait to 61; r1's answer at 55 holds the CPU 55..85. The retry
+    // goes at 85, its 503 at 135, handled to 136.
+    expect(simulate(flaky, { concurrency: 2, cpuMsPerResponse: 30, cpuMsPerFailure: 1 }).makespanMs).toBe(136);
   });
 
   it('takes the CPU as free in the ideal makespan', () => {

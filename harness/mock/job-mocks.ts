@@ -29,6 +29,8 @@ export interface InvocationTally {
   /** `net` only: connections the servers accepted, and the CPU they spent outside the job. */
   connectionsOpened?: number;
   serverCpuMs?: number;
+  /** How late the hosts' latency timers fired, real ms on average (docs/job-model.md, The replay's timers). */
+  latencyTimerLateMs?: number;
 }
 
 export function inProcessMocks(options: BackendOptions): JobMocks {
@@ -42,6 +44,7 @@ export function inProcessMocks(options: BackendOptions): JobMocks {
       lookups: [],
       failures: [...mocks.mockFailures()],
       mockCpuMs: mocks.server.mockCpuMs(),
+      ...lateness(mocks.server.latencyTimerLateMs()),
     }),
     stop: () => mocks.stop(),
   };
@@ -64,8 +67,13 @@ export function fencedServerMocks(controlSocket: string): JobMocks {
         mockCpuMs: 0,
         connectionsOpened: tally.connectionsOpened,
         serverCpuMs: tally.serverCpuMs,
+        ...lateness(tally.latencyTimerLateMs),
       };
     },
     stop: () => {},
   };
+}
+
+function lateness(latencyTimerLateMs: number | undefined): { latencyTimerLateMs?: number } {
+  return latencyTimerLateMs === undefined ? {} : { latencyTimerLateMs };
 }

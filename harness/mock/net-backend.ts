@@ -55,6 +55,8 @@ export interface NetTally {
   serverCpuMs: number;
   /** Connections accepted since begin(), all hosts. */
   connectionsOpened: number;
+  /** How late the hosts' latency timers fired, real ms on average; absent when none ran. */
+  latencyTimerLateMs?: number;
   /** The URLs served since begin(), in the order their first attempt arrived. */
   requestOrder: string[];
 }
@@ -222,6 +224,7 @@ export class NetReplay {
     this.between = true;
     this.closing = closeConnections(this.sockets);
     const cpu = process.cpuUsage(this.cpuAtBegin);
+    const late = this.replay.latencyTimerLateMs();
     return {
       served: this.replay.servedCounts(),
       requestOrder: this.replay.requestOrder(),
@@ -229,6 +232,7 @@ export class NetReplay {
       failures: [...this.replay.mockFailures()],
       serverCpuMs: (cpu.user + cpu.system) / 1000,
       connectionsOpened: this.connections,
+      ...(late !== undefined ? { latencyTimerLateMs: late } : {}),
     };
   }
 

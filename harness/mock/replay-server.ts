@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { TimerLateness } from '../run/timer-lateness.ts';
 import { drawAttempt, planRequests, type AttemptDraw } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { BodyFactory, type BodyKind } from './bodies.ts';
@@ -82,6 +82,7 @@ export class ReplayServer {
   private cpuMs = 0;
   private timeScale = 1;
   private served = new ServedTally(1);
+  private latencyTimers = new TimerLateness();
 
   constructor(
     private readonly scenario: Scenario,
@@ -115,6 +116,7 @@ export class ReplayServer {
     this.unmocked = [];
     this.failures = [];
     this.cpuMs = 0;
+    this.latencyTimers = new TimerLateness();
   }
 
   recordFailure(description: string): void {
@@ -132,6 +134,11 @@ export class ReplayServer {
   /** CPU time of the mock's own work since beginInvocation (backends add theirs with `chargeCpu`), ms. */
   mockCpuMs(): number {
     return this.cpuMs;
+  }
+
+  /** How late, on average, the hosts' latency timers fired since beginInvocation: real ms, or undefined when none ran. */
+  latencyTimerLateMs(): number | undefined {
+    return this.latencyTimers.meanMs();
   }
 
   /** Adds a backend's own synchronous work (building its response) to the mock's CPU time. */
@@ -193,7 +200,7 @@ export class ReplayServer {
 
   private async respond(host: HostState, queued: Promise<void> | undefined, draw: AttemptDraw, index: number, client: WaitingClient): Promise<ServeOutcome> {
     if (queued) await queued;
-    await sleep(draw.latencyMs / this.timeScale);
+    await this.latencyTimers.sleep(draw.latencyMs / this.timeScale);
     const started = performance.now();
     host.release();
     let outcome: ServeOutcome;

@@ -23,6 +23,18 @@ export interface CpuModel {
   parse: ParseCost;
   /** ms per new connection (TCP connect, TLS handshake), when the job really connects. */
   connectMs?: number;
+  /** The part of connectMs spent opening the connection, before its round trips (ConnectCpu.openCpuMs). */
+  connectOpenMs?: number;
+}
+
+/**
+ * The client's CPU per new connection, as harness/run/connect-cost.ts measures it on a full core:
+ * all of it, and the part spent opening the connection (the socket, the start of the handshake)
+ * before its first round trip.
+ */
+export interface ConnectCpu {
+  connectCpuMs: number;
+  openCpuMs: number;
 }
 
 export const NO_PARSE: ParseCost = { fixedMs: 0, msPerByte: 0 };
@@ -74,6 +86,8 @@ export interface RepCpu {
   connectionsOpened?: number;
   /** CPU time of the replay's servers over the repetition, when they ran in a process of their own (net). */
   serverCpuMs?: number;
+  /** How late the hosts' latency timers fired, real ms on average (the servers' loop's own delays included). */
+  latencyTimerLateMs?: number;
 }
 
 /**
@@ -93,12 +107,23 @@ export function overheadMsPerAttempt(rep: RepCpu, parseMsPerSuccess: number, wit
 
 /**
  * The CPU time the simulator's one event-loop CPU must account for, given the cores the process
- * may use. Within one core, V8's helper threads (concurrent GC) take their time from the same
- * quota as the loop: all of it counts. With more than a core they run beside the loop: only the
- * loop's own time counts.
+ * may use and, where known, the repetition's real wall time. With more than a core V8's helper
+ * threads (concurrent GC) run beside the loop: only the loop's own time counts. Within one core
+ * they draw on the same quota as the loop, which slows the loop only when the quota runs out:
+ * their time counts in the share of the quota the process used (all of it without a wall time).
+ * Measured on the seed's default sweep (msw, 3 repetitions, two cells at once with a core each),
+ * counting all of it put the simulator 1.4% to 3.9% behind the replay at 1 and 2 workers; in
+ * proportion, 0.6% to 1.6% (mean error 0.21%, sd 0.72%, against 0.62% and 1.11%).
  */
-export function cpuToModel(rep: RepCpu, cores: number): number {
-  return cores > 1 && rep.loopCpuMs !== undefined ? rep.loopCpuMs : rep.cpuMs;
+export function cpuToModel(rep: RepCpu, cores: number, wallMs?: number): number {
+  if (rep.loopCpuMs === undefined) return rep.cpuMs;
+  if (cores > 1) return rep.loopCpuMs;
+  if (wallMs === undefined || !(wallMs > 0)) return rep.cpuMs;
+  // The helpers' time comes out of the loop's only while the quota is used up: counted in the
+  // proportion of it the process used over the repetition. A serial job that leaves 80% of its
+  // quota idle loses little of its loop's time to them; a busy one, nearly all of it.
+  const used = Math.min(1, rep.cpuMs / (cores * wallMs));
+  return rep.loopCpuMs + (rep.cpuMs - rep.loopCpuMs) * used;
 }
 
 /**
@@ -136,6 +161,8 @@ export function simulateWithCpu(
     requests?: readonly PlannedRequest[];
     serverMsPerAttempt?: number;
     idleTimeoutMs?: number;
+    latencyTimerLateMs?: number;
+    sinkTimerLateMs?: number;
   },
 ): SimulationResult {
   const { model } = options;
@@ -143,12 +170,14 @@ export function simulateWithCpu(
     concurrency: options.concurrency,
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     ...(options.serverMsPerAttempt ? { serverMsPerAttempt: options.serverMsPerAttempt } : {}),
+    ...(options.latencyTimerLateMs ? { latencyTimerLateMs: options.latencyTimerLateMs } : {}),
+    ...(options.sinkTimerLateMs ? { sinkTimerLateMs: options.sinkTimerLateMs } : {}),
     ...(options.requests ? { requests: options.requests } : {}),
     cpuShare: options.cpuShare,
     ...(options.cpuPeriodMs !== undefined ? { cpuPeriodMs: options.cpuPeriodMs } : {}),
     cpuMsPerResponse: (bodyBytes) => responseCpuMs(model, bodyBytes),
     cpuMsPerFailure: model.overheadMs,
-    ...(model.connectMs !== undefined ? { connectCpuMs: model.connectMs } : {}),
+    ...(model.connectMs !== undefined ? { connectCpuMs: model.connectMs - (model.connectOpenMs ?? 0), connectOpenCpuMs: model.connectOpenMs ?? 0 } : {}),
   });
 }
 
@@ -165,6 +194,11 @@ export interface ReplayCpu {
    * scaled with the latencies; absent, the production default in scenario time.
    */
   idleTimeoutMs?: number;
+  /**
+   * Real ms by which the model sink's timers fire late on this machine, for the scenario's writes
+   * at this time scale, on an idle event loop (measured at the sweep's start: measureTimerLateness).
+   */
+  sinkTimerLateMs?: number;
 }
 
 /** Cores the replay's process could use: its cgroup quota, or the whole machine. */
@@ -219,7 +253,7 @@ export function modelCell(
   replay: Omit<ReplayCpu, 'memoryMb'>,
   measuredParse: ParseCost,
   /** The client's CPU per new connection; used only if the repetitions count their connections. */
-  measuredConnectMs?: number,
+  measuredConnect?: ConnectCpu,
   /** The requests the job was seen to make (a deployed function's warm-up), when not the scenario's plan. */
   requests?: readonly PlannedRequest[],
 ): CellModel {
@@ -231,27 +265,43 @@ export function modelCell(
   // The model for a process that may use `cores`: the CPU time to explain, the connections' setup
   // and the parse fitted into it, and the overhead per attempt (with or without the mock) that
   // explains the rest.
-  const calibrate = (cores: number, withMock: boolean): CpuModel => {
-    const medianRep = medianBy(cell.reps, (rep) => cpuToModel(rep, cores));
-    const cpuMs = cpuToModel(medianRep, cores) - (withMock ? 0 : medianRep.mockCpuMs);
+  const calibrate = (cores: number, withMock: boolean, timeScale?: number): CpuModel => {
+    const wall = (rep: RepCpu & { durationMs?: number }) => (timeScale === undefined || rep.durationMs === undefined ? undefined : rep.durationMs / timeScale);
+    const medianRep = medianBy(cell.reps, (rep) => cpuToModel(rep, cores, wall(rep)));
+    const cpuMs = cpuToModel(medianRep, cores, wall(medianRep)) - (withMock ? 0 : medianRep.mockCpuMs);
     const successes = Math.max(0, medianRep.requests - medianRep.errors);
     // In-process backends open no connection and count none: their cells stay as they were.
     const connections = medianRep.connectionsOpened;
-    const connectMs = measuredConnectMs === undefined || connections === undefined ? undefined : fitConnectToCpu(measuredConnectMs, { cpuMs, connections });
+    const connectMs =
+      measuredConnect === undefined || connections === undefined ? undefined : fitConnectToCpu(measuredConnect.connectCpuMs, { cpuMs, connections });
+    // Fitted down with the whole, the opening keeps its share of it.
+    const connectOpenMs =
+      connectMs === undefined || measuredConnect === undefined || measuredConnect.connectCpuMs === 0
+        ? undefined
+        : (connectMs * Math.min(measuredConnect.openCpuMs, measuredConnect.connectCpuMs)) / measuredConnect.connectCpuMs;
     const connecting = (connectMs ?? 0) * (connections ?? 0);
     const parse = fitParseToCpu(measuredParse, parseMs(measuredParse, meanBytes), { cpuMs: cpuMs - connecting, successes });
     const overheadMs = overheadMsPerAttempt({ ...medianRep, mockCpuMs: 0 }, parseMs(parse, meanBytes), true, cpuMs, connectMs ?? 0);
-    return { overheadMs, parse, ...(connectMs !== undefined ? { connectMs } : {}) };
+    return { overheadMs, parse, ...(connectMs !== undefined ? { connectMs } : {}), ...(connectOpenMs !== undefined ? { connectOpenMs } : {}) };
   };
   // The replay's servers, when they ran in a process of their own: their real CPU per attempt,
   // which a time-scaled replay stretches like any real-time cost. Production has no such servers.
   const serverRealMs = serverMsPerAttempt(cell.reps);
+  // Its timers, late or early by tenths of a real millisecond: production has no such timers.
+  const latencyLateMs = medianOf(cell.reps, (rep) => rep.latencyTimerLateMs);
   // As the replay ran, real-time costs look `timeScale` times larger in scenario time.
   const replayed = (timeScale: number) => ({
     serverMsPerAttempt: serverRealMs * timeScale,
+    latencyTimerLateMs: latencyLateMs * timeScale,
+    sinkTimerLateMs: (replay.sinkTimerLateMs ?? 0) * timeScale,
     ...(replay.idleTimeoutMs !== undefined ? { idleTimeoutMs: replay.idleTimeoutMs * timeScale } : {}),
   });
-  const run = (share: number, cpuPeriodMs: number | undefined, model: CpuModel, options: { serverMsPerAttempt?: number; idleTimeoutMs?: number } = {}) =>
+  const run = (
+    share: number,
+    cpuPeriodMs: number | undefined,
+    model: CpuModel,
+    options: { serverMsPerAttempt?: number; idleTimeoutMs?: number; latencyTimerLateMs?: number; sinkTimerLateMs?: number } = {},
+  ) =>
     simulateWithCpu(scenario, {
       concurrency: cell.concurrency,
       cpuShare: share,
@@ -260,10 +310,10 @@ export function modelCell(
       ...options,
       ...(requests ? { requests } : {}),
     }).makespanMs;
-  const asRunModel = calibrate(replayQuota(asRun), true);
+  const asRunModel = calibrate(replayQuota(asRun), true, replay.timeScale);
   const simulatedMs = run(replayCpuShare(asRun), replayCpuPeriodMs(asRun), asRunModel, replayed(replay.timeScale));
   const unscaledMs =
-    replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), replayCpuPeriodMs(unscaled), calibrate(replayQuota(unscaled), true), replayed(1));
+    replay.timeScale === 1 ? simulatedMs : run(replayCpuShare(unscaled), replayCpuPeriodMs(unscaled), calibrate(replayQuota(unscaled), true, 1), replayed(1));
   const productionModel = calibrate(production, false);
   return {
     simulatedMs,
@@ -280,6 +330,15 @@ export function serverMsPerAttempt(reps: readonly RepCpu[]): number {
     return rep.serverCpuMs !== undefined && attempts > 0 ? [rep.serverCpuMs / attempts] : [];
   });
   return perAttempt.length ? median(perAttempt) : 0;
+}
+
+/** The median of a measurement over the repetitions that have it; 0 when none has. */
+function medianOf(reps: readonly RepCpu[], value: (rep: RepCpu) => number | undefined): number {
+  const values = reps.flatMap((rep) => {
+    const x = value(rep);
+    return x === undefined ? [] : [x];
+  });
+  return values.length ? median(values) : 0;
 }
 
 /** The element whose key is the median (the lower middle one for an even count). */

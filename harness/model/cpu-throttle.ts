@@ -36,6 +36,11 @@ export class EventLoopCpu {
     return this.freeAtMs > nowMs;
   }
 
+  /** When the work queued so far is done: `nowMs` if the loop is idle then. */
+  freeAt(nowMs: number): number {
+    return Math.max(nowMs, this.freeAtMs);
+  }
+
   /** Queues `workMs` of work (on a full core) at `nowMs`; returns when it is done. */
   run(nowMs: number, workMs: number): number {
     const start = Math.max(nowMs, this.freeAtMs);

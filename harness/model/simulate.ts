@@ -37,6 +37,13 @@ export interface SimulationOptions {
    * handshake (harness/run/connect-cost.ts). 0 for in-process backends, which open no connection.
    */
   connectCpuMs?: number;
+  /**
+   * CPU work per new connection spent opening it, on a full core, ms: the socket and the start of
+   * the handshake, run when the connection is admitted, before its round trips. `connectCpuMs` is
+   * then the rest, run when the round trips are done. With many connections opened at once, every
+   * connection's opening runs before any of them can finish its handshake.
+   */
+  connectOpenCpuMs?: number;
   /** An idle keep-alive connection is closed after this long (docs/job-model.md, Connections). */
   idleTimeoutMs?: number;
   /**
@@ -46,6 +53,14 @@ export interface SimulationOptions {
    * looks `timeScale` times larger in a time-scaled replay (docs/job-model.md, The replay's servers).
    */
   serverMsPerAttempt?: number;
+  /**
+   * The replay's timers as they fired, for simulating a replay as it ran: scenario ms added to each
+   * host latency (the host's slot is held that much longer) and to each sink write that waits
+   * (docs/job-model.md, The replay's timers). Negative for timers that fired early; a wait never
+   * goes below zero.
+   */
+  latencyTimerLateMs?: number;
+  sinkTimerLateMs?: number;
   /** Also return each request's timeline (for the report's waterfall); off in the sweep's inner loops. */
   timeline?: boolean;
 }
@@ -218,6 +233,8 @@ class Connections {
     private readonly origins: readonly Origin[],
     private readonly idleTimeoutMs: number,
     private readonly connectCpuMs: number,
+    /** Runs the client's opening of a connection admitted at `now` (connectOpenCpuMs); returns when it is done. */
+    private readonly openConnection: (now: number) => number = (now) => now,
   ) {}
 
   /** Takes an idle connection of the origin (most recently used first) or opens one for the attempt. */
@@ -282,7 +299,7 @@ class Connections {
     }
     // Through an event even when instant (a connection admitted as another closes), so that nothing recurses.
     this.state[conn] = CONN_CONNECTING;
-    this.events.push(now + origin.setupMs, CONNECTED, this.request[conn]!, this.attempt[conn]!, conn);
+    this.events.push(Math.max(now + origin.setupMs, this.openConnection(now)), CONNECTED, this.request[conn]!, this.attempt[conn]!, conn);
   }
 
   /** The server closes the connections of this origin idle for idleTimeoutMs (oldest first in the pool). */
@@ -320,7 +337,18 @@ const EMPTY_INT32 = new Int32Array(0);
 const NO_CONNECTIONS = new Connections(new EventQueue(), [], 1, 0);
 
 function checkOptions(options: SimulationOptions): void {
-  const { concurrency, cpuMsPerResponse, cpuMsPerFailure, cpuShare, connectCpuMs, idleTimeoutMs, serverMsPerAttempt } = options;
+  const {
+    concurrency,
+    cpuMsPerResponse,
+    cpuMsPerFailure,
+    cpuShare,
+    connectCpuMs,
+    connectOpenCpuMs,
+    idleTimeoutMs,
+    serverMsPerAttempt,
+    latencyTimerLateMs,
+    sinkTimerLateMs,
+  } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
@@ -330,11 +358,20 @@ function checkOptions(options: SimulationOptions): void {
   if (cpuMsPerFailure !== undefined && !(Number.isFinite(cpuMsPerFailure) && cpuMsPerFailure >= 0)) {
     throw new RangeError(`cpuMsPerFailure must be a finite number >= 0, got ${cpuMsPerFailure}`);
   }
-  if (connectCpuMs !== undefined && !(Number.isFinite(connectCpuMs) && connectCpuMs >= 0)) {
-    throw new RangeError(`connectCpuMs must be a finite number >= 0, got ${connectCpuMs}`);
+  for (const [name, value] of [
+    ['connectCpuMs', connectCpuMs],
+    ['connectOpenCpuMs', connectOpenCpuMs],
+  ] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
   }
   if (serverMsPerAttempt !== undefined && !(Number.isFinite(serverMsPerAttempt) && serverMsPerAttempt >= 0)) {
     throw new RangeError(`serverMsPerAttempt must be a finite number >= 0, got ${serverMsPerAttempt}`);
+  }
+  for (const [name, value] of [
+    ['latencyTimerLateMs', latencyTimerLateMs],
+    ['sinkTimerLateMs', sinkTimerLateMs],
+  ] as const) {
+    if (value !== undefined && !Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, got ${value}`);
   }
   if (idleTimeoutMs !== undefined && !(idleTimeoutMs > 0)) {
     throw new RangeError(`idleTimeoutMs must be > 0, got ${idleTimeoutMs}`);
@@ -351,8 +388,11 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   checkOptions(options);
   const cpuShare = options.cpuShare ?? 1;
   const cpuMsPerFailure = options.cpuMsPerFailure ?? 0;
+  const connectOpenCpuMs = options.connectOpenCpuMs ?? 0;
   const connectCpuMs = options.connectCpuMs ?? 0;
   const serverMsPerAttempt = options.serverMsPerAttempt ?? 0;
+  const latencyTimerLateMs = options.latencyTimerLateMs ?? 0;
+  const sinkTimerLateMs = options.sinkTimerLateMs ?? 0;
   const idleTimeoutMs = options.idleTimeoutMs ?? SERVER_IDLE_TIMEOUT_MS;
   const perResponse = options.cpuMsPerResponse ?? 0;
   const cpuMsForResponse = (bodyBytes: number): number => {
@@ -403,8 +443,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   for (let i = 0; i < n; i++) {
     const host = hostOf[i]!;
     const origin = plan[i]!.url.startsWith('https:')
-      ? (host.httpsOrigin ??= addOrigin(origins, host, true, connectCpuMs))
-      : (host.httpOrigin ??= addOrigin(origins, host, false, connectCpuMs));
+      ? (host.httpsOrigin ??= addOrigin(origins, host, true, connectOpenCpuMs + connectCpuMs))
+      : (host.httpOrigin ??= addOrigin(origins, host, false, connectOpenCpuMs + connectCpuMs));
     allFree &&= origin.free;
     originOf[i] = origin;
   }
@@ -434,6 +474,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   let batchesStarted = 0;
   let freeConnections = poolSize;
   const sinkQueue: QueuedBatch[] = [];
+  /** Per batch: 1 if its write waited on a timer. */
+  const batchWaited: number[] = [];
   let sinkQueueHead = 0;
   let nextRequest = 0;
   let tasksDone = 0;
@@ -445,7 +487,9 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     : undefined;
   const events = new EventQueue();
   // Only free origins (in-process backends, no rttMs): nothing to track but the count.
-  const connections = allFree ? NO_CONNECTIONS : new Connections(events, origins, idleTimeoutMs, connectCpuMs);
+  const connections = allFree
+    ? NO_CONNECTIONS
+    : new Connections(events, origins, idleTimeoutMs, connectOpenCpuMs + connectCpuMs, (now) => (connectOpenCpuMs > 0 ? cpu.run(now, connectOpenCpuMs) : now));
 
   const finish = (now: number): void => {
     finished = true;
@@ -454,7 +498,10 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
 
   const startBatch = (now: number, rows: number, waiter: number): void => {
     const batch = batchesStarted++;
-    const batchLatencyMs = drawSinkLatency(scenario, batch);
+    const drawnMs = drawSinkLatency(scenario, batch);
+    // The model sink sets no timer for an instant write.
+    const batchLatencyMs = drawnMs > 0 ? Math.max(0, drawnMs + sinkTimerLateMs) : 0;
+    batchWaited.push(drawnMs > 0 ? 1 : 0);
     if (freeConnections > 0) {
       freeConnections--;
       events.push(now + batchLatencyMs, SINK_DONE, waiter, batch, rows);
@@ -533,7 +580,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
 
   const beginService = (host: HostState, request: number, attempt: number, serviceMs: number, fault: number, now: number): void => {
     host.inService++;
-    const endMs = now + serviceMs;
+    const endMs = now + Math.max(0, serviceMs + latencyTimerLateMs);
     if (fault !== FAULT_TIMEOUT && awaiting[request] === 1 && attemptOf[request] === attempt) answerAtMs[request] = endMs;
     events.push(endMs, SERVICE_END, request, attempt, fault);
   };
@@ -650,6 +697,12 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
     const event = events.pop();
     if (!event) throw new Error('simulation stalled: no event left before every request finished');
     const now = event.timeMs;
+    // The job's own timers (a retry's wait, a sink write that waits) end in a callback, which runs
+    // when the event loop is free: behind the CPU work queued before them.
+    if ((event.kind === SEND || (event.kind === SINK_DONE && batchWaited[event.attempt] === 1)) && cpu.busyAt(now)) {
+      events.push(cpu.freeAt(now), event.kind, event.request, event.attempt, event.value);
+      continue;
+    }
     switch (event.kind) {
       case SEND:
         send(event.request, event.attempt, now);

@@ -38,6 +38,12 @@ export const repSchema = z.object({
   connectionsOpened: z.number().int().nonnegative().optional(),
   /** `net` backend: CPU the servers spent, in their own process outside the job's quota. */
   serverCpuMs: ms.optional(),
+  /**
+   * How much later than asked the hosts' latency timers fired, real ms on average (negative:
+   * earlier). The simulator adds it to each latency when it models the replay as it ran
+   * (docs/job-model.md, The replay's timers).
+   */
+  latencyTimerLateMs: z.number().optional(),
   /** A deployed function: rows that appeared in the sink's table during the invocation. */
   rowsWritten: z.number().int().nonnegative().optional(),
   requests: z.number().int().nonnegative(),
@@ -187,6 +193,8 @@ export const methodSchema = z.object({
     .optional(),
   /** `net`: the client's CPU per new connection (TCP, and TLS on https), measured at the sweep's start on a full core. */
   connectCpuMs: z.number().nonnegative().optional(),
+  /** `net`: the part of connectCpuMs spent opening the connection, before its first round trip. */
+  connectOpenCpuMs: z.number().nonnegative().optional(),
   /** Cells measured at the same time, each in its own process with its share of the cores (1 if absent). */
   parallelCells: z.number().int().positive().optional(),
   /** What the method costs in accuracy, in words. */

@@ -171,6 +171,7 @@ async function measureCell(job: CellJob, prepared: Prepared, concurrency: number
         mockFailures: tally.failures,
         ...(tally.connectionsOpened !== undefined ? { connectionsOpened: tally.connectionsOpened } : {}),
         ...(tally.serverCpuMs !== undefined ? { serverCpuMs: tally.serverCpuMs } : {}),
+        ...(tally.latencyTimerLateMs !== undefined ? { latencyTimerLateMs: tally.latencyTimerLateMs } : {}),
       };
       await send({ type: 'rep', rep });
     }

@@ -30,6 +30,12 @@ export interface ConnectCostOptions {
 export interface ConnectCost {
   /** ms of client CPU per new connection, on this machine's core. */
   connectCpuMs: number;
+  /**
+   * The part of it spent opening the connection: the socket and the start of the handshake, done
+   * when the request is issued, before the event loop handles any I/O (the rest follows the
+   * server's answers).
+   */
+  openCpuMs: number;
   connections: number;
 }
 
@@ -160,12 +166,18 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
   // handshake costs less in a burst than alone (here about 1.5 ms each in a burst of 60, 2.0 in
   // one of 20, 3.0 one at a time). Together, because a thread's CPU clock moves in steps of a
   // millisecond or more on some kernels (gVisor's), coarser than one request.
-  const timedBlock = async (kind: 'fresh' | 'kept'): Promise<number> => {
+  // The block's CPU until the event loop's first I/O callback (what issuing the requests cost: for
+  // a fresh connection the socket and the start of its handshake), and in all.
+  const timedBlock = async (kind: 'fresh' | 'kept'): Promise<{ issueMs: number; totalMs: number }> => {
     const start = clock();
-    await Promise.all(Array.from({ length: BLOCK }, () => (kind === 'fresh' ? fresh('/close') : kept('/keep'))));
-    return clock() - start;
+    const answered = Promise.all(Array.from({ length: BLOCK }, () => (kind === 'fresh' ? fresh('/close') : kept('/keep'))));
+    await new Promise((resolve) => setImmediate(resolve));
+    const issued = clock();
+    await answered;
+    return { issueMs: issued - start, totalMs: clock() - start };
   };
   const extra: number[] = [];
+  const extraOpening: number[] = [];
   try {
     // Warm both paths (V8 tiers up undici's parser and the TLS code), and leave BLOCK kept-alive
     // connections idle in their pool for the kept blocks. Every `/close` request finds no idle
@@ -175,13 +187,15 @@ export async function measureConnectCost(options: ConnectCostOptions): Promise<C
     for (let i = 0; i < WARMUP_BLOCKS; i++) await timedBlock('kept');
     // Fresh and kept blocks alternate, so the machine's drift (other processes) falls on both alike.
     for (let block = 0; block < Math.ceil(connections / BLOCK); block++) {
-      const freshMs = await timedBlock('fresh');
-      const keptMs = await timedBlock('kept');
-      extra.push((freshMs - keptMs) / BLOCK);
+      const freshBlock = await timedBlock('fresh');
+      const keptBlock = await timedBlock('kept');
+      extra.push((freshBlock.totalMs - keptBlock.totalMs) / BLOCK);
+      extraOpening.push((freshBlock.issueMs - keptBlock.issueMs) / BLOCK);
     }
     // The median over blocks: one block that a preemption or a garbage collection hit would
     // otherwise outweigh the others.
-    return { connectCpuMs: Math.max(0, median(extra)), connections: Math.ceil(connections / BLOCK) * BLOCK };
+    const connectCpuMs = Math.max(0, median(extra));
+    return { connectCpuMs, openCpuMs: Math.min(connectCpuMs, Math.max(0, median(extraOpening))), connections: Math.ceil(connections / BLOCK) * BLOCK };
   } finally {
     await Promise.all([freshAgent.close(), keptAgent.close()]);
     child.stdin!.end();

@@ -172,6 +172,7 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
         mockFailures: tally.failures,
         connectionsOpened: tally.connectionsOpened,
         serverCpuMs: tally.serverCpuMs,
+        ...(tally.latencyTimerLateMs !== undefined ? { latencyTimerLateMs: tally.latencyTimerLateMs } : {}),
         ...(rowsBefore !== undefined && rowsAfter !== undefined ? { rowsWritten: rowsAfter - rowsBefore } : {}),
       },
     };

@@ -45,6 +45,8 @@ export interface RepMeasurement {
   connectionsOpened?: number;
   /** `net`: CPU the servers spent, outside the job's process and quota. */
   serverCpuMs?: number;
+  /** How late the hosts' latency timers fired, real ms on average (harness/run/timer-lateness.ts). */
+  latencyTimerLateMs?: number;
   /** A deployed function: rows that appeared in the sink's table during the invocation. */
   rowsWritten?: number;
 }

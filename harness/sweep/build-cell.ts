@@ -6,7 +6,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import type { RepMeasurement } from '../run/protocol.ts';
 import type { CellRun } from '../run/cell-session.ts';
 import { blockedLookupMessage, unmockedMessage } from '../mock/backend.ts';
-import { modelCell, type ParseCost, type ReplayCpu } from '../model/calibrate.ts';
+import { modelCell, type ConnectCpu, type ParseCost, type ReplayCpu } from '../model/calibrate.ts';
 
 /** Turns one repetition's raw measurement into the results' repetition record. */
 export function toRep(measurement: RepMeasurement): Rep {
@@ -19,6 +19,7 @@ export function toRep(measurement: RepMeasurement): Rep {
     ...(measurement.connectionsOpened !== undefined ? { connectionsOpened: measurement.connectionsOpened } : {}),
     peakRssMb: measurement.peakRssMb,
     ...(measurement.serverCpuMs !== undefined ? { serverCpuMs: measurement.serverCpuMs } : {}),
+    ...(measurement.latencyTimerLateMs !== undefined ? { latencyTimerLateMs: measurement.latencyTimerLateMs } : {}),
     ...(measurement.rowsWritten !== undefined ? { rowsWritten: measurement.rowsWritten } : {}),
     requests: measurement.requests,
     errors: measurement.errors,
@@ -52,7 +53,7 @@ export interface CellModelInputs {
    * The client's CPU per new connection on this machine (harness/run/connect-cost.ts), ms on a
    * full core. Used for cells whose repetitions count their connections (the net backend).
    */
-  connectCpuMs?: number;
+  connect?: ConnectCpu;
 }
 
 export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario: Scenario, model?: CellModelInputs): Cell {
@@ -77,7 +78,7 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
         { ...key, reps: reps.map((rep) => ({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 })) },
         model.replay,
         model.parse,
-        model.connectCpuMs,
+        model.connect,
         run.requests,
       )
     : undefined;

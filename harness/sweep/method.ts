@@ -5,6 +5,7 @@ import { backendFor } from '../mock/choose-backend.ts';
 import { type Method } from '../results/schema.ts';
 import { type CpuController } from '../run/cgroup.ts';
 import { type LoopbackCost } from '../run/loopback-cost.ts';
+import type { ConnectCpu } from '../model/calibrate.ts';
 import { planRequests } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { FIDELITY_LIMIT } from './build-cell.ts';
@@ -19,7 +20,8 @@ export function methodOf(
   controller: Pick<CpuController, 'kind'> | undefined,
   placement: Placement,
   loopback: LoopbackCost | undefined,
-  connectCpuMs: number | undefined,
+  connect: ConnectCpu | undefined,
+  sinkTimerLateMs?: number,
 ): Method {
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
@@ -70,9 +72,14 @@ export function methodOf(
     );
   }
   notes.push(...placementNotes(placement, loopback));
-  if (connectCpuMs !== undefined) {
+  if (connect !== undefined) {
     notes.push(
-      `Each new connection cost the job's client ${connectCpuMs.toFixed(3)} ms of CPU on a full core (the ${plan.scenario.client.library} client's side of the TCP${usesTls(plan.scenario) ? ' and TLS' : ''} handshake, measured against a loopback server at the sweep's start); the simulator charges it per connection the servers counted, divided by the memory size's CPU share.`,
+      `Each new connection cost the job's client ${connect.connectCpuMs.toFixed(3)} ms of CPU on a full core (the ${plan.scenario.client.library} client's side of the TCP${usesTls(plan.scenario) ? ' and TLS' : ''} handshake, measured against a loopback server at the sweep's start), ${connect.openCpuMs.toFixed(3)} ms of it spent opening the connection before its first round trip; the simulator charges it per connection the servers counted, divided by the memory size's CPU share, the opening when the connection starts and the rest when its round trips are done.`,
+    );
+  }
+  if (sinkTimerLateMs !== undefined && Math.abs(sinkTimerLateMs) >= 0.005) {
+    notes.push(
+      `The modelled database's writes wait on Node timers, which fired ${Math.abs(sinkTimerLateMs).toFixed(2)} ms ${sinkTimerLateMs > 0 ? 'late' : 'early'} on average for this scenario's writes at time scale ${plan.timeScale} on this machine (a timer never fires under 1 ms; measured at the sweep's start), and each host's latency timers ran late or early as each cell measured (latencyTimerLateMs). The simulator, modelling the replay as it ran, adds both to every wait, ${plan.timeScale} times larger in scenario time, and the time-scale correction subtracts what that added over real time (docs/job-model.md, The replay's timers).`,
     );
   }
   if (plan.race) {
@@ -82,7 +89,7 @@ export function methodOf(
   } else if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
     ...measuredHow(plan, controller, placement),
-    ...(connectCpuMs !== undefined ? { connectCpuMs } : {}),
+    ...(connect !== undefined ? { connectCpuMs: connect.connectCpuMs, connectOpenCpuMs: connect.openCpuMs } : {}),
     ...(loopback ? { loopback } : {}),
     notes,
   };

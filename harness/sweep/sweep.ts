@@ -31,6 +31,8 @@ import { measureConnectCost } from '../run/connect-cost.ts';
 import { openFunctionSession } from '../run/function-cell.ts';
 import { measureLoopbackCost } from '../run/loopback-cost.ts';
 import { measureParseCost } from '../run/parse-cost.ts';
+import { measureTimerLateness } from '../run/timer-lateness.ts';
+import { drawSinkLatency } from '../scenario/plan.ts';
 import type { CellJob } from '../run/protocol.ts';
 import { scenarioHash } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -253,9 +255,15 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   const certificates: Certificates | undefined = net ? createCertificates(Object.keys(plan.scenario.hosts)) : undefined;
   const parallelCells = plan.parallelCells ?? 1;
   const cores = coresPerCell(parallelCells);
+  // The model sink's writes wait on timers; how late they fire is the machine's, at the sweep's time scale.
+  const sinkTimerLateMs =
+    plan.scenario.sink.kind === 'model'
+      ? await measureTimerLateness(Array.from({ length: 40 }, (_, batch) => drawSinkLatency(plan.scenario, batch) / plan.timeScale))
+      : undefined;
   const cellModel: CellModelInputs = {
     replay: {
       timeScale: plan.timeScale,
+      ...(sinkTimerLateMs !== undefined ? { sinkTimerLateMs } : {}),
       throttled: cpuLimit !== undefined,
       cores,
       // A deployed function brings its own client; a Node job uses undici or fetch, which give up idle connections early.
@@ -263,7 +271,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     },
     parse: await measureParseCost(plan.scenario),
     // Real connections cost the client CPU per handshake; in process there are none.
-    ...(net ? { connectCpuMs: (await measureConnectCost({ library: plan.scenario.client.library, tls: usesTls(plan.scenario) })).connectCpuMs } : {}),
+    ...(net ? { connect: await measureConnectCost({ library: plan.scenario.client.library, tls: usesTls(plan.scenario) }) } : {}),
   };
 
   const wanted = new Set(plan.cells.map(cellKeyId));
@@ -277,7 +285,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     env: describeEnvironment(),
     scenario: plan.scenario,
     scenarioHash: hash,
-    method: methodOf(plan, cpuLimit, placement, loopback, cellModel.connectCpuMs),
+    method: methodOf(plan, cpuLimit, placement, loopback, cellModel.connect, sinkTimerLateMs),
     startedAt,
     grid: plan.grid,
     ...(plan.shard ? { shard: plan.shard } : {}),
