@@ -88,6 +88,8 @@ export interface RepCpu {
   serverCpuMs?: number;
   /** How late the hosts' latency timers fired, real ms on average (the servers' loop's own delays included). */
   latencyTimerLateMs?: number;
+  /** The repetition's duration as measured, scenario ms: its real wall time is this over the time scale. */
+  durationMs?: number;
 }
 
 /**
@@ -266,7 +268,7 @@ export function modelCell(
   // and the parse fitted into it, and the overhead per attempt (with or without the mock) that
   // explains the rest.
   const calibrate = (cores: number, withMock: boolean, timeScale?: number): CpuModel => {
-    const wall = (rep: RepCpu & { durationMs?: number }) => (timeScale === undefined || rep.durationMs === undefined ? undefined : rep.durationMs / timeScale);
+    const wall = (rep: RepCpu) => (timeScale === undefined || rep.durationMs === undefined ? undefined : rep.durationMs / timeScale);
     const medianRep = medianBy(cell.reps, (rep) => cpuToModel(rep, cores, wall(rep)));
     const cpuMs = cpuToModel(medianRep, cores, wall(medianRep)) - (withMock ? 0 : medianRep.mockCpuMs);
     const successes = Math.max(0, medianRep.requests - medianRep.errors);
@@ -325,11 +327,10 @@ export function modelCell(
 
 /** The servers' CPU per attempt over the repetitions (their median), ms; 0 when they were not measured apart. */
 export function serverMsPerAttempt(reps: readonly RepCpu[]): number {
-  const perAttempt = reps.flatMap((rep) => {
+  return medianOf(reps, (rep) => {
     const attempts = rep.requests + rep.retries;
-    return rep.serverCpuMs !== undefined && attempts > 0 ? [rep.serverCpuMs / attempts] : [];
+    return rep.serverCpuMs !== undefined && attempts > 0 ? rep.serverCpuMs / attempts : undefined;
   });
-  return perAttempt.length ? median(perAttempt) : 0;
 }
 
 /** The median of a measurement over the repetitions that have it; 0 when none has. */
