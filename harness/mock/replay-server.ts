@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TimerLateness } from '../run/timer-lateness.ts';
 import { drawAttempt, planRequests, type AttemptDraw } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -200,8 +201,13 @@ export class ReplayServer {
 
   private async respond(host: HostState, queued: Promise<void> | undefined, draw: AttemptDraw, index: number, client: WaitingClient): Promise<ServeOutcome> {
     if (queued) await queued;
-    await this.latencyTimers.sleep(draw.latencyMs / this.timeScale);
+    // Timed here rather than through TimerLateness.sleep: no extra promise per attempt, and the
+    // clock read after the wait is the one that times the mock's work.
+    const waitMs = draw.latencyMs / this.timeScale;
+    const waitStarted = performance.now();
+    await sleep(waitMs);
     const started = performance.now();
+    this.latencyTimers.record(waitMs, started - waitStarted);
     host.release();
     let outcome: ServeOutcome;
     switch (draw.fault) {

@@ -18,7 +18,12 @@ export class TimerLateness {
   async sleep(ms: number): Promise<void> {
     const started = performance.now();
     await sleep(ms);
-    this.lateMs += performance.now() - started - ms;
+    this.record(ms, performance.now() - started);
+  }
+
+  /** Records a wait timed by its caller: asked for `askedMs`, it took `tookMs` (real ms). */
+  record(askedMs: number, tookMs: number): void {
+    this.lateMs += tookMs - askedMs;
     this.waits++;
   }
 
@@ -29,7 +34,7 @@ export class TimerLateness {
 }
 
 /** Enough waits for a mean to a few hundredths of a ms, in well under a second for the usual sinks. */
-const CALIBRATION_WAITS = 40;
+export const CALIBRATION_WAITS = 40;
 const CALIBRATION_BUDGET_MS = 500;
 
 /**

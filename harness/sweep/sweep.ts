@@ -31,7 +31,7 @@ import { measureConnectCost } from '../run/connect-cost.ts';
 import { openFunctionSession } from '../run/function-cell.ts';
 import { measureLoopbackCost } from '../run/loopback-cost.ts';
 import { measureParseCost } from '../run/parse-cost.ts';
-import { measureTimerLateness } from '../run/timer-lateness.ts';
+import { CALIBRATION_WAITS, measureTimerLateness } from '../run/timer-lateness.ts';
 import { drawSinkLatency } from '../scenario/plan.ts';
 import type { CellJob } from '../run/protocol.ts';
 import { scenarioHash } from '../scenario/load.ts';
@@ -258,7 +258,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
   // The model sink's writes wait on timers; how late they fire is the machine's, at the sweep's time scale.
   const sinkTimerLateMs =
     plan.scenario.sink.kind === 'model'
-      ? await measureTimerLateness(Array.from({ length: 40 }, (_, batch) => drawSinkLatency(plan.scenario, batch) / plan.timeScale))
+      ? await measureTimerLateness(Array.from({ length: CALIBRATION_WAITS }, (_, batch) => drawSinkLatency(plan.scenario, batch) / plan.timeScale))
       : undefined;
   const cellModel: CellModelInputs = {
     replay: {
