@@ -9,6 +9,7 @@ import {
   overheadMsPerAttempt,
   replayCpuShare,
   responseCpuMs,
+  serverCpuSplit,
   serverMsPerAttempt,
   simulateWithCpu,
 } from '../harness/model/calibrate.ts';
@@ -179,6 +180,16 @@ describe('modelling a cell whose servers ran in a process of their own (net)', (
     expect(serverMsPerAttempt([rep(8), rep(12, 2), rep(40)])).toBe(2);
     expect(serverMsPerAttempt([rep(undefined)])).toBe(0);
   });
+
+  it("splits the servers' CPU between the connections they accepted and the attempts they read", () => {
+    const rep = { cpuMs: 1, mockCpuMs: 0, requests: 18, retries: 2, errors: 0, connectionsOpened: 10, serverCpuMs: 100 };
+    // 10 connections at 4 ms: (100 - 40) / 20 attempts.
+    expect(serverCpuSplit([rep], 4)).toEqual({ perConnectionMs: 4, perAttemptMs: 3 });
+    // 10 connections at 20 ms would need 200 ms: fitted down to 10, nothing left for the attempts.
+    expect(serverCpuSplit([rep], 20)).toEqual({ perConnectionMs: 10, perAttemptMs: 0 });
+    // Not measured: all of it per attempt, as before.
+    expect(serverCpuSplit([rep])).toEqual({ perConnectionMs: 0, perAttemptMs: 5 });
+  });
 });
 
 describe('modelling a cell that opened real connections', () => {
@@ -221,6 +232,21 @@ describe('modelling a cell that opened real connections', () => {
     // Opens 0..6.67 and 6.67..13.33; the rest 20..33.33 and 33.33..46.67; served to 133.33 and 146.67;
     // overhead 0; r2 and r3 at 233.33 and 246.67.
     expect(tight.simulatedMs).toBeCloseTo(246.67, 2);
+  });
+
+  it('has the servers accept each new connection, on the loop that reads the attempts, where they were measured', () => {
+    // 60 ms of server CPU: 2 connections at 10 ms, (60 - 20) / 4 = 10 per attempt. No client CPU.
+    // As run: TCP done at 10; handshakes 10..20 and 20..30; TLS's round trip: connected at 30 and
+    // 40; read 30..40 and 40..50, served to 140 and 150; r2 and r3 reuse the connections, read
+    // 140..150 and 150..160, answered at 250 and 260.
+    const reps = [{ cpuMs: 0, mockCpuMs: 0, requests: 4, retries: 0, errors: 0, connectionsOpened: 2, serverCpuMs: 60 }];
+    const measured = { connectCpuMs: 0, openCpuMs: 0, serverCpuMs: 10 };
+    expect(modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, measured).simulatedMs).toBe(260);
+    // Not measured: 15 ms per attempt. Connected at 20, read 20..35 and 35..50, answered at 135
+    // and 150; r2 read 135..150, r3 150..165: answered at 250 and 265.
+    expect(modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, { connectCpuMs: 0, openCpuMs: 0 }).simulatedMs).toBe(265);
+    // Production has no such servers: 20 + 100 + 100.
+    expect(modelCell(overHttps, { concurrency: 2, memoryMb: 1769, reps }, replay, NO_PARSE, measured).projectedMs).toBe(220);
   });
 
   it('leaves a cell that counted no connections as it was, connectCpuMs or not', () => {

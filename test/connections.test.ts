@@ -131,6 +131,17 @@ describe("connections: the client's CPU per new connection", () => {
     expect(simulate(near, { concurrency: 2, connectOpenCpuMs: 5 }).requestLatencyMs).toEqual([105, 110]);
   });
 
+  it('runs connectHelloCpuMs once the TCP round trip is done and the loop is free, and the rest after the TLS round trip', () => {
+    // Opens: r0 0..2, r1 2..4. TCP done at 10: hellos r0 10..11, r1 11..12. TLS round trip: the
+    // rest r0 21..24, r1 24..27; served 24..124 and 27..127; r2 and r3 reuse the connections.
+    const result = simulate(fourHttps, { concurrency: 2, connectOpenCpuMs: 2, connectHelloCpuMs: 1, connectCpuMs: 3 });
+    expect(result.requestLatencyMs).toEqual([124, 127, 100, 100]);
+    expect(result.makespanMs).toBe(227);
+    expect(result.cpuWorkMs).toBe(12);
+    // The same CPU with no hello, all of it after the round trips: r0's rest 20..24, r1's 24..28.
+    expect(simulate(fourHttps, { concurrency: 2, connectOpenCpuMs: 2, connectCpuMs: 4 }).requestLatencyMs).toEqual([124, 128, 100, 100]);
+  });
+
   it('pays it again for every attempt when the host closes its connections', () => {
     // Concurrency 1: 4 x (20 + 5 + 100).
     const closing = scenario({ hosts: { 'a.example': { latencyMs: fixed(100), rttMs: 10, keepAlive: false } } });
@@ -212,6 +223,8 @@ describe('connections: closing', () => {
   it('refuses a negative connectCpuMs', () => {
     expect(() => simulate(fourHttps, { concurrency: 1, connectCpuMs: -1 })).toThrow(/connectCpuMs/);
     expect(() => simulate(fourHttps, { concurrency: 1, connectOpenCpuMs: -1 })).toThrow(/connectOpenCpuMs/);
+    expect(() => simulate(fourHttps, { concurrency: 1, connectHelloCpuMs: Number.NaN })).toThrow(/connectHelloCpuMs/);
+    expect(() => simulate(fourHttps, { concurrency: 1, serverConnectMs: -1 })).toThrow(/serverConnectMs/);
   });
 });
 
@@ -242,6 +255,30 @@ describe("the replay's servers as one more resource (serverMsPerAttempt)", () =>
     const result = simulate(limited, { concurrency: 2, serverMsPerAttempt: 10 });
     expect(result.errorsByKind.http429).toBe(1);
     expect(result.makespanMs).toBe(1140);
+  });
+
+  it('accepts new connections one host at a time in turn, not in the order they were opened', () => {
+    // Three connections to a, then one to b, all at 0 without round trips; 10 ms each at the
+    // servers: a0 0..10, then b0 (the next host) 10..20, a1 20..30, a2 30..40; each served 100 ms.
+    const twoHosts = scenario({
+      requests: [
+        { host: 'a.example', count: 3 },
+        { host: 'b.example', count: 1 },
+      ],
+      hosts: { 'a.example': { latencyMs: fixed(100) }, 'b.example': { latencyMs: fixed(100) } },
+    });
+    const result = simulate(twoHosts, { concurrency: 4, serverConnectMs: 10 });
+    expect(result.requestLatencyMs).toEqual([110, 130, 140, 120]);
+    expect(result.connectionsOpened).toBe(4);
+    // In production there are no such servers: the connections cost nothing.
+    expect(simulate(twoHosts, { concurrency: 4 }).requestLatencyMs).toEqual([100, 100, 100, 100]);
+  });
+
+  it('does the handshakes on the loop that reads the attempts, each in its turn', () => {
+    // Handshakes a0 0..10, a1 10..20 (its hello was waiting). a0's request reaches the servers at
+    // 10, behind a1's handshake: read 20..25; a1's read 25..30. Answered at 125 and 130.
+    const two = scenario({ requests: [{ host: 'a.example', count: 2 }], hosts: { 'a.example': { latencyMs: fixed(100) } } });
+    expect(simulate(two, { concurrency: 2, serverConnectMs: 10, serverMsPerAttempt: 5 }).requestLatencyMs).toEqual([125, 130]);
   });
 
   it('changes nothing at 0', () => {

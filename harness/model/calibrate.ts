@@ -25,16 +25,23 @@ export interface CpuModel {
   connectMs?: number;
   /** The part of connectMs spent opening the connection, before its round trips (ConnectCpu.openCpuMs). */
   connectOpenMs?: number;
+  /** The part of connectMs spent on the hello, between the TCP connect and the server's answer (ConnectCpu.helloCpuMs). */
+  connectHelloMs?: number;
 }
 
 /**
  * The client's CPU per new connection, as harness/run/connect-cost.ts measures it on a full core:
- * all of it, and the part spent opening the connection (the socket, the start of the handshake)
- * before its first round trip.
+ * all of it, the part spent opening the connection (the socket, the start of the handshake)
+ * before its first round trip, and the part spent on the TLS hello once the TCP connect is done;
+ * and the servers' CPU per connection.
  */
 export interface ConnectCpu {
   connectCpuMs: number;
   openCpuMs: number;
+  /** 0 (or absent, in results written before it was measured) on plain HTTP. */
+  helloCpuMs?: number;
+  /** The servers' CPU per new connection (the accept, their half of the handshake), real ms; absent: not measured. */
+  serverCpuMs?: number;
 }
 
 export const NO_PARSE: ParseCost = { fixedMs: 0, msPerByte: 0 };
@@ -162,6 +169,7 @@ export function simulateWithCpu(
     model: CpuModel;
     requests?: readonly PlannedRequest[];
     serverMsPerAttempt?: number;
+    serverConnectMs?: number;
     idleTimeoutMs?: number;
     latencyTimerLateMs?: number;
     sinkTimerLateMs?: number;
@@ -179,7 +187,14 @@ export function simulateWithCpu(
     ...(options.cpuPeriodMs !== undefined ? { cpuPeriodMs: options.cpuPeriodMs } : {}),
     cpuMsPerResponse: (bodyBytes) => responseCpuMs(model, bodyBytes),
     cpuMsPerFailure: model.overheadMs,
-    ...(model.connectMs !== undefined ? { connectCpuMs: model.connectMs - (model.connectOpenMs ?? 0), connectOpenCpuMs: model.connectOpenMs ?? 0 } : {}),
+    ...(model.connectMs !== undefined
+      ? {
+          connectCpuMs: Math.max(0, model.connectMs - (model.connectOpenMs ?? 0) - (model.connectHelloMs ?? 0)),
+          connectOpenCpuMs: model.connectOpenMs ?? 0,
+          ...(model.connectHelloMs ? { connectHelloCpuMs: model.connectHelloMs } : {}),
+        }
+      : {}),
+    ...(options.serverConnectMs ? { serverConnectMs: options.serverConnectMs } : {}),
   });
 }
 
@@ -276,24 +291,33 @@ export function modelCell(
     const connections = medianRep.connectionsOpened;
     const connectMs =
       measuredConnect === undefined || connections === undefined ? undefined : fitConnectToCpu(measuredConnect.connectCpuMs, { cpuMs, connections });
-    // Fitted down with the whole, the opening keeps its share of it.
-    const connectOpenMs =
-      connectMs === undefined || measuredConnect === undefined || measuredConnect.connectCpuMs === 0
+    // Fitted down with the whole, the opening and the hello keep their shares of it.
+    const share = (part: number | undefined) =>
+      connectMs === undefined || measuredConnect === undefined || measuredConnect.connectCpuMs === 0 || part === undefined
         ? undefined
-        : (connectMs * Math.min(measuredConnect.openCpuMs, measuredConnect.connectCpuMs)) / measuredConnect.connectCpuMs;
+        : (connectMs * Math.min(part, measuredConnect.connectCpuMs)) / measuredConnect.connectCpuMs;
+    const connectOpenMs = share(measuredConnect?.openCpuMs);
+    const connectHelloMs = share(measuredConnect?.helloCpuMs);
     const connecting = (connectMs ?? 0) * (connections ?? 0);
     const parse = fitParseToCpu(measuredParse, parseMs(measuredParse, meanBytes), { cpuMs: cpuMs - connecting, successes });
     const overheadMs = overheadMsPerAttempt({ ...medianRep, mockCpuMs: 0 }, parseMs(parse, meanBytes), true, cpuMs, connectMs ?? 0);
-    return { overheadMs, parse, ...(connectMs !== undefined ? { connectMs } : {}), ...(connectOpenMs !== undefined ? { connectOpenMs } : {}) };
+    return {
+      overheadMs,
+      parse,
+      ...(connectMs !== undefined ? { connectMs } : {}),
+      ...(connectOpenMs !== undefined ? { connectOpenMs } : {}),
+      ...(connectHelloMs ? { connectHelloMs } : {}),
+    };
   };
   // The replay's servers, when they ran in a process of their own: their real CPU per attempt,
   // which a time-scaled replay stretches like any real-time cost. Production has no such servers.
-  const serverRealMs = serverMsPerAttempt(cell.reps);
+  const server = serverCpuSplit(cell.reps, measuredConnect?.serverCpuMs);
   // Its timers, late or early by tenths of a real millisecond: production has no such timers.
   const latencyLateMs = medianOf(cell.reps, (rep) => rep.latencyTimerLateMs);
   // As the replay ran, real-time costs look `timeScale` times larger in scenario time.
   const replayed = (timeScale: number) => ({
-    serverMsPerAttempt: serverRealMs * timeScale,
+    serverMsPerAttempt: server.perAttemptMs * timeScale,
+    serverConnectMs: server.perConnectionMs * timeScale,
     latencyTimerLateMs: latencyLateMs * timeScale,
     sinkTimerLateMs: (replay.sinkTimerLateMs ?? 0) * timeScale,
     ...(replay.idleTimeoutMs !== undefined ? { idleTimeoutMs: replay.idleTimeoutMs * timeScale } : {}),
@@ -302,7 +326,7 @@ export function modelCell(
     share: number,
     cpuPeriodMs: number | undefined,
     model: CpuModel,
-    options: { serverMsPerAttempt?: number; idleTimeoutMs?: number; latencyTimerLateMs?: number; sinkTimerLateMs?: number } = {},
+    options: { serverMsPerAttempt?: number; serverConnectMs?: number; idleTimeoutMs?: number; latencyTimerLateMs?: number; sinkTimerLateMs?: number } = {},
   ) =>
     simulateWithCpu(scenario, {
       concurrency: cell.concurrency,
@@ -327,10 +351,27 @@ export function modelCell(
 
 /** The servers' CPU per attempt over the repetitions (their median), ms; 0 when they were not measured apart. */
 export function serverMsPerAttempt(reps: readonly RepCpu[]): number {
-  return medianOf(reps, (rep) => {
+  return serverCpuSplit(reps).perAttemptMs;
+}
+
+/**
+ * The servers' CPU of a cell's repetitions (their median), real ms, split between the new
+ * connections (their accept and half of the handshake, as measured at the sweep's start, fitted
+ * down like the client's when a repetition's servers spent less in all) and the attempts they
+ * read (the rest). Without a measured cost per connection, it all goes to the attempts.
+ */
+export function serverCpuSplit(reps: readonly RepCpu[], measuredPerConnectionMs?: number): { perAttemptMs: number; perConnectionMs: number } {
+  const perConnectionMs = medianOf(reps, (rep) =>
+    rep.serverCpuMs === undefined || measuredPerConnectionMs === undefined || !rep.connectionsOpened
+      ? undefined
+      : fitConnectToCpu(measuredPerConnectionMs, { cpuMs: rep.serverCpuMs, connections: rep.connectionsOpened }),
+  );
+  const perAttemptMs = medianOf(reps, (rep) => {
     const attempts = rep.requests + rep.retries;
-    return rep.serverCpuMs !== undefined && attempts > 0 ? rep.serverCpuMs / attempts : undefined;
+    if (rep.serverCpuMs === undefined || attempts === 0) return undefined;
+    return Math.max(0, rep.serverCpuMs - perConnectionMs * (rep.connectionsOpened ?? 0)) / attempts;
   });
+  return { perAttemptMs, perConnectionMs };
 }
 
 /** The median of a measurement over the repetitions that have it; 0 when none has. */

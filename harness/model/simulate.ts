@@ -44,6 +44,21 @@ export interface SimulationOptions {
    * connection's opening runs before any of them can finish its handshake.
    */
   connectOpenCpuMs?: number;
+  /**
+   * CPU work per new connection between its TCP connect and the server's half of the handshake,
+   * on a full core, ms: the TLS ClientHello. It runs once the TCP round trip is done and the
+   * event loop has done the work queued before it (the connect is an I/O callback). Part of the
+   * whole with `connectOpenCpuMs`; `connectCpuMs` is then what follows the server's answer.
+   */
+  connectHelloCpuMs?: number;
+  /**
+   * The replay's servers' work per new connection (the accept and the server's half of the
+   * handshake), scenario ms, for simulating a replay as it ran. The servers accept from each host's
+   * listener in turn, so a host's connections wait behind its own earlier ones and one per other
+   * host, not behind every connection opened before them; the work shares the servers' loop with
+   * `serverMsPerAttempt` (docs/job-model.md, The replay's servers).
+   */
+  serverConnectMs?: number;
   /** An idle keep-alive connection is closed after this long (docs/job-model.md, Connections). */
   idleTimeoutMs?: number;
   /**
@@ -125,6 +140,12 @@ const SINK_DONE = 4;
 const CONNECTED = 5;
 /** The replay's server loop has read the attempt: the host acts on it now. */
 const SERVER_READ = 6;
+/** A new connection's TCP round trip is done: the client sends its hello once its loop is free. */
+const TCP_CONNECTED = 7;
+/** A new connection's hello has reached the servers: it waits for them to accept it, in turn over the hosts. */
+const AT_SERVERS = 8;
+/** The servers have done their half of a connection's handshake. */
+const SERVER_HANDSHAKE_DONE = 9;
 
 // Outcomes of an attempt as the client sees them.
 const SUCCESS = 0;
@@ -192,6 +213,9 @@ interface HostState {
   inService: number;
   queue: QueuedAttempt[];
   queueHead: number;
+  /** New connections waiting for the servers' half of their handshake, FIFO. */
+  handshakes: number[];
+  handshakesHead: number;
   /** The rate limit, if the host has one. */
   bucket: TokenBucket | undefined;
   retryAfter: 'ms' | 'seconds';
@@ -228,6 +252,12 @@ class Connections {
   /** Connections the hosts admitted. */
   opened = 0;
 
+  /** Hosts in the order they first had a connection for the servers to accept: the servers' round. */
+  private readonly acceptingHosts: HostState[] = [];
+  private nextHost = 0;
+  /** The servers are doing their half of a handshake. */
+  private handshaking = false;
+
   constructor(
     private readonly events: EventQueue,
     private readonly origins: readonly Origin[],
@@ -235,6 +265,14 @@ class Connections {
     private readonly connectCpuMs: number,
     /** Runs the client's opening of a connection admitted at `now` (connectOpenCpuMs); returns when it is done. */
     private readonly openConnection: (now: number) => number = (now) => now,
+    /**
+     * With a hello or the servers' handshake work, a connection goes through TCP_CONNECTED (and
+     * AT_SERVERS) before CONNECTED; without them, straight to CONNECTED after its round trips.
+     */
+    private readonly staged = false,
+    /** The servers' work per handshake, and when their loop is next free (shared with the attempts they read). */
+    private readonly serverConnectMs = 0,
+    private readonly servers: { freeAtMs: number } = { freeAtMs: 0 },
   ) {}
 
   /** Takes an idle connection of the origin (most recently used first) or opens one for the attempt. */
@@ -292,14 +330,60 @@ class Connections {
     const origin = this.origins[this.origin[conn]!]!;
     origin.host.openConnections++;
     this.opened++;
-    if (!fromQueue && origin.setupMs === 0 && this.connectCpuMs === 0) {
+    if (!fromQueue && origin.setupMs === 0 && this.connectCpuMs === 0 && !this.staged) {
       // An instant connection for the attempt being sent: its request goes at once, as on a free origin.
       this.state[conn] = CONN_OPEN;
       return;
     }
     // Through an event even when instant (a connection admitted as another closes), so that nothing recurses.
     this.state[conn] = CONN_CONNECTING;
-    this.events.push(Math.max(now + origin.setupMs, this.openConnection(now)), CONNECTED, this.request[conn]!, this.attempt[conn]!, conn);
+    const opened = this.openConnection(now);
+    if (this.staged) this.events.push(Math.max(now + origin.host.rttMs, opened), TCP_CONNECTED, this.request[conn]!, this.attempt[conn]!, conn);
+    else this.events.push(Math.max(now + origin.setupMs, opened), CONNECTED, this.request[conn]!, this.attempt[conn]!, conn);
+  }
+
+  /** What is left of a connection's round trips once its TCP connect is done: TLS's, on https. */
+  tlsRoundTripMs(conn: number): number {
+    const origin = this.origins[this.origin[conn]!]!;
+    return origin.setupMs - origin.host.rttMs;
+  }
+
+  /** A connection's hello has reached the servers: it waits for them to accept it in their round over the hosts. */
+  atServers(conn: number, now: number): void {
+    const host = this.origins[this.origin[conn]!]!.host;
+    if (host.handshakes.length === 0) this.acceptingHosts.push(host);
+    host.handshakes.push(conn);
+    if (!this.handshaking) this.handshakeNext(now);
+  }
+
+  /** The servers have done their half of the handshake: the client hears back after TLS's round trip. */
+  handshakeDone(conn: number, now: number): void {
+    this.handshaking = false;
+    if (this.state[conn] === CONN_CONNECTING) this.events.push(now + this.tlsRoundTripMs(conn), CONNECTED, this.request[conn]!, this.attempt[conn]!, conn);
+    this.handshakeNext(now);
+  }
+
+  /**
+   * The servers take the next connection from the next host that has one waiting: Node accepts
+   * from each ready listener in turn, so a host with one new connection is not kept waiting
+   * behind another host's dozens.
+   */
+  private handshakeNext(now: number): void {
+    const hosts = this.acceptingHosts;
+    for (let i = 0; i < hosts.length; i++) {
+      const index = (this.nextHost + i) % hosts.length;
+      const host = hosts[index]!;
+      // Connections the client has given up on meanwhile are not accepted.
+      while (host.handshakesHead < host.handshakes.length && this.state[host.handshakes[host.handshakesHead]!] !== CONN_CONNECTING) host.handshakesHead++;
+      if (host.handshakesHead === host.handshakes.length) continue;
+      const conn = host.handshakes[host.handshakesHead++]!;
+      // Not wrapped: a host that joins the round later comes after this one.
+      this.nextHost = index + 1;
+      this.servers.freeAtMs = Math.max(now, this.servers.freeAtMs) + this.serverConnectMs;
+      this.handshaking = true;
+      this.events.push(this.servers.freeAtMs, SERVER_HANDSHAKE_DONE, this.request[conn]!, this.attempt[conn]!, conn);
+      return;
+    }
   }
 
   /** The server closes the connections of this origin idle for idleTimeoutMs (oldest first in the pool). */
@@ -344,6 +428,8 @@ function checkOptions(options: SimulationOptions): void {
     cpuShare,
     connectCpuMs,
     connectOpenCpuMs,
+    connectHelloCpuMs,
+    serverConnectMs,
     idleTimeoutMs,
     serverMsPerAttempt,
     latencyTimerLateMs,
@@ -361,6 +447,8 @@ function checkOptions(options: SimulationOptions): void {
   for (const [name, value] of [
     ['connectCpuMs', connectCpuMs],
     ['connectOpenCpuMs', connectOpenCpuMs],
+    ['connectHelloCpuMs', connectHelloCpuMs],
+    ['serverConnectMs', serverConnectMs],
   ] as const) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
   }
@@ -390,6 +478,10 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   const cpuMsPerFailure = options.cpuMsPerFailure ?? 0;
   const connectOpenCpuMs = options.connectOpenCpuMs ?? 0;
   const connectCpuMs = options.connectCpuMs ?? 0;
+  const connectHelloCpuMs = options.connectHelloCpuMs ?? 0;
+  const serverConnectMs = options.serverConnectMs ?? 0;
+  // Everything a new connection costs before its request goes; none of it, and no round trip, makes an origin free.
+  const connectionSetupMs = connectOpenCpuMs + connectHelloCpuMs + connectCpuMs + serverConnectMs;
   const serverMsPerAttempt = options.serverMsPerAttempt ?? 0;
   const latencyTimerLateMs = options.latencyTimerLateMs ?? 0;
   const sinkTimerLateMs = options.sinkTimerLateMs ?? 0;
@@ -429,6 +521,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         inService: 0,
         queue: [],
         queueHead: 0,
+        handshakes: [],
+        handshakesHead: 0,
         bucket: spec.rateLimit ? new TokenBucket(spec.rateLimit) : undefined,
         retryAfter: spec.rateLimit?.retryAfter ?? 'ms',
       };
@@ -443,8 +537,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   for (let i = 0; i < n; i++) {
     const host = hostOf[i]!;
     const origin = plan[i]!.url.startsWith('https:')
-      ? (host.httpsOrigin ??= addOrigin(origins, host, true, connectOpenCpuMs + connectCpuMs))
-      : (host.httpOrigin ??= addOrigin(origins, host, false, connectOpenCpuMs + connectCpuMs));
+      ? (host.httpsOrigin ??= addOrigin(origins, host, true, connectionSetupMs))
+      : (host.httpOrigin ??= addOrigin(origins, host, false, connectionSetupMs));
     allFree &&= origin.free;
     originOf[i] = origin;
   }
@@ -468,7 +562,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   let errors = 0;
   let retries = 0;
   const cpu = new EventLoopCpu(cpuShare, options.cpuPeriodMs);
-  let serverFreeAtMs = 0;
+  /** When the replay's servers' loop is next free: the attempts it reads and the handshakes it does share it. */
+  const servers = { freeAtMs: 0 };
   let rowsWritten = 0;
   let bufferedRows = 0;
   let batchesStarted = 0;
@@ -489,7 +584,16 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   // Only free origins (in-process backends, no rttMs): nothing to track but the count.
   const connections = allFree
     ? NO_CONNECTIONS
-    : new Connections(events, origins, idleTimeoutMs, connectOpenCpuMs + connectCpuMs, (now) => (connectOpenCpuMs > 0 ? cpu.run(now, connectOpenCpuMs) : now));
+    : new Connections(
+        events,
+        origins,
+        idleTimeoutMs,
+        connectOpenCpuMs + connectHelloCpuMs + connectCpuMs,
+        (now) => (connectOpenCpuMs > 0 ? cpu.run(now, connectOpenCpuMs) : now),
+        connectHelloCpuMs > 0 || serverConnectMs > 0,
+        serverConnectMs,
+        servers,
+      );
 
   const finish = (now: number): void => {
     finished = true;
@@ -620,8 +724,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
    */
   const arrive = (request: number, attempt: number, now: number): boolean => {
     if (serverMsPerAttempt === 0) return atHost(request, attempt, now);
-    serverFreeAtMs = Math.max(now, serverFreeAtMs) + serverMsPerAttempt;
-    events.push(serverFreeAtMs, SERVER_READ, request, attempt, 0);
+    servers.freeAtMs = Math.max(now, servers.freeAtMs) + serverMsPerAttempt;
+    events.push(servers.freeAtMs, SERVER_READ, request, attempt, 0);
     return true;
   };
 
@@ -730,6 +834,21 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         break;
       case SINK_DONE:
         endSinkWrite(event.request, event.value, now);
+        break;
+      case TCP_CONNECTED: {
+        const conn = event.value;
+        if (connections.state[conn] !== CONN_CONNECTING) break;
+        // The connect ends in an I/O callback: the hello goes once the loop has done the work queued before it.
+        const helloSentMs = cpu.run(now, connectHelloCpuMs);
+        if (serverConnectMs > 0) events.push(helloSentMs, AT_SERVERS, event.request, event.attempt, conn);
+        else events.push(helloSentMs + connections.tlsRoundTripMs(conn), CONNECTED, event.request, event.attempt, conn);
+        break;
+      }
+      case AT_SERVERS:
+        if (connections.state[event.value] === CONN_CONNECTING) connections.atServers(event.value, now);
+        break;
+      case SERVER_HANDSHAKE_DONE:
+        connections.handshakeDone(event.value, now);
         break;
       case CONNECTED: {
         const conn = event.value;
