@@ -64,6 +64,9 @@ describe.runIf(runFenced)('the net backend', () => {
     expect(typeof serial.reps[0]!.latencyTimerLateMs).toBe('number');
     expect(results.method.connectOpenCpuMs).toBeGreaterThan(0);
     expect(results.method.connectOpenCpuMs).toBeLessThanOrEqual(results.method.connectCpuMs!);
+    // The seed's hosts are https: the hello is measured, and the servers' CPU per connection.
+    expect(results.method.connectHelloCpuMs).toBeGreaterThan(0);
+    expect(results.method.serverConnectCpuMs).toBeGreaterThan(0);
     // Its servers run beside each cell: one cell at a time on this 2-core machine.
     expect(results.method.parallelCells ?? 1).toBe(Math.max(1, Math.min(results.cells.length, Math.floor(availableParallelism() / 2))));
   }, 200_000);

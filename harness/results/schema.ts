@@ -195,6 +195,10 @@ export const methodSchema = z.object({
   connectCpuMs: z.number().nonnegative().optional(),
   /** `net`: the part of connectCpuMs spent opening the connection, before its first round trip. */
   connectOpenCpuMs: z.number().nonnegative().optional(),
+  /** `net` over TLS: the part of connectCpuMs spent on the hello, between the TCP connect and the server's half of the handshake. */
+  connectHelloCpuMs: z.number().nonnegative().optional(),
+  /** `net`: the servers' CPU per new connection (the accept, their half of the handshake), measured with connectCpuMs. */
+  serverConnectCpuMs: z.number().nonnegative().optional(),
   /** Cells measured at the same time, each in its own process with its share of the cores (1 if absent). */
   parallelCells: z.number().int().positive().optional(),
   /** What the method costs in accuracy, in words. */

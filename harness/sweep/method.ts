@@ -74,7 +74,7 @@ export function methodOf(
   notes.push(...placementNotes(placement, loopback));
   if (connect !== undefined) {
     notes.push(
-      `Each new connection cost the job's client ${connect.connectCpuMs.toFixed(3)} ms of CPU on a full core (the ${plan.scenario.client.library} client's side of the TCP${usesTls(plan.scenario) ? ' and TLS' : ''} handshake, measured against a loopback server at the sweep's start), ${connect.openCpuMs.toFixed(3)} ms of it spent opening the connection before its first round trip; the simulator charges it per connection the servers counted, divided by the memory size's CPU share, the opening when the connection starts and the rest when its round trips are done.`,
+      `Each new connection cost the job's client ${connect.connectCpuMs.toFixed(3)} ms of CPU on a full core (the ${plan.scenario.client.library} client's side of the TCP${usesTls(plan.scenario) ? ' and TLS' : ''} handshake, measured against a loopback server at the sweep's start), ${connect.openCpuMs.toFixed(3)} ms of it spent opening the connection before its first round trip${connect.helloCpuMs ? ` and ${connect.helloCpuMs.toFixed(3)} ms on the TLS hello once the TCP connect was done` : ''}; the simulator charges it per connection the servers counted, divided by the memory size's CPU share, the opening when the connection starts${connect.helloCpuMs ? ', the hello when its TCP round trip is done' : ''} and the rest when the server has answered.${connect.serverCpuMs !== undefined ? ` The servers spent ${connect.serverCpuMs.toFixed(3)} ms of CPU per new connection (the accept and their half of the handshake); modelling the replay as it ran, the simulator has them accept one connection from each host in turn, on the loop that also reads the attempts, and charges the rest of their CPU to the attempts.` : ''}`,
     );
   }
   if (sinkTimerLateMs !== undefined && Math.abs(sinkTimerLateMs) >= 0.005) {
@@ -89,7 +89,14 @@ export function methodOf(
   } else if (plan.reps < 3) notes.push(`Only ${plan.reps} repetition(s) per cell: confidence intervals are wide or absent.`);
   return {
     ...measuredHow(plan, controller, placement),
-    ...(connect !== undefined ? { connectCpuMs: connect.connectCpuMs, connectOpenCpuMs: connect.openCpuMs } : {}),
+    ...(connect !== undefined
+      ? {
+          connectCpuMs: connect.connectCpuMs,
+          connectOpenCpuMs: connect.openCpuMs,
+          ...(connect.helloCpuMs ? { connectHelloCpuMs: connect.helloCpuMs } : {}),
+          ...(connect.serverCpuMs !== undefined ? { serverConnectCpuMs: connect.serverCpuMs } : {}),
+        }
+      : {}),
     ...(loopback ? { loopback } : {}),
     notes,
   };
