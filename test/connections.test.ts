@@ -274,6 +274,20 @@ describe("the replay's servers as one more resource (serverMsPerAttempt)", () =>
     expect(simulate(twoHosts, { concurrency: 4 }).requestLatencyMs).toEqual([100, 100, 100, 100]);
   });
 
+  it("accepts all the connections a host had waiting when its turn came before the next host's", () => {
+    // c0 is accepted at once (0..10); meanwhile a0, a1, a2 and b0 wait. a's turn takes all three
+    // (10..40), then b0 (40..50), although b0's hello came before the servers reached a1.
+    const threeHosts = scenario({
+      requests: [
+        { host: 'c.example', count: 1 },
+        { host: 'a.example', count: 3 },
+        { host: 'b.example', count: 1 },
+      ],
+      hosts: { 'a.example': { latencyMs: fixed(100) }, 'b.example': { latencyMs: fixed(100) }, 'c.example': { latencyMs: fixed(100) } },
+    });
+    expect(simulate(threeHosts, { concurrency: 5, serverConnectMs: 10 }).requestLatencyMs).toEqual([110, 120, 130, 140, 150]);
+  });
+
   it('does the handshakes on the loop that reads the attempts, each in its turn', () => {
     // Handshakes a0 0..10, a1 10..20 (its hello was waiting). a0's request reaches the servers at
     // 10, behind a1's handshake: read 20..25; a1's read 25..30. Answered at 125 and 130.

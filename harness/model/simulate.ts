@@ -257,6 +257,9 @@ class Connections {
   private nextHost = 0;
   /** The servers are doing their half of a handshake. */
   private handshaking = false;
+  /** The host whose turn it is, and how many of the connections that waited when it came are left. */
+  private batchHost: HostState | undefined;
+  private batchLeft = 0;
 
   constructor(
     private readonly events: EventQueue,
@@ -364,26 +367,39 @@ class Connections {
   }
 
   /**
-   * The servers take the next connection from the next host that has one waiting: Node accepts
-   * from each ready listener in turn, so a host with one new connection is not kept waiting
-   * behind another host's dozens.
+   * The servers take the next connection to accept: Node accepts every connection waiting at a
+   * ready listener, and the listeners (a host each) take turns, so a host with one new connection
+   * waits behind the connections another host had waiting when its turn came, not behind all the
+   * connections opened before it.
    */
   private handshakeNext(now: number): void {
     const hosts = this.acceptingHosts;
-    for (let i = 0; i < hosts.length; i++) {
-      const index = (this.nextHost + i) % hosts.length;
-      const host = hosts[index]!;
-      // Connections the client has given up on meanwhile are not accepted.
-      while (host.handshakesHead < host.handshakes.length && this.state[host.handshakes[host.handshakesHead]!] !== CONN_CONNECTING) host.handshakesHead++;
-      if (host.handshakesHead === host.handshakes.length) continue;
-      const conn = host.handshakes[host.handshakesHead++]!;
-      // Not wrapped: a host that joins the round later comes after this one.
-      this.nextHost = index + 1;
-      this.servers.freeAtMs = Math.max(now, this.servers.freeAtMs) + this.serverConnectMs;
-      this.handshaking = true;
-      this.events.push(this.servers.freeAtMs, SERVER_HANDSHAKE_DONE, this.request[conn]!, this.attempt[conn]!, conn);
-      return;
+    // The rest of the host's batch first: the connections waiting when its turn came.
+    let host = this.batchLeft > 0 ? this.batchHost : undefined;
+    if (host && !this.hasHandshake(host)) host = undefined;
+    if (!host) {
+      for (let i = 0; i < hosts.length && !host; i++) {
+        const index = (this.nextHost + i) % hosts.length;
+        if (!this.hasHandshake(hosts[index]!)) continue;
+        host = hosts[index]!;
+        // Not wrapped: a host that joins the round later comes after this one.
+        this.nextHost = index + 1;
+        this.batchHost = host;
+        this.batchLeft = host.handshakes.length - host.handshakesHead;
+      }
+      if (!host) return;
     }
+    this.batchLeft--;
+    const conn = host.handshakes[host.handshakesHead++]!;
+    this.servers.freeAtMs = Math.max(now, this.servers.freeAtMs) + this.serverConnectMs;
+    this.handshaking = true;
+    this.events.push(this.servers.freeAtMs, SERVER_HANDSHAKE_DONE, this.request[conn]!, this.attempt[conn]!, conn);
+  }
+
+  /** Whether a connection of the host waits for the servers (those the client gave up on meanwhile are skipped). */
+  private hasHandshake(host: HostState): boolean {
+    while (host.handshakesHead < host.handshakes.length && this.state[host.handshakes[host.handshakesHead]!] !== CONN_CONNECTING) host.handshakesHead++;
+    return host.handshakesHead < host.handshakes.length;
   }
 
   /** The server closes the connections of this origin idle for idleTimeoutMs (oldest first in the pool). */
