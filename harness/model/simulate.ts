@@ -53,9 +53,9 @@ export interface SimulationOptions {
   connectHelloCpuMs?: number;
   /**
    * The replay's servers' work per new connection (the accept and the server's half of the
-   * handshake), scenario ms, for simulating a replay as it ran. The servers accept from each host's
-   * listener in turn, so a host's connections wait behind its own earlier ones and one per other
-   * host, not behind every connection opened before them; the work shares the servers' loop with
+   * handshake), scenario ms, for simulating a replay as it ran. The hosts' listeners take turns and
+   * a host's turn takes the connections it had waiting then, so a connection waits behind those,
+   * not behind every connection opened before it; the work shares the servers' loop with
    * `serverMsPerAttempt` (docs/job-model.md, The replay's servers).
    */
   serverConnectMs?: number;
@@ -257,9 +257,9 @@ class Connections {
   private nextHost = 0;
   /** The servers are doing their half of a handshake. */
   private handshaking = false;
-  /** The host whose turn it is, and how many of the connections that waited when it came are left. */
-  private batchHost: HostState | undefined;
-  private batchLeft = 0;
+  /** The host whose turn it is, and the end of the connections it had waiting when the turn came. */
+  private turnHost: HostState | undefined;
+  private turnEnd = 0;
 
   constructor(
     private readonly events: EventQueue,
@@ -374,9 +374,9 @@ class Connections {
    */
   private handshakeNext(now: number): void {
     const hosts = this.acceptingHosts;
-    // The rest of the host's batch first: the connections waiting when its turn came.
-    let host = this.batchLeft > 0 ? this.batchHost : undefined;
-    if (host && !this.hasHandshake(host)) host = undefined;
+    // The rest of the turn first: the connections its host had waiting when it came.
+    let host = this.turnHost;
+    if (host && !(this.hasHandshake(host) && host.handshakesHead < this.turnEnd)) host = undefined;
     if (!host) {
       for (let i = 0; i < hosts.length && !host; i++) {
         const index = (this.nextHost + i) % hosts.length;
@@ -384,12 +384,11 @@ class Connections {
         host = hosts[index]!;
         // Not wrapped: a host that joins the round later comes after this one.
         this.nextHost = index + 1;
-        this.batchHost = host;
-        this.batchLeft = host.handshakes.length - host.handshakesHead;
+        this.turnHost = host;
+        this.turnEnd = host.handshakes.length;
       }
       if (!host) return;
     }
-    this.batchLeft--;
     const conn = host.handshakes[host.handshakesHead++]!;
     this.servers.freeAtMs = Math.max(now, this.servers.freeAtMs) + this.serverConnectMs;
     this.handshaking = true;
