@@ -8,6 +8,7 @@ import {
   cpuToModel,
   overheadMsPerAttempt,
   replayCpuShare,
+  replayCpuThrottle,
   responseCpuMs,
   serverCpuSplit,
   serverMsPerAttempt,
@@ -65,6 +66,30 @@ describe('the CPU model of the simulator', () => {
     expect(replayCpuShare({ memoryMb: 442.25, timeScale: 1, throttled: true, cores: 2 })).toBe(0.25);
     // One thread cannot use the second core: 3538 MB x 4 still gives the event loop one core.
     expect(replayCpuShare({ memoryMb: 3538, timeScale: 4, throttled: true, cores: 2 })).toBe(0.25);
+  });
+
+  it("throttles a replay in its quota's periods unless one thread has a whole core", () => {
+    // Real time: Lambda's 20 ms periods at full speed.
+    expect(replayCpuThrottle({ memoryMb: 128, timeScale: 1, throttled: true, cores: 2 })).toEqual({ periodMs: 20, fullSpeed: 1 });
+    // 442.25 MB at time scale 2: half a core, in 10 ms periods, 20 ms of scenario time, at 1/2 speed.
+    expect(replayCpuThrottle({ memoryMb: 442.25, timeScale: 2, throttled: true, cores: 2 })).toEqual({ periodMs: 20, fullSpeed: 0.5 });
+    // 128 MB at time scale 4: 0.29 of a core; its 10 ms period holds 2.9 ms, above the kernel's 1 ms.
+    expect(replayCpuThrottle({ memoryMb: 128, timeScale: 4, throttled: true, cores: 2 })).toEqual({ periodMs: 40, fullSpeed: 0.25 });
+    // 128 MB at time scale 1.25: a quota of 0.09 core needs a period of 1 / 0.09 = 11.06 ms for 1 ms.
+    expect(replayCpuThrottle({ memoryMb: 128, timeScale: 1.25, throttled: true, cores: 2 })!.periodMs).toBeCloseTo((1769 / 128 / 1.25) * 1.25, 9);
+    // A whole core (442.25 MB x 4) or no quota: an even share, no period.
+    expect(replayCpuThrottle({ memoryMb: 442.25, timeScale: 4, throttled: true, cores: 2 })).toBeUndefined();
+    expect(replayCpuThrottle({ memoryMb: 128, timeScale: 4, throttled: false, cores: 2 })).toBeUndefined();
+  });
+
+  it('simulates a time-scaled replay at 128 MB as its quota ran it: 2 ms bursts at full speed, not stretched', () => {
+    // Time scale 4: 0.29 of a core in 10 ms periods, so 40 ms periods of 2.9 ms of work at a
+    // quarter of a core in scenario time. Each answer's 2 ms of work takes 8 ms: r0 100..108, r1
+    // 208..216, r2 316..324 (half its work before its period ends at 320, half after),
+    // r3 424..432. An even share of 0.072 would stretch each to 27.6 ms: 510.6.
+    const reps = [{ cpuMs: 8, mockCpuMs: 0, requests: 4, retries: 0, errors: 0 }];
+    const replay = { timeScale: 4, throttled: true, cores: 2 };
+    expect(modelCell(fourSerial, { concurrency: 1, memoryMb: 128, reps }, replay, NO_PARSE).simulatedMs).toBeCloseTo(432, 9);
   });
 
   it("adds each response's CPU at the given share to a serial run", () => {

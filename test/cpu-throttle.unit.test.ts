@@ -34,6 +34,18 @@ describe('the event-loop CPU throttled in periods, as Lambda throttles', () => {
     expect(cpu.busyAt(22)).toBe(false);
   });
 
+  it('runs a time-scaled replay under a sub-core quota at its full speed, 1/timeScale, until the quota is used', () => {
+    // Time scale 4, a quota of 0.29 of a core in 10 ms periods: in scenario time a share of
+    // 0.0725, periods of 40 ms, 1/4 of a core at full speed; 2.9 ms of work per period.
+    const cpu = new EventLoopCpu(0.0725, 40, 0.25);
+    // 2 ms of work takes 8 ms at full speed, within the first period's quota.
+    expect(cpu.run(0, 2)).toBe(8);
+    // 2 ms more: 0.9 ms (3.6 ms) to use up the quota, a pause until 40, then 1.1 ms (4.4 ms).
+    expect(cpu.run(8, 2)).toBeCloseTo(44.4, 9);
+    // An even share would stretch 4 ms to 55.2 ms.
+    expect(new EventLoopCpu(0.0725).run(0, 4)).toBeCloseTo(55.17, 2);
+  });
+
   it('is not throttled at a whole core, with or without a period', () => {
     expect(new EventLoopCpu(1, 20).run(0, 50)).toBe(50);
     expect(new EventLoopCpu(1).run(0, 50)).toBe(50);

@@ -9,7 +9,8 @@
  * 7.2% of a core would make each 2 ms parse take 28 ms. With a period the CPU is throttled that
  * way; without one it runs at an even share, which is how a time-scaled replay's event loop runs
  * (its quota, grown with the time scale, lets one thread run unthrottled at 1/timeScale of its
- * real speed in scenario time).
+ * real speed in scenario time). A time-scaled replay whose quota is less than a core is throttled in
+ * periods too, in scenario time: at full speed it runs at 1/timeScale (`fullSpeed`).
  */
 export class EventLoopCpu {
   /** Work on a full core, ms, done so far. */
@@ -23,10 +24,13 @@ export class EventLoopCpu {
   /**
    * @param share of one core, in (0, 1] (checked by the simulator's options)
    * @param periodMs the throttling period from the invocation's start, ms; undefined for an even share
+   * @param fullSpeed the share of a core the loop runs at while its period's quota lasts: 1 in real
+   *   time, 1/timeScale in a time-scaled replay; at least `share`
    */
   constructor(
     private readonly share: number,
     private readonly periodMs?: number,
+    private readonly fullSpeed = 1,
   ) {
     this.quotaMs = share * (periodMs ?? 0);
   }
@@ -45,7 +49,7 @@ export class EventLoopCpu {
   run(nowMs: number, workMs: number): number {
     const start = Math.max(nowMs, this.freeAtMs);
     this.workMs += workMs;
-    this.freeAtMs = this.periodMs === undefined || this.share === 1 ? start + workMs / this.share : this.throttled(start, workMs, this.periodMs);
+    this.freeAtMs = this.periodMs === undefined || this.share >= this.fullSpeed ? start + workMs / this.share : this.throttled(start, workMs, this.periodMs);
     return this.freeAtMs;
   }
 
@@ -59,8 +63,9 @@ export class EventLoopCpu {
     let now = start;
     let left = workMs;
     for (;;) {
-      const ran = Math.max(0, Math.min(left, this.quotaMs - this.usedInPeriodMs, (this.period + 1) * periodMs - now));
-      now += ran;
+      // Work done before the quota or the period runs out, at full speed.
+      const ran = Math.max(0, Math.min(left, this.quotaMs - this.usedInPeriodMs, ((this.period + 1) * periodMs - now) * this.fullSpeed));
+      now += ran / this.fullSpeed;
       left -= ran;
       this.usedInPeriodMs += ran;
       // Below a picosecond, what is left is the rounding of the subtractions, not work.

@@ -15,6 +15,23 @@ export const MIN_MEMORY_MB = 128;
  * real-time cells run under a cgroup quota with this period.
  */
 export const LAMBDA_THROTTLE_PERIOD_MS = 20;
+/** A time-scaled cell's quota period, real ms: shorter than Lambda's, so a throttled process never runs in long bursts. */
+export const REPLAY_THROTTLE_PERIOD_MS = 10;
+/** The kernel refuses a CFS quota below 1 ms per period. */
+const MIN_QUOTA_MS = 1;
+
+/**
+ * The period and quota (real ms) a cell's CPU quota of `cpus` cores gets. Below 1769/10 = 177 MB a
+ * 10 ms period would need a quota under the kernel's 1 ms minimum, so there the period grows
+ * instead (13.8 ms at 128 MB), rather than the quota rounding up to 1 ms and giving 128 MB 38%
+ * more CPU than its share. The cgroup code applies it; the simulator throttles a replay with it.
+ */
+export function quotaPeriod(cpus: number, periodMs: number = REPLAY_THROTTLE_PERIOD_MS): { periodMs: number; quotaMs: number } {
+  requirePositive('cpus', cpus);
+  const quotaMs = cpus * periodMs;
+  if (quotaMs >= MIN_QUOTA_MS) return { periodMs, quotaMs };
+  return { periodMs: MIN_QUOTA_MS / cpus, quotaMs: MIN_QUOTA_MS };
+}
 export const MAX_MEMORY_MB = 10_240;
 
 function requirePositive(name: string, value: number): void {

@@ -33,6 +33,12 @@ export interface SimulationOptions {
    */
   cpuPeriodMs?: number;
   /**
+   * With `cpuPeriodMs`: the share of a core the loop runs at while a period's quota lasts (default
+   * 1). A time-scaled replay under a quota of less than a core runs at 1/timeScale of a core in
+   * scenario time, and is throttled in its quota's periods (harness/model/cpu-throttle.ts).
+   */
+  cpuFullSpeed?: number;
+  /**
    * CPU work per new connection on a full core, ms: the client's side of the TCP connect and TLS
    * handshake (harness/run/connect-cost.ts). 0 for in-process backends, which open no connection.
    */
@@ -485,6 +491,10 @@ function checkOptions(options: SimulationOptions): void {
   if (options.cpuPeriodMs !== undefined && !(Number.isFinite(options.cpuPeriodMs) && options.cpuPeriodMs > 0)) {
     throw new RangeError(`cpuPeriodMs must be a finite number > 0, got ${options.cpuPeriodMs}`);
   }
+  const fullSpeed = options.cpuFullSpeed;
+  if (fullSpeed !== undefined && !(Number.isFinite(fullSpeed) && fullSpeed > 0 && fullSpeed <= 1 && fullSpeed >= (options.cpuShare ?? 1))) {
+    throw new RangeError(`cpuFullSpeed must be in [cpuShare, 1], got ${fullSpeed}`);
+  }
 }
 
 export function simulate(scenario: Scenario, options: SimulationOptions): SimulationResult {
@@ -576,7 +586,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   const errorsByKind: ErrorsByKind = { http5xx: 0, http429: 0, timeout: 0, reset: 0, other: 0 };
   let errors = 0;
   let retries = 0;
-  const cpu = new EventLoopCpu(cpuShare, options.cpuPeriodMs);
+  const cpu = new EventLoopCpu(cpuShare, options.cpuPeriodMs, options.cpuFullSpeed);
   /** When the replay's servers' loop is next free: the attempts it reads and the handshakes it does share it. */
   const servers = { freeAtMs: 0 };
   let rowsWritten = 0;

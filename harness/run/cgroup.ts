@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { LAMBDA_THROTTLE_PERIOD_MS } from '../model/lambda.ts';
+import { LAMBDA_THROTTLE_PERIOD_MS, quotaPeriod, REPLAY_THROTTLE_PERIOD_MS } from '../model/lambda.ts';
 import { onExit } from './on-exit.ts';
 import { hasEnded, selfIdentity, type RunIdentity } from './run-identity.ts';
 import { killProcessTree } from './process-tree.ts';
@@ -30,25 +30,17 @@ const V1_CPUACCT_ROOT = '/sys/fs/cgroup/cpuacct';
 const V2_ROOT = '/sys/fs/cgroup';
 /** Where groups are made, and so the only directories a run's record may name groups under. */
 const ROOTS = [V1_ROOT, V1_MEMORY_ROOT, V1_CPUACCT_ROOT, V2_ROOT];
-const PERIOD_US = 10_000;
+const PERIOD_US = REPLAY_THROTTLE_PERIOD_MS * 1000;
 /**
  * Real-time cells (time scale 1, and every deployed function) are throttled in Lambda's own
  * periods, so short bursts of CPU get through as they would on Lambda.
  */
 export const LAMBDA_PERIOD_US = LAMBDA_THROTTLE_PERIOD_MS * 1000;
-/** The kernel refuses a quota below 1 ms per period. */
-const MIN_QUOTA_US = 1000;
 
-/**
- * The period and quota (µs) that give `cpus` of CPU time. Short periods keep a throttled process
- * from running in long bursts; but below 1769/10 = 177 MB a 10 ms period would need a quota under
- * the kernel's 1 ms minimum, so there the period grows instead (13.8 ms at 128 MB), rather than the
- * quota rounding up to 1 ms and giving 128 MB 38% more CPU than its share.
- */
+/** The period and quota (µs) that give `cpus` of CPU time: quotaPeriod's rule (harness/model/lambda.ts), in the kernel's units. */
 export function quotaFor(cpus: number, periodUs: number = PERIOD_US): { periodUs: number; quotaUs: number } {
-  const quotaUs = Math.round(cpus * periodUs);
-  if (quotaUs >= MIN_QUOTA_US) return { periodUs, quotaUs };
-  return { periodUs: Math.round(MIN_QUOTA_US / cpus), quotaUs: MIN_QUOTA_US };
+  const { periodMs, quotaMs } = quotaPeriod(cpus, periodUs / 1000);
+  return { periodUs: Math.round(periodMs * 1000), quotaUs: Math.round(quotaMs * 1000) };
 }
 
 export interface CpuGroup {
