@@ -6,7 +6,7 @@ import { gridCells, parseShard, selectShard } from '../harness/sweep/shard.ts';
 import { availableParallelism } from 'node:os';
 import { ISOLATION_MODES, type IsolationMode } from '../harness/isolate/fence.ts';
 import { checkWritable, choosePlacement, finishSweep, runSweep, THROTTLE_MODES, type ThrottleMode } from '../harness/sweep/sweep.ts';
-import { defaultParallelCells, processesPerCell } from '../harness/sweep/schedule.ts';
+import { defaultParallelCells, defaultTimeScale, NET_MAX_TIME_SCALE, processesPerCell } from '../harness/sweep/schedule.ts';
 import { describeEnvironment } from '../harness/results/environment.ts';
 import { simulateSweep } from '../harness/sweep/simulated.ts';
 import { lockOutput } from '../harness/sweep/lock.ts';
@@ -60,7 +60,10 @@ const program = newCommand('sweep')
     "with --reps auto: settings closer than this on the strategy's metric are equivalent, e.g. 2% or 0.02",
     `${DEFAULT_EQUIVALENCE * 100}%`,
   )
-  .option('--time-scale <s>', `run latencies s times shorter and scale durations back, 1 to ${LIMITS.timeScale} (default: the scenario's sweep.timeScale)`)
+  .option(
+    '--time-scale <s>',
+    `run latencies s times shorter and scale durations back, 1 to ${LIMITS.timeScale} (default: the scenario's sweep.timeScale, at most ${NET_MAX_TIME_SCALE} with --backend net)`,
+  )
   .option('--seed <n>', 'override the scenario seed')
   .option('--out <file>', 'results file (default: results/<scenario name>.json)')
   .option('--shard <i/n>', 'run the i-th of n deterministic parts of the grid (merge them with npm run merge)')
@@ -136,7 +139,7 @@ await runCli(async () => {
   const reps = fixedReps ?? (racing ? 1 : scenario.sweep.reps);
   const budgetS = parseNumber('--budget', String(options.budget), 1, 86_400);
   const equivalence = parseShare('--equivalence', String(options.equivalence));
-  const timeScale = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, LIMITS.timeScale) : scenario.sweep.timeScale;
+  const timeScaleGiven = typeof options.timeScale === 'string' ? parseNumber('--time-scale', options.timeScale, 1, LIMITS.timeScale) : undefined;
   const simulated = options.simulate === true;
   if (!simulated && typeof options.calibrateFrom === 'string') {
     throw new InputError({ field: '--calibrate-from', problem: 'only calibrates the simulator', fix: 'add --simulate, or leave out --calibrate-from' });
@@ -166,6 +169,7 @@ await runCli(async () => {
   if (production) requireInGrid(production.setting, { concurrency, memoryMb });
   const placement = simulated ? undefined : choosePlacement({ scenario, ...(backend ? { backend } : {}), isolation: options.isolation as IsolationMode });
   if (placement?.fallback) process.stderr.write(`fanout-tuner: ${placement.fallback}\n`);
+  const timeScale = timeScaleGiven ?? defaultTimeScale(scenario, placement?.backend);
   const functionSpec = await preflight(scenario, file, { fenced: placement?.fenced === true });
   if (functionSpec && timeScale !== 1) {
     throw new InputError({

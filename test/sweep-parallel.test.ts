@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { CellKey } from '../harness/results/cell-key.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
-import { cellsShareProcess, coresPerCell, defaultParallelCells, longestFirst, planProcesses, processesPerCell, runPool } from '../harness/sweep/schedule.ts';
+import {
+  cellsShareProcess,
+  coresPerCell,
+  defaultParallelCells,
+  defaultTimeScale,
+  longestFirst,
+  NET_MAX_TIME_SCALE,
+  planProcesses,
+  processesPerCell,
+  runPool,
+} from '../harness/sweep/schedule.ts';
 import { tinyScenario } from './fixtures/results.ts';
 
 const key = (concurrency: number, memoryMb: number): CellKey => ({ concurrency, memoryMb, architecture: 'x86_64' });
@@ -97,6 +107,13 @@ describe('measuring cells side by side', () => {
     expect(defaultParallelCells(tinyScenario, 54, 2, processesPerCell('net'))).toBe(1);
     expect(defaultParallelCells(tinyScenario, 54, 8, processesPerCell('net'))).toBe(4);
     expect(defaultParallelCells(tinyScenario, 54, 1, processesPerCell('net'))).toBe(1);
+  });
+
+  it("sweeps net at time scale 4 at most unless told, and the in-process backends at the scenario's", () => {
+    const at = (timeScale: number) => ({ sweep: { ...tinyScenario.sweep, timeScale } });
+    expect(NET_MAX_TIME_SCALE).toBe(4);
+    expect([defaultTimeScale(at(16), 'net'), defaultTimeScale(at(2), 'net'), defaultTimeScale(at(1), 'net')]).toEqual([4, 2, 1]);
+    expect([defaultTimeScale(at(16), 'msw'), defaultTimeScale(at(16), 'undici'), defaultTimeScale(at(16), undefined)]).toEqual([16, 16, 16]);
   });
 });
 

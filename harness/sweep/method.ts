@@ -10,7 +10,7 @@ import { planRequests } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { FIDELITY_LIMIT } from './build-cell.ts';
 import { type JournalMethod } from './journal.ts';
-import { cellsShareProcess, coresPerCell } from './schedule.ts';
+import { cellsShareProcess, coresPerCell, NET_MAX_TIME_SCALE } from './schedule.ts';
 import { WARMUP_CONCURRENCY, WARMUP_INVOCATIONS, type Placement, type SweepPlan } from './sweep.ts';
 
 /** The results' `method`: how this sweep measured, in fields and in the notes the report prints. */
@@ -72,6 +72,11 @@ export function methodOf(
     );
   }
   notes.push(...placementNotes(placement, loopback));
+  if (placement.backend === 'net' && plan.timeScale === NET_MAX_TIME_SCALE && plan.scenario.sweep.timeScale > NET_MAX_TIME_SCALE) {
+    notes.push(
+      `The net backend swept at time scale ${NET_MAX_TIME_SCALE}, not the scenario's ${plan.scenario.sweep.timeScale} (sweep.timeScale): over real connections the client's handshakes and socket I/O and the servers' work run in real time, so they weigh as many times more against the latencies as the time scale is higher, and at ${plan.scenario.sweep.timeScale} the replay varied more from one repetition to the next than the simulator's 5% tolerance (docs/method.md). Pass --time-scale to choose another.`,
+    );
+  }
   if (connect !== undefined) {
     notes.push(
       `Each new connection cost the job's client ${connect.connectCpuMs.toFixed(3)} ms of CPU on a full core (the ${plan.scenario.client.library} client's side of the TCP${usesTls(plan.scenario) ? ' and TLS' : ''} handshake, measured against a loopback server at the sweep's start), ${connect.openCpuMs.toFixed(3)} ms of it spent opening the connection before its first round trip${connect.helloCpuMs ? ` and ${connect.helloCpuMs.toFixed(3)} ms on the TLS hello once the TCP connect was done` : ''}; the simulator charges it per connection the servers counted, divided by the memory size's CPU share, the opening when the connection starts${connect.helloCpuMs ? ', the hello when its TCP round trip is done' : ''} and the rest when the server has answered.${connect.serverCpuMs !== undefined ? ` The servers spent ${connect.serverCpuMs.toFixed(3)} ms of CPU per new connection (the accept and their half of the handshake); modelling the replay as it ran, the simulator has them accept one connection from each host in turn, on the loop that also reads the attempts, and charges the rest of their CPU to the attempts.` : ''}`,

@@ -26,6 +26,22 @@ export function processesPerCell(backend: string | undefined): number {
 }
 
 /**
+ * The largest time scale a net sweep runs at when `--time-scale` is not given. Over real
+ * connections the client's handshakes and socket I/O and the servers' work run in real time, so
+ * at time scale S they weigh S times as much against the latencies. Measured on the seed on this
+ * project's machine (docs/method.md): at 16 a cell's repetitions spread 3% to 7% and 4 to 8
+ * faithful cells per sweep were more than 5% off the simulator; at 4 they spread 0.4% to 1.8% and
+ * every faithful cell was within 5%, in three sweeps. The cost is time: the seed's default net
+ * sweep took 158 s at 4, 58 s at 16.
+ */
+export const NET_MAX_TIME_SCALE = 4;
+
+/** The time scale a sweep runs at when `--time-scale` is not given: the scenario's, at most NET_MAX_TIME_SCALE on net. */
+export function defaultTimeScale(scenario: Pick<Scenario, 'sweep'>, backend: string | undefined): number {
+  return backend === 'net' ? Math.min(scenario.sweep.timeScale, NET_MAX_TIME_SCALE) : scenario.sweep.timeScale;
+}
+
+/**
  * How many cells to measure at once when the user does not say: a core per busy process, since
  * each process's event loop uses one (processesPerCell); but one at a time when rows go to a real
  * database, which the cells would share (and whose write times they would then distort), or when
