@@ -11,7 +11,6 @@ import {
   replayCpuThrottle,
   responseCpuMs,
   serverCpuSplit,
-  serverMsPerAttempt,
   simulateWithCpu,
 } from '../harness/model/calibrate.ts';
 import { ReplayServer, MOCK_SPAN_LIMIT_MS } from '../harness/mock/replay-server.ts';
@@ -202,8 +201,8 @@ describe('modelling a cell whose servers ran in a process of their own (net)', (
       errors: 0,
       ...(serverCpuMs === undefined ? {} : { serverCpuMs }),
     });
-    expect(serverMsPerAttempt([rep(8), rep(12, 2), rep(40)])).toBe(2);
-    expect(serverMsPerAttempt([rep(undefined)])).toBe(0);
+    expect(serverCpuSplit([rep(8), rep(12, 2), rep(40)]).perAttemptMs).toBe(2);
+    expect(serverCpuSplit([rep(undefined)]).perAttemptMs).toBe(0);
   });
 
   it("splits the servers' CPU between the connections they accepted and the attempts they read", () => {

@@ -359,16 +359,12 @@ export function modelCell(
   };
 }
 
-/** The servers' CPU per attempt over the repetitions (their median), ms; 0 when they were not measured apart. */
-export function serverMsPerAttempt(reps: readonly RepCpu[]): number {
-  return serverCpuSplit(reps).perAttemptMs;
-}
-
 /**
- * The servers' CPU of a cell's repetitions (their median), real ms, split between the new
- * connections (their accept and half of the handshake, as measured at the sweep's start, fitted
- * down like the client's when a repetition's servers spent less in all) and the attempts they
- * read (the rest). Without a measured cost per connection, it all goes to the attempts.
+ * The servers' CPU of a cell's repetitions (their median), real ms, 0 when they were not measured
+ * apart, split between the new connections (their accept and half of the handshake, as measured
+ * at the sweep's start, fitted down like the client's when a repetition's servers spent less in
+ * all) and the attempts they read (the rest). Without a measured cost per connection, it all goes
+ * to the attempts.
  */
 export function serverCpuSplit(reps: readonly RepCpu[], measuredPerConnectionMs?: number): { perAttemptMs: number; perConnectionMs: number } {
   const perConnectionMs = medianOf(reps, (rep) =>
