@@ -271,7 +271,8 @@ class Connections {
     private readonly events: EventQueue,
     private readonly origins: readonly Origin[],
     private readonly idleTimeoutMs: number,
-    private readonly connectCpuMs: number,
+    /** Everything a new connection costs before its request goes (the simulator's connectionSetupMs): 0 makes it instant. */
+    private readonly setupMs: number,
     /** Runs the client's opening of a connection admitted at `now` (connectOpenCpuMs); returns when it is done. */
     private readonly openConnection: (now: number) => number = (now) => now,
     /**
@@ -339,7 +340,7 @@ class Connections {
     const origin = this.origins[this.origin[conn]!]!;
     origin.host.openConnections++;
     this.opened++;
-    if (!fromQueue && origin.setupMs === 0 && this.connectCpuMs === 0 && !this.staged) {
+    if (!fromQueue && origin.setupMs === 0 && this.setupMs === 0) {
       // An instant connection for the attempt being sent: its request goes at once, as on a free origin.
       this.state[conn] = CONN_OPEN;
       return;
@@ -613,7 +614,7 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
         events,
         origins,
         idleTimeoutMs,
-        connectOpenCpuMs + connectHelloCpuMs + connectCpuMs,
+        connectionSetupMs,
         (now) => (connectOpenCpuMs > 0 ? cpu.run(now, connectOpenCpuMs) : now),
         connectHelloCpuMs > 0 || serverConnectMs > 0,
         serverConnectMs,
