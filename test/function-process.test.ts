@@ -68,10 +68,12 @@ describe('the command that starts the runtime', () => {
     });
     expect(bootstrapCommand({ language: 'python', codeDir: '/srv/code' })).toEqual({ command: 'python3', args: [PYTHON_BOOTSTRAP] });
     expect(bootstrapCommand({ language: 'node', codeDir: '/srv/code' })).toEqual({ command: process.execPath, args: [NODE_BOOTSTRAP] });
-    expect(bootstrapCommand({ language: 'node', codeDir: '/srv/code', heapMb: 88 })).toEqual({
+    // With a memory size, Node starts with the flags Lambda's Node runtime gives that size.
+    expect(bootstrapCommand({ language: 'node', codeDir: '/srv/code', memoryMb: 128 })).toEqual({
       command: process.execPath,
-      args: ['--max-old-space-size=88', NODE_BOOTSTRAP],
+      args: ['--expose-gc', '--max-http-header-size=81920', '--max-semi-space-size=6', '--max-old-space-size=116', NODE_BOOTSTRAP],
     });
+    expect(bootstrapCommand({ language: 'python', codeDir: '/srv/code', memoryMb: 128 })).toEqual({ command: 'python3', args: [PYTHON_BOOTSTRAP] });
     expect(bootstrapCommand({ language: 'custom', codeDir: '/srv/code' })).toEqual({ command: join('/srv/code', 'bootstrap'), args: [] });
     expect(PYTHON_BOOTSTRAP.endsWith('/harness/runtime/clients/bootstrap.py')).toBe(true);
     expect(NODE_BOOTSTRAP.endsWith('/harness/runtime/clients/bootstrap.mjs')).toBe(true);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lambdaNodeHeap } from '../harness/model/lambda.ts';
 import { simulate } from '../harness/model/simulate.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { isCompleted } from '../harness/results/schema.ts';
@@ -114,5 +115,35 @@ describe('hostile handlers', () => {
     expect(errorOf(4)).toBe('an invocation ran longer than the function timeout (1 s)');
     expect(errorOf(5)).toContain('request to https://telemetry.unlisted.invalid/v1/events was blocked');
     expect(cells[5]!.reps[0]!.requests).toBe(8);
+  });
+});
+
+describe("a handler's Node process", () => {
+  it("runs with the heap Lambda's Node runtime gives each memory size, and gc() exposed", () => {
+    const out = scratchOut();
+    const run = runScript('sweep', [
+      scenarioWithFixture('reports-its-heap.ts'),
+      '--concurrency',
+      '1',
+      '--memory',
+      '128,1024',
+      '--reps',
+      '1',
+      '--out',
+      out,
+      '--no-report',
+    ]);
+    expect(run.code).toBe(0);
+    const cells = loadResults(out).cells;
+    expect(cells.map((cell) => cell.memoryMb)).toEqual([128, 1024]);
+    for (const cell of cells) {
+      const reported = /^the handler threw: heap limit (\d+) MB, gc function$/.exec('error' in cell ? cell.error : '');
+      expect(reported, JSON.stringify(cell)).not.toBeNull();
+      // V8's limit is the old space (116 MB at 128, 922 at 1024) and the young generation, a few
+      // semi-spaces (6 MB at 128, 51 at 1024); without Lambda's flags it is about 4 GB at every size.
+      const { oldSpaceMb, semiSpaceMb } = lambdaNodeHeap(cell.memoryMb);
+      expect(Number(reported![1])).toBeGreaterThanOrEqual(oldSpaceMb + 2 * semiSpaceMb);
+      expect(Number(reported![1])).toBeLessThanOrEqual(oldSpaceMb + 8 * semiSpaceMb);
+    }
   });
 });

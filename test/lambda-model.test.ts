@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuShare, heapLimitMb, projectDurationMs, singleThreadShare } from '../harness/model/lambda.ts';
+import { cpuShare, lambdaNodeArgs, lambdaNodeHeap, projectDurationMs, singleThreadShare } from '../harness/model/lambda.ts';
 
 describe('CPU share by memory size', () => {
   it('is one vCPU at 1,769 MB and scales linearly', () => {
@@ -24,16 +24,20 @@ describe('CPU share by memory size', () => {
   });
 });
 
-describe('heap limit for a cell process', () => {
-  it('leaves 40 MB of the memory size for non-heap RSS', () => {
-    expect(heapLimitMb(128)).toBe(88);
-    expect(heapLimitMb(1024)).toBe(984);
-    expect(heapLimitMb(10_240)).toBe(10_200);
+describe("the Node heap of a memory size, as Lambda's Node runtime sets it", () => {
+  it('gives a tenth to the young generation, as two semi-spaces of half of it, and the rest to the old space', () => {
+    expect(lambdaNodeHeap(128)).toEqual({ semiSpaceMb: 6, oldSpaceMb: 116 });
+    expect(lambdaNodeHeap(1024)).toEqual({ semiSpaceMb: 51, oldSpaceMb: 922 });
+    expect(lambdaNodeHeap(1769)).toEqual({ semiSpaceMb: 88, oldSpaceMb: 1593 });
+    expect(lambdaNodeHeap(10_240)).toEqual({ semiSpaceMb: 512, oldSpaceMb: 9216 });
   });
 
-  it('never goes below 64 MB', () => {
-    expect(heapLimitMb(128, 80)).toBe(64);
-    expect(heapLimitMb(90)).toBe(64);
+  it("is passed as V8's flags, after the runtime's others", () => {
+    expect(lambdaNodeArgs(128)).toEqual(['--expose-gc', '--max-http-header-size=81920', '--max-semi-space-size=6', '--max-old-space-size=116']);
+  });
+
+  it('refuses a memory size that is not positive', () => {
+    expect(() => lambdaNodeHeap(0)).toThrow('memoryMb must be a positive number, got 0');
   });
 });
 

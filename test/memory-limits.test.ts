@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectCpuController, LAMBDA_PERIOD_US, quotaFor, type CpuController } from '../harness/run/cgroup.ts';
 import { CellStderr, runCell } from '../harness/run/cell-session.ts';
-import { cpuShare, heapLimitMb } from '../harness/model/lambda.ts';
+import { cpuShare } from '../harness/model/lambda.ts';
 import { scenarioSchema } from '../harness/scenario/schema.ts';
 
 /** Runs the CPU burner, confined to `cpus` cores when a controller is given; returns its wall and CPU time. */
@@ -55,7 +55,7 @@ describe('memory sizes as real constraints', () => {
   );
 
   it('a job that needs more memory than its size ends its cell as oom, and fits at a larger size', async () => {
-    // 24 pages of 8 MB held at once: far over the 88 MB heap of a 128 MB function.
+    // 24 pages of 8 MB held at once: far over the 116 MB old space of a 128 MB function.
     const scenario = scenarioSchema.parse({
       name: 'oom',
       seed: 1,
@@ -63,10 +63,10 @@ describe('memory sizes as real constraints', () => {
       hosts: { 'big.example': { latencyMs: { dist: 'fixed', value: 50 }, bodyBytes: { dist: 'fixed', value: 8_000_000 } } },
     });
     const job = { scenario, concurrency: 24, reps: 1, warmupInvocations: 0, warmupConcurrency: 24, timeScale: 1, invocationTimeoutMs: 60_000 };
-    const small = await runCell({ ...job, memoryMb: 128 }, { heapMb: heapLimitMb(128) });
+    const small = await runCell({ ...job, memoryMb: 128 }, { lambdaMemoryMb: 128 });
     expect(small.state).toBe('oom');
-    expect(small.state !== 'completed' && small.error).toBe('the job ran out of memory (heap limit 88 MB)');
-    const large = await runCell({ ...job, memoryMb: 2048 }, { heapMb: heapLimitMb(2048) });
+    expect(small.state !== 'completed' && small.error).toBe('the job ran out of memory (heap limit 116 MB)');
+    const large = await runCell({ ...job, memoryMb: 2048 }, { lambdaMemoryMb: 2048 });
     expect(large.state).toBe('completed');
     expect(large.reps[0]!.peakRssMb).toBeGreaterThan(200);
   }, 60_000);
@@ -108,8 +108,8 @@ describe("a cell process's end, read from its stderr", () => {
       workload: { module: fileURLToPath(new URL('./fixtures/handlers/dies-of-heap-oom-with-deep-stack.ts', import.meta.url)), export: 'handler' },
     });
     const job = { scenario, concurrency: 1, memoryMb: 128, reps: 1, warmupInvocations: 0, warmupConcurrency: 1, timeScale: 1, invocationTimeoutMs: 60_000 };
-    const run = await runCell(job, { heapMb: heapLimitMb(128) });
-    expect([run.state, run.state !== 'completed' && run.error]).toEqual(['oom', 'the job ran out of memory (heap limit 88 MB)']);
+    const run = await runCell(job, { lambdaMemoryMb: 128 });
+    expect([run.state, run.state !== 'completed' && run.error]).toEqual(['oom', 'the job ran out of memory (heap limit 116 MB)']);
   }, 60_000);
 });
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectFunctionGroupController, memoryLimitBytes } from '../harness/run/cgroup.ts';
+import { lambdaNodeHeap } from '../harness/model/lambda.ts';
 import { RuntimeApi, type InvocationResult } from '../harness/runtime/runtime-api.ts';
 import { withFunction } from './helpers/lambda-function.ts';
 
@@ -100,6 +101,20 @@ describe('the Node runtime client against the Runtime API', () => {
       expect(remaining).toBeLessThanOrEqual(3000);
       expect(awsRequestId).toMatch(UUID);
     });
+  });
+
+  it("runs with the heap Lambda's Node runtime gives the memory size, and gc() exposed", async () => {
+    for (const memoryMb of [128, 1024]) {
+      await withFunction({ language: 'node', dir: 'node-esm', handler: 'app.heap', memoryMb }, async (api) => {
+        const { heapLimitMb, gc } = completed(await api.invoke({}, { timeoutMs: 3000 })) as { heapLimitMb: number; gc: string };
+        expect(gc).toBe('function');
+        // V8's limit is the old space (116 MB at 128, 922 at 1024) and the young generation;
+        // without the flags it is about 4 GB on this machine, whatever the size.
+        const { oldSpaceMb, semiSpaceMb } = lambdaNodeHeap(memoryMb);
+        expect(heapLimitMb).toBeGreaterThanOrEqual(oldSpaceMb + 2 * semiSpaceMb);
+        expect(heapLimitMb).toBeLessThanOrEqual(oldSpaceMb + 8 * semiSpaceMb);
+      });
+    }
   });
 
   it('reports a rejected promise as the invocation error', async () => {

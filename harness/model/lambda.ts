@@ -58,25 +58,41 @@ export function singleThreadShare(memoryMb: number): number {
   return Math.min(1, memoryMb / MB_PER_VCPU);
 }
 
-/** RSS a Node process holds outside the V8 old space: the binary, ICU, code, new space, buffers. */
-export const RUNTIME_OVERHEAD_MB = 40;
-/** Below this V8 cannot even load the harness; a size that small fails anyway. */
-export const MIN_HEAP_MB = 64;
+/** The V8 heap of a Node.js process, in MB as V8's flags take them. */
+export interface NodeHeap {
+  /** `--max-semi-space-size`: each of the young generation's two semi-spaces. */
+  semiSpaceMb: number;
+  /** `--max-old-space-size`. */
+  oldSpaceMb: number;
+}
 
 /**
- * The `--max-old-space-size` to give a cell's child process so that a job needing more memory than
- * the Lambda size fails there too, as it would on Lambda, instead of finishing on a machine with
- * gigabytes to spare. Lambda kills the function when its whole RSS passes the memory size, and the
- * old space is only part of the RSS, so we leave `runtimeOverheadMb` for the rest. The result is a
- * floor, not an exact replica: buffers outside the heap can still push RSS past the size, which is
- * why the analysis also marks a cell infeasible when its peak RSS reaches the memory size.
+ * The heap Lambda's Node.js runtime gives a function of `memoryMb`, as its bootstrap script sets
+ * it (docs/method.md, Memory sizes as real constraints): a tenth of the memory for the young
+ * generation, two semi-spaces of half of that, and the rest for the old space; 6 and 116 MB at
+ * 128 MB. V8 sizes its collections by these limits, so a process without them lets garbage grow
+ * to hundreds of MB where the same job on Lambda collects it. Lambda kills the function when its
+ * whole RSS passes the memory size, which the heap alone does not bound: the analysis also marks a
+ * cell infeasible when its peak RSS reaches the memory size.
  */
-export function heapLimitMb(memoryMb: number, runtimeOverheadMb: number = RUNTIME_OVERHEAD_MB): number {
+export function lambdaNodeHeap(memoryMb: number): NodeHeap {
   requirePositive('memoryMb', memoryMb);
-  if (!Number.isFinite(runtimeOverheadMb) || runtimeOverheadMb < 0) {
-    throw new RangeError(`runtimeOverheadMb must be a non-negative number, got ${runtimeOverheadMb}`);
-  }
-  return Math.max(MIN_HEAP_MB, Math.floor(memoryMb - runtimeOverheadMb));
+  const whole = Math.floor(memoryMb);
+  const youngMb = Math.floor(whole / 10);
+  return { semiSpaceMb: Math.floor(youngMb / 2), oldSpaceMb: whole - youngMb };
+}
+
+/** The V8 flags that give a Node process `heap`. */
+export function nodeHeapArgs(heap: NodeHeap): string[] {
+  return [`--max-semi-space-size=${heap.semiSpaceMb}`, `--max-old-space-size=${heap.oldSpaceMb}`];
+}
+
+/**
+ * Every flag Lambda's Node.js runtime starts Node with, by its bootstrap script: `gc()` exposed,
+ * HTTP headers up to 80 KB, and the heap of the memory size. A deployed function runs with them.
+ */
+export function lambdaNodeArgs(memoryMb: number): string[] {
+  return ['--expose-gc', '--max-http-header-size=81920', ...nodeHeapArgs(lambdaNodeHeap(memoryMb))];
 }
 
 export interface DurationProjection {

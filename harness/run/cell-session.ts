@@ -1,5 +1,6 @@
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import type { Fence } from '../isolate/fence.ts';
+import { lambdaNodeArgs, lambdaNodeHeap } from '../model/lambda.ts';
 import type { PlannedRequest } from '../scenario/plan.ts';
 import { onExit } from './on-exit.ts';
 import { bundledEntry, typeScriptEntry } from './cell-process-entry.ts';
@@ -8,8 +9,11 @@ import type { CellJob, ChildMessage, ParentMessage, RepMeasurement } from './pro
 
 /** How a cell's process is confined, decided by the sweep from the memory size. */
 export interface CellLimits {
-  /** V8 old-space limit, so a job that needs more memory than the Lambda size fails as `oom`. */
-  heapMb?: number;
+  /**
+   * The Lambda memory size whose Node flags the process starts with (its heap above all), so that
+   * V8 collects as it would on Lambda and a job that needs more heap than the size fails as `oom`.
+   */
+  lambdaMemoryMb?: number;
   /** Puts the process under its CPU quota once it is prepared, before the first invocation. */
   confine?: (pid: number) => void;
 }
@@ -59,7 +63,7 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
   // A user's handler may be TypeScript, imported at run time: that needs the loader.
   const entry = job.scenario.workload ? typeScriptEntry() : await bundledEntry();
   const execArgv = [...entry.execArgv];
-  if (limits.heapMb) execArgv.push(`--max-old-space-size=${limits.heapMb}`);
+  if (limits.lambdaMemoryMb) execArgv.push(...lambdaNodeArgs(limits.lambdaMemoryMb));
   // A handler's console.log goes nowhere, as a Lambda's goes to its logs rather than the caller;
   // it would tear the sweep's progress lines. stderr is kept for the cause of a crash.
   const options: ForkOptions = {
@@ -139,7 +143,11 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
     forget();
     clearTimeout(watchdog);
     const death: Extract<CellRun, { error: string }> = stderr.ranOutOfMemory
-      ? { state: 'oom', reps: [], error: `the job ran out of memory (heap limit ${limits.heapMb ?? 'default'} MB)` }
+      ? {
+          state: 'oom',
+          reps: [],
+          error: `the job ran out of memory (heap limit ${limits.lambdaMemoryMb ? lambdaNodeHeap(limits.lambdaMemoryMb).oldSpaceMb : 'default'} MB)`,
+        }
       : { state: 'errored', reps: [], error: `the cell process ${signal ? `was killed by ${signal}` : `exited with code ${code}`}: ${stderr.cause()}` };
     fail(death);
     resolvePrepared();

@@ -97,7 +97,7 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
     };
     const entered = fence;
     runtime = startFunctionProcess({
-      command: bootstrapCommand({ language: spec.language, interpreter: spec.interpreter, codeDir: spec.codeDir }),
+      command: bootstrapCommand({ language: spec.language, interpreter: spec.interpreter, codeDir: spec.codeDir, memoryMb: job.memoryMb }),
       env,
       cwd: spec.codeDir,
       group,

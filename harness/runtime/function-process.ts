@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lambdaNodeArgs } from '../model/lambda.ts';
 import type { FunctionGroup } from '../run/cgroup.ts';
 import { onExit } from '../run/on-exit.ts';
 import type { RuntimeApi } from './runtime-api.ts';
@@ -82,17 +83,17 @@ export const NODE_BOOTSTRAP = fileURLToPath(new URL('./clients/bootstrap.mjs', i
 /**
  * The command that starts the function's runtime: python runs our bootstrap.py with the given
  * interpreter (python3 by default); node runs our bootstrap.mjs with this Node (or `interpreter`),
- * its old space limited to `heapMb` if given, as Lambda's Node runtime limits it by the memory size;
+ * started with the flags Lambda's Node runtime uses at `memoryMb` if given (its heap above all);
  * custom runs the function's own `bootstrap` from its code directory.
  */
-export function bootstrapCommand(options: { language: FunctionLanguage; interpreter?: string; codeDir: string; heapMb?: number }): BootstrapCommand {
+export function bootstrapCommand(options: { language: FunctionLanguage; interpreter?: string; codeDir: string; memoryMb?: number }): BootstrapCommand {
   switch (options.language) {
     case 'python':
       return { command: options.interpreter ?? 'python3', args: [PYTHON_BOOTSTRAP] };
     case 'node':
       return {
         command: options.interpreter ?? process.execPath,
-        args: [...(options.heapMb ? [`--max-old-space-size=${options.heapMb}`] : []), NODE_BOOTSTRAP],
+        args: [...(options.memoryMb ? lambdaNodeArgs(options.memoryMb) : []), NODE_BOOTSTRAP],
       };
     case 'custom':
       return { command: join(options.codeDir, 'bootstrap'), args: [] };

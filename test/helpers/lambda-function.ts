@@ -32,6 +32,7 @@ export async function withFunction(fixture: FixtureFunction, body: (api: Runtime
       command: bootstrapCommand({
         language: fixture.language,
         codeDir: taskRoot,
+        memoryMb: fixture.memoryMb ?? 512,
         ...(fixture.language === 'python' ? { interpreter: pythonExecutable() } : {}),
       }),
       env: buildLambdaEnvironment({
