@@ -134,7 +134,11 @@ describe("a handler's Node process", () => {
       '--no-report',
     ]);
     expect(run.code).toBe(0);
-    const cells = loadResults(out).cells;
+    const results = loadResults(out);
+    expect(results.method.notes).toContain(
+      "Each cell's process ran Node with the flags Lambda's Node.js runtime gives the memory size: a young generation of a tenth of it (two semi-spaces of a twentieth), the rest for the old space, and gc() exposed.",
+    );
+    const cells = results.cells;
     expect(cells.map((cell) => cell.memoryMb)).toEqual([128, 1024]);
     for (const cell of cells) {
       const reported = /^the handler threw: heap limit (\d+) MB, gc function$/.exec('error' in cell ? cell.error : '');

@@ -36,13 +36,18 @@ export function methodOf(
   ];
   if (controller) {
     notes.push(
-      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, ${plan.timeScale === 1 || plan.functionSpec ? 'throttled in 20 ms periods as Lambda throttles' : "throttled in 10 ms periods (longer below 177 MB x the time scale, where the quota would fall under the kernel's 1 ms)"}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}, and ${plan.functionSpec ? "a memory cgroup limit of the memory size for the function's whole process tree" : 'a V8 heap limit of the memory size less 40 MB'}.`,
+      `Memory sizes are applied as a CPU quota (${controller.kind}) of memory/1769 of a core${plan.timeScale > 1 ? ` times the time scale ${plan.timeScale}` : ''}, ${plan.timeScale === 1 || plan.functionSpec ? 'throttled in 20 ms periods as Lambda throttles' : "throttled in 10 ms periods (longer below 177 MB x the time scale, where the quota would fall under the kernel's 1 ms)"}, capped at ${parallelCells > 1 ? `the ${cores} core(s) each of the ${parallelCells} cells measured at once had` : `this machine's ${cores} cores`}${plan.functionSpec ? ", and a memory cgroup limit of the memory size for the function's whole process tree" : ''}.`,
     );
   } else if (plan.cpuThrottle === 'none') {
-    notes.push('No CPU quota was applied: memory sizes differ only by their heap limit and price.');
+    notes.push('No CPU quota was applied: memory sizes differ only by their heap and price.');
   } else {
     notes.push(
       'No writable cgroup here: each cell ran at full speed and its duration was projected to the memory size with a first-order model (the CPU time stretched by 1769/memory, the I/O time unchanged). It assumes all CPU work sits on the critical path, so it overstates the slowdown of small sizes for a job whose CPU work hides behind slow responses. Run as root on Linux for measured cgroup throttling.',
+    );
+  }
+  if (!plan.functionSpec || plan.functionSpec.language === 'node') {
+    notes.push(
+      `${plan.functionSpec ? 'The function' : "Each cell's process"} ran Node with the flags Lambda's Node.js runtime gives the memory size: a young generation of a tenth of it (two semi-spaces of a twentieth), the rest for the old space, and gc() exposed.`,
     );
   }
   notes.push(
