@@ -3,6 +3,7 @@
  * loaded (its modules count in the peak RSS), one untimed warm-up at the same concurrency with
  * instant answers, then the timed invocations.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { MockBackend } from '../mock/backend.ts';
 import { overheadScenario, type OverheadMeasurement, type OverheadRep, type OverheadSpec } from './overhead-spec.ts';
 import { idealOverheadMs } from './overhead-spec.ts';
@@ -77,7 +78,13 @@ process.on('disconnect', () => process.exit(1));
 process.once('message', (spec: OverheadSpec) => {
   (spec.harness === 'naive' ? naive(spec) : builtIn(spec)).then(
     (reps) => {
-      const measurement: OverheadMeasurement = { spec, idealMs: idealOverheadMs(spec), reps, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+      const measurement: OverheadMeasurement = {
+        spec,
+        idealMs: idealOverheadMs(spec),
+        reps,
+        peakRssMb: process.resourceUsage().maxRSS / 1024,
+        heapLimitMb: getHeapStatistics().heap_size_limit / 2 ** 20,
+      };
       process.send!(measurement, () => process.exit(0));
     },
     (error: unknown) => {

@@ -25,6 +25,11 @@ export interface OverheadSpec {
   bodyBytes: number;
   /** Timed invocations after the warm-up. */
   reps: number;
+  /**
+   * Runs the process with the Node flags Lambda gives this memory size, its heap above all, as a
+   * sweep's cell of that size runs; V8's own defaults without it.
+   */
+  lambdaMemoryMb?: number;
 }
 
 export interface OverheadRep {
@@ -41,6 +46,8 @@ export interface OverheadMeasurement {
   reps: OverheadRep[];
   /** Peak RSS of the whole process (warm-up included), MB. */
   peakRssMb: number;
+  /** V8's heap limit in that process (old space and young generation), MB. */
+  heapLimitMb: number;
 }
 
 export const BENCH_HOST = 'bench.example';

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { lambdaNodeArgs } from '../model/lambda.ts';
 import { bundleEntry } from '../run/cell-process-entry.ts';
 import { onExit } from '../run/on-exit.ts';
 import { killProcessTree } from '../run/process-tree.ts';
@@ -14,7 +15,8 @@ const CHILD = fileURLToPath(new URL('./overhead-child.ts', import.meta.url));
 export async function measureOverhead(spec: OverheadSpec): Promise<OverheadMeasurement> {
   const entry = await bundleEntry(CHILD, 'overhead', { splitting: true });
   return new Promise((resolve, reject) => {
-    const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
+    const execArgv = [...entry.execArgv, ...(spec.lambdaMemoryMb ? lambdaNodeArgs(spec.lambdaMemoryMb) : [])];
+    const child = fork(entry.file, [], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
     // Killed if the bench is stopped first (Ctrl-C, SIGTERM), like a sweep's cells.
     const forget = onExit(() => killProcessTree(child.pid));
     let stderr = '';

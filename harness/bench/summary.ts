@@ -23,6 +23,10 @@ export interface OverheadRow {
   /** Median of the mock's own CPU time per request, us; null where the harness does not measure it. */
   mockCpuUsPerRequest: number | null;
   peakRssMb: number;
+  /** The Lambda memory size whose Node flags (its heap) the process ran with; null for V8's defaults. */
+  lambdaMemoryMb: number | null;
+  /** V8's heap limit in the process, MB. */
+  heapLimitMb: number;
   errors: number;
 }
 
@@ -94,6 +98,8 @@ export function overheadRow(measurement: OverheadMeasurement): OverheadRow {
     cpuUsPerRequest: median(reps.map((rep) => (rep.cpuMs * 1000) / spec.requests)),
     mockCpuUsPerRequest: mock.every((x) => x !== undefined) ? median(mock.map((x) => (x! * 1000) / spec.requests)) : null,
     peakRssMb: measurement.peakRssMb,
+    lambdaMemoryMb: spec.lambdaMemoryMb ?? null,
+    heapLimitMb: measurement.heapLimitMb,
     errors: reps.reduce((n, rep) => n + rep.errors, 0),
   };
 }
@@ -118,9 +124,13 @@ export function timeScaleRows(real: Validation, scaled: Validation): TimeScaleRo
   });
 }
 
-function find(rows: readonly OverheadRow[], harness: OverheadHarness, concurrency: number): OverheadRow | undefined {
-  return rows.find((row) => row.harness === harness && row.concurrency === concurrency);
+/** The measurement of `harness` at `concurrency` with V8's default heap, or with the heap Lambda gives `lambdaMemoryMb`. */
+function find(rows: readonly OverheadRow[], harness: OverheadHarness, concurrency: number, lambdaMemoryMb: number | null = null): OverheadRow | undefined {
+  return rows.find((row) => row.harness === harness && row.concurrency === concurrency && (row.lambdaMemoryMb ?? null) === lambdaMemoryMb);
 }
+
+/** The memory size whose heap the peak RSS at c = 1000 is judged with: the smallest, where memory binds. */
+export const RSS_JUDGED_AT_MB = 128;
 
 const x = (value: number) => `${value.toFixed(2)}x`;
 const pct = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
@@ -142,18 +152,25 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
     const worst = Math.max(...mock.map((row) => row.mockCpuUsPerRequest!));
     targets.push({ name: 'undici mock-only CPU per request, c >= 100', target: '<= 30 us', measured: `${worst.toFixed(1)} us`, met: worst <= 30 });
   }
-  // The msw backend's client is global fetch, whose own peak (with no interception at all) is beside it.
-  const fetchAlone = find(bench.overhead, 'fetch-client', 1000);
+  // A sweep's cell runs Node with the heap Lambda gives its memory size, and V8 lets garbage grow
+  // by those limits: the peak is judged as the smallest size's cell runs, with V8's default heap
+  // beside it. The msw backend's client is global fetch, whose own peak (with no interception at
+  // all) is beside each.
   for (const harness of ['undici', 'msw'] as const) {
-    const row = find(bench.overhead, harness, 1000);
-    const floor = harness === 'msw' && fetchAlone ? ` (the fetch client alone: ${fetchAlone.peakRssMb.toFixed(0)} MB)` : '';
-    if (row)
-      targets.push({
-        name: `${harness} peak RSS at c=1000`,
-        target: '<= 150 MB',
-        measured: `${row.peakRssMb.toFixed(0)} MB${floor}`,
-        met: row.peakRssMb <= 150,
-      });
+    const asCell = find(bench.overhead, harness, 1000, RSS_JUDGED_AT_MB);
+    const unlimited = find(bench.overhead, harness, 1000);
+    const row = asCell ?? unlimited;
+    if (!row) continue;
+    const peak = (of: OverheadRow, heap: number | null) => {
+      const fetchAlone = harness === 'msw' ? find(bench.overhead, 'fetch-client', 1000, heap) : undefined;
+      return `${of.peakRssMb.toFixed(0)} MB${fetchAlone ? ` (the fetch client alone: ${fetchAlone.peakRssMb.toFixed(0)} MB)` : ''}`;
+    };
+    targets.push({
+      name: `${harness} peak RSS at c=1000${asCell ? `, the heap of a ${RSS_JUDGED_AT_MB} MB cell` : ''}`,
+      target: '<= 150 MB',
+      measured: asCell && unlimited ? `${peak(asCell, RSS_JUDGED_AT_MB)}; with V8's default heap ${peak(unlimited, null)}` : peak(row, row.lambdaMemoryMb),
+      met: row.peakRssMb <= 150,
+    });
   }
   for (const concurrency of [100, 1000]) {
     const naive = find(bench.overhead, 'naive', concurrency);
@@ -220,7 +237,7 @@ export function table(header: string[], rows: string[][]): string {
 
 export function formatBench(bench: BenchResults): string {
   const overhead = table(
-    ['harness', 'c', 'N', 'ideal ms', 'measured/ideal', 'CPU us/req', 'mock us/req', 'peak RSS MB'],
+    ['harness', 'c', 'N', 'ideal ms', 'measured/ideal', 'CPU us/req', 'mock us/req', 'peak RSS MB', 'heap'],
     bench.overhead.map((row) => [
       row.harness,
       String(row.concurrency),
@@ -230,6 +247,7 @@ export function formatBench(bench: BenchResults): string {
       row.cpuUsPerRequest.toFixed(0),
       row.mockCpuUsPerRequest === null ? '-' : row.mockCpuUsPerRequest.toFixed(1),
       row.peakRssMb.toFixed(0),
+      row.lambdaMemoryMb === null ? `V8 default (${row.heapLimitMb.toFixed(0)} MB)` : `a ${row.lambdaMemoryMb} MB cell's (${row.heapLimitMb.toFixed(0)} MB)`,
     ]),
   );
   const validation = table(
