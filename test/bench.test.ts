@@ -1,4 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeJsonAtomic } from '../harness/results/io.ts';
+import { checkWritable } from '../harness/sweep/sweep.ts';
+import { scratchDir } from './helpers/scratch.ts';
 import { measureOverhead } from '../harness/bench/overhead.ts';
 import { BENCH_HOST, idealOverheadMs } from '../harness/bench/overhead-spec.ts';
 import { netSpec, overheadSpec } from '../harness/bench/run.ts';
@@ -70,6 +75,7 @@ const scaled: Validation = {
 
 const bench: Omit<BenchResults, 'targets'> = {
   schemaVersion: 1,
+  tool: { name: 'fanout-tuner', version: '0.1.0' },
   startedAt: 't0',
   finishedAt: 't1',
   env: { node: 'v20', platform: 'linux-x64', cpus: 2, loadAverage: [1, 1, 1] },
@@ -181,6 +187,16 @@ describe('the benchmark summary', () => {
       measured: '281 MB (the fetch client alone: 275 MB)',
       met: false,
     });
+  });
+
+  it('writes a file the next bench may replace, and refuses to replace one it did not write', () => {
+    const dir = scratchDir('bench-out');
+    const ours = join(dir, 'bench.json');
+    writeJsonAtomic(ours, { ...bench, targets: benchTargets(bench) });
+    expect(() => checkWritable(ours)).not.toThrow();
+    const theirs = join(dir, 'figures.json');
+    writeFileSync(theirs, JSON.stringify({ ...bench, tool: undefined }));
+    expect(() => checkWritable(theirs)).toThrow('exists and is not a fanout-tuner results file');
   });
 
   it('prints a table per part and the targets', () => {

@@ -161,6 +161,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   const bench: Omit<BenchResults, 'targets'> = {
     schemaVersion: 1,
+    tool: { name: 'fanout-tuner', version: options.toolVersion },
     startedAt,
     finishedAt: new Date().toISOString(),
     env: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: availableParallelism(), loadAverage: loadavg() },

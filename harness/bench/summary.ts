@@ -45,6 +45,8 @@ export interface TimeScaleRow {
 
 export interface BenchResults {
   schemaVersion: 1;
+  /** Who wrote the file: the next bench replaces only a file of this tool's (as a sweep's --out). */
+  tool: { name: 'fanout-tuner'; version: string };
   startedAt: string;
   finishedAt: string;
   env: { node: string; platform: string; cpus: number; loadAverage: number[] };
