@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lambdaNodeHeap } from '../harness/model/lambda.ts';
+import { LAMBDA_FILE_DESCRIPTORS, lambdaNodeHeap } from '../harness/model/lambda.ts';
+import { fileDescriptorQuotaApplies } from '../harness/run/lambda-quotas.ts';
 import { simulate } from '../harness/model/simulate.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { isCompleted } from '../harness/results/schema.ts';
@@ -119,6 +120,22 @@ describe('hostile handlers', () => {
 });
 
 describe("a handler's Node process", () => {
+  it.runIf(fileDescriptorQuotaApplies() || process.env.CI)("may hold no more than Lambda's 1,024 file descriptors", () => {
+    const out = scratchOut();
+    const run = runScript('sweep', [scenarioWithFixture('opens-files.ts'), '--concurrency', '1', '--reps', '1', '--out', out, '--no-report']);
+    expect(run.code).toBe(0);
+    const results = loadResults(out);
+    expect(results.method.notes).toContain(
+      "Each cell's process could hold at most 1024 open file descriptors at once, Lambda's quota: a job that keeps more sockets or files open fails with EMFILE, as it would on Lambda.",
+    );
+    const [cell] = results.cells;
+    const reported = /^the handler threw: EMFILE after (\d+) files$/.exec(cell && 'error' in cell ? cell.error : '');
+    expect(reported, JSON.stringify(cell)).not.toBeNull();
+    // The harness's own descriptors (modules, IPC, stdio) count too, as the runtime's do on Lambda.
+    expect(Number(reported![1])).toBeLessThan(LAMBDA_FILE_DESCRIPTORS);
+    expect(Number(reported![1])).toBeGreaterThan(LAMBDA_FILE_DESCRIPTORS - 100);
+  });
+
   it("runs with the heap Lambda's Node runtime gives each memory size, and gc() exposed", () => {
     const out = scratchOut();
     const run = runScript('sweep', [

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectFunctionGroupController, memoryLimitBytes } from '../harness/run/cgroup.ts';
-import { lambdaNodeHeap } from '../harness/model/lambda.ts';
+import { LAMBDA_FILE_DESCRIPTORS, lambdaNodeHeap } from '../harness/model/lambda.ts';
+import { fileDescriptorQuotaApplies } from '../harness/run/lambda-quotas.ts';
 import { RuntimeApi, type InvocationResult } from '../harness/runtime/runtime-api.ts';
 import { withFunction } from './helpers/lambda-function.ts';
 
@@ -173,6 +174,21 @@ const groups = detectFunctionGroupController();
 const requireCgroup = process.env.FANOUT_REQUIRE_CGROUP === '1';
 if (!groups && !requireCgroup)
   console.log('skipping the out-of-memory tests: no writable cgroup memory controller here (run as root on Linux; CI sets FANOUT_REQUIRE_CGROUP=1)');
+
+describe("a function's file descriptors", () => {
+  for (const language of ['python', 'node'] as const) {
+    it.runIf(fileDescriptorQuotaApplies() || process.env.CI)(`${language}: holds no more than Lambda's 1,024 at once`, async () => {
+      const fixture = language === 'python' ? { dir: 'python', handler: 'app.opens_files' } : { dir: 'node-esm', handler: 'app.opensFiles' };
+      await withFunction({ language, ...fixture }, async (api) => {
+        const { stopped, opened } = completed(await api.invoke({}, { timeoutMs: 10_000 })) as { stopped: string; opened: number };
+        expect(stopped).toBe('EMFILE');
+        // The runtime's own descriptors (its interpreter, its connection to the Runtime API) count too.
+        expect(opened).toBeLessThan(LAMBDA_FILE_DESCRIPTORS);
+        expect(opened).toBeGreaterThan(LAMBDA_FILE_DESCRIPTORS - 100);
+      });
+    });
+  }
+});
 
 describe('a function that needs more memory than its size', () => {
   for (const language of ['python', 'node'] as const) {

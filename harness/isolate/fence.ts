@@ -65,7 +65,7 @@ export interface Fence {
   readonly pid: number;
   /** With `serve`: the Unix socket where the cell begins invocations and reads the servers' tally. */
   readonly controlSocket: string | undefined;
-  /** `fork`, inside the namespaces. */
+  /** `fork`, inside the namespaces; `execPath` (this Node by default) is what nsenter starts there. */
   fork(modulePath: string, args: readonly string[], options: ForkOptions): ChildProcess;
   /** `spawn`, inside the namespaces: a process of any runtime (a deployed function's). */
   spawn(command: string, args: readonly string[], options: SpawnOptions): ChildProcess;
@@ -177,7 +177,7 @@ export async function openFence(serve?: FenceServe, names: readonly string[] = [
       return fork(resolve(cwd, modulePath), [...args], {
         ...options,
         execPath: 'nsenter',
-        execArgv: [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, `--wd=${cwd}`, '--', process.execPath, ...nodeArgs],
+        execArgv: [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, `--wd=${cwd}`, '--', options.execPath ?? process.execPath, ...nodeArgs],
       });
     },
     spawn(command, args, options) {

@@ -58,6 +58,13 @@ export function singleThreadShare(memoryMb: number): number {
   return Math.min(1, memoryMb / MB_PER_VCPU);
 }
 
+/**
+ * File descriptors an execution environment may hold at once, a quota Lambda does not raise
+ * (docs/method.md, Memory sizes as real constraints): every socket, file and pipe of the function's
+ * processes counts, so a job that keeps more connections open at once fails with EMFILE.
+ */
+export const LAMBDA_FILE_DESCRIPTORS = 1024;
+
 /** The V8 heap of a Node.js process, in MB as V8's flags take them. */
 export interface NodeHeap {
   /** `--max-semi-space-size`: each of the young generation's two semi-spaces. */

@@ -2,6 +2,7 @@ import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import type { Fence } from '../isolate/fence.ts';
 import { lambdaNodeArgs, lambdaNodeHeap } from '../model/lambda.ts';
 import type { PlannedRequest } from '../scenario/plan.ts';
+import { underFileDescriptorQuota } from './lambda-quotas.ts';
 import { onExit } from './on-exit.ts';
 import { bundledEntry, typeScriptEntry } from './cell-process-entry.ts';
 import { killProcessTree } from './process-tree.ts';
@@ -14,6 +15,8 @@ export interface CellLimits {
    * V8 collects as it would on Lambda and a job that needs more heap than the size fails as `oom`.
    */
   lambdaMemoryMb?: number;
+  /** Open file descriptors the process may hold at once, as Lambda's quota holds a function's. */
+  fileDescriptors?: number;
   /** Puts the process under its CPU quota once it is prepared, before the first invocation. */
   confine?: (pid: number) => void;
 }
@@ -64,10 +67,13 @@ export async function openCellSession(job: CellJob, limits: CellLimits = {}, pla
   const entry = job.scenario.workload ? typeScriptEntry() : await bundledEntry();
   const execArgv = [...entry.execArgv];
   if (limits.lambdaMemoryMb) execArgv.push(...lambdaNodeArgs(limits.lambdaMemoryMb));
+  const node = { command: process.execPath, args: execArgv };
+  const started = limits.fileDescriptors ? underFileDescriptorQuota(node, limits.fileDescriptors) : node;
   // A handler's console.log goes nowhere, as a Lambda's goes to its logs rather than the caller;
   // it would tear the sweep's progress lines. stderr is kept for the cause of a crash.
   const options: ForkOptions = {
-    execArgv,
+    execPath: started.command,
+    execArgv: started.args,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
     ...(place.env ? { env: { ...process.env, ...place.env } } : {}),

@@ -14,6 +14,7 @@ import type { FunctionSpec } from '../workload/function-spec.ts';
 import type { CellJob, RepMeasurement } from './protocol.ts';
 import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
 import type { CellRun, CellSession } from './cell-session.ts';
+import { underFileDescriptorQuota } from './lambda-quotas.ts';
 
 /**
  * A cell of a deployed function: its own runtime process (Python, Node or a custom bootstrap),
@@ -103,6 +104,7 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
       group,
       runtimeApi: api,
       wrap: (command) => entered.enter(command, spec.codeDir),
+      quota: (command) => underFileDescriptorQuota(command),
     });
   } catch (error) {
     await release();

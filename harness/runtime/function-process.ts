@@ -148,6 +148,8 @@ export interface FunctionProcessOptions {
   runtimeApi?: RuntimeApi;
   /** Runs the final command somewhere else: inside the cell's namespaces (`Fence.enter`). The pid stays the runtime's. */
   wrap?: (command: BootstrapCommand) => BootstrapCommand;
+  /** Starts the runtime under a quota of its own (Lambda's file descriptors: `underFileDescriptorQuota`). The pid stays the runtime's. */
+  quota?: (command: BootstrapCommand) => BootstrapCommand;
 }
 
 export interface FunctionProcess {
@@ -190,8 +192,8 @@ function killedWithSweep(command: BootstrapCommand): BootstrapCommand {
 }
 
 export function startFunctionProcess(options: FunctionProcessOptions): FunctionProcess {
-  const resolved = { command: resolveExecutable(options.command.command), args: options.command.args };
-  const guarded = killedWithSweep(resolved);
+  const runtime = { command: resolveExecutable(options.command.command), args: options.command.args };
+  const guarded = killedWithSweep(options.quota ? options.quota(runtime) : runtime);
   const joined = options.group ? joinGroupsFirst(guarded, options.group.procsFiles) : guarded;
   const { command, args } = options.wrap ? options.wrap(joined) : joined;
   options.runtimeApi?.beginInit();
@@ -238,7 +240,7 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
       resolve(exit);
     };
     child.once('error', (error) => {
-      keep(Buffer.from(`fanout-tuner: could not start ${resolved.command}: ${error.message}\n`));
+      keep(Buffer.from(`fanout-tuner: could not start ${runtime.command}: ${error.message}\n`));
       if (child.pid === undefined) finish(null, null);
     });
     // 'exit', not 'close': a process the function left behind may hold the pipes open.

@@ -4,6 +4,8 @@ import { MOCKS_NAME } from '../mock/all-clients.ts';
 import { backendFor } from '../mock/choose-backend.ts';
 import { type Method } from '../results/schema.ts';
 import { type CpuController } from '../run/cgroup.ts';
+import { fileDescriptorQuotaApplies } from '../run/lambda-quotas.ts';
+import { LAMBDA_FILE_DESCRIPTORS } from '../model/lambda.ts';
 import { type LoopbackCost } from '../run/loopback-cost.ts';
 import type { ConnectCpu } from '../model/calibrate.ts';
 import { planRequests } from '../scenario/plan.ts';
@@ -43,6 +45,11 @@ export function methodOf(
   } else {
     notes.push(
       'No writable cgroup here: each cell ran at full speed and its duration was projected to the memory size with a first-order model (the CPU time stretched by 1769/memory, the I/O time unchanged). It assumes all CPU work sits on the critical path, so it overstates the slowdown of small sizes for a job whose CPU work hides behind slow responses. Run as root on Linux for measured cgroup throttling.',
+    );
+  }
+  if (fileDescriptorQuotaApplies()) {
+    notes.push(
+      `${plan.functionSpec ? "The function's runtime" : "Each cell's process"} could hold at most ${LAMBDA_FILE_DESCRIPTORS} open file descriptors at once, Lambda's quota: a job that keeps more sockets or files open fails with EMFILE, as it would on Lambda.`,
     );
   }
   if (!plan.functionSpec || plan.functionSpec.language === 'node') {

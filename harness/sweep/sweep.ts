@@ -11,7 +11,7 @@ import { createCertificates, trustEnvironment, type Certificates } from '../isol
 import type { BackendName } from '../mock/choose-backend.ts';
 import { backendFor } from '../mock/choose-backend.ts';
 import { replayIdleTimeoutMs } from '../mock/net-backend.ts';
-import { cpuShare, projectDurationMs, singleThreadShare } from '../model/lambda.ts';
+import { cpuShare, LAMBDA_FILE_DESCRIPTORS, projectDurationMs, singleThreadShare } from '../model/lambda.ts';
 import { idealMakespanMs } from '../model/simulate.ts';
 import { priceColdStarts, type ColdStarts } from '../production/compare.ts';
 import { cellKeyId, describeCell, type CellKey } from '../results/cell-key.ts';
@@ -378,7 +378,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
       const job: CellJob = { ...jobFor(key, timeScale), ...(fence?.controlSocket ? { serversAt: fence.controlSocket } : {}) };
       const cells = await openCellSession(
         job,
-        { lambdaMemoryMb: key.memoryMb, ...(quota ? { confine: (pid) => quota.attach(pid) } : {}) },
+        { lambdaMemoryMb: key.memoryMb, fileDescriptors: LAMBDA_FILE_DESCRIPTORS, ...(quota ? { confine: (pid) => quota.attach(pid) } : {}) },
         { ...(fence ? { fence } : {}), ...(certificates ? { env: trustEnvironment(certificates.caFile) } : {}) },
       );
       return { cells, release };

@@ -9,6 +9,7 @@ import {
   type FunctionProcess,
 } from '../../harness/runtime/function-process.ts';
 import { RuntimeApi } from '../../harness/runtime/runtime-api.ts';
+import { underFileDescriptorQuota } from '../../harness/run/lambda-quotas.ts';
 
 export const functionsDir = (name: string) => fileURLToPath(new URL(`../fixtures/functions/${name}`, import.meta.url));
 
@@ -50,6 +51,7 @@ export async function withFunction(fixture: FixtureFunction, body: (api: Runtime
       }),
       cwd: taskRoot,
       runtimeApi: api,
+      quota: (command) => underFileDescriptorQuota(command),
       ...(fixture.group ? { group: fixture.group } : {}),
     });
     await body(api, child);
