@@ -172,7 +172,21 @@ function joinGroupsFirst(command: BootstrapCommand, procsFiles: readonly string[
   };
 }
 
-let setpriv: string | null | undefined;
+const linuxTools = new Map<string, string | null>();
+
+/** Where util-linux's `name` is on Linux (looked up once), or null: elsewhere, or not installed. */
+export function linuxTool(name: 'setpriv' | 'prlimit'): string | null {
+  let found = linuxTools.get(name);
+  if (found === undefined) {
+    try {
+      found = process.platform === 'linux' ? resolveExecutable(name) : null;
+    } catch {
+      found = null;
+    }
+    linuxTools.set(name, found);
+  }
+  return found;
+}
 
 /**
  * The runtime killed by the kernel if the sweep dies first (PR_SET_PDEATHSIG, through util-linux's
@@ -181,13 +195,7 @@ let setpriv: string | null | undefined;
  * unchanged; the next sweep then kills what is left in the function's groups.
  */
 function killedWithSweep(command: BootstrapCommand): BootstrapCommand {
-  if (setpriv === undefined) {
-    try {
-      setpriv = process.platform === 'linux' ? resolveExecutable('setpriv') : null;
-    } catch {
-      setpriv = null;
-    }
-  }
+  const setpriv = linuxTool('setpriv');
   return setpriv ? { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command.command, ...command.args] } : command;
 }
 
