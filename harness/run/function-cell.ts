@@ -103,8 +103,7 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
       cwd: spec.codeDir,
       group,
       runtimeApi: api,
-      wrap: (command) => entered.enter(command, spec.codeDir),
-      quota: (command) => underFileDescriptorQuota(command),
+      wrap: (command) => entered.enter(underFileDescriptorQuota(command), spec.codeDir),
     });
   } catch (error) {
     await release();

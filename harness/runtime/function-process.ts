@@ -146,10 +146,12 @@ export interface FunctionProcessOptions {
   group?: FunctionGroup;
   /** Starts INIT's clock at the spawn, and hears of the process's exit (failing its invocation as Lambda would). */
   runtimeApi?: RuntimeApi;
-  /** Runs the final command somewhere else: inside the cell's namespaces (`Fence.enter`). The pid stays the runtime's. */
+  /**
+   * Runs the final command somewhere else or under more limits: inside the cell's namespaces
+   * (`Fence.enter`), under Lambda's file descriptor quota (`underFileDescriptorQuota`). Each execs
+   * the next, so the pid stays the runtime's.
+   */
   wrap?: (command: BootstrapCommand) => BootstrapCommand;
-  /** Starts the runtime under a quota of its own (Lambda's file descriptors: `underFileDescriptorQuota`). The pid stays the runtime's. */
-  quota?: (command: BootstrapCommand) => BootstrapCommand;
 }
 
 export interface FunctionProcess {
@@ -201,7 +203,7 @@ function killedWithSweep(command: BootstrapCommand): BootstrapCommand {
 
 export function startFunctionProcess(options: FunctionProcessOptions): FunctionProcess {
   const runtime = { command: resolveExecutable(options.command.command), args: options.command.args };
-  const guarded = killedWithSweep(options.quota ? options.quota(runtime) : runtime);
+  const guarded = killedWithSweep(runtime);
   const joined = options.group ? joinGroupsFirst(guarded, options.group.procsFiles) : guarded;
   const { command, args } = options.wrap ? options.wrap(joined) : joined;
   options.runtimeApi?.beginInit();

@@ -51,7 +51,7 @@ export async function withFunction(fixture: FixtureFunction, body: (api: Runtime
       }),
       cwd: taskRoot,
       runtimeApi: api,
-      quota: (command) => underFileDescriptorQuota(command),
+      wrap: (command) => underFileDescriptorQuota(command),
       ...(fixture.group ? { group: fixture.group } : {}),
     });
     await body(api, child);
