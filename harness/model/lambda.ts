@@ -90,7 +90,7 @@ export function lambdaNodeHeap(memoryMb: number): NodeHeap {
 }
 
 /** The V8 flags that give a Node process `heap`. */
-export function nodeHeapArgs(heap: NodeHeap): string[] {
+function nodeHeapArgs(heap: NodeHeap): string[] {
   return [`--max-semi-space-size=${heap.semiSpaceMb}`, `--max-old-space-size=${heap.oldSpaceMb}`];
 }
 
