@@ -222,6 +222,23 @@ describe.runIf(runFunctions)("a Python function that fails in one cell: the cell
     },
   );
 
+  it(
+    "ends as errored, naming Lambda's quota, when the function starts more threads than Lambda's 1,024 processes and threads",
+    { timeout: SWEEP_TIMEOUT_MS },
+    async () => {
+      assertSupport();
+      expect(controller?.holdsTasks, 'no pids controller holds a function group here').toBe(true);
+      const { cell, results } = await sweep(pythonScenario('fn-threads', { handler: 'app.waits_on_threads', event: { tasks: 1100 } }), 1769);
+      expect(cell(1).state).toBe('completed');
+      const failed = cell(4);
+      expect(failed.state).toBe('errored');
+      expect('error' in failed ? failed.error : '').toBe(
+        "the function raised: RuntimeError: can't start new thread (it reached Lambda's quota of 1024 processes and threads)",
+      );
+      expect(results.method.notes.join(' ')).toContain("The function's processes and threads together could number at most 1024");
+    },
+  );
+
   it('ends as timeout when the function sleeps past its 2 s timeout, and completes the other cell', { timeout: SWEEP_TIMEOUT_MS }, async () => {
     assertSupport();
     const began = Date.now();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectCpuController, detectFunctionGroupController, removeStaleGroups } from '../harness/run/cgroup.ts';
+import { LAMBDA_PROCESSES } from '../harness/model/lambda.ts';
 import { loadResults } from '../harness/results/io.ts';
 import { assertNamespaces, runFenced, namespaces } from './helpers/namespace.ts';
 import { handlerFixtureScenario, writeScenario } from './helpers/scenario-files.ts';
@@ -211,7 +212,7 @@ describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes
   it("a CPU group and a function's memory groups with a `sleep 1000` in them: removed, and the process killed", async () => {
     expect(controller, 'FANOUT_REQUIRE_CGROUP=1 but no writable cgroup CPU controller was found').toBeDefined();
     const functionGroups = detectFunctionGroupController();
-    const groups = [controller!.create(1), ...(functionGroups ? [functionGroups.create({ memoryMb: 128, cpus: 1 })] : [])];
+    const groups = [controller!.create(1), ...(functionGroups ? [functionGroups.create({ memoryMb: 128, cpus: 1, tasks: LAMBDA_PROCESSES })] : [])];
     for (const group of groups) {
       const paths = 'paths' in group ? group.paths : [group.path];
       groupsToRemove.push(...paths);
@@ -238,7 +239,7 @@ describe.runIf(cgroups || requireCgroup)('cgroups are removed with the processes
 });
 
 /** Starts the group-holding fixture; resolves with what it made once it says so. */
-async function startHolder(stateDir: string, args: string[], wrap: string[] = []): Promise<{ run: Started; path: string; sleeper?: number }> {
+async function startHolder(stateDir: string, args: string[], wrap: string[] = []): Promise<{ run: Started; path: string; paths: string[]; sleeper?: number }> {
   const command = [process.execPath, '--import', 'tsx', 'test/fixtures/cgroup-holder.ts', ...args];
   const run = startProcess(wrap.length > 0 ? wrap[0]! : command[0]!, [...wrap.slice(1), ...(wrap.length > 0 ? command : command.slice(1))], {
     FANOUT_TUNER_STATE_DIR: stateDir,
@@ -249,8 +250,8 @@ async function startHolder(stateDir: string, args: string[], wrap: string[] = []
       .split('\n')
       .find((text) => text.startsWith('{')),
   );
-  const made = JSON.parse(line) as { path: string; sleeper?: number };
-  groupsToRemove.push(made.path);
+  const made = JSON.parse(line) as { path: string; paths: string[]; sleeper?: number };
+  groupsToRemove.push(...made.paths);
   return { run, ...made };
 }
 
@@ -280,6 +281,25 @@ describe.runIf(cgroups || requireCgroup)("the next run removes a killed run's gr
       await waitFor('the process in the stale group to be killed', () => (alive(holder.sleeper!) ? undefined : true), 5000);
       // The record goes with the groups it listed.
       expect(readdirSync(stateDir)).toEqual([]);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 20_000);
+
+  it("removes a killed run's function groups, its processes and threads group with them", async () => {
+    const functionGroups = detectFunctionGroupController();
+    expect(functionGroups?.holdsTasks, 'FANOUT_REQUIRE_CGROUP=1 but no pids controller holds a function group here').toBe(true);
+    const stateDir = mkdtempSync(join(tmpdir(), 'fanout-hygiene-state-'));
+    try {
+      const holder = await startHolder(stateDir, ['--function-group', '--with-process']);
+      holder.run.child.kill('SIGKILL');
+      await holder.run.exited;
+      const tasksGroup = holder.paths.find((path) => existsSync(join(path, 'pids.max')));
+      expect(tasksGroup, `no group with a pids.max among ${holder.paths.join(', ')}`).toBeDefined();
+      expect(readFileSync(join(tasksGroup!, 'pids.max'), 'utf8').trim()).toBe('1024');
+      expect(removeStaleGroups(stateDir)).toBe(holder.paths.length);
+      expect(holder.paths.filter((path) => existsSync(path))).toEqual([]);
+      await waitFor('the process in the stale group to be killed', () => (alive(holder.sleeper!) ? undefined : true), 5000);
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -65,6 +65,13 @@ export function singleThreadShare(memoryMb: number): number {
  */
 export const LAMBDA_FILE_DESCRIPTORS = 1024;
 
+/**
+ * Processes and threads an execution environment may run at once, the other quota Lambda does
+ * not raise: every thread counts, so a Python job whose thread pool would pass it fails to start
+ * a thread ("can't start new thread").
+ */
+export const LAMBDA_PROCESSES = 1024;
+
 /** The V8 heap of a Node.js process, in MB as V8's flags take them. */
 export interface NodeHeap {
   /** `--max-semi-space-size`: each of the young generation's two semi-spaces. */

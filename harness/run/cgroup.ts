@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { LAMBDA_THROTTLE_PERIOD_MS, quotaPeriod, REPLAY_THROTTLE_PERIOD_MS } from '../model/lambda.ts';
+import { LAMBDA_PROCESSES, LAMBDA_THROTTLE_PERIOD_MS, quotaPeriod, REPLAY_THROTTLE_PERIOD_MS } from '../model/lambda.ts';
 import { onExit } from './on-exit.ts';
 import { hasEnded, selfIdentity, type RunIdentity } from './run-identity.ts';
 import { killProcessTree } from './process-tree.ts';
@@ -27,9 +27,10 @@ const PREFIX = 'fanout-tuner-';
 const V1_ROOT = '/sys/fs/cgroup/cpu';
 const V1_MEMORY_ROOT = '/sys/fs/cgroup/memory';
 const V1_CPUACCT_ROOT = '/sys/fs/cgroup/cpuacct';
+const V1_PIDS_ROOT = '/sys/fs/cgroup/pids';
 const V2_ROOT = '/sys/fs/cgroup';
 /** Where groups are made, and so the only directories a run's record may name groups under. */
-const ROOTS = [V1_ROOT, V1_MEMORY_ROOT, V1_CPUACCT_ROOT, V2_ROOT];
+const ROOTS = [V1_ROOT, V1_MEMORY_ROOT, V1_CPUACCT_ROOT, V1_PIDS_ROOT, V2_ROOT];
 const PERIOD_US = REPLAY_THROTTLE_PERIOD_MS * 1000;
 /**
  * Real-time cells (time scale 1, and every deployed function) are throttled in Lambda's own
@@ -336,6 +337,8 @@ export interface FunctionGroupUsage {
    * count nothing even as the OOM killer strikes: `oomKills` is the evidence, this the fallback.
    */
   limitHits: number;
+  /** Processes and threads the group was refused for being at its `tasks` limit (pids.events max); undefined without one. */
+  tasksRefused: number | undefined;
 }
 
 export interface FunctionGroup {
@@ -343,6 +346,8 @@ export interface FunctionGroup {
   readonly memoryBytes: number;
   /** CPUs the quota allows, or undefined for no quota. */
   readonly cpus: number | undefined;
+  /** How many processes and threads the group may hold at once, or undefined where no pids controller holds it. */
+  readonly tasks: number | undefined;
   /** The group directories (one per v1 hierarchy; one under v2). */
   readonly paths: readonly string[];
   /** The cgroup.procs files a process is written to to join every group, e.g. before it execs. */
@@ -354,9 +359,19 @@ export interface FunctionGroup {
   remove(): void;
 }
 
+export interface FunctionGroupLimits {
+  memoryMb: number;
+  /** CPUs of the quota; no quota without it. */
+  cpus?: number;
+  /** Processes and threads at most (every thread counts, as in Lambda's quota); applied where a pids controller exists. */
+  tasks?: number;
+}
+
 export interface FunctionGroupController {
   readonly kind: 'cgroup-v1' | 'cgroup-v2';
-  create(limits: { memoryMb: number; cpus?: number }): FunctionGroup;
+  /** Whether a group's `tasks` limit is applied here (a pids controller exists). */
+  readonly holdsTasks: boolean;
+  create(limits: FunctionGroupLimits): FunctionGroup;
 }
 
 /** Lambda's MB are MiB: 128 MB is 134,217,728 bytes. */
@@ -395,19 +410,23 @@ function sameDirectory(a: string, b: string): boolean {
   }
 }
 
-/** Makes a directory per root (skipping roots that are one hierarchy), tracked for clean-up, and configures it; removes what it made if that fails. */
+/**
+ * Makes a directory per root (skipping roots that are one hierarchy), tracked for clean-up, and
+ * configures it (which returns the tasks limit it set); removes what it made if that fails.
+ */
 function makeFunctionGroup(
   kind: FunctionGroup['kind'],
   roots: string[],
   memoryBytes: number,
   cpus: number | undefined,
-  configure: (dirs: string[]) => void,
+  configure: (dirs: string[]) => number | undefined,
   usage: (dirs: string[]) => FunctionGroupUsage,
 ): FunctionGroup {
   installCleanup();
   const name = nextGroupName();
   const dirs: string[] = [];
   const parts: { path: string; remove(): void }[] = [];
+  let tasks: number | undefined;
   const remove = () => {
     let failure: unknown;
     for (const part of parts.splice(0).reverse()) {
@@ -436,7 +455,7 @@ function makeFunctionGroup(
       parts.push(part);
       dirs.push(path);
     }
-    configure(dirs);
+    tasks = configure(dirs);
   } catch (error) {
     remove();
     throw error;
@@ -446,6 +465,7 @@ function makeFunctionGroup(
     kind,
     memoryBytes,
     cpus,
+    tasks,
     paths: dirs,
     procsFiles,
     attach(pid) {
@@ -461,13 +481,31 @@ function makeFunctionGroup(
   return group;
 }
 
-const functionV1: FunctionGroupController = {
+/** Sets the group's limit on processes and threads where it has a pids.max and one is asked for; returns the limit set. */
+function writeTasksLimit(dir: string | undefined, tasks: number | undefined): number | undefined {
+  if (dir === undefined || tasks === undefined) return undefined;
+  writeFileSync(join(dir, 'pids.max'), String(tasks));
+  return tasks;
+}
+
+/** Forks and thread starts refused at the limit (the `max` line of pids.events, v1 and v2 alike). */
+function tasksRefused(dir: string | undefined): number | undefined {
+  return dir === undefined ? undefined : readKeyOf(join(dir, 'pids.events'), 'max');
+}
+
+const functionV1: Omit<FunctionGroupController, 'holdsTasks'> = {
   kind: 'cgroup-v1',
-  create({ memoryMb, cpus }) {
+  create({ memoryMb, cpus, tasks }) {
     const memoryBytes = memoryLimitBytes(memoryMb);
     // memory first: usage() finds each counter by the directory's position.
-    // CPU accounting where its hierarchy is mounted (alone, or with cpu as cpu,cpuacct).
-    const roots = [V1_MEMORY_ROOT, ...(existsSync(V1_CPUACCT_ROOT) ? [V1_CPUACCT_ROOT] : []), ...(cpus === undefined ? [] : [V1_ROOT])];
+    // CPU accounting where its hierarchy is mounted (alone, or with cpu as cpu,cpuacct); the pids
+    // hierarchy where it is mounted and a limit is asked for.
+    const roots = [
+      V1_MEMORY_ROOT,
+      ...(existsSync(V1_CPUACCT_ROOT) ? [V1_CPUACCT_ROOT] : []),
+      ...(cpus === undefined ? [] : [V1_ROOT]),
+      ...(tasks !== undefined && existsSync(join(V1_PIDS_ROOT, 'cgroup.procs')) ? [V1_PIDS_ROOT] : []),
+    ];
     const find = (dirs: string[], file: string) => dirs.find((dir) => existsSync(join(dir, file)));
     return makeFunctionGroup(
       'cgroup-v1',
@@ -492,9 +530,11 @@ const functionV1: FunctionGroupController = {
           writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(periodUs));
           writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quotaUs));
         }
+        return writeTasksLimit(find(dirs, 'pids.max'), tasks);
       },
       (dirs) => {
         const memory = dirs[0]!;
+        const pids = find(dirs, 'pids.max');
         const cpuacct = find(dirs, 'cpuacct.usage');
         const cpuNs = cpuacct ? readNumber(join(cpuacct, 'cpuacct.usage')) : undefined;
         return {
@@ -503,15 +543,16 @@ const functionV1: FunctionGroupController = {
           oomKills: readKeyOf(join(memory, 'memory.oom_control'), 'oom_kill'),
           // With swap accounting on, the memory+swap limit (set to the same size) is the one hit.
           limitHits: (readNumber(join(memory, 'memory.failcnt')) ?? 0) + (readNumber(join(memory, 'memory.memsw.failcnt')) ?? 0),
+          tasksRefused: tasksRefused(pids),
         };
       },
     );
   },
 };
 
-const functionV2: FunctionGroupController = {
+const functionV2: Omit<FunctionGroupController, 'holdsTasks'> = {
   kind: 'cgroup-v2',
-  create({ memoryMb, cpus }) {
+  create({ memoryMb, cpus, tasks }) {
     const memoryBytes = memoryLimitBytes(memoryMb);
     return makeFunctionGroup(
       'cgroup-v2',
@@ -527,6 +568,7 @@ const functionV2: FunctionGroupController = {
           const { periodUs, quotaUs } = quotaFor(cpus, LAMBDA_PERIOD_US);
           writeFileSync(join(dir!, 'cpu.max'), `${quotaUs} ${periodUs}`);
         }
+        return writeTasksLimit(existsSync(join(dir!, 'pids.max')) ? dir : undefined, tasks);
       },
       ([dir]) => {
         const events = join(dir!, 'memory.events');
@@ -535,6 +577,7 @@ const functionV2: FunctionGroupController = {
           cpuUs: readKeyOf(join(dir!, 'cpu.stat'), 'usage_usec'),
           oomKills: readKeyOf(events, 'oom_kill'),
           limitHits: readKeyOf(events, 'max') ?? 0,
+          tasksRefused: tasksRefused(existsSync(join(dir!, 'pids.max')) ? dir : undefined),
         };
       },
     );
@@ -557,19 +600,20 @@ function enableV2Controllers(names: string[]): void {
  * (not Linux, not root, no memory controller).
  */
 export function detectFunctionGroupController(): FunctionGroupController | undefined {
-  const candidates: FunctionGroupController[] = [];
+  const candidates: Omit<FunctionGroupController, 'holdsTasks'>[] = [];
   if (existsSync(join(V1_MEMORY_ROOT, 'memory.limit_in_bytes'))) candidates.push(functionV1);
   if (existsSync(join(V2_ROOT, 'cgroup.controllers'))) {
     const controllers = readFileSync(join(V2_ROOT, 'cgroup.controllers'), 'utf8');
     if (/\bmemory\b/.test(controllers)) {
-      enableV2Controllers(['memory', 'cpu']);
+      enableV2Controllers(['memory', 'cpu', 'pids']);
       candidates.push(functionV2);
     }
   }
   for (const controller of candidates) {
     try {
-      controller.create({ memoryMb: 128, cpus: 1 }).remove();
-      return controller;
+      const probe = controller.create({ memoryMb: 128, cpus: 1, tasks: LAMBDA_PROCESSES });
+      probe.remove();
+      return { ...controller, holdsTasks: probe.tasks !== undefined };
     } catch {
       // not writable here: try the next
     }

@@ -15,6 +15,7 @@ import type { CellJob, RepMeasurement } from './protocol.ts';
 import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
 import type { CellRun, CellSession } from './cell-session.ts';
 import { underFileDescriptorQuota } from './lambda-quotas.ts';
+import { LAMBDA_PROCESSES } from '../model/lambda.ts';
 
 /**
  * A cell of a deployed function: its own runtime process (Python, Node or a custom bootstrap),
@@ -81,7 +82,7 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
     const sink = scenario.sink;
     const connectionString = sink.kind === 'postgres' ? resolveConnectionString(sink.url, process.env) : undefined;
     rows = sink.kind === 'postgres' && connectionString ? await RowCounter.open(connectionString, sink.table) : undefined;
-    group = place.controller.create({ memoryMb: job.memoryMb, cpus: place.cpus });
+    group = place.controller.create({ memoryMb: job.memoryMb, cpus: place.cpus, tasks: LAMBDA_PROCESSES });
     const env = {
       ...buildLambdaEnvironment({
         functionName,
@@ -133,10 +134,12 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
     }
     const where = result.state === 'init-error' ? 'INIT failed' : 'the function raised';
     const log = runtime!.output().trim().split('\n').slice(-3).join(' | ');
+    // The error names what failed (a thread, a fork); the group knows why.
+    const atTaskQuota = (group!.usage().tasksRefused ?? 0) > 0 ? ` (it reached Lambda's quota of ${group!.tasks} processes and threads)` : '';
     return {
       state: 'errored',
       reps,
-      error: `${where}: ${result.errorType}: ${result.errorMessage}${log && result.state === 'init-error' ? ` (log: ${log})` : ''}`,
+      error: `${where}: ${result.errorType}: ${result.errorMessage}${atTaskQuota}${log && result.state === 'init-error' ? ` (log: ${log})` : ''}`,
     };
   };
 

@@ -5,7 +5,7 @@ import { backendFor } from '../mock/choose-backend.ts';
 import { type Method } from '../results/schema.ts';
 import { type CpuController } from '../run/cgroup.ts';
 import { fileDescriptorQuotaApplies } from '../run/lambda-quotas.ts';
-import { LAMBDA_FILE_DESCRIPTORS } from '../model/lambda.ts';
+import { LAMBDA_FILE_DESCRIPTORS, LAMBDA_PROCESSES } from '../model/lambda.ts';
 import { type LoopbackCost } from '../run/loopback-cost.ts';
 import type { ConnectCpu } from '../model/calibrate.ts';
 import { planRequests } from '../scenario/plan.ts';
@@ -19,7 +19,8 @@ import { WARMUP_CONCURRENCY, WARMUP_INVOCATIONS, type Placement, type SweepPlan 
 
 export function methodOf(
   plan: SweepPlan,
-  controller: Pick<CpuController, 'kind'> | undefined,
+  /** The CPU controller; for a deployed function, its groups' controller, which may also hold its processes and threads. */
+  controller: (Pick<CpuController, 'kind'> & { holdsTasks?: boolean }) | undefined,
   placement: Placement,
   loopback: LoopbackCost | undefined,
   connect: ConnectCpu | undefined,
@@ -50,6 +51,11 @@ export function methodOf(
   if (fileDescriptorQuotaApplies()) {
     notes.push(
       `${plan.functionSpec ? "The function's runtime" : "Each cell's process"} could hold at most ${LAMBDA_FILE_DESCRIPTORS} open file descriptors at once, Lambda's quota: a job that keeps more sockets or files open fails with EMFILE, as it would on Lambda.`,
+    );
+  }
+  if (plan.functionSpec && controller?.holdsTasks) {
+    notes.push(
+      `The function's processes and threads together could number at most ${LAMBDA_PROCESSES}, Lambda's quota: a thread pool or child process that would pass it fails to start, as it would on Lambda.`,
     );
   }
   if (!plan.functionSpec || plan.functionSpec.language === 'node') {
