@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selfIdentity } from '../harness/run/run-identity.ts';
 import { makeTempDir, madeByEndedRun, removeDirsOfDeadRuns, RUN_RECORD } from '../harness/run/temp-dirs.ts';
@@ -60,5 +60,32 @@ describe("the sweep's temporary directories", () => {
     expect(madeByEndedRun(made)).toBe(false);
     expect(removeDirsOfDeadRuns('runtime', root)).toBe(0);
     expect(existsSync(made)).toBe(true);
+  });
+});
+
+describe("a run's bundles of its child processes", () => {
+  it('a run stopped by SIGTERM while its bundle is being built leaves no directory behind, though the build finished during its clean-up', async () => {
+    const cache = resolve('node_modules/.cache/fanout-tuner');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/bundle-until-signal.ts', 'signal-probe'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.once('exit', (_code, signal) => done(signal)));
+    let stdout = '';
+    await new Promise<void>((started) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('bundling')) started();
+      }),
+    );
+    // The build takes about 0.2 s here: the signal lands in it.
+    child.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    expect(stdout).not.toContain('bundled');
+    // The fixture's clean-up held the process for 0.5 s, as a sweep's does, while the build went on
+    // in esbuild's own process; whatever that process would write is written by now.
+    await new Promise((done) => setTimeout(done, 1500));
+    const left = existsSync(cache) ? readdirSync(cache).filter((name) => name === `signal-probe-${child.pid}`) : [];
+    for (const name of left) rmSync(join(cache, name), { recursive: true, force: true });
+    expect(left).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { madeByEndedRun, recordRun } from './temp-dirs.ts';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -57,9 +58,13 @@ async function build$(source: string, name: string, splitting: boolean): Promise
   try {
     mkdirSync(CACHE_DIR, { recursive: true });
     removeBundlesOfDeadRuns();
-    await build({
+    // Kept in memory, not written by esbuild: its service process would go on writing the files
+    // after a sweep stopped mid-build (Ctrl-C, SIGTERM), into a directory with no record of the
+    // run, which no later run would remove.
+    const { outputFiles } = await build({
       entryPoints: { [name]: source },
       outdir,
+      write: false,
       bundle: true,
       splitting,
       external: EXTERNAL_PACKAGES,
@@ -71,9 +76,16 @@ async function build$(source: string, name: string, splitting: boolean): Promise
       banner: { js: "import { createRequire as __cellRequire } from 'node:module'; const require = __cellRequire(import.meta.url);" },
       outExtension: { '.js': '.mjs' },
     });
+    // The directory, its record and its removal at exit come first, all before the next await:
+    // however the run ends from here, the directory goes with it or the next run removes it.
+    mkdirSync(outdir, { recursive: true });
     recordRun(outdir);
     // On a signal too (Ctrl-C, SIGTERM), where Node runs no 'exit' listener: onExit covers both.
     onExit(() => rmSync(outdir, { recursive: true, force: true }));
+    for (const file of outputFiles) {
+      mkdirSync(dirname(file.path), { recursive: true });
+      writeFileSync(file.path, file.contents);
+    }
     return { file: `${outdir}/${name}.mjs`, execArgv: [] };
   } catch {
     // A read-only install cannot hold the bundle: start the sources with the loader instead.
