@@ -6,6 +6,9 @@ import { namespaces, runFenced, skipNote } from './helpers/namespace.ts';
 import { isCompleted, type Results } from '../harness/results/schema.ts';
 import { runScript } from './helpers/cli.ts';
 import { scratchDir } from './helpers/scratch.ts';
+import { writeScenario } from './helpers/scenario-files.ts';
+import { fileDescriptorQuotaApplies } from '../harness/run/lambda-quotas.ts';
+import { LAMBDA_FILE_DESCRIPTORS } from '../harness/model/lambda.ts';
 
 /**
  * Every bundled scenario sweeps on the `net` backend, over real loopback sockets in each cell's
@@ -88,5 +91,32 @@ describe.runIf(runFenced)('the net backend', () => {
       }
     },
     200_000,
+  );
+
+  it.runIf(fileDescriptorQuotaApplies() || process.env.CI)(
+    "counts the connections a job past Lambda's 1,024 file descriptors could not open, and says why",
+    () => {
+      // 1,200 workers each hold a connection for 300 ms: about 1,000 open, the rest fail with EMFILE.
+      const { file } = writeScenario({
+        name: 'past-the-descriptors',
+        seed: 3,
+        requests: [{ host: 'api.example', count: 1200 }],
+        hosts: { 'api.example': { latencyMs: { dist: 'fixed', value: 300 }, bodyBytes: { dist: 'fixed', value: 200 } } },
+        work: { parse: 'none' },
+        client: { timeoutMs: 10_000, retries: 0, library: 'undici' },
+      });
+      const results = sweepNet(file, ['--concurrency', '1200']);
+      const cell = results.cells[0]!;
+      if (!isCompleted(cell)) throw new Error(`${cell.state}: ${'error' in cell ? cell.error : ''}`);
+      const rep = cell.reps[0]!;
+      expect(rep.descriptorFailures).toBeGreaterThan(1200 - LAMBDA_FILE_DESCRIPTORS);
+      expect(rep.descriptorFailures).toBeLessThan(400);
+      expect(rep.errorsByKind.reset).toBe(rep.descriptorFailures);
+      expect(rep.errors).toBe(rep.descriptorFailures);
+      expect(results.warnings.find((warning) => warning.startsWith('File descriptors:'))).toContain(
+        `concurrency 1200, 1769 MB, x86_64: ${rep.descriptorFailures} attempt(s)`,
+      );
+    },
+    60_000,
   );
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failureWarnings, fidelityWarnings } from '../harness/sweep/warnings.ts';
-import { completedCell, failedCell } from './fixtures/results.ts';
+import { failureWarnings, fidelityWarnings, fileDescriptorWarnings } from '../harness/sweep/warnings.ts';
+import { completedCell, failedCell, rep } from './fixtures/results.ts';
 
 describe('the sweep warnings', () => {
   it('name the lowest concurrency where the harness itself became the bottleneck, and the worst cell', () => {
@@ -31,5 +31,18 @@ describe('the sweep warnings', () => {
     expect(failureWarnings([completedCell(1, 128, 1), failedCell(8, 128, 'oom', 'the job ran out of memory (heap limit 88 MB)')])).toEqual([
       'concurrency 8, 128 MB, x86_64 ended as oom: the job ran out of memory (heap limit 88 MB)',
     ]);
+  });
+
+  it('name the cells whose job ran out of file descriptors, lowest concurrency first, with their failed attempts', () => {
+    const cells = [
+      completedCell(1000, 1769, 1000, { reps: [rep(1000, { descriptorFailures: 700 }), rep(1000, { descriptorFailures: 686 })] }),
+      completedCell(500, 1769, 1000, { reps: [rep(1000), rep(1000)] }),
+      completedCell(800, 1769, 1000, { reps: [rep(1000, { descriptorFailures: 3 })] }),
+      failedCell(2000, 1769, 'errored', 'the job failed'),
+    ];
+    expect(fileDescriptorWarnings(cells)).toEqual([
+      "File descriptors: the job's process held as many open files and sockets as Lambda allows (1024), and its next connections could not open (EMFILE, counted as resets): concurrency 800, 1769 MB, x86_64: 3 attempt(s); concurrency 1000, 1769 MB, x86_64: 1386 attempt(s). On Lambda these concurrencies fail alike; keep the concurrency (and the connections each worker keeps open) below the quota.",
+    ]);
+    expect(fileDescriptorWarnings(cells.slice(1, 2))).toEqual([]);
   });
 });

@@ -91,6 +91,34 @@ describe('the scraping job', () => {
     expect(outcome.durationMs / ideal).toBeLessThan(1.25);
   });
 
+  it('counts the attempts that found no file descriptor for their socket, as fetch and undici.request report them, among the resets', async () => {
+    const scenario = scenarioSchema.parse({
+      name: 'descriptors',
+      seed: 1,
+      requests: [{ host: 'api.example', count: 4 }],
+      hosts: { 'api.example': { latencyMs: { dist: 'fixed', value: 1 } } },
+      work: { parse: 'none' },
+      client: { retries: 0 },
+    });
+    const systemError = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.2:443`), { code, syscall: 'connect' });
+    // fetch wraps the system error as its cause; undici.request rejects with it; then a reset, and an answer.
+    const failures = [new TypeError('fetch failed', { cause: systemError('EMFILE') }), systemError('EMFILE'), systemError('ECONNRESET')];
+    let calls = 0;
+    const outcome = await runScraper(scenario, {
+      concurrency: 1,
+      timeScale: 1,
+      sink: new ModelSink(scenario, 1),
+      get: async () => {
+        const failure = failures[calls++];
+        if (failure) throw failure;
+        return { status: 200, text: '', retryAfterMs: 0 };
+      },
+    });
+    expect(outcome.descriptorFailures).toBe(2);
+    expect(outcome.errorsByKind).toEqual({ http5xx: 0, http429: 0, timeout: 0, reset: 3, other: 0 });
+    expect(outcome.errors).toBe(3);
+  });
+
   it('reads retry-after-ms first, then Retry-After seconds', () => {
     expect(retryAfterMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '1' }))).toBe(250);
     expect(retryAfterMs(new Headers({ 'retry-after': '2' }))).toBe(2000);

@@ -52,6 +52,11 @@ export const repSchema = z.object({
   retries: z.number().int().nonnegative(),
   /** Every failed attempt, retried or not, by kind. */
   errorsByKind: errorsByKindSchema,
+  /**
+   * The built-in job: of those, the attempts whose socket could not open because the job's
+   * process held as many file descriptors as Lambda allows (EMFILE); counted as resets too.
+   */
+  descriptorFailures: z.number().int().nonnegative().optional(),
   requestLatencyMs: latencyPercentilesSchema,
 });
 export type Rep = z.infer<typeof repSchema>;

@@ -172,6 +172,7 @@ async function measureCell(job: CellJob, prepared: Prepared, concurrency: number
         ...(tally.connectionsOpened !== undefined ? { connectionsOpened: tally.connectionsOpened } : {}),
         ...(tally.serverCpuMs !== undefined ? { serverCpuMs: tally.serverCpuMs } : {}),
         ...(tally.latencyTimerLateMs !== undefined ? { latencyTimerLateMs: tally.latencyTimerLateMs } : {}),
+        ...('descriptorFailures' in invoked && invoked.descriptorFailures > 0 ? { descriptorFailures: invoked.descriptorFailures } : {}),
       };
       await send({ type: 'rep', rep });
     }

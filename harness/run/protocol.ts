@@ -49,6 +49,8 @@ export interface RepMeasurement {
   latencyTimerLateMs?: number;
   /** A deployed function: rows that appeared in the sink's table during the invocation. */
   rowsWritten?: number;
+  /** The built-in job: attempts that failed for want of a file descriptor (EMFILE), when any did. */
+  descriptorFailures?: number;
 }
 
 /**

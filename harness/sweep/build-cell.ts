@@ -25,6 +25,7 @@ export function toRep(measurement: RepMeasurement): Rep {
     errors: measurement.errors,
     retries: measurement.retries,
     errorsByKind: measurement.errorsByKind,
+    ...(measurement.descriptorFailures !== undefined ? { descriptorFailures: measurement.descriptorFailures } : {}),
     requestLatencyMs: latencies.length
       ? { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99) }
       : { p50: 0, p95: 0, p99: 0 },

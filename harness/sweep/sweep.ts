@@ -44,7 +44,7 @@ import { measuredHow, methodOf, usesTls } from './method.ts';
 import type { Progress } from './progress.ts';
 import { cellsShareProcess, confirmEstimateS, coresPerCell, finalistsOf, planProcesses, roundEstimateS, runPool } from './schedule.ts';
 import type { Shard } from './shard.ts';
-import { confirmationWarnings, failureWarnings, fidelityWarnings } from './warnings.ts';
+import { confirmationWarnings, failureWarnings, fidelityWarnings, fileDescriptorWarnings } from './warnings.ts';
 
 export interface SweepPlan {
   scenario: Scenario;
@@ -483,6 +483,7 @@ export async function runSweep(plan: SweepPlan, progress: Progress, onCell?: (ce
     ...fidelityWarnings(results.cells, { deployedFunction: plan.functionSpec !== undefined }),
     ...modelWarnings(results.cells),
     ...failureWarnings(results.cells),
+    ...fileDescriptorWarnings(results.cells),
     ...confirmationWarnings(results.cells),
   ];
   const confirmedCells = results.cells.filter((cell) => isCompleted(cell) && cell.confirmed);

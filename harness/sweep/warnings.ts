@@ -2,6 +2,7 @@ import { judgedForFidelity } from '../analyze/fidelity.ts';
 import { describeCell } from '../results/cell-key.ts';
 import { isCompleted, type Cell, type CompletedCell } from '../results/schema.ts';
 import { FIDELITY_LIMIT } from './build-cell.ts';
+import { LAMBDA_FILE_DESCRIPTORS } from '../model/lambda.ts';
 
 /** The sweep's warnings about its own cells: fidelity, failures and real-time confirmations. */
 
@@ -13,6 +14,23 @@ export function fidelityWarnings(cells: readonly Cell[], options: { deployedFunc
   const worst = slow.reduce((a, b) => (b.fidelityRatio > a.fidelityRatio ? b : a));
   return [
     `Fidelity: from concurrency ${first.concurrency} (${first.memoryMb} MB) the replay took ${first.fidelityRatio.toFixed(2)}x its ideal makespan (limit ${FIDELITY_LIMIT}); the harness itself became the bottleneck there. Worst: ${worst.fidelityRatio.toFixed(2)}x at concurrency ${worst.concurrency}, ${worst.memoryMb} MB. Durations of ${slow.length} cell(s) overstate what the job would take.`,
+  ];
+}
+
+/**
+ * One warning for the cells whose job's process ran out of file descriptors: those attempts failed
+ * for Lambda's quota, which holds there too, not for anything the hosts did (they count as resets).
+ */
+export function fileDescriptorWarnings(cells: readonly Cell[]): string[] {
+  const short = cells
+    .filter(isCompleted)
+    .map((cell) => ({ cell, failures: cell.reps.reduce((sum, rep) => sum + (rep.descriptorFailures ?? 0), 0) }))
+    .filter(({ failures }) => failures > 0)
+    .sort((a, b) => a.cell.concurrency - b.cell.concurrency || a.cell.memoryMb - b.cell.memoryMb);
+  if (short.length === 0) return [];
+  const each = short.map(({ cell, failures }) => `${describeCell(cell)}: ${failures} attempt(s)`).join('; ');
+  return [
+    `File descriptors: the job's process held as many open files and sockets as Lambda allows (${LAMBDA_FILE_DESCRIPTORS}), and its next connections could not open (EMFILE, counted as resets): ${each}. On Lambda these concurrencies fail alike; keep the concurrency (and the connections each worker keeps open) below the quota.`,
   ];
 }
 

@@ -48,6 +48,16 @@ export class AttemptDeadline {
 }
 
 /**
+ * Whether an attempt failed because the job's process had no file descriptor left for its socket
+ * (EMFILE; ENFILE for the whole machine): Lambda's quota of open files (harness/model/lambda.ts),
+ * not the host. undici.request rejects with the system error, fetch with it as the cause.
+ */
+export function outOfFileDescriptors(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code ?? (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
+}
+
+/**
  * One GET; rejects on a reset or when the deadline expires (the client's timeout). The body is
  * always read to its end; it is decoded to text only when `text` is asked for (a job that parses).
  */

@@ -5,7 +5,7 @@ import type { ErrorsByKind } from '../results/schema.ts';
 import { planRequests, type PlannedRequest } from '../scenario/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AttemptDeadline, httpGetFor, type HttpGet } from './http-client.ts';
+import { AttemptDeadline, httpGetFor, outOfFileDescriptors, type HttpGet } from './http-client.ts';
 import { parseBody } from './parse.ts';
 import type { ParsePool } from './parse-pool.ts';
 import type { Sink } from './sink.ts';
@@ -20,6 +20,8 @@ export interface InvocationOutcome {
   /** Per request, from its first send to its final outcome. */
   requestLatenciesMs: number[];
   rowsWritten: number;
+  /** Attempts (counted as resets too) whose socket could not open: the process had no file descriptor left. */
+  descriptorFailures: number;
 }
 
 export interface ScraperOptions {
@@ -55,6 +57,7 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
   const errorsByKind = emptyErrorsByKind();
   let errors = 0;
   let retriesMade = 0;
+  let descriptorFailures = 0;
   const requests = planRequests(scenario);
   const latencies = new Array<number>(requests.length);
 
@@ -82,9 +85,10 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
         } else {
           failure = 'other';
         }
-      } catch {
+      } catch (error) {
         deadline.clear();
         failure = deadline.expired ? 'timeout' : 'reset';
+        if (outOfFileDescriptors(error)) descriptorFailures++;
       }
       errorsByKind[failure]++;
       if (attempt >= retries || failure === 'other') {
@@ -109,5 +113,6 @@ export async function runScraper(scenario: Scenario, options: ScraperOptions): P
     errorsByKind,
     requestLatenciesMs: latencies,
     rowsWritten: sink.rowsWritten,
+    descriptorFailures,
   };
 }
