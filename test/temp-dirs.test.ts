@@ -66,6 +66,8 @@ describe("the sweep's temporary directories", () => {
 describe("a run's bundles of its child processes", () => {
   it('a run stopped by SIGTERM while its bundle is being built leaves no directory behind, though the build finished during its clean-up', async () => {
     const cache = resolve('node_modules/.cache/fanout-tuner');
+    // Built, not served from a bundle an earlier run kept (harness/run/kept-bundle.ts): the signal must land in the build.
+    rmSync(join(cache, 'kept-signal-probe'), { recursive: true, force: true });
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/bundle-until-signal.ts', 'signal-probe'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });

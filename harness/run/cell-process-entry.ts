@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { madeByEndedRun, recordRun } from './temp-dirs.ts';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
+import { keepBundle, readKeptBundle, type BundleFiles } from './kept-bundle.ts';
 import { onExit } from './on-exit.ts';
 
 /**
@@ -22,7 +23,10 @@ export interface ChildEntry {
 /** Loaded only by some jobs, and with files of their own (PGlite's WebAssembly, piscina's worker). */
 const EXTERNAL_PACKAGES = ['pg', 'pg-native', '@electric-sql/pglite', 'piscina', 'tsx'];
 const TSX = import.meta.resolve('tsx');
-const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/fanout-tuner/', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CACHE_DIR = `${PROJECT_ROOT}node_modules/.cache/fanout-tuner/`;
+/** Where esbuild is told the files go; they are written to each run's own directory instead. */
+const KEPT_OUTDIR = `${CACHE_DIR}out`;
 const BUNDLE_NAME = /^(?:[a-z-]+-)?(\d+)(?:\.mjs)?$/;
 
 const CELL_SOURCE = fileURLToPath(new URL('./cell-process.ts', import.meta.url));
@@ -58,39 +62,61 @@ async function build$(source: string, name: string, splitting: boolean): Promise
   try {
     mkdirSync(CACHE_DIR, { recursive: true });
     removeBundlesOfDeadRuns();
-    // Kept in memory, not written by esbuild: its service process would go on writing the files
-    // after a sweep stopped mid-build (Ctrl-C, SIGTERM), into a directory with no record of the
-    // run, which no later run would remove.
-    const { outputFiles } = await build({
-      entryPoints: { [name]: source },
-      outdir,
-      write: false,
-      bundle: true,
-      splitting,
-      external: EXTERNAL_PACKAGES,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'silent',
-      // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none.
-      banner: { js: "import { createRequire as __cellRequire } from 'node:module'; const require = __cellRequire(import.meta.url);" },
-      outExtension: { '.js': '.mjs' },
-    });
+    const files = await keptOrBuilt(source, name, splitting);
     // The directory, its record and its removal at exit come first, all before the next await:
     // however the run ends from here, the directory goes with it or the next run removes it.
     mkdirSync(outdir, { recursive: true });
     recordRun(outdir);
     // On a signal too (Ctrl-C, SIGTERM), where Node runs no 'exit' listener: onExit covers both.
     onExit(() => rmSync(outdir, { recursive: true, force: true }));
-    for (const file of outputFiles) {
-      mkdirSync(dirname(file.path), { recursive: true });
-      writeFileSync(file.path, file.contents);
+    for (const file of files) {
+      mkdirSync(dirname(join(outdir, file.path)), { recursive: true });
+      writeFileSync(join(outdir, file.path), file.contents);
     }
     return { file: `${outdir}/${name}.mjs`, execArgv: [] };
   } catch {
     // A read-only install cannot hold the bundle: start the sources with the loader instead.
     return typeScriptEntry(source);
   }
+}
+
+/** The bundle kept from an earlier run if its sources are unchanged; else built now, and kept. */
+async function keptOrBuilt(source: string, name: string, splitting: boolean): Promise<BundleFiles> {
+  const options = {
+    entryPoints: { [name]: source },
+    // Relative to the project, whatever the sweep's working directory: the metafile's inputs are.
+    absWorkingDir: PROJECT_ROOT,
+    outdir: KEPT_OUTDIR,
+    // Kept in memory, not written by esbuild: its service process would go on writing the files
+    // after a sweep stopped mid-build (Ctrl-C, SIGTERM), into a directory with no record of the
+    // run, which no later run would remove.
+    write: false,
+    metafile: true,
+    bundle: true,
+    splitting,
+    external: EXTERNAL_PACKAGES,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'silent',
+    // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none.
+    banner: { js: "import { createRequire as __cellRequire } from 'node:module'; const require = __cellRequire(import.meta.url);" },
+    outExtension: { '.js': '.mjs' },
+  } satisfies BuildOptions;
+  const settings = JSON.stringify({ esbuild: esbuildVersion, ...options });
+  const keptDir = `${CACHE_DIR}kept-${name}`;
+  const kept = readKeptBundle(keptDir, settings);
+  if (kept) return kept;
+  const { outputFiles, metafile } = await build(options);
+  const files = outputFiles.map((file) => ({ path: relative(KEPT_OUTDIR, file.path), contents: file.contents }));
+  // The lockfile too: it changes with the packages' versions, whose files esbuild reads.
+  const inputs = [...Object.keys(metafile.inputs).map((input) => resolve(PROJECT_ROOT, input)), ...existing(join(PROJECT_ROOT, 'package-lock.json'))];
+  keepBundle(keptDir, settings, inputs, files, `${CACHE_DIR}kept-${name}-staging-${process.pid}`);
+  return files;
+}
+
+function existing(path: string): string[] {
+  return existsSync(path) ? [path] : [];
 }
 
 /** A run killed with SIGKILL cannot remove its bundles; the next one does, by the record of the run in each. */
