@@ -17,7 +17,7 @@ afterEach(() => rmSync(join(CACHE, `kept-${NAME}`), { recursive: true, force: tr
 const text = (files: ReturnType<typeof readKeptBundle>) => files?.map((file) => [file.path, Buffer.from(file.contents).toString()]);
 
 describe('a kept bundle', () => {
-  it('is read back while its settings and every input are as they were, and not once one changes', () => {
+  it('is read back while its settings and the content of every input are as they were, and not once one changes', () => {
     const dir = scratchDir('kept');
     const inputs = [join(dir, 'a.ts'), join(dir, 'b.ts')];
     for (const input of inputs) writeFileSync(input, `export const name = '${input}';\n`);
@@ -40,9 +40,11 @@ describe('a kept bundle', () => {
     ]);
     expect(readKeptBundle(kept, 'other settings')).toBeUndefined();
 
-    // The same size, touched: the modification time tells.
+    // Touched, its content as it was: still the same bundle. Then the same size, another content.
     const { mtime } = statSync(inputs[1]!);
     utimesSync(inputs[1]!, mtime, new Date(mtime.getTime() + 2000));
+    expect(text(readKeptBundle(kept, 'settings'))).toHaveLength(2);
+    writeFileSync(inputs[1]!, readFileSync(inputs[1]!, 'utf8').replace('b.ts', 'c.ts'));
     expect(readKeptBundle(kept, 'settings')).toBeUndefined();
 
     // Kept again, over the old one; then an input grows, or goes.
