@@ -420,7 +420,8 @@ function makeFunctionGroup(
   memoryBytes: number,
   cpus: number | undefined,
   configure: (dirs: string[]) => number | undefined,
-  usage: (dirs: string[]) => FunctionGroupUsage,
+  /** The counters, read from the group's directories; `tasks` is the limit configure set, if any. */
+  usage: (dirs: string[], tasks: number | undefined) => FunctionGroupUsage,
 ): FunctionGroup {
   installCleanup();
   const name = nextGroupName();
@@ -471,9 +472,9 @@ function makeFunctionGroup(
     attach(pid) {
       for (const file of procsFiles) writeFileSync(file, String(pid));
     },
-    usage: () => usage(dirs),
+    usage: () => usage(dirs, tasks),
     outOfMemory() {
-      const { oomKills, limitHits } = usage(dirs);
+      const { oomKills, limitHits } = usage(dirs, tasks);
       return oomKills === undefined ? limitHits > 0 : oomKills > 0;
     },
     remove,
@@ -489,8 +490,8 @@ function writeTasksLimit(dir: string | undefined, tasks: number | undefined): nu
 }
 
 /** Forks and thread starts refused at the limit (the `max` line of pids.events, v1 and v2 alike). */
-function tasksRefused(dir: string | undefined): number | undefined {
-  return dir === undefined ? undefined : readKeyOf(join(dir, 'pids.events'), 'max');
+function tasksRefused(dir: string): number | undefined {
+  return readKeyOf(join(dir, 'pids.events'), 'max');
 }
 
 const functionV1: Omit<FunctionGroupController, 'holdsTasks'> = {
@@ -532,9 +533,8 @@ const functionV1: Omit<FunctionGroupController, 'holdsTasks'> = {
         }
         return writeTasksLimit(find(dirs, 'pids.max'), tasks);
       },
-      (dirs) => {
+      (dirs, tasks) => {
         const memory = dirs[0]!;
-        const pids = find(dirs, 'pids.max');
         const cpuacct = find(dirs, 'cpuacct.usage');
         const cpuNs = cpuacct ? readNumber(join(cpuacct, 'cpuacct.usage')) : undefined;
         return {
@@ -543,7 +543,7 @@ const functionV1: Omit<FunctionGroupController, 'holdsTasks'> = {
           oomKills: readKeyOf(join(memory, 'memory.oom_control'), 'oom_kill'),
           // With swap accounting on, the memory+swap limit (set to the same size) is the one hit.
           limitHits: (readNumber(join(memory, 'memory.failcnt')) ?? 0) + (readNumber(join(memory, 'memory.memsw.failcnt')) ?? 0),
-          tasksRefused: tasksRefused(pids),
+          tasksRefused: tasks === undefined ? undefined : tasksRefused(find(dirs, 'pids.max')!),
         };
       },
     );
@@ -570,14 +570,14 @@ const functionV2: Omit<FunctionGroupController, 'holdsTasks'> = {
         }
         return writeTasksLimit(existsSync(join(dir!, 'pids.max')) ? dir : undefined, tasks);
       },
-      ([dir]) => {
+      ([dir], tasks) => {
         const events = join(dir!, 'memory.events');
         return {
           peakMemoryBytes: readNumber(join(dir!, 'memory.peak')),
           cpuUs: readKeyOf(join(dir!, 'cpu.stat'), 'usage_usec'),
           oomKills: readKeyOf(events, 'oom_kill'),
           limitHits: readKeyOf(events, 'max') ?? 0,
-          tasksRefused: tasksRefused(existsSync(join(dir!, 'pids.max')) ? dir : undefined),
+          tasksRefused: tasks === undefined ? undefined : tasksRefused(dir!),
         };
       },
     );
