@@ -7,7 +7,7 @@ import { toolVersion } from '../harness/version.ts';
 
 const program = newCommand('bench')
   .description(
-    "Measure the harness: each backend's overhead against the ideal makespan and the naive harness, the simulator against real replays of the bundled scenarios, time scaling against real time (a few minutes)",
+    "Measure the harness: each backend's overhead against the ideal makespan and the naive harness, the simulator against real replays of the bundled scenarios, time scaling against real time (about 10 minutes)",
   )
   .option('--out <file>', 'where to write the figures', 'results/bench.json');
 

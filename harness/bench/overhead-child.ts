@@ -4,7 +4,6 @@
  * instant answers, then the timed invocations.
  */
 import { getHeapStatistics } from 'node:v8';
-import type { MockBackend } from '../mock/backend.ts';
 import { overheadScenario, type OverheadMeasurement, type OverheadRep, type OverheadSpec } from './overhead-spec.ts';
 import { idealOverheadMs } from './overhead-spec.ts';
 
@@ -13,7 +12,20 @@ function warmupRequests(spec: OverheadSpec): number {
   return Math.min(3000, 300 * spec.concurrency);
 }
 
-async function backendFor(spec: OverheadSpec, latencyMs: number, requests: number): Promise<MockBackend> {
+/** A mock answering the bench's host until stopped. */
+interface RunningMock {
+  stop(): void;
+  beginInvocation(): void;
+  /** The mock's own CPU since the last invocation began, ms; undefined for a mock that does not measure it. */
+  mockCpuMs(): number | undefined;
+}
+
+async function mockFor(spec: OverheadSpec, latencyMs: number, requests: number): Promise<RunningMock> {
+  if (spec.harness === 'naive-mock') {
+    const { startNaiveMock } = await import('./naive.ts');
+    const stop = startNaiveMock(latencyMs, spec.bodyBytes);
+    return { stop, beginInvocation: () => undefined, mockCpuMs: () => undefined };
+  }
   const scenario = overheadScenario({ ...spec, latencyMs, requests });
   // Import only the backend measured: its modules count in the peak RSS.
   const backend =
@@ -24,30 +36,31 @@ async function backendFor(spec: OverheadSpec, latencyMs: number, requests: numbe
   return backend;
 }
 
+/** The built-in job (the scraper, global fetch or undici.request as the harness's client) against the harness's mock. */
 async function builtIn(spec: OverheadSpec): Promise<OverheadRep[]> {
   const { runScraper } = await import('../workload/scraper.ts');
   const { ModelSink } = await import('../workload/sink.ts');
   // The warm-up: the same code paths at the same concurrency, answered at once.
   const warmup = overheadScenario({ ...spec, latencyMs: 0, requests: warmupRequests(spec) });
-  const warmBackend = await backendFor(spec, 0, warmupRequests(spec));
+  const warmMock = await mockFor(spec, 0, warmupRequests(spec));
   try {
     await runScraper(warmup, { concurrency: spec.concurrency, timeScale: 1, sink: new ModelSink(warmup, 1) });
   } finally {
-    warmBackend.stop();
+    warmMock.stop();
   }
   const reps: OverheadRep[] = [];
   const scenario = overheadScenario(spec);
-  const backend = await backendFor(spec, spec.latencyMs, spec.requests);
+  const mock = await mockFor(spec, spec.latencyMs, spec.requests);
   try {
     for (let i = 0; i < spec.reps; i++) {
-      backend.beginInvocation();
+      mock.beginInvocation();
       const before = process.cpuUsage();
       const outcome = await runScraper(scenario, { concurrency: spec.concurrency, timeScale: 1, sink: new ModelSink(scenario, 1) });
       const cpu = process.cpuUsage(before);
-      reps.push({ durationMs: outcome.durationMs, cpuMs: (cpu.user + cpu.system) / 1000, mockCpuMs: backend.mockCpuMs(), errors: outcome.errors });
+      reps.push({ durationMs: outcome.durationMs, cpuMs: (cpu.user + cpu.system) / 1000, mockCpuMs: mock.mockCpuMs(), errors: outcome.errors });
     }
   } finally {
-    backend.stop();
+    mock.stop();
   }
   return reps;
 }

@@ -5,13 +5,15 @@ import { scenarioSchema, type Scenario } from '../scenario/schema.ts';
  * host without limits, no parsing, a sink that costs nothing, so that an infinitely fast client
  * and mock would take exactly ceil(N / c) x latency.
  */
-export type OverheadHarness = 'msw' | 'undici' | 'naive' | 'fetch-client';
+export type OverheadHarness = 'msw' | 'undici' | 'naive' | 'naive-mock' | 'fetch-client';
 
 /**
  * What each harness is: the msw backend with global fetch as the client; the undici backend with
- * undici.request; the naive msw harness; and 'fetch-client', global fetch answered by the undici
- * backend's dispatcher, below any interception layer: what the fetch client alone costs, the
- * floor the msw backend's CPU and memory are read against.
+ * undici.request; the naive msw harness (its mock and its own job); 'naive-mock', the naive
+ * harness's mock answering the built-in job, so that the msw backend is compared with it on the
+ * same job; and 'fetch-client', global fetch answered by the undici backend's dispatcher, below
+ * any interception layer: what the fetch client alone costs, the floor the msw backend's CPU and
+ * memory are read against.
  */
 export function clientOf(harness: OverheadHarness): 'undici' | 'fetch' {
   return harness === 'undici' ? 'undici' : 'fetch';

@@ -11,6 +11,8 @@ import type { Validation } from './validation.ts';
 export interface OverheadRow {
   harness: OverheadHarness;
   concurrency: number;
+  /** Which of the bench's alternating rounds of this measurement it is, from 1 (see ROUNDS in run.ts). */
+  round: number;
   requests: number;
   latencyMs: number;
   bodyBytes: number;
@@ -85,12 +87,13 @@ export interface Target {
   met: boolean;
 }
 
-export function overheadRow(measurement: OverheadMeasurement): OverheadRow {
+export function overheadRow(measurement: OverheadMeasurement, round = 1): OverheadRow {
   const { spec, idealMs, reps } = measurement;
   const mock = reps.map((rep) => rep.mockCpuMs);
   return {
     harness: spec.harness,
     concurrency: spec.concurrency,
+    round,
     requests: spec.requests,
     latencyMs: spec.latencyMs,
     bodyBytes: spec.bodyBytes,
@@ -104,6 +107,19 @@ export function overheadRow(measurement: OverheadMeasurement): OverheadRow {
     heapLimitMb: measurement.heapLimitMb,
     errors: reps.reduce((n, rep) => n + rep.errors, 0),
   };
+}
+
+/**
+ * Client CPU per request once the mock's own is taken out, at concurrency 100 with V8's default
+ * heap (the median over rounds): what the simulator charges each client by default.
+ */
+export function clientOverheadUs(overhead: readonly OverheadRow[]): BenchResults['clientOverheadUs'] {
+  const result: BenchResults['clientOverheadUs'] = {};
+  for (const harness of ['undici', 'msw'] as const) {
+    const measured = rounds(overhead, harness, 100).filter((row) => row.mockCpuUsPerRequest !== null);
+    if (measured.length) result[harness] = median(measured.map((row) => row.cpuUsPerRequest - row.mockCpuUsPerRequest!));
+  }
+  return result;
 }
 
 /** Pairs the cells of a real-time and a time-scaled sweep of the same grid. */
@@ -126,9 +142,41 @@ export function timeScaleRows(real: Validation, scaled: Validation): TimeScaleRo
   });
 }
 
-/** The measurement of `harness` at `concurrency` with V8's default heap, or with the heap Lambda gives `lambdaMemoryMb`. */
-function find(rows: readonly OverheadRow[], harness: OverheadHarness, concurrency: number, lambdaMemoryMb: number | null = null): OverheadRow | undefined {
-  return rows.find((row) => row.harness === harness && row.concurrency === concurrency && (row.lambdaMemoryMb ?? null) === lambdaMemoryMb);
+/**
+ * The rounds of one measurement, in round order: `harness` at `concurrency` with V8's default
+ * heap, or with the heap Lambda gives `lambdaMemoryMb`. Empty where it was not measured.
+ */
+function rounds(rows: readonly OverheadRow[], harness: OverheadHarness, concurrency: number, lambdaMemoryMb: number | null = null): OverheadRow[] {
+  return rows
+    .filter((row) => row.harness === harness && row.concurrency === concurrency && (row.lambdaMemoryMb ?? null) === lambdaMemoryMb)
+    .sort((a, b) => a.round - b.round);
+}
+
+/** A figure judged over rounds: its median, with every round's figure after it where there were several. */
+function overRounds(values: readonly number[], format: (value: number) => string, each: (value: number) => string = format): { value: number; text: string } {
+  const value = median(values);
+  return { value, text: values.length > 1 ? `${format(value)}, median of ${values.length} rounds (${values.map(each).join(' ')})` : format(value) };
+}
+
+/**
+ * How many times closer to the ideal makespan `row` came than `reference`: the ratio of their
+ * distances from it, each measured as measured/ideal - 1.
+ */
+function closerThan(row: OverheadRow, reference: OverheadRow): number {
+  return (reference.ratio - 1) / Math.max(row.ratio - 1, 1e-9);
+}
+
+/** Two decimals where the 2x aimed at is decided: 1.97 must not read as 2.0. */
+function timesCloser(value: number): string {
+  return `${value >= 1000 ? '>1000' : value.toFixed(value < 10 ? 2 : 1)}x`;
+}
+
+/** The rounds of two harnesses paired by round (a round measures each once, one right after the other). */
+function pairedRounds(rows: readonly OverheadRow[], reference: readonly OverheadRow[]): Array<[OverheadRow, OverheadRow]> {
+  return rows.flatMap((row) => {
+    const other = reference.find((r) => r.round === row.round);
+    return other ? [[row, other] as [OverheadRow, OverheadRow]] : [];
+  });
 }
 
 /** The memory size whose heap the peak RSS at c = 1000 is judged with: the smallest, where memory binds. */
@@ -137,21 +185,33 @@ export const RSS_JUDGED_AT_MB = 128;
 const x = (value: number) => `${value.toFixed(2)}x`;
 const pct = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
 
-/** The targets of issue 6, each with the figure measured. */
+/**
+ * The targets of issue 6, each with the figure measured. A measurement taken in several rounds is
+ * judged on its median over them.
+ */
 export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
   const targets: Target[] = [];
   const ratioTarget = (harness: OverheadHarness, concurrency: number, limit: number) => {
-    const row = find(bench.overhead, harness, concurrency);
-    if (row) targets.push({ name: `${harness} measured/ideal at c=${concurrency}`, target: `<= ${limit}`, measured: x(row.ratio), met: row.ratio <= limit });
+    const measured = rounds(bench.overhead, harness, concurrency);
+    if (!measured.length) return;
+    const ratio = overRounds(
+      measured.map((row) => row.ratio),
+      x,
+      (value) => value.toFixed(2),
+    );
+    targets.push({ name: `${harness} measured/ideal at c=${concurrency}`, target: `<= ${limit}`, measured: ratio.text, met: ratio.value <= limit });
   };
   ratioTarget('undici', 100, 1.1);
   ratioTarget('undici', 1000, 1.5);
   ratioTarget('msw', 100, 1.25);
   // At concurrency 1 and 10 each request meets a cold, mostly idle process (and any preemption
   // on a busy machine lands in a span of a few requests): the steady state is read at 100 and up.
-  const mock = bench.overhead.filter((row) => row.harness === 'undici' && row.concurrency >= 100 && row.mockCpuUsPerRequest !== null);
-  if (mock.length) {
-    const worst = Math.max(...mock.map((row) => row.mockCpuUsPerRequest!));
+  const mockAt = [100, 1000].flatMap((concurrency) => {
+    const measured = rounds(bench.overhead, 'undici', concurrency).filter((row) => row.mockCpuUsPerRequest !== null);
+    return measured.length ? [median(measured.map((row) => row.mockCpuUsPerRequest!))] : [];
+  });
+  if (mockAt.length) {
+    const worst = Math.max(...mockAt);
     targets.push({ name: 'undici mock-only CPU per request, c >= 100', target: '<= 30 us', measured: `${worst.toFixed(1)} us`, met: worst <= 30 });
   }
   // A sweep's cell runs Node with the heap Lambda gives its memory size, and V8 lets garbage grow
@@ -159,32 +219,61 @@ export function benchTargets(bench: Omit<BenchResults, 'targets'>): Target[] {
   // beside it. The msw backend's client is global fetch, whose own peak (with no interception at
   // all) is beside each.
   for (const harness of ['undici', 'msw'] as const) {
-    const asCell = find(bench.overhead, harness, 1000, RSS_JUDGED_AT_MB);
-    const unlimited = find(bench.overhead, harness, 1000);
-    const row = asCell ?? unlimited;
-    if (!row) continue;
-    const peak = (of: OverheadRow, heap: number | null) => {
-      const fetchAlone = harness === 'msw' ? find(bench.overhead, 'fetch-client', 1000, heap) : undefined;
-      return `${of.peakRssMb.toFixed(0)} MB${fetchAlone ? ` (the fetch client alone: ${fetchAlone.peakRssMb.toFixed(0)} MB)` : ''}`;
+    const asCell = rounds(bench.overhead, harness, 1000, RSS_JUDGED_AT_MB);
+    const unlimited = rounds(bench.overhead, harness, 1000);
+    const judged = asCell.length ? asCell : unlimited;
+    if (!judged.length) continue;
+    const peakOf = (of: OverheadRow[]) =>
+      overRounds(
+        of.map((row) => row.peakRssMb),
+        (value) => `${value.toFixed(0)} MB`,
+        (value) => value.toFixed(0),
+      ).text;
+    const peak = (of: OverheadRow[], heap: number | null) => {
+      const fetchAlone = harness === 'msw' ? rounds(bench.overhead, 'fetch-client', 1000, heap) : [];
+      return `${peakOf(of)}${fetchAlone.length ? ` (the fetch client alone: ${peakOf(fetchAlone)})` : ''}`;
     };
     targets.push({
-      name: `${harness} peak RSS at c=1000${asCell ? `, the heap of a ${RSS_JUDGED_AT_MB} MB cell` : ''}`,
+      name: `${harness} peak RSS at c=1000${asCell.length ? `, the heap of a ${RSS_JUDGED_AT_MB} MB cell` : ''}`,
       target: '<= 150 MB',
-      measured: asCell && unlimited ? `${peak(asCell, RSS_JUDGED_AT_MB)}; with V8's default heap ${peak(unlimited, null)}` : peak(row, row.lambdaMemoryMb),
-      met: row.peakRssMb <= 150,
+      measured:
+        asCell.length && unlimited.length
+          ? `${peak(asCell, RSS_JUDGED_AT_MB)}; with V8's default heap ${peak(unlimited, null)}`
+          : peak(judged, judged[0]!.lambdaMemoryMb),
+      met: median(judged.map((row) => row.peakRssMb)) <= 150,
     });
   }
   for (const concurrency of [100, 1000]) {
-    const naive = find(bench.overhead, 'naive', concurrency);
+    const naive = rounds(bench.overhead, 'naive', concurrency);
+    // The undici backend's client is undici.request, which no msw harness answers: it is read
+    // against the naive harness as a whole. The msw backend is judged against the naive
+    // harness's mock answering the same job (the built-in job, whose client timeout is its own
+    // cost, not the harness's), with the naive harness's own job beside it.
     for (const harness of ['undici', 'msw'] as const) {
-      const row = find(bench.overhead, harness, concurrency);
-      if (!naive || !row) continue;
-      const closer = (naive.ratio - 1) / Math.max(row.ratio - 1, 1e-9);
+      const measured = rounds(bench.overhead, harness, concurrency);
+      const sameJob = harness === 'msw' ? rounds(bench.overhead, 'naive-mock', concurrency) : [];
+      const reference = sameJob.length ? sameJob : naive;
+      const pairs = pairedRounds(measured, reference);
+      if (!pairs.length) continue;
+      const closer = overRounds(
+        pairs.map(([row, ref]) => closerThan(row, ref)),
+        timesCloser,
+      );
+      const ratios = `${x(median(pairs.map(([row]) => row.ratio)))} vs ${x(median(pairs.map(([, ref]) => ref.ratio)))}`;
+      const ownJob = sameJob.length ? pairedRounds(measured, naive) : [];
+      const besideOwnJob = ownJob.length
+        ? `; against the naive harness with its own job (no client timeout) ${
+            overRounds(
+              ownJob.map(([row, ref]) => closerThan(row, ref)),
+              timesCloser,
+            ).text
+          } (vs ${x(median(ownJob.map(([, ref]) => ref.ratio)))})`
+        : '';
       targets.push({
-        name: `${harness} closer to ideal than the naive harness at c=${concurrency}`,
+        name: `${harness} closer to ideal than the naive harness at c=${concurrency}${sameJob.length ? ', the same job' : ''}`,
         target: '>= 2x',
-        measured: `${closer >= 1000 ? '>1000' : closer.toFixed(1)}x (${x(row.ratio)} vs ${x(naive.ratio)})`,
-        met: closer >= 2,
+        measured: `${closer.text} (${ratios})${besideOwnJob}`,
+        met: closer.value >= 2,
       });
     }
   }
@@ -239,10 +328,11 @@ export function table(header: string[], rows: string[][]): string {
 
 export function formatBench(bench: BenchResults): string {
   const overhead = table(
-    ['harness', 'c', 'N', 'ideal ms', 'measured/ideal', 'CPU us/req', 'mock us/req', 'peak RSS MB', 'heap'],
+    ['harness', 'c', 'round', 'N', 'ideal ms', 'measured/ideal', 'CPU us/req', 'mock us/req', 'peak RSS MB', 'heap'],
     bench.overhead.map((row) => [
       row.harness,
       String(row.concurrency),
+      String(row.round),
       String(row.requests),
       row.idealMs.toFixed(0),
       `${x(row.ratio)}${row.ratios.length > 1 ? ` (${row.ratios.map((r) => r.toFixed(2)).join(' ')})` : ''}`,
