@@ -453,4 +453,9 @@ describe('simulate: the requests a job was seen to make', () => {
     expect(idealMakespanMs(seen, 2, subset)).toBeCloseTo(Math.max(latency(4), latency(1)), 9);
     expect(simulate(seen, { concurrency: 1, requests: subset }).requests).toBe(2);
   });
+
+  it('finishes at once when the job made no request (a function whose warm-up requested nothing)', () => {
+    expect(simulate(seen, { concurrency: 4, requests: [] })).toMatchObject({ makespanMs: 0, requests: 0, errors: 0, rowsWritten: 0 });
+    expect(idealMakespanMs(seen, 4, [])).toBe(0);
+  });
 });

@@ -822,6 +822,8 @@ export function simulate(scenario: Scenario, options: SimulationOptions): Simula
   // The workers take the first requests in plan order, all at time 0.
   const initialWorkers = Math.min(options.concurrency, n);
   while (nextRequest < initialWorkers) startRequest(nextRequest++, 0);
+  // A job that makes no request (a deployed function whose warm-up requested nothing) waits on nothing.
+  if (n === 0) finish(0);
 
   while (!finished) {
     const event = events.pop();

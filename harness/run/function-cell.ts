@@ -217,7 +217,7 @@ export async function openFunctionSession(spec: FunctionSpec, job: CellJob, plac
         reps.push(rep);
         onRep?.(rep);
       }
-      return { state: 'completed', reps, ...(recorded && recorded.length > 0 ? { requests: recorded } : {}) };
+      return { state: 'completed', reps, ...(recorded ? { requests: recorded } : {}) };
     },
     close: finish,
   };

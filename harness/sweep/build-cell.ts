@@ -73,16 +73,18 @@ export function buildCell(key: CellKey, run: CellRun, idealMs: number, scenario:
     return { ...key, state: 'errored', error: `the mock server failed (a fanout-tuner bug, please report it): ${mockFailures[0]}`, reps };
   }
   const rawMedianMs = summarize(sortSamples(reps.map((r) => r.durationMs))).median;
-  const modelled = model
-    ? modelCell(
-        scenario,
-        { ...key, reps: reps.map((rep) => ({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 })) },
-        model.replay,
-        model.parse,
-        model.connect,
-        run.requests,
-      )
-    : undefined;
+  // A deployed function that made no request leaves the simulator nothing to model: its duration is its own work.
+  const modelled =
+    model && run.requests?.length !== 0
+      ? modelCell(
+          scenario,
+          { ...key, reps: reps.map((rep) => ({ ...rep, mockCpuMs: rep.mockCpuMs ?? 0 })) },
+          model.replay,
+          model.parse,
+          model.connect,
+          run.requests,
+        )
+      : undefined;
   if (modelled && modelled.timeScaleCorrectionMs !== 0) {
     reps = reps.map((rep) => ({ ...rep, durationMs: Math.max(0, rep.durationMs - modelled.timeScaleCorrectionMs) }));
   }
