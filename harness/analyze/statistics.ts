@@ -1,37 +1,8 @@
-import { mean as ssMean, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
+import { mean as ssMean, sampleStandardDeviation } from 'simple-statistics';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import type { Histogram, Summary } from '../results/schema.ts';
-
-declare const sortedBrand: unique symbol;
-/** Samples in ascending order; only `sortSamples` makes one, so percentiles never see unsorted data. */
-export type SortedSamples = readonly number[] & { readonly [sortedBrand]: true };
-
-export function sortSamples(samples: readonly number[]): SortedSamples {
-  if (samples.some((x) => !Number.isFinite(x))) throw new RangeError('samples must be finite numbers');
-  return [...samples].sort((a, b) => a - b) as unknown as SortedSamples;
-}
-
-/** Linear-interpolation percentile (the R-7 / NumPy default), p in [0, 1]. */
-export function percentile(sorted: SortedSamples, p: number): number {
-  if (sorted.length === 0) throw new RangeError('no samples');
-  return quantileSorted(sorted as unknown as number[], p);
-}
-
-/** The middle value, or the mean of the two middle ones: `percentile(…, 0.5)` of unsorted samples. */
-export function median(samples: readonly number[]): number {
-  return percentile(sortSamples(samples), 0.5);
-}
-
-/**
- * The same median, sorting the caller's scratch array in place and checking nothing: for inner
- * loops such as the bootstrap's, which must not allocate a copy per resample.
- */
-export function medianInPlace(scratch: number[]): number {
-  if (scratch.length === 0) throw new RangeError('no samples');
-  scratch.sort((a, b) => a - b);
-  const middle = scratch.length >> 1;
-  return scratch.length % 2 === 1 ? scratch[middle]! : (scratch[middle - 1]! + scratch[middle]!) / 2;
-}
+import { percentile, sortSamples, type SortedSamples } from './order-statistics.ts';
+export { median, medianInPlace, percentile, sortSamples, type SortedSamples } from './order-statistics.ts';
 
 /** Median, mean, p95 and the Student-t 95% confidence interval of the mean. */
 export function summarize(sorted: SortedSamples): Summary {

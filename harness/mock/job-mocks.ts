@@ -1,7 +1,6 @@
 import { callFence } from '../isolate/fence-control.ts';
 import type { FenceTally } from '../isolate/fence-protocol.ts';
 import type { BackendOptions } from './backend.ts';
-import { startMocks } from './all-clients.ts';
 import type { ServedCounts } from './tally.ts';
 
 /**
@@ -33,7 +32,13 @@ export interface InvocationTally {
   latencyTimerLateMs?: number;
 }
 
-export function inProcessMocks(options: BackendOptions): JobMocks {
+/**
+ * The msw and undici backends in this process. Loaded only here: a cell served over real sockets
+ * (`net`) has no use for them, and their modules (the undici package above all) would count in
+ * its job's memory.
+ */
+export async function inProcessMocks(options: BackendOptions): Promise<JobMocks> {
+  const { startMocks } = await import('./all-clients.ts');
   const mocks = startMocks(options);
   return {
     name: mocks.name,

@@ -40,7 +40,7 @@ export function typeScriptEntry(source: string = CELL_SOURCE): ChildEntry {
 
 /** The cell process, bundled. */
 export function bundledEntry(): Promise<ChildEntry> {
-  return bundleEntry(CELL_SOURCE, 'child');
+  return bundleEntry(CELL_SOURCE, 'child', { splitting: true });
 }
 
 /**

@@ -95,7 +95,7 @@ function handlerInvocation(handler: Handler, job: CellJob): Invoke {
 }
 
 async function prepare(job: CellJob): Promise<Prepared> {
-  const mocks = job.serversAt ? fencedServerMocks(job.serversAt) : inProcessMocks({ scenario: job.scenario, timeScale: job.timeScale });
+  const mocks = job.serversAt ? fencedServerMocks(job.serversAt) : await inProcessMocks({ scenario: job.scenario, timeScale: job.timeScale });
   const scenarioDir = job.scenarioDir ?? process.cwd();
   try {
     const threads = job.scenario.work.threads;

@@ -1,4 +1,4 @@
-import { median as sampleMedian } from '../analyze/statistics.ts';
+import { median as sampleMedian } from '../analyze/order-statistics.ts';
 import type { Distribution } from './schema.ts';
 
 /** z such that P(Z <= z) = 0.99 for a standard normal Z. */

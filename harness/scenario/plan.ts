@@ -1,6 +1,7 @@
 import { sample } from './distributions.ts';
 import { STREAM, uniformAt } from './random.ts';
-import { LIMITS, type Scenario } from './schema.ts';
+import { LIMITS } from './limits.ts';
+import type { Scenario } from './schema.ts';
 
 /** One request of the job, in the order the job issues them. */
 export interface PlannedRequest {

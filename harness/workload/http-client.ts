@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { getGlobalDispatcher } from 'undici';
 import type { Scenario } from '../scenario/schema.ts';
 
 /** What the job needs from one HTTP attempt. */
@@ -88,6 +87,14 @@ export const fetchGet: HttpGet = async (url, deadline, text) => {
 };
 
 /**
+ * The undici package, loaded by the first request that needs it: a job whose client is global
+ * fetch never loads it, as a fetch job on Lambda would not (its modules would count in the job's
+ * memory, several MB at the smallest sizes). Its default export is the CommonJS module itself,
+ * in Node and in a bundle alike; a bundle's dynamic import has no named exports for it.
+ */
+let undici: (typeof import('undici'))['default'] | undefined;
+
+/**
  * undici's request API on the global dispatcher, the leanest Node client, given the origin and
  * the path as a client of one API keeps them (undici.request(url) would parse every URL with the
  * WHATWG parser). Served by the undici backend.
@@ -96,6 +103,7 @@ export const undiciGet: HttpGet = async (url, deadline, text) => {
   const split = url.indexOf('/', url.indexOf('//') + 2);
   const origin = split < 0 ? url : url.slice(0, split);
   const path = split < 0 ? '/' : url.slice(split);
+  const { getGlobalDispatcher } = undici ?? (undici = (await import('undici')).default);
   const response = await getGlobalDispatcher().request({ origin, path, method: 'GET', signal: deadline.events });
   if (response.statusCode === 200 && text) return { status: 200, text: await response.body.text(), retryAfterMs: 0 };
   await response.body.dump();
