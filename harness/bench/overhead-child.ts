@@ -4,13 +4,8 @@
  * instant answers, then the timed invocations.
  */
 import { getHeapStatistics } from 'node:v8';
-import { overheadScenario, type OverheadMeasurement, type OverheadRep, type OverheadSpec } from './overhead-spec.ts';
-import { idealOverheadMs } from './overhead-spec.ts';
-
-/** Enough to warm the JIT up; fewer at low concurrency, where each instant answer still waits for a 1 ms timer. */
-function warmupRequests(spec: OverheadSpec): number {
-  return Math.min(3000, 300 * spec.concurrency);
-}
+import type { Scenario } from '../scenario/schema.ts';
+import { warmupRequests, type OverheadChildResult, type OverheadRep, type OverheadTask } from './overhead-spec.ts';
 
 /** A mock answering the bench's host until stopped. */
 interface RunningMock {
@@ -20,13 +15,14 @@ interface RunningMock {
   mockCpuMs(): number | undefined;
 }
 
-async function mockFor(spec: OverheadSpec, latencyMs: number, requests: number): Promise<RunningMock> {
+/** The harness's mock for `scenario`, whose one host answers after `latencyMs`. */
+async function mockFor(task: OverheadTask, scenario: Scenario, latencyMs: number): Promise<RunningMock> {
+  const { spec } = task;
   if (spec.harness === 'naive-mock') {
     const { startNaiveMock } = await import('./naive.ts');
     const stop = startNaiveMock(latencyMs, spec.bodyBytes);
     return { stop, beginInvocation: () => undefined, mockCpuMs: () => undefined };
   }
-  const scenario = overheadScenario({ ...spec, latencyMs, requests });
   // Import only the backend measured: its modules count in the peak RSS.
   const backend =
     spec.harness === 'msw'
@@ -37,20 +33,19 @@ async function mockFor(spec: OverheadSpec, latencyMs: number, requests: number):
 }
 
 /** The built-in job (the scraper, global fetch or undici.request as the harness's client) against the harness's mock. */
-async function builtIn(spec: OverheadSpec): Promise<OverheadRep[]> {
+async function builtIn(task: OverheadTask): Promise<OverheadRep[]> {
+  const { spec, scenario, warmup } = task;
   const { runScraper } = await import('../workload/scraper.ts');
   const { ModelSink } = await import('../workload/sink.ts');
   // The warm-up: the same code paths at the same concurrency, answered at once.
-  const warmup = overheadScenario({ ...spec, latencyMs: 0, requests: warmupRequests(spec) });
-  const warmMock = await mockFor(spec, 0, warmupRequests(spec));
+  const warmMock = await mockFor(task, warmup, 0);
   try {
     await runScraper(warmup, { concurrency: spec.concurrency, timeScale: 1, sink: new ModelSink(warmup, 1) });
   } finally {
     warmMock.stop();
   }
   const reps: OverheadRep[] = [];
-  const scenario = overheadScenario(spec);
-  const mock = await mockFor(spec, spec.latencyMs, spec.requests);
+  const mock = await mockFor(task, scenario, spec.latencyMs);
   try {
     for (let i = 0; i < spec.reps; i++) {
       mock.beginInvocation();
@@ -65,7 +60,8 @@ async function builtIn(spec: OverheadSpec): Promise<OverheadRep[]> {
   return reps;
 }
 
-async function naive(spec: OverheadSpec): Promise<OverheadRep[]> {
+async function naive(task: OverheadTask): Promise<OverheadRep[]> {
+  const { spec } = task;
   const { runNaiveJob, startNaiveMock } = await import('./naive.ts');
   const stopWarm = startNaiveMock(0, spec.bodyBytes);
   await runNaiveJob(warmupRequests(spec), spec.concurrency);
@@ -88,17 +84,15 @@ async function naive(spec: OverheadSpec): Promise<OverheadRep[]> {
 // The bench is gone (even killed with SIGKILL): nobody will read the measurement.
 process.on('disconnect', () => process.exit(1));
 
-process.once('message', (spec: OverheadSpec) => {
-  (spec.harness === 'naive' ? naive(spec) : builtIn(spec)).then(
+process.once('message', (task: OverheadTask) => {
+  (task.spec.harness === 'naive' ? naive(task) : builtIn(task)).then(
     (reps) => {
-      const measurement: OverheadMeasurement = {
-        spec,
-        idealMs: idealOverheadMs(spec),
+      const result: OverheadChildResult = {
         reps,
         peakRssMb: process.resourceUsage().maxRSS / 1024,
         heapLimitMb: getHeapStatistics().heap_size_limit / 2 ** 20,
       };
-      process.send!(measurement, () => process.exit(0));
+      process.send!(result, () => process.exit(0));
     },
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);

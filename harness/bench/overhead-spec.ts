@@ -1,4 +1,4 @@
-import { scenarioSchema, type Scenario } from '../scenario/schema.ts';
+import type { Scenario } from '../scenario/schema.ts';
 
 /**
  * The harness-overhead benchmark of issue 6: N requests of a fixed latency and body size to one
@@ -52,19 +52,27 @@ export interface OverheadMeasurement {
   heapLimitMb: number;
 }
 
+/**
+ * What the bench sends the measuring process: the scenarios come parsed, as a sweep's cells get
+ * theirs, so that the process never loads the scenario's validator (zod), whose modules would
+ * count in its peak RSS.
+ */
+export interface OverheadTask {
+  spec: OverheadSpec;
+  /** The timed invocations' scenario. */
+  scenario: Scenario;
+  /** The warm-up's: the same requests answered at once, fewer of them at low concurrency. */
+  warmup: Scenario;
+}
+
+/** What the measuring process sends back; the bench adds the spec and the ideal. */
+export type OverheadChildResult = Omit<OverheadMeasurement, 'spec' | 'idealMs'>;
+
 export const BENCH_HOST = 'bench.example';
 
-export function overheadScenario(spec: Pick<OverheadSpec, 'harness' | 'requests' | 'latencyMs' | 'bodyBytes'>): Scenario {
-  return scenarioSchema.parse({
-    name: 'harness-overhead',
-    seed: 1,
-    requests: [{ host: BENCH_HOST, count: spec.requests }],
-    hosts: { [BENCH_HOST]: { latencyMs: { dist: 'fixed', value: spec.latencyMs }, bodyBytes: { dist: 'fixed', value: spec.bodyBytes } } },
-    work: { parse: 'none' },
-    // One batch for the whole run: the sink adds no wait.
-    sink: { latencyMs: { dist: 'fixed', value: 0 }, poolSize: 1, batchSize: spec.requests },
-    client: { timeoutMs: 600_000, retries: 0, library: clientOf(spec.harness) },
-  });
+/** Enough to warm the JIT up; fewer at low concurrency, where each instant answer still waits for a 1 ms timer. */
+export function warmupRequests(spec: Pick<OverheadSpec, 'concurrency'>): number {
+  return Math.min(3000, 300 * spec.concurrency);
 }
 
 /** What an infinitely fast client and mock would take. */
