@@ -136,6 +136,19 @@ describe("a handler's Node process", () => {
     expect(Number(reported![1])).toBeGreaterThan(LAMBDA_FILE_DESCRIPTORS - 100);
   });
 
+  it('starts a JavaScript handler as plain Node, without the TypeScript loader, and a TypeScript one with it', () => {
+    const started = (fixture: string) => {
+      const out = scratchOut();
+      const run = runScript('sweep', [scenarioWithFixture(fixture), '--concurrency', '1', '--memory', '128', '--reps', '1', '--out', out, '--no-report']);
+      expect(run.code, run.stderr).toBe(0);
+      const [cell] = loadResults(out).cells;
+      return cell && 'error' in cell ? cell.error : JSON.stringify(cell);
+    };
+    expect(started('reports-its-loader.mjs')).toBe('the handler threw: started as plain Node');
+    // The same handler as TypeScript needs the loader to be imported at all.
+    expect(started('reports-its-loader.ts')).toBe('the handler threw: started with the TypeScript loader');
+  });
+
   it("runs with the heap Lambda's Node runtime gives each memory size, and gc() exposed", () => {
     const out = scratchOut();
     const run = runScript('sweep', [
