@@ -8,13 +8,15 @@ import { onExit } from './on-exit.ts';
 
 /**
  * How to start a child process whose code is TypeScript: the cell process, and the benchmark's
- * overhead process. Each entry and the packages it always needs (msw, undici, htmlparser2) are
- * bundled into ES modules (each run gets its own copy of a bundle kept while its sources are
- * unchanged: kept-bundle.ts), so a child starts plain Node and reads one file instead of
- * hundreds: ready in about 0.3 s here, against 0.7 s with the packages left external and 1.4 s
- * with the TypeScript loader, which also adds about 38 MB of memory to every child. Packages a
- * job may load later stay external and resolve from the project's node_modules, which is why the
- * bundles live under it.
+ * overhead process. Each entry and its packages (msw, undici, htmlparser2) are bundled into ES
+ * modules (each run gets its own copy of a bundle kept while its sources are unchanged:
+ * kept-bundle.ts), so a child starts plain Node and reads a few files instead of hundreds: ready
+ * in about 0.3 s here, against 0.7 s with the packages left external and 1.4 s with the
+ * TypeScript loader, which also adds about 38 MB of memory to every child. The bundles are split:
+ * what only some jobs use (the in-process backends, the undici package) is in chunks loaded on
+ * first use, so it never counts in the memory of a job that does not. Packages a job may load
+ * later stay external and resolve from the project's node_modules, which is why the bundles live
+ * under it.
  */
 export interface ChildEntry {
   file: string;
